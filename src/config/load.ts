@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { GatehouseError } from '../errors.ts';
+import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
+
+export type AppConfig = Readonly<EnvConfig>;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads every variable (or its `_FILE` twin), validates them all, and returns a frozen
+ * config. Throws one GatehouseError listing every problem, one line each:
+ * `GATEHOUSE_LISTEN="8080": expected HOST:PORT, e.g. 0.0.0.0:8080`.
+ */
+export function loadConfig(env: Env = process.env, readFile: (path: string) => string = readUtf8): AppConfig {
+  const raw: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of Object.keys(ENV_SCHEMA)) {
+    const direct = env[name];
+    const filePath = env[`${name}_FILE`];
+    if (direct !== undefined && filePath !== undefined) {
+      problems.push(`${name} and ${name}_FILE are both set: keep one`);
+      continue;
+    }
+    if (filePath !== undefined) {
+      try {
+        raw[name] = readFile(filePath).replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push(`${name}_FILE="${filePath}": cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    } else if (direct !== undefined && direct !== '') {
+      raw[name] = direct;
+    }
+  }
+  const parsed = EnvConfig.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw[name] ?? '');
+      problems.push(`${name}=${shown}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return deepFreeze(parsed.data as EnvConfig);
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * What Gatehouse knows about one running container, taken from `GET /containers/json`
+ * alone (no per-container inspect, so a socket proxy allowing only the list is enough).
+ */
+export const HealthState = z.enum(['none', 'starting', 'healthy', 'unhealthy']);
+export type HealthState = z.infer<typeof HealthState>;
+
+export const ContainerSnapshot = z.object({
+  id: z.string(),
+  /** Without the leading slash. */
+  name: z.string(),
+  labels: z.record(z.string(), z.string()),
+  /** Docker's `State`: running, paused, restarting, created, exited, dead. */
+  state: z.string(),
+  health: HealthState,
+  /** Seconds since the epoch, from `Created`; orders conflicting claims (older wins). */
+  created: z.number(),
+  /** Network name → IPv4 address ('' when the engine has not assigned one yet). */
+  networks: z.record(z.string(), z.string()),
+  /** `HostConfig.NetworkMode` (bridge, host, none, container:ID or a network name). */
+  networkMode: z.string(),
+  /** Private (container-side) TCP ports the image exposes or the user published, sorted, unique. */
+  exposedPorts: z.array(z.number().int()),
+});
+export type ContainerSnapshot = z.infer<typeof ContainerSnapshot>;
+
+/** The containers seen in one full list, and which of them (if any) is Gatehouse itself. */
+export interface DockerListing {
+  containers: readonly ContainerSnapshot[];
+  /** The networks Gatehouse's own container is attached to; null when Gatehouse runs outside Docker. */
+  selfNetworks: readonly string[] | null;
+}

@@ -1,0 +1,48 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino blanks in every log line. Secrets must never reach a log: cookies, tokens,
+ * authorization headers, and any config field carrying key material.
+ */
+const REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  '*.cookie',
+  '*.authorization',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.id_token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  'GATEHOUSE_SECRET',
+  'GATEHOUSE_OIDC_CLIENT_SECRET',
+  'config.GATEHOUSE_SECRET',
+  'config.GATEHOUSE_OIDC_CLIENT_SECRET',
+];
+
+export interface LoggerOptions {
+  level: string;
+  format: 'json' | 'pretty';
+  /** Tests pass a stream to capture lines. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base = {
+    level: options.level,
+    base: { service: 'gatehouse' },
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (options.destination) return pino(base, options.destination);
+  if (options.format === 'pretty') {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
+  }
+  return pino(base);
+}
