@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric Gatehouse exports, on one registry served at the admin listener's /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+  const metrics = {
+    registry,
+    requests: new Counter({
+      name: 'gatehouse_requests_total',
+      help: 'Requests answered, by route id (or "none") and status code',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'gatehouse_request_duration_seconds',
+      help: 'Time from request start to response end, by route id',
+      labelNames: ['route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    routes: new Gauge({ name: 'gatehouse_routes', help: 'Routes in the live table', registers: [registry] }),
+    rejected: new Gauge({
+      name: 'gatehouse_rejected_sources',
+      help: 'Containers or file routes rejected from the live table, by kind of problem',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    discoveryUp: new Gauge({
+      name: 'gatehouse_discovery_up',
+      help: '1 while the Docker event stream is connected and the last list succeeded, else 0',
+      registers: [registry],
+    }),
+    discoveryDegradedSince: new Gauge({
+      name: 'gatehouse_discovery_degraded_since_seconds',
+      help: 'Unix time since discovery has been degraded; 0 when healthy',
+      registers: [registry],
+    }),
+    reloads: new Counter({
+      name: 'gatehouse_route_reloads_total',
+      help: 'Route table rebuilds, by outcome (published, unchanged)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    reloadDuration: new Histogram({
+      name: 'gatehouse_route_reload_duration_seconds',
+      help: 'Time to translate labels and build the route table',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    configFileErrors: new Counter({
+      name: 'gatehouse_config_file_errors_total',
+      help: 'Routes-file loads that failed and kept the last good file',
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
