@@ -13,7 +13,7 @@ import type {
  * with several upstreams. Frozen; never mutated after the table is built.
  */
 export interface Route {
-  /** Stable across rebuilds while the claim is unchanged: `container:<group>/<routeName>` or `file:<index>`. */
+  /** Stable across rebuilds while the claim is unchanged: `container:<group>/<routeName>` or `file:<file>#<index>`. */
   readonly id: string;
   readonly hosts: readonly string[];
   readonly fromScheme: 'http' | 'https';

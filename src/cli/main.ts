@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { isGatehouseError } from '../errors.ts';
+
+const HELP = `Gatehouse: single sign-on in front of your Docker apps, configured by container labels.
+
+Usage:
+  gatehouse serve            Run the proxy (reads GATEHOUSE_* environment variables)
+  gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
+                             "serve" would; print routes and every rejected container with the
+                             reasons. Exits 1 when anything was rejected.
+  gatehouse socket-proxy     Serve the four read-only Docker API calls Gatehouse needs
+                             (/_ping, /version, /containers/json, /events) on
+                             GATEHOUSE_SOCKET_PROXY_LISTEN (default 0.0.0.0:2375) and refuse
+                             everything else, so the proxy itself never mounts the socket
+  gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
+  gatehouse --help           This help
+  gatehouse --version        The version
+
+Documentation: README.md (every label, every environment variable, examples).`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(`${HELP}\n`);
+      return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'secret': {
+      const { randomBytes } = await import('node:crypto');
+      process.stdout.write(`${randomBytes(32).toString('base64')}\n`);
+      return 0;
+    }
+    case 'routes': {
+      const { routesCommand } = await import('./routes.ts');
+      return routesCommand(rest);
+    }
+    case 'socket-proxy': {
+      const { runSocketProxy } = await import('./socket-proxy.ts');
+      await runSocketProxy();
+      return -1;
+    }
+    case 'serve': {
+      const { serve } = await import('../main.ts');
+      await serve();
+      return -1; // keeps running; exit happens on signal
+    }
+    default:
+      process.stderr.write(`gatehouse: unknown command "${command}". Run "gatehouse --help".\n`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = isGatehouseError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`gatehouse: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,4 @@
+/** The single writer: inputs → throttled rebuild → fingerprint check → publish. */
+export { RouteStore, type Generation } from './store.ts';
+export { createReconciler, buildOnce, type Reconciler, type ReconcilerOptions, type ReconcilerSnapshot } from './reconciler.ts';
+export { createThrottle, type Throttle } from './throttle.ts';

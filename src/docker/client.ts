@@ -1,0 +1,95 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { EVENT_FILTERS } from './events.ts';
+import { parseDockerHost } from './host.ts';
+import type { ContainerListEntry } from './to-snapshot.ts';
+
+/**
+ * The four read-only Engine API calls Gatehouse makes, so a socket proxy allowing only
+ * GET /_ping, /version, /containers/json and /events is enough.
+ */
+export interface DockerClient {
+  ping(signal: AbortSignal): Promise<void>;
+  version(signal: AbortSignal): Promise<{ version: string; apiVersion: string }>;
+  listRunning(signal: AbortSignal): Promise<ContainerListEntry[]>;
+  /** Resolves once the engine answered with the stream's headers; the body is newline-delimited JSON. */
+  events(signal: AbortSignal): Promise<Readable>;
+  /** Closes every socket this client opened. */
+  close(): void;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** The part of dockerode Gatehouse calls; ping and version take an abort signal at runtime though their typings omit it. */
+interface EngineApi {
+  ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
+  version(options: { abortSignal: AbortSignal }): Promise<{ Version?: unknown; ApiVersion?: unknown }>;
+  listContainers(options: Dockerode.ContainerListOptions): Promise<unknown>;
+  getEvents(options: Dockerode.GetEventsOptions): Promise<NodeJS.ReadableStream>;
+}
+
+/** Loads dockerode on first use: it costs ~35 MB and ~150 ms, which commands without Docker should not pay. */
+export async function openDockerClient(dockerHost: string, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<DockerClient> {
+  const options = parseDockerHost(dockerHost);
+  const { default: Docker } = await import('dockerode');
+  // A private agent without keep-alive: no pooled socket outlives a request or the client.
+  const agent = options.protocol === 'https' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  const docker = new Docker({ ...options, agent } as Dockerode.DockerOptions) as unknown as EngineApi;
+  const withDeadline = <T>(what: string, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>) =>
+    callWithDeadline(`GET ${what}`, requestTimeoutMs, signal, call);
+
+  return {
+    async ping(signal) {
+      await withDeadline('/_ping', signal, (s) => docker.ping({ abortSignal: s }));
+    },
+    async version(signal) {
+      const info = await withDeadline('/version', signal, (s) => docker.version({ abortSignal: s }));
+      return { version: String(info.Version ?? 'unknown'), apiVersion: String(info.ApiVersion ?? 'unknown') };
+    },
+    async listRunning(signal) {
+      const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: false, abortSignal: s }));
+      if (!Array.isArray(list)) throw new Error('GET /containers/json did not return a JSON array');
+      return list as ContainerListEntry[];
+    },
+    async events(signal) {
+      const stream = await withDeadline('/events', signal, (s) =>
+        docker.getEvents({ filters: { type: [...EVENT_FILTERS.type], event: [...EVENT_FILTERS.event] }, abortSignal: s }),
+      );
+      return stream as Readable; // docker-modem hands back the http.IncomingMessage itself
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
+
+/**
+ * Runs one request with a deadline. Races the call against the abort as well, because a request
+ * whose socket hangs mid-response may never settle on its own.
+ */
+async function callWithDeadline<T>(what: string, timeoutMs: number, parent: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  const onParentAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener('abort', onParentAbort, { once: true });
+  let removeAbortListener = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new Error(`${what} was aborted`));
+    if (controller.signal.aborted) onAbort();
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
+    removeAbortListener = () => controller.signal.removeEventListener('abort', onAbort);
+  });
+  aborted.catch(() => {});
+  try {
+    return await Promise.race([call(controller.signal), aborted]);
+  } catch (error) {
+    throw controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+    removeAbortListener();
+    parent.removeEventListener('abort', onParentAbort);
+  }
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { GatehouseError } from '../errors.ts';
+
+const EXPECTED = 'expected unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
+
+/** Environment variables that shape the connection, as the Docker CLI reads them. */
+export interface DockerTlsEnv {
+  DOCKER_TLS_VERIFY?: string | undefined;
+  DOCKER_CERT_PATH?: string | undefined;
+}
+
+/**
+ * Turns a DOCKER_HOST value into dockerode options. Every field docker-modem would otherwise
+ * take from its own reading of process.env is set explicitly, so the value given here wins.
+ */
+export function parseDockerHost(value: string, env: DockerTlsEnv = process.env): Dockerode.DockerOptions {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('unix://')) {
+    const socketPath = trimmed.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) {
+      throw invalid(value, 'a unix socket needs an absolute path, e.g. unix:///var/run/docker.sock');
+    }
+    return { socketPath, host: undefined, port: undefined, protocol: 'http' };
+  }
+
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw invalid(value, EXPECTED);
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalid(value, `the scheme ${url.protocol.replace(/:$/, '')}:// is not supported; ${EXPECTED}`);
+  }
+  if (url.hostname === '') throw invalid(value, `a host name is missing; ${EXPECTED}`);
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw invalid(value, 'a path after host:port is not supported; point DOCKER_HOST at the engine or socket proxy root');
+  }
+
+  const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && isSet(env.DOCKER_TLS_VERIFY));
+  const defaultPort = url.protocol === 'tcp:' ? (tls ? 2376 : 2375) : tls ? 443 : 80;
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const options: Dockerode.DockerOptions = {
+    socketPath: undefined,
+    host: hostname,
+    port: url.port === '' ? defaultPort : Number(url.port),
+    protocol: tls ? 'https' : 'http',
+  };
+  if (tls && env.DOCKER_CERT_PATH) Object.assign(options, readCertificates(env.DOCKER_CERT_PATH));
+  return options;
+}
+
+function readCertificates(certPath: string): Pick<Dockerode.DockerOptions, 'ca' | 'cert' | 'key'> {
+  const read = (file: string): Buffer => {
+    try {
+      return readFileSync(path.join(certPath, file));
+    } catch (error) {
+      throw new GatehouseError('CONFIG_INVALID', `DOCKER_CERT_PATH=${certPath}: cannot read ${file} (expected ca.pem, cert.pem and key.pem there)`, { cause: error });
+    }
+  };
+  return { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
+function isSet(flag: string | undefined): boolean {
+  return flag !== undefined && flag !== '' && flag !== '0' && flag.toLowerCase() !== 'false';
+}
+
+function invalid(value: string, expected: string): GatehouseError {
+  return new GatehouseError('CONFIG_INVALID', `DOCKER_HOST=${JSON.stringify(value)} is not usable: ${expected}`);
+}

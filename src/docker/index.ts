@@ -1,0 +1,27 @@
+import pino from 'pino';
+import { GatehouseError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { openDockerClient } from './client.ts';
+import { toListing } from './listing.ts';
+import { readSelfMountinfo } from './self.ts';
+import type { DockerListing } from './snapshot.ts';
+
+export { parseDockerHost } from './host.ts';
+export { findSelfNetworks, readSelfNetworks } from './self.ts';
+export { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
+export { createDockerWatcher, type DiscoveryStatus, type DockerWatcher, type DockerWatcherOptions } from './watcher.ts';
+export type { ContainerSnapshot, DockerListing, HealthState } from './snapshot.ts';
+
+/** One full list, for commands that need the current containers once (`gatehouse routes`). */
+export async function listOnce(dockerHost: string, logger: Logger = pino({ level: 'silent' })): Promise<DockerListing> {
+  const client = await openDockerClient(dockerHost);
+  try {
+    const entries = await client.listRunning(new AbortController().signal);
+    return toListing(entries, logger, await readSelfMountinfo());
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GatehouseError('DOCKER_UNAVAILABLE', `Cannot list containers from the Docker engine at ${dockerHost}: ${reason}. Check DOCKER_HOST and that the engine (or socket proxy) is running.`, { cause: error });
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,19 @@
+import os from 'node:os';
+import type { Logger } from '../observability/logger.ts';
+import { findSelfNetworks } from './self.ts';
+import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
+import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
+
+/** A frozen listing of every entry; an entry the engine sent broken is skipped, never the whole list. */
+export function toListing(entries: readonly ContainerListEntry[], logger: Logger, mountinfoText: string | undefined): DockerListing {
+  const containers: ContainerSnapshot[] = [];
+  for (const entry of entries) {
+    try {
+      containers.push(toSnapshot(entry));
+    } catch (error) {
+      logger.warn({ err: error }, 'skipping a container the Docker engine described incompletely');
+    }
+  }
+  const selfNetworks = findSelfNetworks(containers, os.hostname(), mountinfoText);
+  return Object.freeze({ containers: Object.freeze(containers), selfNetworks: selfNetworks && Object.freeze(selfNetworks) });
+}

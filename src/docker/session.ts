@@ -1,0 +1,147 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from '../observability/logger.ts';
+import type { DockerClient } from './client.ts';
+import { EventLineSplitter, isRelevantEvent } from './events.ts';
+import type { ContainerListEntry } from './to-snapshot.ts';
+
+export interface SessionOptions {
+  client: DockerClient;
+  /** The watcher's stop signal. */
+  signal: AbortSignal;
+  debounceMs: number;
+  resyncMs: number;
+  stallTimeoutMs: number;
+  logger: Logger;
+  onVersion(version: { version: string; apiVersion: string }): void;
+  /** Called with every successful full list; a failed list ends the session instead. */
+  onList(entries: ContainerListEntry[]): Promise<void>;
+  /** Called once, after the first list of this connection succeeded. */
+  onUp(): void;
+}
+
+export type SessionEnd = { reason: 'stopped' } | { reason: 'stalled'; message: string } | { reason: 'failed'; error: Error };
+
+export interface SessionResult {
+  end: SessionEnd;
+  /** When the first list succeeded (ms epoch), or null if the connection never got that far. */
+  upAt: number | null;
+}
+
+/**
+ * One connection to the engine: ping → version → subscribe to /events → full list, then a
+ * debounced full list after relevant events and a periodic resync. Subscribing before the
+ * first list means no change between the two is lost. Resolves when the connection is over;
+ * every way it can end (clean EOF included) is reported, never swallowed.
+ */
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const { client, logger } = options;
+  const controller = new AbortController();
+  let upAt: number | null = null;
+  let finished = false;
+  let settle: (end: SessionEnd) => void = () => {};
+  const ended = new Promise<SessionEnd>((resolve) => (settle = resolve));
+  const end = (outcome: SessionEnd) => {
+    if (finished) return;
+    finished = true;
+    controller.abort(new Error(outcome.reason === 'failed' ? outcome.error.message : outcome.reason));
+    settle(outcome);
+  };
+  const fail = (context: string, error: unknown) => end({ reason: 'failed', error: describe(context, error) });
+  const onStop = () => end({ reason: 'stopped' });
+  options.signal.addEventListener('abort', onStop, { once: true });
+
+  let stream: Readable | null = null;
+  let debounceTimer: NodeJS.Timeout | null = null;
+  let resyncTimer: NodeJS.Timeout | null = null;
+  let stallTimer: NodeJS.Timeout | null = null;
+  let listing = false;
+  let listAgain = false;
+
+  const list = async (): Promise<void> => {
+    if (listing) {
+      listAgain = true;
+      return;
+    }
+    listing = true;
+    try {
+      do {
+        listAgain = false;
+        const entries = await client.listRunning(controller.signal);
+        if (finished) return;
+        await options.onList(entries);
+      } while (listAgain && !finished);
+    } finally {
+      listing = false;
+    }
+  };
+  const requestList = (delayMs: number) => {
+    if (finished || debounceTimer) return;
+    debounceTimer = setTimeout(() => {
+      debounceTimer = null;
+      list().catch((error: unknown) => fail('listing containers failed', error));
+    }, delayMs);
+  };
+
+  const watch = (events: Readable) => {
+    const splitter = new EventLineSplitter();
+    stallTimer = setTimeout(() => {
+      end({ reason: 'stalled', message: `no bytes on the Docker event stream for ${options.stallTimeoutMs} ms` });
+    }, options.stallTimeoutMs);
+    events.on('data', (chunk: Buffer | string) => {
+      stallTimer?.refresh();
+      let lines;
+      try {
+        lines = splitter.push(chunk);
+      } catch (error) {
+        fail('the Docker event stream is malformed', error);
+        return;
+      }
+      for (const line of lines) {
+        if (!line.ok) {
+          // Unreadable event: a full list is always safe, and cheaper than guessing.
+          logger.debug({ line: line.line.slice(0, 200) }, 'unreadable Docker event; re-listing containers');
+          requestList(options.debounceMs);
+        } else if (isRelevantEvent(line.event)) {
+          requestList(options.debounceMs);
+        }
+      }
+    });
+    events.once('end', () => fail('the Docker event stream ended', null));
+    events.once('error', (error) => fail('the Docker event stream failed', error));
+    events.once('close', () => fail('the Docker event stream closed', null));
+  };
+
+  const connect = async () => {
+    await client.ping(controller.signal);
+    options.onVersion(await client.version(controller.signal));
+    stream = await client.events(controller.signal);
+    if (finished) return;
+    watch(stream);
+    await list();
+    if (finished) return;
+    upAt = Date.now();
+    options.onUp();
+    resyncTimer = setInterval(() => requestList(0), options.resyncMs);
+  };
+
+  try {
+    if (options.signal.aborted) onStop();
+    await connect().catch((error: unknown) => fail('cannot use the Docker engine', error));
+    return { end: await ended, upAt };
+  } finally {
+    if (debounceTimer) clearTimeout(debounceTimer);
+    if (resyncTimer) clearInterval(resyncTimer);
+    if (stallTimer) clearTimeout(stallTimer);
+    const events = stream as Readable | null;
+    events?.removeAllListeners('data');
+    events?.on('error', () => {});
+    events?.destroy();
+    options.signal.removeEventListener('abort', onStop);
+  }
+}
+
+function describe(context: string, error: unknown): Error {
+  if (error === null || error === undefined) return new Error(context);
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`${context}: ${message.trim()}`, { cause: error });
+}

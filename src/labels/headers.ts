@@ -1,0 +1,51 @@
+import { fail, ok, type Parsed } from './parsed.ts';
+
+/**
+ * `header.<Name>` (and the routes file's `set_request_headers`): which names a route may set,
+ * and what a value may hold. Values are templates kept as written; `secret:NAME` is resolved
+ * when the request is forwarded.
+ */
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Compared after folding, because many backends read `X_Iap_User` and `X.Iap.User` as `X-Iap-User`. */
+const FORBIDDEN = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'cookie',
+]);
+
+export function foldHeaderName(name: string): string {
+  return name.toLowerCase().replace(/[_.]/g, '-');
+}
+
+export function parseHeaderName(name: string): Parsed<string> {
+  if (!TOKEN.test(name)) return fail(`"${name}" is not a valid HTTP header name`);
+  const folded = foldHeaderName(name);
+  if (folded.startsWith('x-iap-')) return fail(`"${name}": X-IAP-* headers carry the signed-in identity and are set by Gatehouse alone`);
+  if (FORBIDDEN.has(folded)) return fail(`"${name}" is managed by the proxy and cannot be set`);
+  return ok(name);
+}
+
+const SECRET_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Never echoes the value: it may be a credential. */
+export function parseHeaderValue(value: string): Parsed<string> {
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return fail('the value contains a line break or control character');
+  const trimmed = value.trim();
+  if (trimmed.toLowerCase().startsWith('secret:')) {
+    const name = trimmed.slice('secret:'.length);
+    if (!SECRET_NAME.test(name)) return fail('expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"');
+    return ok(`secret:${name}`);
+  }
+  return ok(value);
+}

@@ -1,0 +1,122 @@
+/**
+ * The label vocabulary: which keys exist, how a label name splits into route + key, and the
+ * "did you mean" hint for a misspelt key.
+ */
+
+/** Keys that take one value. `header.<Name>` is the one key with a free-form suffix. */
+export const VALUE_KEYS = [
+  'from',
+  'path',
+  'strip_path',
+  'port',
+  'scheme',
+  'to',
+  'network',
+  'allow',
+  'deny',
+  'public',
+  'bypass',
+  'cors_preflight',
+  'identity',
+  'host',
+  'websockets',
+  'timeout',
+  'idle_timeout',
+  'tls_skip_verify',
+  'health',
+  'lb',
+  'name',
+  'icon',
+  'description',
+  'enable',
+] as const;
+export type ValueKey = (typeof VALUE_KEYS)[number];
+
+export const HEADER_KEY = 'header';
+
+/** Words that are keys, and so cannot be route names. */
+const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY]);
+
+const ROUTE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+export function isValueKey(word: string): word is ValueKey {
+  return RESERVED.has(word) && word !== HEADER_KEY;
+}
+
+/** What one label under the prefix addresses. `route` is null for the container's top-level keys. */
+export type LabelTarget =
+  | { kind: 'value'; route: string | null; key: ValueKey }
+  | { kind: 'header'; route: string | null; header: string }
+  | { kind: 'unknown'; hint: string };
+
+/**
+ * Splits the part of a label after `<prefix>.`: `from`, `admin.from`, `header.X-User`,
+ * `admin.header.X-User`. Anything else is unknown, with a hint naming what was probably meant.
+ */
+export function classifyLabel(rest: string, prefix: string): LabelTarget {
+  const dot = rest.indexOf('.');
+  const first = dot === -1 ? rest : rest.slice(0, dot);
+  const tail = dot === -1 ? null : rest.slice(dot + 1);
+  if (first === HEADER_KEY) return headerTarget(null, tail, prefix);
+  if (isValueKey(first)) {
+    if (tail === null) return { kind: 'value', route: null, key: first };
+    return { kind: 'unknown', hint: `"${first}" is a key and cannot name a route` };
+  }
+  if (tail === null) return { kind: 'unknown', hint: suggestion(prefix, null, first) };
+  if (!ROUTE_NAME.test(first)) {
+    const near = closestKey(first);
+    if (near === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
+    return {
+      kind: 'unknown',
+      hint: `"${first}" is not a valid route name: use lowercase letters, digits and -, starting with a letter, at most 32 characters`,
+    };
+  }
+  const innerDot = tail.indexOf('.');
+  const key = innerDot === -1 ? tail : tail.slice(0, innerDot);
+  if (key === HEADER_KEY) return headerTarget(first, innerDot === -1 ? null : tail.slice(innerDot + 1), prefix);
+  if (isValueKey(key) && innerDot === -1) return { kind: 'value', route: first, key };
+  if (closestKey(first) === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
+  return { kind: 'unknown', hint: suggestion(prefix, first, tail) };
+}
+
+function headerTarget(route: string | null, name: string | null, prefix: string): LabelTarget {
+  if (name === null || name === '') {
+    const at = route === null ? `${prefix}.header` : `${prefix}.${route}.header`;
+    return { kind: 'unknown', hint: `name the header: ${at}.<Header-Name>` };
+  }
+  return { kind: 'header', route, header: name };
+}
+
+function suggestion(prefix: string, route: string | null, key: string): string {
+  const near = closestKey(key);
+  if (near === null) return `known keys: ${[...RESERVED].join(', ')}`;
+  const head = route === null ? prefix : `${prefix}.${route}`;
+  return near === HEADER_KEY ? `did you mean ${head}.header.<Header-Name>?` : `did you mean ${head}.${near}?`;
+}
+
+/** The key within Levenshtein distance 2 of `word`, the nearest one first; null when none is that close. */
+export function closestKey(word: string, candidates: Iterable<string> = RESERVED): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = levenshtein(word.toLowerCase(), candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+export function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}

@@ -1,0 +1,53 @@
+import type { PolicyEntry } from '../routes/spec.ts';
+import { fail, ok, type Parsed, splitList } from './parsed.ts';
+
+/**
+ * The `allow` / `deny` grammar, also used for GATEHOUSE_DEFAULT_ALLOW:
+ * `alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, *`.
+ */
+export const POLICY_GRAMMAR = 'expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *';
+
+const DOMAIN = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$/u;
+const LOCAL_PART = /^[^\s@,]+$/;
+const CLAIM_KEY = /^[^\s=]+$/;
+
+export function parsePolicyList(raw: string): Parsed<PolicyEntry[]> {
+  const entries: PolicyEntry[] = [];
+  const bad: string[] = [];
+  for (const item of splitList(raw)) {
+    const entry = parsePolicyEntry(item);
+    if (entry === null) bad.push(`"${item}"`);
+    else entries.push(entry);
+  }
+  if (bad.length === 1) return fail(`${bad[0]} is not a policy entry: ${POLICY_GRAMMAR}`);
+  if (bad.length > 1) return fail(`${bad.join(', ')} are not policy entries: ${POLICY_GRAMMAR}`);
+  return ok(entries);
+}
+
+/** One entry, already trimmed; null when it fits none of the forms. */
+export function parsePolicyEntry(item: string): PolicyEntry | null {
+  if (item === '*') return { kind: 'any' };
+  if (item.startsWith('group:')) {
+    const group = item.slice('group:'.length).trim();
+    return group === '' ? null : { kind: 'group', group };
+  }
+  if (item.startsWith('user:')) {
+    const sub = item.slice('user:'.length).trim();
+    return sub === '' ? null : { kind: 'user', sub };
+  }
+  if (item.startsWith('claim:')) {
+    const body = item.slice('claim:'.length);
+    const eq = body.indexOf('=');
+    if (eq === -1) return null;
+    const claim = body.slice(0, eq).trim();
+    const value = body.slice(eq + 1).trim();
+    return CLAIM_KEY.test(claim) && value !== '' ? { kind: 'claim', claim, value } : null;
+  }
+  const at = item.indexOf('@');
+  if (at === -1 || item.indexOf('@', at + 1) !== -1) return null;
+  const local = item.slice(0, at);
+  const domain = item.slice(at + 1).toLowerCase();
+  if (!DOMAIN.test(domain)) return null;
+  if (local === '') return { kind: 'domain', domain };
+  return LOCAL_PART.test(local) ? { kind: 'email', email: item.toLowerCase() } : null;
+}

@@ -1,0 +1,114 @@
+import type { ContainerSnapshot } from '../docker/snapshot.ts';
+import type { UpstreamTarget } from '../routes/spec.ts';
+
+/**
+ * Where a container route sends its traffic: which of the container's addresses, which port,
+ * and whether the member may take traffic now. Problems name the label that would fix them.
+ */
+
+export interface UpstreamProblem {
+  code: 'port' | 'network';
+  /** The label to set or correct. */
+  label: string;
+  value: string | null;
+  message: string;
+}
+
+export type Choice<T> = { ok: true; value: T } | { ok: false; problem: UpstreamProblem };
+
+export interface NetworkContext {
+  /** `GATEHOUSE_DOCKER_NETWORK`. */
+  dockerNetwork: string | undefined;
+  /** Gatehouse's own networks; null when it runs outside Docker. */
+  selfNetworks: readonly string[] | null;
+}
+
+/** Labels a problem may point at, already spelt for this route (`iap.port` or `iap.admin.port`). */
+export interface UpstreamLabels {
+  port: string;
+  network: string;
+  to: string;
+}
+
+function problem(label: string, value: string | null, message: string): Choice<never> {
+  return { ok: false, problem: { code: 'network', label, value, message } };
+}
+
+const list = (names: readonly string[]) => (names.length === 0 ? 'none' : names.join(', '));
+const setNetwork = (labels: UpstreamLabels) => `set ${labels.network} on the container or GATEHOUSE_DOCKER_NETWORK on Gatehouse`;
+
+export function choosePort(container: ContainerSnapshot, port: number | undefined, labels: UpstreamLabels): Choice<number> {
+  if (port !== undefined) return { ok: true, value: port };
+  const exposed = container.exposedPorts;
+  if (exposed.length === 1) return { ok: true, value: exposed[0] as number };
+  const what = exposed.length === 0 ? 'it exposes no port' : `it exposes ${exposed.join(', ')}`;
+  return { ok: false, problem: { code: 'port', label: labels.port, value: null, message: `set ${labels.port} — ${what}` } };
+}
+
+/** The container's IP address on the network this route should use. */
+export function chooseAddress(
+  container: ContainerSnapshot,
+  network: string | undefined,
+  context: NetworkContext,
+  labels: UpstreamLabels,
+): Choice<string> {
+  if (container.networkMode === 'host') {
+    return problem(labels.to, null, `uses the host network, so it has no container address: set ${labels.to} to an address of the Docker host, such as http://192.168.1.10:8080`);
+  }
+  const names = Object.keys(container.networks).sort();
+  if (names.length === 0) {
+    return problem(labels.network, null, `is attached to no network Gatehouse can see (network mode "${container.networkMode}"): attach it to a network shared with Gatehouse, or set ${labels.to}`);
+  }
+  const chosen = pickNetwork(names, network, context, labels);
+  if (!chosen.ok) return chosen;
+  const ip = container.networks[chosen.value] ?? '';
+  if (ip === '') return problem(labels.network, null, `has no IP address on network "${chosen.value}" yet`);
+  return { ok: true, value: ip };
+}
+
+function pickNetwork(names: string[], network: string | undefined, context: NetworkContext, labels: UpstreamLabels): Choice<string> {
+  if (network !== undefined) {
+    if (names.includes(network)) return { ok: true, value: network };
+    return problem(labels.network, network, `${labels.network}="${network}": the container is not on that network (it is on: ${list(names)})`);
+  }
+  if (context.dockerNetwork !== undefined && names.includes(context.dockerNetwork)) return { ok: true, value: context.dockerNetwork };
+  if (context.selfNetworks !== null) {
+    const shared = names.filter((name) => context.selfNetworks?.includes(name));
+    if (shared.length === 1) return { ok: true, value: shared[0] as string };
+    if (shared.length === 0) {
+      return problem(labels.network, null, `shares no network with Gatehouse (container: ${list(names)}; Gatehouse: ${list([...context.selfNetworks].sort())}): attach it to one of Gatehouse's networks, or ${setNetwork(labels)}`);
+    }
+    return problem(labels.network, null, `shares several networks with Gatehouse (${list(shared)}): ${setNetwork(labels)} to choose one`);
+  }
+  if (names.length === 1) return { ok: true, value: names[0] as string };
+  return problem(labels.network, null, `is on several networks (${list(names)}): ${setNetwork(labels)} to choose one`);
+}
+
+export function upstreamOrigin(scheme: 'http' | 'https', ip: string, port: number): string {
+  return `${scheme}://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
+
+/** With `health=docker` a member in `starting` or `unhealthy` takes no traffic; with `off` it always does. */
+export function readiness(container: ContainerSnapshot, health: 'docker' | 'off'): Pick<UpstreamTarget, 'ready' | 'state'> {
+  if (health === 'off') return { ready: true, state: 'running' };
+  switch (container.health) {
+    case 'starting':
+    case 'unhealthy':
+      return { ready: false, state: container.health };
+    case 'healthy':
+      return { ready: true, state: 'healthy' };
+    default:
+      return { ready: true, state: 'running' };
+  }
+}
+
+/** Replicas share a group: Swarm service, else Compose project + service, else the container alone. */
+export function replicaGroup(container: ContainerSnapshot): string {
+  const labels = container.labels;
+  const swarmService = labels['com.docker.swarm.service.id'];
+  if (swarmService) return `swarm:${swarmService}`;
+  const project = labels['com.docker.compose.project'];
+  const service = labels['com.docker.compose.service'];
+  if (project && service) return `compose:${project}/${service}`;
+  return `container:${container.id}`;
+}

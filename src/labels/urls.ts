@@ -1,0 +1,64 @@
+import { fail, ok, type Parsed, splitList } from './parsed.ts';
+import { forbiddenTargetReason } from './targets.ts';
+
+export interface FromValue {
+  /** Lowercased, without port, aliases deduplicated in the order written. */
+  hosts: string[];
+  scheme: 'http' | 'https';
+}
+
+const ABSOLUTE_HTTP = /^https?:\/\//i;
+
+function parseHttpUrl(text: string): Parsed<URL> {
+  if (!ABSOLUTE_HTTP.test(text)) return fail(`"${text}" is not an http(s) URL such as https://app.example.com`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail(`"${text}" is not a valid URL`);
+  }
+  if (url.username !== '' || url.password !== '') return fail(`"${text}": user info (user@) is not allowed`);
+  if (url.search !== '' || text.includes('?')) return fail(`"${text}": a query (?) is not allowed`);
+  if (url.hash !== '' || text.includes('#')) return fail(`"${text}": a fragment (#) is not allowed`);
+  if (url.hostname.includes('*')) return fail(`"${text}": wildcard hosts are not supported; list each host`);
+  return ok(url);
+}
+
+/** `https://wiki.example.com, https://w.example.com`: the hosts a route answers on. */
+export function parseFrom(raw: string): Parsed<FromValue> {
+  const items = splitList(raw);
+  if (items.length === 0) return fail('expected one or more URLs such as https://app.example.com, comma-separated');
+  const hosts: string[] = [];
+  let scheme: FromValue['scheme'] | null = null;
+  for (const item of items) {
+    const parsed = parseHttpUrl(item);
+    if (!parsed.ok) return parsed;
+    const url = parsed.value;
+    if (url.pathname !== '/') return fail(`"${item}": from takes no path; set the path key for a path prefix`);
+    const itemScheme = url.protocol === 'https:' ? 'https' : 'http';
+    if (scheme !== null && itemScheme !== scheme) return fail('all from URLs of a route must use the same scheme');
+    scheme = itemScheme;
+    // Requests are matched by Host without its trailing dot, so the route must be keyed the same way.
+    const host = url.hostname.replace(/\.$/, '');
+    if (!hosts.includes(host)) hosts.push(host);
+  }
+  return ok({ hosts, scheme: scheme ?? 'https' });
+}
+
+/**
+ * An upstream origin such as `http://192.168.1.20:32400`. Container labels may not point at
+ * loopback, link-local or cloud-metadata addresses: whoever can start a container would
+ * otherwise reach Gatehouse's own host services through it. The operator's routes file may.
+ */
+export function parseTarget(raw: string, options: { allowLocal: boolean }): Parsed<string> {
+  const text = raw.trim();
+  const parsed = parseHttpUrl(text);
+  if (!parsed.ok) return parsed;
+  const url = parsed.value;
+  if (url.pathname !== '/') return fail(`"${text}": the target is an origin only (scheme, host, port), without a path`);
+  if (!options.allowLocal) {
+    const reason = forbiddenTargetReason(url.hostname);
+    if (reason !== null) return { ok: false, problem: `"${text}" points at ${reason}, which labels may not target`, forbidden: true };
+  }
+  return ok(url.origin);
+}

@@ -1,0 +1,127 @@
+import { loadConfig, type AppConfig } from './config/load.ts';
+import { watchRoutesFile } from './config/watch-routes-file.ts';
+import { createReconciler, RouteStore } from './control/index.ts';
+import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
+import { translateContainers } from './labels/index.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+
+export interface RunningGatehouse {
+  config: AppConfig;
+  proxyPort: number;
+  adminPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Composition root: config → logger/metrics → route store and reconciler → Docker watcher
+ * and routes file → proxy and admin listeners. Returns once both listeners accept connections.
+ */
+export async function startGatehouse(config: AppConfig, logger: Logger): Promise<RunningGatehouse> {
+  const metrics = createMetrics();
+  const store = new RouteStore();
+  const reconciler = createReconciler({
+    translateContainers: (listing) =>
+      translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
+    store,
+    logger,
+    metrics,
+    expectFile: config.GATEHOUSE_CONFIG !== undefined,
+  });
+
+  const watcher = createDockerWatcher({
+    dockerHost: config.DOCKER_HOST,
+    logger,
+    onListing: (listing) => reconciler.setContainers(listing),
+    debounceMs: config.GATEHOUSE_DOCKER_DEBOUNCE,
+    resyncMs: config.GATEHOUSE_DOCKER_RESYNC,
+    stallTimeoutMs: config.GATEHOUSE_DOCKER_STALL_TIMEOUT,
+  });
+  const reportDiscovery = (status: DiscoveryStatus) => {
+    metrics.discoveryUp.set(status.state === 'up' ? 1 : 0);
+    metrics.discoveryDegradedSince.set(status.state === 'up' ? 0 : Math.floor(status.since / 1000));
+  };
+  watcher.onStatus(reportDiscovery);
+  reportDiscovery(watcher.status());
+
+  const routesFile = config.GATEHOUSE_CONFIG
+    ? await watchRoutesFile(config.GATEHOUSE_CONFIG, {
+        logger,
+        onLoad: (result) => reconciler.setFileRoutes(result),
+        onError: (message) => {
+          metrics.configFileErrors.inc();
+          logger.error({ file: config.GATEHOUSE_CONFIG, error: message }, 'routes file rejected; keeping the last good version');
+        },
+      })
+    : null;
+
+  const proxy = await createProxyServer({
+    config,
+    logger,
+    metrics,
+    currentTable: () => store.current().table,
+    gate: publicOnlyGate,
+    discoveryDegraded: () => watcher.status().state !== 'up',
+  });
+  const admin = createAdminServer({
+    config,
+    logger,
+    metrics,
+    readiness: () => {
+      const discovery = watcher.status();
+      const generation = store.current();
+      const ready = reconciler.ready() && !proxy.closing;
+      return {
+        ready,
+        detail: {
+          routes: generation.table.routes.length,
+          rejected: generation.table.issues.length,
+          generation: generation.id,
+          discovery: {
+            state: discovery.state,
+            since: new Date(discovery.since).toISOString(),
+            ...(discovery.state === 'up' ? {} : { message: `discovery degraded since ${new Date(discovery.since).toISOString()}` }),
+            lastError: discovery.lastError,
+            engineVersion: discovery.engineVersion,
+          },
+          closing: proxy.closing,
+        },
+      };
+    },
+  });
+
+  watcher.start();
+  const { port: proxyPort } = await proxy.listen();
+  const { port: adminPort } = await admin.listen();
+  logger.info({ listen: `${config.GATEHOUSE_LISTEN.host}:${proxyPort}`, admin: `${config.GATEHOUSE_ADMIN_LISTEN.host}:${adminPort}` }, 'gatehouse started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: draining requests');
+      await proxy.close();
+      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close()]);
+      logger.info('stopped');
+    })());
+  return { config, proxyPort, adminPort, stop };
+}
+
+/** `gatehouse serve`: start, then stop gracefully on SIGTERM/SIGINT. */
+export async function serve(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.GATEHOUSE_LOG_LEVEL, format: config.GATEHOUSE_LOG_FORMAT });
+  const running = await startGatehouse(config, logger);
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,166 @@
+import type { PolicyEntry } from '../routes/spec.ts';
+
+/** Who is asking, as far as policy entries care. */
+export interface Identity {
+  sub: string;
+  email: string | null;
+  emailVerified: boolean | null;
+  name: string | null;
+  groups: readonly string[];
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** The text users write in labels: `alice@example.com`, `@example.com`, `group:admins`, `*`. */
+export function formatEntry(entry: PolicyEntry): string {
+  switch (entry.kind) {
+    case 'email':
+      return entry.email;
+    case 'domain':
+      return `@${entry.domain}`;
+    case 'group':
+      return `group:${entry.group}`;
+    case 'claim':
+      return `claim:${entry.claim}=${entry.value}`;
+    case 'user':
+      return `user:${entry.sub}`;
+    case 'any':
+      return '*';
+  }
+}
+
+/**
+ * One allow or deny list, indexed once per list so a request costs a few Map lookups.
+ * Every map value is the entry's text; when two entries could decide, the smallest text wins,
+ * so the deciding entry never depends on the order the entries were written in.
+ */
+export interface CompiledEntries {
+  readonly size: number;
+  readonly any: string | null;
+  readonly users: ReadonlyMap<string, string>;
+  readonly emails: ReadonlyMap<string, string>;
+  readonly domains: ReadonlyMap<string, string>;
+  readonly groups: ReadonlyMap<string, string>;
+  readonly claims: readonly { readonly key: string; readonly value: string; readonly text: string }[];
+}
+
+export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries {
+  let any: string | null = null;
+  const users = new Map<string, string>();
+  const emails = new Map<string, string>();
+  const domains = new Map<string, string>();
+  const groups = new Map<string, string>();
+  const claims: { key: string; value: string; text: string }[] = [];
+  for (const entry of entries) {
+    const text = formatEntry(entry);
+    switch (entry.kind) {
+      case 'any':
+        any = '*';
+        break;
+      case 'user':
+        putSmallest(users, entry.sub, text);
+        break;
+      case 'email':
+        // An entry that is not a single-`@` address can never match anything.
+        if (splitEmail(entry.email) !== null) putSmallest(emails, asciiLower(entry.email), text);
+        break;
+      case 'domain':
+        putSmallest(domains, asciiLower(entry.domain), text);
+        break;
+      case 'group':
+        putSmallest(groups, entry.group, text);
+        break;
+      case 'claim':
+        claims.push({ key: entry.claim, value: entry.value, text });
+        break;
+    }
+  }
+  claims.sort((a, b) => compareText(a.text, b.text));
+  return { size: entries.length, any, users, emails, domains, groups, claims };
+}
+
+/** The per-request facts entries are matched against, computed once per evaluation. */
+export interface Subject {
+  readonly identity: Identity;
+  /** Lowercased address, or null when it is absent, malformed or marked unverified. */
+  readonly email: string | null;
+  readonly domain: string | null;
+}
+
+export function toSubject(identity: Identity): Subject {
+  if (identity.email === null || identity.emailVerified === false) return { identity, email: null, domain: null };
+  const parts = splitEmail(identity.email);
+  if (parts === null) return { identity, email: null, domain: null };
+  return { identity, email: asciiLower(identity.email), domain: asciiLower(parts.domain) };
+}
+
+/** The text of the deciding entry, or null when no entry matches. */
+export function firstMatch(list: CompiledEntries, subject: Subject): string | null {
+  if (list.size === 0) return null;
+  if (list.any !== null) return list.any;
+  const { identity } = subject;
+  const user = list.users.get(identity.sub);
+  if (user !== undefined) return user;
+  if (subject.email !== null) {
+    const email = list.emails.get(subject.email);
+    if (email !== undefined) return email;
+  }
+  if (subject.domain !== null) {
+    const domain = list.domains.get(subject.domain);
+    if (domain !== undefined) return domain;
+  }
+  if (list.groups.size > 0) {
+    let best: string | null = null;
+    for (const group of identity.groups) {
+      const text = list.groups.get(group);
+      if (text !== undefined && (best === null || compareText(text, best) < 0)) best = text;
+    }
+    if (best !== null) return best;
+  }
+  for (const claim of list.claims) {
+    if (claimMatches(identity.claims, claim.key, claim.value)) return claim.text;
+  }
+  return null;
+}
+
+function claimMatches(claims: Readonly<Record<string, unknown>>, key: string, expected: string): boolean {
+  if (!Object.hasOwn(claims, key)) return false;
+  const value = claims[key];
+  if (Array.isArray(value)) return value.some((item) => scalarEquals(item, expected));
+  return scalarEquals(value, expected);
+}
+
+function scalarEquals(value: unknown, expected: string): boolean {
+  switch (typeof value) {
+    case 'string':
+      return value === expected;
+    case 'number':
+    case 'boolean':
+      return String(value) === expected;
+    default:
+      return false;
+  }
+}
+
+/** Exactly one `@` with something on both sides (`a@evil.com@corp.com` is not an address). */
+function splitEmail(email: string): { local: string; domain: string } | null {
+  const at = email.indexOf('@');
+  if (at <= 0 || at === email.length - 1 || email.indexOf('@', at + 1) !== -1) return null;
+  return { local: email.slice(0, at), domain: email.slice(at + 1) };
+}
+
+/**
+ * ASCII-only case folding: `String#toLowerCase` maps the Kelvin sign (U+212A) to `k` and the
+ * Angstrom sign to `å`, which would let a look-alike address match an ASCII entry.
+ */
+export function asciiLower(text: string): string {
+  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
+}
+
+function putSmallest(map: Map<string, string>, key: string, text: string): void {
+  const current = map.get(key);
+  if (current === undefined || compareText(text, current) < 0) map.set(key, text);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

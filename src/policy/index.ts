@@ -1,0 +1,89 @@
+import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/spec.ts';
+import { compileEntries, firstMatch, toSubject, type CompiledEntries, type Identity } from './entries.ts';
+
+export type { Identity } from './entries.ts';
+export { formatEntry } from './entries.ts';
+export { extractGroups, MAX_GROUPS } from './groups.ts';
+
+export type AllowReason = 'public' | 'bypass' | 'cors_preflight' | 'allowed';
+export type DenyReason = 'sign_in_required' | 'denied' | 'no_rule' | 'not_allowed';
+
+/** `entry` is the text of the deciding entry or bypass rule (`group:admins`, `GET /healthz`). */
+export type Decision =
+  | { readonly allow: true; readonly reason: AllowReason; readonly entry: string | null }
+  | { readonly allow: false; readonly reason: DenyReason; readonly entry: string | null };
+
+export interface PolicyRequest {
+  method: string;
+  /** Normalised, without query or fragment. */
+  path: string;
+  headers: { origin?: string; 'access-control-request-method'?: string };
+}
+
+const PUBLIC: Decision = Object.freeze({ allow: true, reason: 'public', entry: null });
+const CORS_PREFLIGHT: Decision = Object.freeze({ allow: true, reason: 'cors_preflight', entry: null });
+const SIGN_IN_REQUIRED: Decision = Object.freeze({ allow: false, reason: 'sign_in_required', entry: null });
+const NO_RULE: Decision = Object.freeze({ allow: false, reason: 'no_rule', entry: null });
+const NOT_ALLOWED: Decision = Object.freeze({ allow: false, reason: 'not_allowed', entry: null });
+
+// Route tables are frozen, so each entry list can be indexed once and reused by every request.
+const compiled = new WeakMap<readonly PolicyEntry[], CompiledEntries>();
+
+function compiledFor(entries: readonly PolicyEntry[]): CompiledEntries {
+  let list = compiled.get(entries);
+  if (list === undefined) {
+    list = compileEntries(entries);
+    compiled.set(entries, list);
+  }
+  return list;
+}
+
+/**
+ * Decides one request. Deny entries win over allow entries and the order of entries never
+ * matters. A route without allow entries falls back to `defaultAllow`; with neither, nobody
+ * is let in (`no_rule`). Pure: no clock, no I/O, never throws for odd input.
+ */
+export function evaluate(
+  policy: RoutePolicy,
+  identity: Identity | null,
+  request: PolicyRequest,
+  defaultAllow: readonly PolicyEntry[],
+): Decision {
+  if (policy.public) return PUBLIC;
+  const bypass = matchingBypass(policy.bypass, request);
+  if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };
+  if (policy.corsPreflight && isCorsPreflight(request)) return CORS_PREFLIGHT;
+  if (identity === null) return SIGN_IN_REQUIRED;
+
+  const subject = toSubject(identity);
+  const denied = firstMatch(compiledFor(policy.deny), subject);
+  if (denied !== null) return { allow: false, reason: 'denied', entry: denied };
+
+  const allow = compiledFor(policy.allow.length > 0 ? policy.allow : defaultAllow);
+  if (allow.size === 0) return NO_RULE;
+  const allowed = firstMatch(allow, subject);
+  return allowed === null ? NOT_ALLOWED : { allow: true, reason: 'allowed', entry: allowed };
+}
+
+/** The text of the first bypass rule that covers the request, or null. */
+function matchingBypass(rules: readonly BypassRule[], request: PolicyRequest): string | null {
+  for (const rule of rules) {
+    if (rule.method !== null && rule.method !== request.method) continue;
+    if (pathMatches(rule.path, request.path)) return rule.method === null ? rule.path : `${rule.method} ${rule.path}`;
+  }
+  return null;
+}
+
+/**
+ * `/share/` covers `/share` and everything below it, never `/shared`; any other rule covers
+ * exactly its own path.
+ */
+function pathMatches(rulePath: string, path: string): boolean {
+  if (!rulePath.endsWith('/')) return path === rulePath;
+  return path.startsWith(rulePath) || path === rulePath.slice(0, -1);
+}
+
+function isCorsPreflight(request: PolicyRequest): boolean {
+  const { origin, 'access-control-request-method': requestMethod } = request.headers;
+  return request.method === 'OPTIONS' && !!origin && !!requestMethod;
+}

@@ -1,0 +1,48 @@
+import type { Route, RouteTable } from './table.ts';
+
+const BRACKET = 0x5b;
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const SEMICOLON = 0x3b;
+
+/** `Host` header → table key: port removed (`[::1]:8080` → `[::1]`), trailing dot removed, lowercased. */
+export function normalizeHost(rawHost: string): string {
+  let host = rawHost;
+  if (host.charCodeAt(0) === BRACKET) {
+    const end = host.indexOf(']');
+    if (end !== -1) host = host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    // More than one colon is an unbracketed IPv6 literal, which has no port to strip.
+    if (colon !== -1 && host.indexOf(':', colon + 1) === -1) host = host.slice(0, colon);
+  }
+  if (host.charCodeAt(host.length - 1) === DOT) host = host.slice(0, -1);
+  return host.toLowerCase();
+}
+
+/**
+ * Longest route path that is a prefix of `path` on a segment boundary: `/admin` takes `/admin`,
+ * `/admin/`, `/admin/x` and `/admin;x=1` but not `/administrator`; `/` takes everything. `path` must already
+ * be normalised (see normalizeRequestPath): this compares strings, it does not decode.
+ */
+export function matchRoute(table: RouteTable, host: string, path: string): Route | undefined {
+  const routes = table.byHost.get(normalizeHost(host));
+  if (routes === undefined) return undefined;
+  // Sorted longest path first, so the first hit is the most specific one.
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i] as Route;
+    if (isSegmentPrefix(route.path, path)) return route;
+  }
+  return undefined;
+}
+
+/**
+ * A `;` also ends the prefix: servlet containers read `/admin;x=1` as `/admin`, so the request
+ * must meet the `/admin` route's policy rather than slip through to a broader route.
+ */
+export function isSegmentPrefix(prefix: string, path: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  if (path.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === SLASH) return true;
+  const next = path.charCodeAt(prefix.length);
+  return next === SLASH || next === SEMICOLON;
+}

@@ -1,0 +1,67 @@
+import { RouteSpec, type RouteIssue } from '../../../src/routes/spec.ts';
+
+interface ContainerSpecInput {
+  name: string;
+  group?: string;
+  created?: number;
+  routeName?: string;
+  hosts?: string[];
+  path?: string;
+  origin?: string;
+  ready?: boolean;
+  overrides?: Partial<RouteSpec>;
+}
+
+function baseSpec(): Omit<RouteSpec, 'source' | 'routeName' | 'hosts' | 'path' | 'upstream'> {
+  return {
+    fromScheme: 'https',
+    stripPath: false,
+    policy: { public: false, allow: [{ kind: 'domain', domain: 'example.com' }], deny: [], bypass: [], corsPreflight: false },
+    identity: 'headers',
+    setHeaders: {},
+    removeHeaders: [],
+    hostHeader: { mode: 'preserve' },
+    websockets: true,
+    timeoutMs: 30_000,
+    idleTimeoutMs: null,
+    tlsSkipVerify: false,
+    health: 'docker',
+    lb: 'round_robin',
+    display: { name: 'App', icon: null, description: null },
+  };
+}
+
+/** A container claim, validated against the contract so fixtures cannot drift from it. */
+export function containerSpec(input: ContainerSpecInput): RouteSpec {
+  const id = `id-${input.name}`;
+  return RouteSpec.parse({
+    ...baseSpec(),
+    source: { kind: 'container', containerId: id, containerName: input.name, group: input.group ?? input.name, created: input.created ?? 1000 },
+    routeName: input.routeName ?? 'default',
+    hosts: input.hosts ?? ['app.example'],
+    path: input.path ?? '/',
+    upstream: { origin: input.origin ?? `http://${input.name}:80`, containerId: id, ready: input.ready ?? true, state: input.ready === false ? 'starting' : 'running' },
+    ...input.overrides,
+  });
+}
+
+export function fileSpec(input: { file?: string; index: number; routeName?: string; hosts?: string[]; path?: string; origin?: string }): RouteSpec {
+  return RouteSpec.parse({
+    ...baseSpec(),
+    source: { kind: 'file', file: input.file ?? '/etc/gatehouse/routes.yml', index: input.index },
+    routeName: input.routeName ?? String(input.index),
+    hosts: input.hosts ?? ['app.example'],
+    path: input.path ?? '/',
+    upstream: { origin: input.origin ?? 'http://static:8080', containerId: null, ready: true, state: 'static' },
+  });
+}
+
+export function labelIssue(name: string, label: string, message: string): RouteIssue {
+  return {
+    source: { kind: 'container', containerId: `id-${name}`, containerName: name },
+    label,
+    value: 'x',
+    code: 'invalid_value',
+    message,
+  };
+}
