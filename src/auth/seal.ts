@@ -28,7 +28,7 @@ const TAG_BYTES = 16;
 const SHAPE = /^v1\.([0-9a-f]{8})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]+)$/;
 
 /** `now` is milliseconds since the epoch. Throws only for a payload that could never open. */
-export function seal(keys: PurposeKeys, payload: SealedPayload, now: number): string {
+export function seal<T extends SealedPayload>(keys: PurposeKeys, payload: T, now: number): string {
   const current = keys.keys[0];
   if (current === undefined) throw new GatehouseError('INTERNAL', `no key to seal ${keys.purpose} tokens with`);
   if (!Number.isFinite(payload.exp) || payload.exp * 1000 <= now) {

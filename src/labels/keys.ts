@@ -34,6 +34,9 @@ export type ValueKey = (typeof VALUE_KEYS)[number];
 
 export const HEADER_KEY = 'header';
 
+/** The routeName of the route built from a container's top-level keys. */
+export const DEFAULT_ROUTE = 'default';
+
 /** Words that are keys, and so cannot be route names. */
 const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY]);
 
@@ -63,6 +66,7 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
     return { kind: 'unknown', hint: `"${first}" is a key and cannot name a route` };
   }
   if (tail === null) return { kind: 'unknown', hint: suggestion(prefix, null, first) };
+  if (first === DEFAULT_ROUTE) return { kind: 'unknown', hint: `"${DEFAULT_ROUTE}" names the top-level route: write ${prefix}.${tail}` };
   if (!ROUTE_NAME.test(first)) {
     const near = closestKey(first);
     if (near === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };

@@ -9,18 +9,19 @@ export interface FromValue {
 
 const ABSOLUTE_HTTP = /^https?:\/\//i;
 
+/** Problems do not repeat the text: callers show it once, next to the label or list item. */
 function parseHttpUrl(text: string): Parsed<URL> {
-  if (!ABSOLUTE_HTTP.test(text)) return fail(`"${text}" is not an http(s) URL such as https://app.example.com`);
+  if (!ABSOLUTE_HTTP.test(text)) return fail('expected an http(s) URL such as https://app.example.com');
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return fail(`"${text}" is not a valid URL`);
+    return fail('not a valid URL');
   }
-  if (url.username !== '' || url.password !== '') return fail(`"${text}": user info (user@) is not allowed`);
-  if (url.search !== '' || text.includes('?')) return fail(`"${text}": a query (?) is not allowed`);
-  if (url.hash !== '' || text.includes('#')) return fail(`"${text}": a fragment (#) is not allowed`);
-  if (url.hostname.includes('*')) return fail(`"${text}": wildcard hosts are not supported; list each host`);
+  if (url.username !== '' || url.password !== '') return fail('user info (user@) is not allowed');
+  if (url.search !== '' || text.includes('?')) return fail('a query (?) is not allowed');
+  if (url.hash !== '' || text.includes('#')) return fail('a fragment (#) is not allowed');
+  if (url.hostname.includes('*')) return fail('wildcard hosts are not supported; list each host');
   return ok(url);
 }
 
@@ -30,11 +31,12 @@ export function parseFrom(raw: string): Parsed<FromValue> {
   if (items.length === 0) return fail('expected one or more URLs such as https://app.example.com, comma-separated');
   const hosts: string[] = [];
   let scheme: FromValue['scheme'] | null = null;
+  const where = (item: string) => (items.length > 1 ? `"${item}": ` : '');
   for (const item of items) {
     const parsed = parseHttpUrl(item);
-    if (!parsed.ok) return parsed;
+    if (!parsed.ok) return fail(`${where(item)}${parsed.problem}`);
     const url = parsed.value;
-    if (url.pathname !== '/') return fail(`"${item}": from takes no path; set the path key for a path prefix`);
+    if (url.pathname !== '/') return fail(`${where(item)}from takes no path; set the path key for a path prefix`);
     const itemScheme = url.protocol === 'https:' ? 'https' : 'http';
     if (scheme !== null && itemScheme !== scheme) return fail('all from URLs of a route must use the same scheme');
     scheme = itemScheme;
@@ -55,10 +57,10 @@ export function parseTarget(raw: string, options: { allowLocal: boolean }): Pars
   const parsed = parseHttpUrl(text);
   if (!parsed.ok) return parsed;
   const url = parsed.value;
-  if (url.pathname !== '/') return fail(`"${text}": the target is an origin only (scheme, host, port), without a path`);
+  if (url.pathname !== '/') return fail('the target is an origin only (scheme, host, port), without a path');
   if (!options.allowLocal) {
     const reason = forbiddenTargetReason(url.hostname);
-    if (reason !== null) return { ok: false, problem: `"${text}" points at ${reason}, which labels may not target`, forbidden: true };
+    if (reason !== null) return { ok: false, problem: `points at ${reason}, which container labels may not target`, forbidden: true };
   }
   return ok(url.origin);
 }

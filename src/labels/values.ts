@@ -60,8 +60,8 @@ const port = fromZod(
     .refine((n) => n >= 1 && n <= 65535, PORT_EXPECTED),
 );
 
-const TEXT_EXPECTED = 'expected a non-empty text of at most 200 characters on one line';
-const text = fromZod(z.string().trim().min(1, TEXT_EXPECTED).max(200, TEXT_EXPECTED).regex(/^[^\u0000-\u001f\u007f]*$/, TEXT_EXPECTED));
+const TEXT_EXPECTED = 'expected a non-empty text of at most 1000 characters on one line';
+const text = fromZod(z.string().trim().min(1, TEXT_EXPECTED).max(1000, TEXT_EXPECTED).regex(/^[^\u0000-\u001f\u007f]*$/, TEXT_EXPECTED));
 
 const network = fromZod(z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a Docker network name such as proxy'));
 

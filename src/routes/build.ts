@@ -1,7 +1,7 @@
 import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
 import { byPrecedence, groupSpecs, type Candidate } from './group.ts';
-import { canonicalJson, compareStrings, deepFreeze, FrozenMap } from './canonical.ts';
+import { canonicalCopy, compareStrings, deepFreeze, FrozenMap } from './canonical.ts';
 
 /**
  * Specs → one frozen table. Replicas merge into one route; when two routes claim the same
@@ -12,7 +12,7 @@ export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly Ro
   const candidates = groupSpecs(specs).sort(byPrecedence);
   const claims = new Map<string, Candidate>();
   const accepted: Route[] = [];
-  const allIssues: RouteIssue[] = issues.map((issue) => ({ ...issue, source: { ...issue.source } }));
+  const allIssues: RouteIssue[] = issues.map(canonicalCopy);
 
   for (const candidate of candidates) {
     const { hosts, path } = candidate.route;
@@ -26,7 +26,7 @@ export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly Ro
       }
     }
     if (holder) {
-      allIssues.push(...conflictIssues(candidate, holder, claimedHost));
+      allIssues.push(...conflictIssues(candidate, holder, claimedHost).map(canonicalCopy));
       continue;
     }
     for (const host of hosts) claims.set(claimKey(host, path), candidate);
@@ -35,7 +35,7 @@ export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly Ro
 
   const routes = accepted.sort((a, b) => compareStrings(a.id, b.id));
   const sortedIssues = allIssues
-    .map((issue) => [canonicalJson(issue), issue] as const)
+    .map((issue) => [JSON.stringify(issue), issue] as const)
     .sort(([a], [b]) => compareStrings(a, b))
     .map(([, issue]) => issue);
   deepFreeze(routes);
@@ -43,7 +43,8 @@ export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly Ro
   return Object.freeze({
     routes,
     issues: sortedIssues,
-    fingerprint: canonicalJson({ routes, issues: sortedIssues }),
+    // Routes and issues are canonical copies (see group.ts), so plain JSON is a canonical form.
+    fingerprint: JSON.stringify({ routes, issues: sortedIssues }),
     byHost: indexByHost(routes),
   });
 }

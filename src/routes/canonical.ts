@@ -1,14 +1,22 @@
 /**
- * JSON with object keys sorted, so two values that are equal as data serialise to the same
- * string whatever order their keys were inserted in (label order, YAML key order).
+ * A deep copy with object keys in sorted order. Tables are built from such copies (or from
+ * object literals with a fixed key order), so plain `JSON.stringify` of a table is canonical:
+ * two values equal as data give the same string whatever order their keys arrived in.
  */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  if (value instanceof Map) return canonicalJson(Object.fromEntries(value));
+export function canonicalCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(canonicalCopy) as T;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
-  return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key])).join(',') + '}';
+  const entries: Array<[string, unknown]> = [];
+  for (const key of Object.keys(record).sort(compareStrings)) {
+    if (record[key] !== undefined) entries.push([key, canonicalCopy(record[key])]);
+  }
+  // fromEntries defines own properties, so a header named `__proto__` stays a plain key.
+  return Object.fromEntries(entries) as T;
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalCopy(value));
 }
 
 /** Total order on strings by code unit, independent of locale. */

@@ -1,6 +1,6 @@
 import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue } from './spec.ts';
-import { canonicalJson, compareStrings } from './canonical.ts';
+import { compareStrings } from './canonical.ts';
 
 export interface TableDiff {
   /** Route ids, sorted. */
@@ -20,11 +20,12 @@ export function diffTables(before: RouteTable | null, after: RouteTable): TableD
   for (const route of after.routes) {
     const old = previous.get(route.id);
     if (old === undefined) added.push(route.id);
-    else if (old !== route && canonicalJson(old) !== canonicalJson(route)) changed.push(route.id);
+    // Tables are built from canonical copies, so their JSON compares as data.
+    else if (old !== route && JSON.stringify(old) !== JSON.stringify(route)) changed.push(route.id);
     previous.delete(route.id);
   }
   const removed = [...previous.keys()];
-  const known = new Set((before?.issues ?? []).map((issue) => canonicalJson(issue)));
-  const rejected = after.issues.filter((issue) => !known.has(canonicalJson(issue)));
+  const known = new Set((before?.issues ?? []).map((issue) => JSON.stringify(issue)));
+  const rejected = after.issues.filter((issue) => !known.has(JSON.stringify(issue)));
   return { added: added.sort(compareStrings), removed: removed.sort(compareStrings), changed: changed.sort(compareStrings), rejected };
 }

@@ -1,6 +1,6 @@
 import type { Route } from './table.ts';
 import type { RoutePolicy, RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
-import { canonicalJson, compareStrings } from './canonical.ts';
+import { canonicalCopy, canonicalJson, compareStrings } from './canonical.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
@@ -63,13 +63,14 @@ function mergeGroup(id: string, members: RouteSpec[]): Candidate {
   const sources = new Map<string, RouteSource>();
   let claimedAt = Number.POSITIVE_INFINITY;
   for (const member of members) {
-    if (!upstreams.has(member.upstream.origin)) upstreams.set(member.upstream.origin, { ...member.upstream });
+    if (!upstreams.has(member.upstream.origin)) upstreams.set(member.upstream.origin, copyUpstream(member.upstream));
     const key = sourceKey(member.source);
-    if (!sources.has(key)) sources.set(key, { ...member.source });
+    if (!sources.has(key)) sources.set(key, canonicalCopy(member.source));
     claimedAt = Math.min(claimedAt, createdOf(member));
   }
   const sortedUpstreams = [...upstreams.values()].sort((a, b) => compareStrings(a.origin, b.origin));
   const sortedSources = [...sources.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source);
+  // Fixed key order here and canonical copies of the free-form parts keep JSON.stringify(route) canonical.
   const route: Route = {
     id,
     hosts: [...new Set(lead.hosts)],
@@ -78,15 +79,15 @@ function mergeGroup(id: string, members: RouteSpec[]): Candidate {
     stripPath: lead.stripPath,
     policy: copyPolicy(lead.policy),
     identity: lead.identity,
-    setHeaders: { ...lead.setHeaders },
+    setHeaders: canonicalCopy(lead.setHeaders),
     removeHeaders: [...lead.removeHeaders],
-    hostHeader: { ...lead.hostHeader },
+    hostHeader: canonicalCopy(lead.hostHeader),
     websockets: lead.websockets,
     timeoutMs: lead.timeoutMs,
     idleTimeoutMs: lead.idleTimeoutMs,
     tlsSkipVerify: lead.tlsSkipVerify,
     lb: lead.lb,
-    display: { ...lead.display },
+    display: { name: lead.display.name, icon: lead.display.icon, description: lead.display.description },
     upstreams: sortedUpstreams,
     ready: sortedUpstreams.filter((target) => target.ready),
     sources: sortedSources,
@@ -106,9 +107,13 @@ function mergeGroup(id: string, members: RouteSpec[]): Candidate {
 function copyPolicy(policy: RoutePolicy): RoutePolicy {
   return {
     public: policy.public,
-    allow: policy.allow.map((entry) => ({ ...entry })),
-    deny: policy.deny.map((entry) => ({ ...entry })),
-    bypass: policy.bypass.map((rule) => ({ ...rule })),
+    allow: policy.allow.map(canonicalCopy),
+    deny: policy.deny.map(canonicalCopy),
+    bypass: policy.bypass.map((rule) => ({ method: rule.method, path: rule.path })),
     corsPreflight: policy.corsPreflight,
   };
+}
+
+function copyUpstream(target: UpstreamTarget): UpstreamTarget {
+  return { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state };
 }

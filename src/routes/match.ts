@@ -22,8 +22,9 @@ export function normalizeHost(rawHost: string): string {
 
 /**
  * Longest route path that is a prefix of `path` on a segment boundary: `/admin` takes `/admin`,
- * `/admin/`, `/admin/x` and `/admin;x=1` but not `/administrator`; `/` takes everything. `path` must already
- * be normalised (see normalizeRequestPath): this compares strings, it does not decode.
+ * `/admin/`, `/admin/x` and `/admin;x=1` but not `/administrator`; `/` takes everything.
+ * `path` must already be normalised (see normalizeRequestPath): this compares strings, it
+ * does not decode.
  */
 export function matchRoute(table: RouteTable, host: string, path: string): Route | undefined {
   const routes = table.byHost.get(normalizeHost(host));

@@ -241,3 +241,14 @@ describe('buildRouteTable: index, issues, fingerprint, freezing', () => {
     expect(table.fingerprint).toBe(buildRouteTable([], []).fingerprint);
   });
 });
+
+describe('buildRouteTable: hostile keys', () => {
+  it('keeps a header named __proto__ as data instead of a prototype', () => {
+    const setHeaders = JSON.parse('{"__proto__": "x", "X-Real": "1"}') as Record<string, string>;
+    expect(Object.keys(setHeaders)).toContain('__proto__');
+    const table = buildRouteTable([{ ...containerSpec({ name: 'a' }), setHeaders }], []);
+    const copied = (table.routes[0] as Route).setHeaders;
+    expect(Object.keys(copied)).toEqual(['X-Real', '__proto__']);
+    expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
+  });
+});

@@ -1,0 +1,84 @@
+import { buildRouteSpec, closestKey, type FromValue, isSecretValue, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
+import type { RouteSpec } from '../routes/spec.ts';
+import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
+import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
+
+export type { IssueSink } from './routes-file-draft.ts';
+
+/** Keys that only make sense for a container: in the file, the upstream is spelt out in `to`. */
+const CONTAINER_ONLY = new Set(['port', 'network', 'scheme', 'health']);
+/** Keys both formats share, with the same meaning. */
+const SHARED = new Set(['from', 'to', 'timeout', 'idle_timeout', 'tls_skip_verify', 'name', 'description']);
+const LIST_KEYS = new Set(['from', 'allow', 'deny', 'bypass']);
+const OUR_KEYS: string[] = [...VALUE_KEYS.filter((k) => !CONTAINER_ONLY.has(k)), 'header'];
+
+/** One file route → one RouteSpec per `to` URL, or none (and issues) when anything is wrong. */
+export function translateFileRoute(route: Record<string, unknown>, at: { file: string; index: number }, sink: IssueSink): RouteSpec[] {
+  const draft: RouteDraft = { targets: [], settings: {}, headers: new Map(), removeHeaders: [], failed: false };
+  const report: IssueSink['report'] = (...args) => {
+    draft.failed = true;
+    sink.report(...args);
+  };
+  const keys = Object.keys(route);
+  const pomerium = keys.filter((k) => POMERIUM_KEYS.has(k) && !SHARED.has(k));
+  const ours = keys.filter((k) => OUR_KEYS.includes(k) && !SHARED.has(k));
+  if (pomerium.length > 0 && ours.length > 0) {
+    report(null, 'invalid_value', `mixes Gatehouse keys (${ours.join(', ')}) with Pomerium keys (${pomerium.join(', ')}); write the route in one format`);
+    return [];
+  }
+  for (const key of keys) {
+    const value = route[key];
+    if (key === 'to') readTargets(value, draft, report);
+    else if (pomerium.length > 0 && POMERIUM_KEYS.has(key)) readPomeriumKey(key, value, draft, report);
+    else readOurKey(key, value, draft, report);
+  }
+  if (!('from' in route)) report('from', 'missing', 'every route needs from, such as https://app.example.com');
+  if (!('to' in route)) report('to', 'missing', 'every route in the file needs to, such as http://192.168.1.20:8080');
+  if (draft.failed || draft.from === undefined) return [];
+  const from = draft.from;
+  draft.settings.health = 'off';
+  const setHeaders = Object.fromEntries(draft.headers.values());
+  const defaultName = `${from.hosts[0]}${draft.settings.path === undefined || draft.settings.path === '/' ? '' : draft.settings.path}`;
+  return draft.targets.map((origin) =>
+    buildRouteSpec({
+      source: { kind: 'file', file: at.file, index: at.index },
+      routeName: `file:${at.index}`,
+      from,
+      settings: draft.settings,
+      setHeaders,
+      removeHeaders: draft.removeHeaders,
+      upstream: { origin, containerId: null, ready: true, state: 'running' },
+      defaultName,
+    }),
+  );
+}
+
+function readOurKey(key: string, value: unknown, draft: RouteDraft, report: IssueSink['report']): void {
+  if (key === 'header') {
+    readHeaderMap(key, value, draft, report);
+    return;
+  }
+  if (CONTAINER_ONLY.has(key)) {
+    report(key, 'invalid_value', `${key} applies to container labels only; in the file, write the upstream in full in to`);
+    return;
+  }
+  if (!OUR_KEYS.includes(key)) {
+    const near = closestKey(key, [...OUR_KEYS, ...POMERIUM_KEYS]);
+    report(key, 'unknown_key', near === null ? 'unknown key' : `unknown key; did you mean ${near}?`);
+    return;
+  }
+  const text = valueText(value, LIST_KEYS.has(key));
+  if (text === null) {
+    report(key, 'invalid_value', LIST_KEYS.has(key) ? 'expected a string or a list of strings' : 'expected a single value');
+    return;
+  }
+  if (isSecretValue(text)) {
+    report(key, 'invalid_value', 'secret: references are only allowed in header values');
+    return;
+  }
+  const parsed = parseValue(key as ValueKey, text, { allowLocalTargets: true });
+  if (!parsed.ok) report(key, 'invalid_value', parsed.problem, text);
+  else if (key === 'from') draft.from = parsed.value as FromValue;
+  else (draft.settings as Record<string, unknown>)[key] = parsed.value;
+}
+

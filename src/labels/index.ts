@@ -1,0 +1,13 @@
+/**
+ * labels/: container labels → route claims, pure. Also the value grammar the routes file and
+ * GATEHOUSE_DEFAULT_ALLOW reuse.
+ */
+export { translateContainers, type TranslateOptions } from './translate.ts';
+export { VALUE_KEYS, type ValueKey, closestKey, DEFAULT_ROUTE } from './keys.ts';
+export { parseValue, isSecretValue, type RouteSettings, type ParseContext } from './values.ts';
+export { parsePolicyList, parsePolicyEntry, POLICY_GRAMMAR } from './policy-entries.ts';
+export { parseBypassList, parsePathPrefix, canonicalPath } from './paths.ts';
+export { parseFrom, parseTarget, type FromValue } from './urls.ts';
+export { parseHeaderName, parseHeaderValue, foldHeaderName } from './headers.ts';
+export { buildRouteSpec, type RouteParts, DEFAULT_TIMEOUT_MS } from './route-spec.ts';
+export type { Parsed } from './parsed.ts';

@@ -1,0 +1,129 @@
+import type { ContainerSnapshot, DockerListing } from '../docker/snapshot.ts';
+import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/spec.ts';
+import { collectLabels, type RouteLabels, wantsRoutes } from './collect.ts';
+import { DEFAULT_ROUTE, type ValueKey } from './keys.ts';
+import { buildRouteSpec } from './route-spec.ts';
+import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
+import type { RouteSettings } from './values.ts';
+
+export interface TranslateOptions {
+  /** Label prefix, `iap` by default; may contain dots (`com.example.iap`). */
+  prefix: string;
+  /** `GATEHOUSE_DOCKER_NETWORK`: preferred network when a container is on it. */
+  dockerNetwork: string | undefined;
+}
+
+type Problem = Omit<RouteIssue, 'source'>;
+
+/**
+ * Containers → route claims. Only running containers that carry `<prefix>.from` (or
+ * `<prefix>.<route>.from`) are read. Any problem on a container withholds all of its routes, so a
+ * policy that did not parse can never leave a route open; every problem is reported at once.
+ * Output is ordered by container creation time, id, then route name.
+ */
+export function translateContainers(listing: DockerListing, options: TranslateOptions): TranslationResult {
+  const context: NetworkContext = { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks };
+  const containers = listing.containers
+    .filter((c) => c.state === 'running' && wantsRoutes(c.labels, options.prefix))
+    .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const result: TranslationResult = { specs: [], issues: [] };
+  for (const container of containers) {
+    const source = { kind: 'container' as const, containerId: container.id, containerName: container.name };
+    const { specs, problems } = translateGuarded(container, options.prefix, context);
+    if (problems.length === 0) {
+      result.specs.push(...specs);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const problem of problems) {
+      const message = `container "${container.name}": ${problem.message}`;
+      if (seen.has(message)) continue;
+      seen.add(message);
+      result.issues.push({ ...problem, source, message });
+    }
+  }
+  return result;
+}
+
+function translateGuarded(container: ContainerSnapshot, prefix: string, context: NetworkContext): { specs: RouteSpec[]; problems: Problem[] } {
+  try {
+    return translateOne(container, prefix, context);
+  } catch {
+    // Unreachable for well-formed snapshots; withholding one container beats taking the control loop down.
+    return { specs: [], problems: [{ code: 'invalid_value', label: null, value: null, message: 'its labels could not be read' }] };
+  }
+}
+
+function translateOne(container: ContainerSnapshot, prefix: string, context: NetworkContext): { specs: RouteSpec[]; problems: Problem[] } {
+  const collected = collectLabels(container.labels, prefix);
+  if (collected.top.values.enable?.value === false) return { specs: [], problems: [] };
+  const problems: Problem[] = [...collected.problems];
+  const specs: RouteSpec[] = [];
+  const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (collected.top.present.has('from')) routes.unshift([DEFAULT_ROUTE, null]);
+  for (const [routeName, own] of routes) {
+    const spec = buildContainerRoute(container, prefix, context, collected.top, routeName, own, problems);
+    if (spec !== null) specs.push(spec);
+  }
+  specs.sort((a, b) => (a.routeName < b.routeName ? -1 : a.routeName > b.routeName ? 1 : 0));
+  return { specs, problems };
+}
+
+function buildContainerRoute(
+  container: ContainerSnapshot,
+  prefix: string,
+  context: NetworkContext,
+  top: RouteLabels,
+  routeName: string,
+  own: RouteLabels | null,
+  problems: Problem[],
+): RouteSpec | null {
+  const values = { ...top.values, ...own?.values };
+  const settings = Object.fromEntries(Object.entries(values).map(([key, entry]) => [key, entry.value])) as Partial<RouteSettings>;
+  if (settings.enable === false) return null;
+  const label = (key: ValueKey) => (own === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`);
+  const present = new Set([...top.present, ...(own?.present ?? [])]);
+  if (!present.has('from')) {
+    problems.push({ code: 'missing', label: label('from'), value: null, message: `route "${routeName}" has no ${label('from')} and there is no ${prefix}.from to inherit` });
+    return null;
+  }
+  // A label that did not parse is already reported; inferring around it would only add noise.
+  if ([...present].some((key) => settings[key] === undefined) || settings.from === undefined) return null;
+  const upstream = chooseUpstream(container, settings, context, {
+    port: label('port'),
+    network: values.network?.label ?? `${prefix}.network`,
+    to: label('to'),
+  }, problems);
+  if (upstream === null) return null;
+
+  const headers = new Map([...top.headers, ...(own?.headers ?? [])]);
+  const baseName = top.values.name?.value ?? container.name;
+  settings.name = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
+  return buildRouteSpec({
+    source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
+    routeName,
+    from: settings.from,
+    settings,
+    setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
+    removeHeaders: [],
+    upstream,
+    defaultName: baseName,
+  });
+}
+
+function chooseUpstream(
+  container: ContainerSnapshot,
+  settings: Partial<RouteSettings>,
+  context: NetworkContext,
+  labels: { port: string; network: string; to: string },
+  problems: Problem[],
+): UpstreamTarget | null {
+  const state = readiness(container, settings.health ?? 'docker');
+  if (settings.to !== undefined) return { origin: settings.to, containerId: container.id, ...state };
+  const address = chooseAddress(container, settings.network, context, labels);
+  const port = choosePort(container, settings.port, labels);
+  if (!address.ok) problems.push(address.problem);
+  if (!port.ok) problems.push(port.problem);
+  if (!address.ok || !port.ok) return null;
+  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value, port.value), containerId: container.id, ...state };
+}

@@ -1,0 +1,68 @@
+import type { UpstreamTarget } from '../routes/spec.ts';
+import type { Route, RouteTable } from '../routes/table.ts';
+
+/**
+ * Picks one ready member of a route per request. State lives here, not in the frozen table:
+ * a round-robin position per route id and an in-flight count per upstream origin.
+ */
+export interface Balancer {
+  /** `route.ready` must not be empty. Every pick must be followed by exactly one `release`. */
+  pick(route: Route): UpstreamTarget;
+  release(target: UpstreamTarget): void;
+  /** Drops positions of routes that are gone; cheap when the table is unchanged. */
+  observe(table: RouteTable): void;
+  inFlight(origin: string): number;
+}
+
+export function createBalancer(): Balancer {
+  const positions = new Map<string, number>();
+  const active = new Map<string, number>();
+  let lastTable: RouteTable | undefined;
+
+  function nextPosition(routeId: string): number {
+    const position = positions.get(routeId) ?? 0;
+    positions.set(routeId, position + 1 >= Number.MAX_SAFE_INTEGER ? 0 : position + 1);
+    return position;
+  }
+
+  return {
+    pick(route) {
+      const ready = route.ready;
+      let chosen: UpstreamTarget;
+      if (ready.length === 1) {
+        chosen = ready[0] as UpstreamTarget;
+      } else if (route.lb === 'least_request') {
+        // Start the scan at a rotating index so members with equal load take turns.
+        const start = nextPosition(route.id) % ready.length;
+        chosen = ready[start] as UpstreamTarget;
+        let lowest = active.get(chosen.origin) ?? 0;
+        for (let i = 1; i < ready.length && lowest > 0; i++) {
+          const candidate = ready[(start + i) % ready.length] as UpstreamTarget;
+          const load = active.get(candidate.origin) ?? 0;
+          if (load < lowest) {
+            chosen = candidate;
+            lowest = load;
+          }
+        }
+      } else {
+        chosen = ready[nextPosition(route.id) % ready.length] as UpstreamTarget;
+      }
+      active.set(chosen.origin, (active.get(chosen.origin) ?? 0) + 1);
+      return chosen;
+    },
+    release(target) {
+      const count = (active.get(target.origin) ?? 0) - 1;
+      if (count > 0) active.set(target.origin, count);
+      else active.delete(target.origin);
+    },
+    observe(table) {
+      if (table === lastTable) return;
+      lastTable = table;
+      const live = new Set(table.routes.map((route) => route.id));
+      for (const id of positions.keys()) if (!live.has(id)) positions.delete(id);
+    },
+    inFlight(origin) {
+      return active.get(origin) ?? 0;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Route } from '../routes/table.ts';
+
+/**
+ * The access decision seam between the proxy and the identity layer. The proxy matches the
+ * route, the gate decides for exactly that route and request, and the proxy forwards exactly
+ * what was decided on; the gate never re-matches.
+ */
+export interface AccessGate {
+  /**
+   * Requests to paths Gatehouse itself serves on every route host (e.g. `/.iap/…`) or on a host
+   * that is not a route (the sign-in host). Return null to fall through to normal routing.
+   */
+  handleSpecial?(req: GateRequest): Promise<GateResponse | null> | GateResponse | null;
+  /** Called for every matched request (and every websocket upgrade) before forwarding. */
+  check(req: GateRequest, route: Route): Promise<GateResult> | GateResult;
+}
+
+export interface GateRequest {
+  readonly method: string;
+  /** Lowercase, no port, no trailing dot. */
+  readonly host: string;
+  /** `Host` as sent, with port. */
+  readonly hostHeader: string;
+  /** The scheme the user sees: the socket's, or X-Forwarded-Proto from a trusted proxy. */
+  readonly scheme: 'http' | 'https';
+  /** Normalised path (what was matched and what is forwarded, before strip_path). */
+  readonly path: string;
+  /** The query string with its leading `?`, or empty. */
+  readonly query: string;
+  /** The client's headers as received (before any stripping). */
+  readonly headers: IncomingHttpHeaders;
+  /** Client IP after trusted-proxy processing. */
+  readonly remoteAddress: string;
+  readonly isUpgrade: boolean;
+  readonly requestId: string;
+}
+
+export type GateResult =
+  | {
+      kind: 'forward';
+      /** Headers to add upstream (identity headers such as x-iap-user); they overwrite. */
+      setHeaders: Record<string, string>;
+      /** Client headers to drop before forwarding (e.g. Gatehouse's own cookie); compared folded. */
+      removeHeaders?: readonly string[];
+    }
+  | GateResponse;
+
+export type GateResponse = {
+  kind: 'respond';
+  status: number;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+};

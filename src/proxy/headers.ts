@@ -1,0 +1,180 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Header hygiene between the client and an upstream. The order is the point: everything the
+ * client sent is filtered first (hop-by-hop, names listed in `Connection`, identity aliases,
+ * forwarding headers from untrusted peers), and only then does Gatehouse add its own, so no
+ * client header can remove or shadow a header Gatehouse sets.
+ */
+
+/** RFC 9110 §7.6.1 plus the non-standard ones proxies agree on; never forwarded either way. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'http2-settings',
+]);
+
+/**
+ * Dropped from requests as well: Node answers `Expect: 100-continue` itself, `Proxy` is the
+ * httpoxy vector, and the URL-override headers let a client make an upstream serve a path other
+ * than the one Gatehouse matched and authorised.
+ */
+const REQUEST_ONLY_DROP = new Set(['expect', 'proxy', 'x-original-url', 'x-rewrite-url', 'x-original-uri']);
+
+/** What a trusted proxy may tell us about the hop before it; canonical spelling only. */
+const TRUSTED_FORWARDING = new Set([
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-ssl',
+]);
+
+/** Framing must survive a hostile `Connection:` list: the body was already read by its length. */
+const NOT_NOMINATABLE = new Set(['content-length']);
+
+export const IDENTITY_PREFIX = 'x-iap-';
+
+/**
+ * The name as CGI, WSGI, PHP and many frameworks see it: `X_Iap.User` and `x-iap-user` are the
+ * same variable there, so they must be the same header here.
+ */
+export function foldHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.includes('_') || lower.includes('.') ? lower.replace(/[_.]/g, '-') : lower;
+}
+
+export function isIdentityHeader(name: string): boolean {
+  return foldHeaderName(name).startsWith(IDENTITY_PREFIX);
+}
+
+/** Lowercased, trimmed tokens of a `Connection` header (one string or several). */
+export function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const tokens = new Set<string>();
+  if (value === undefined) return tokens;
+  for (const line of Array.isArray(value) ? value : [value]) {
+    for (const token of line.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') tokens.add(name);
+    }
+  }
+  return tokens;
+}
+
+export interface ForwardingFacts {
+  /** The socket peer is in GATEHOUSE_TRUSTED_PROXIES. */
+  readonly peerTrusted: boolean;
+  readonly peerIp: string;
+  readonly clientIp: string;
+  /** The scheme the user sees. */
+  readonly scheme: 'http' | 'https';
+  /** `Host` as the client sent it, port included. */
+  readonly hostHeader: string;
+}
+
+export interface UpstreamHeaderOptions {
+  readonly forwarding: ForwardingFacts;
+  /** The `Host` to send upstream. */
+  readonly host: string;
+  /** Route `remove_request_headers` (compared folded, so aliases go too). */
+  readonly removeHeaders: readonly string[];
+  /** Set last; overwrite anything of the same name. */
+  readonly setHeaders: Readonly<Record<string, string>>;
+  /** Extra names the gate wants gone (e.g. its own cookie); compared folded. */
+  readonly gateRemoveHeaders?: readonly string[];
+  /** A websocket handshake: keep `Upgrade: websocket` / `Connection: Upgrade`. */
+  readonly upgrade: boolean;
+}
+
+export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: UpstreamHeaderOptions): Record<string, string> {
+  const nominated = connectionTokens(client.connection);
+  const removed = foldedSet(options.removeHeaders, options.gateRemoveHeaders);
+  const trusted = options.forwarding.peerTrusted;
+  const out: Record<string, string> = {};
+
+  for (const name in client) {
+    const value = client[name];
+    if (value === undefined || name === 'host') continue;
+    if (HOP_BY_HOP.has(name) || REQUEST_ONLY_DROP.has(name)) continue;
+    if (nominated.has(name) && !NOT_NOMINATABLE.has(name)) continue;
+    const folded = foldHeaderName(name);
+    if (folded.startsWith(IDENTITY_PREFIX) || removed.has(folded)) continue;
+    if (folded !== name && (REQUEST_ONLY_DROP.has(folded) || isForwardingName(folded))) continue;
+    if (isForwardingName(name) && !(trusted && TRUSTED_FORWARDING.has(name))) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  addForwarding(out, options.forwarding);
+  out.host = options.host;
+  if (options.upgrade) {
+    out.connection = 'Upgrade';
+    out.upgrade = 'websocket';
+  }
+  for (const name in options.setHeaders) {
+    const lower = name.toLowerCase();
+    if (!isToken(lower) || HOP_BY_HOP.has(lower)) continue;
+    out[lower] = sanitizeValue(options.setHeaders[name] as string);
+  }
+  return out;
+}
+
+function isForwardingName(folded: string): boolean {
+  return folded.startsWith('x-forwarded-') || folded === 'forwarded' || folded === 'x-real-ip';
+}
+
+function addForwarding(out: Record<string, string>, facts: ForwardingFacts): void {
+  const prior = facts.peerTrusted ? out['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = prior ? `${prior}, ${facts.peerIp}` : facts.peerIp;
+  out['x-forwarded-proto'] = facts.scheme;
+  if (!(facts.peerTrusted && out['x-forwarded-host'])) out['x-forwarded-host'] = facts.hostHeader;
+  if (!(facts.peerTrusted && out['x-forwarded-port'])) out['x-forwarded-port'] = portOf(facts.hostHeader, facts.scheme);
+  out['x-real-ip'] = facts.clientIp;
+}
+
+function portOf(hostHeader: string, scheme: 'http' | 'https'): string {
+  const m = /:(\d{1,5})$/.exec(hostHeader);
+  return m ? (m[1] as string) : scheme === 'https' ? '443' : '80';
+}
+
+function foldedSet(...lists: (readonly string[] | undefined)[]): Set<string> {
+  const set = new Set<string>();
+  for (const list of lists) if (list) for (const name of list) set.add(foldHeaderName(name));
+  return set;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+function isToken(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+/** Values derived from claims or labels must never split into a second header line. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+
+export function sanitizeValue(value: string): string {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(value) ? value.replace(CONTROL, ' ') : value;
+}
+
+/** Upstream response headers minus hop-by-hop ones and whatever the upstream named in `Connection`. */
+export function cleanResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const nominated = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || nominated.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * The pages Gatehouse answers with when it cannot forward: small, self-contained (inline CSS,
+ * no scripts, no external assets), escaped, and free of internals: no stack traces, upstream
+ * addresses or request headers, only what a user can act on plus the request id to quote.
+ */
+
+export type PageKind =
+  | 'bad_request'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'sign_in_not_configured'
+  | 'websockets_disabled'
+  | 'upstream_unavailable'
+  | 'bad_gateway'
+  | 'gateway_timeout'
+  | 'shutting_down'
+  | 'internal_error';
+
+interface PageText {
+  readonly status: number;
+  readonly title: string;
+  readonly message: string;
+}
+
+const PAGES: Record<PageKind, PageText> = {
+  bad_request: { status: 400, title: 'Bad request', message: 'Gatehouse could not accept this request.' },
+  not_found: {
+    status: 404,
+    title: 'No app at this address',
+    message: 'Nothing is published at this address. Check the link, or ask whoever runs this server.',
+  },
+  method_not_allowed: { status: 405, title: 'Method not allowed', message: 'Gatehouse does not forward this request method.' },
+  sign_in_not_configured: {
+    status: 403,
+    title: 'Sign-in is not set up',
+    message: 'This app needs sign-in, which is not configured on this Gatehouse yet.',
+  },
+  websockets_disabled: {
+    status: 400,
+    title: 'WebSockets are not enabled',
+    message: 'This app does not accept WebSocket connections through Gatehouse.',
+  },
+  upstream_unavailable: {
+    status: 503,
+    title: 'This app is starting or unavailable',
+    message: 'The app is not ready to take requests yet. This page will try again in a few seconds.',
+  },
+  bad_gateway: {
+    status: 502,
+    title: 'The app is not responding',
+    message: 'Gatehouse could not reach the app. It may be restarting; try again in a moment.',
+  },
+  gateway_timeout: {
+    status: 504,
+    title: 'The app took too long to answer',
+    message: 'Gatehouse waited for the app, but it did not answer in time. Try again in a moment.',
+  },
+  shutting_down: {
+    status: 503,
+    title: 'Gatehouse is restarting',
+    message: 'Gatehouse is shutting down. Try again in a moment.',
+  },
+  internal_error: {
+    status: 500,
+    title: 'Something went wrong',
+    message: 'Gatehouse could not handle this request.',
+  },
+};
+
+export interface PageOptions {
+  readonly requestId: string;
+  /** The client's Accept header, to choose between HTML and JSON. */
+  readonly accept: string | string[] | undefined;
+  /** A second line of explanation (escaped); never upstream details. */
+  readonly detail?: string;
+  /** The app's display name, when the page is about one app. */
+  readonly appName?: string;
+}
+
+export interface PageResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export const RETRY_AFTER_SECONDS = 5;
+
+export function renderPage(kind: PageKind, options: PageOptions): PageResponse {
+  const page = PAGES[kind];
+  const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+  const retry = kind === 'upstream_unavailable' || kind === 'shutting_down';
+  if (retry) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  const title = kind === 'upstream_unavailable' && options.appName ? `${options.appName} is starting or unavailable` : page.title;
+
+  if (prefersJson(options.accept)) {
+    headers['content-type'] = 'application/json; charset=utf-8';
+    const body: Record<string, unknown> = { error: kind, status: page.status, message: title, requestId: options.requestId };
+    if (options.detail) body.detail = options.detail;
+    return { status: page.status, headers, body: JSON.stringify(body) };
+  }
+  headers['content-type'] = 'text/html; charset=utf-8';
+  headers['content-security-policy'] = "default-src 'none'; style-src 'unsafe-inline'";
+  headers['referrer-policy'] = 'no-referrer';
+  return { status: page.status, headers, body: html(page.status, title, page.message, options, retry) };
+}
+
+function html(status: number, title: string, message: string, options: PageOptions, refresh: boolean): string {
+  const detail = options.detail ? `<p>${escapeHtml(options.detail)}</p>` : '';
+  const meta = refresh ? `<meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}">` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${meta}
+<title>${status} ${escapeHtml(title)} · Gatehouse</title>
+<style>
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
+main{max-width:34rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+.brand{margin:0 0 1rem;font-weight:600;letter-spacing:.02em;color:#4a5568}
+.status{display:inline-block;margin-right:.5rem;color:#6b7280}
+h1{margin:0 0 .75rem;font-size:1.4rem}
+.rid{margin-top:1.5rem;font-size:.85rem;color:#4b5563}
+code{font:.85rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef0f3;padding:.1rem .3rem;border-radius:4px}
+@media (prefers-color-scheme:dark){body{background:#14161b;color:#e6e8ec}main{background:#1d2027;box-shadow:none}.brand,.status,.rid{color:#a0a7b4}code{background:#2a2e37}}
+</style></head>
+<body><main role="main">
+<p class="brand">Gatehouse</p>
+<h1><span class="status">${status}</span>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>${detail}
+<p class="rid">Request ID: <code>${escapeHtml(options.requestId)}</code></p>
+</main></body></html>
+`;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * JSON when the client asks for it more than for HTML: `Accept: application/json` yes,
+ * a browser's `text/html,…,*\/*;q=0.8` no, a bare `*\/*` no (HTML is the default).
+ */
+export function prefersJson(accept: string | string[] | undefined): boolean {
+  if (accept === undefined) return false;
+  let json = -1;
+  let html = -1;
+  for (const line of Array.isArray(accept) ? accept : [accept]) {
+    for (const range of line.split(',')) {
+      const [type = '', ...params] = range.split(';');
+      const media = type.trim().toLowerCase();
+      let q = 1;
+      for (const param of params) {
+        const [key, value] = param.split('=');
+        if (key?.trim().toLowerCase() === 'q') q = Number(value);
+      }
+      if (!Number.isFinite(q)) q = 0;
+      if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) json = Math.max(json, q);
+      else if (media === 'text/html') html = Math.max(html, q);
+    }
+  }
+  return json > 0 && json > html;
+}
+
+/** The page as a GateResponse-compatible object (for gates that answer with a Gatehouse page). */
+export function pageFor(kind: PageKind, headers: IncomingHttpHeaders, requestId: string, detail?: string): PageResponse {
+  return renderPage(kind, detail === undefined ? { requestId, accept: headers.accept } : { requestId, accept: headers.accept, detail });
+}
