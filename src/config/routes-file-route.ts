@@ -7,8 +7,8 @@ export type { IssueSink } from './routes-file-draft.ts';
 
 /** Keys that only make sense for a container: in the file, the upstream is spelt out in `to`. */
 const CONTAINER_ONLY = new Set(['port', 'network', 'scheme', 'health']);
-/** Keys both formats share, with the same meaning. */
-const SHARED = new Set(['from', 'to', 'timeout', 'idle_timeout', 'tls_skip_verify', 'name', 'description']);
+/** Keys both formats share with the same meaning, plus `path`, which they spell alike but read differently. */
+const SHARED = new Set(['from', 'to', 'timeout', 'idle_timeout', 'tls_skip_verify', 'name', 'description', 'path']);
 const LIST_KEYS = new Set(['from', 'allow', 'deny', 'bypass']);
 const OUR_KEYS: string[] = [...VALUE_KEYS.filter((k) => !CONTAINER_ONLY.has(k)), 'header'];
 
@@ -20,7 +20,7 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
     sink.report(...args);
   };
   const keys = Object.keys(route);
-  const pomerium = keys.filter((k) => POMERIUM_KEYS.has(k) && !SHARED.has(k));
+  const pomerium = keys.filter((k) => POMERIUM_KEYS.has(k));
   const ours = keys.filter((k) => OUR_KEYS.includes(k) && !SHARED.has(k));
   if (pomerium.length > 0 && ours.length > 0) {
     report(null, 'invalid_value', `mixes Gatehouse keys (${ours.join(', ')}) with Pomerium keys (${pomerium.join(', ')}); write the route in one format`);
@@ -29,7 +29,7 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
   for (const key of keys) {
     const value = route[key];
     if (key === 'to') readTargets(value, draft, report);
-    else if (pomerium.length > 0 && POMERIUM_KEYS.has(key)) readPomeriumKey(key, value, draft, report);
+    else if (pomerium.length > 0 && (POMERIUM_KEYS.has(key) || key === 'path')) readPomeriumKey(key, value, draft, report);
     else readOurKey(key, value, draft, report);
   }
   if (!('from' in route)) report('from', 'missing', 'every route needs from, such as https://app.example.com');

@@ -21,7 +21,7 @@ const POMERIUM_GLOBALS = /^(?:address|authenticate_service_url|authenticate_inte
  */
 export function parseRoutesFile(text: string, fileName: string): RoutesFileResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, maxAliasCount: 100 });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number | undefined) => {
     const pos = lines.linePos(offset ?? 0);
     return `${fileName}:${pos.line}:${pos.col}`;

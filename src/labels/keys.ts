@@ -65,7 +65,7 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
     if (tail === null) return { kind: 'value', route: null, key: first };
     return { kind: 'unknown', hint: `"${first}" is a key and cannot name a route` };
   }
-  if (tail === null) return { kind: 'unknown', hint: suggestion(prefix, null, first) };
+  if (tail === null) return { kind: 'unknown', hint: suggestion(prefix, null, first, null) };
   if (first === DEFAULT_ROUTE) return { kind: 'unknown', hint: `"${DEFAULT_ROUTE}" names the top-level route: write ${prefix}.${tail}` };
   if (!ROUTE_NAME.test(first)) {
     const near = closestKey(first);
@@ -77,10 +77,11 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   }
   const innerDot = tail.indexOf('.');
   const key = innerDot === -1 ? tail : tail.slice(0, innerDot);
-  if (key === HEADER_KEY) return headerTarget(first, innerDot === -1 ? null : tail.slice(innerDot + 1), prefix);
-  if (isValueKey(key) && innerDot === -1) return { kind: 'value', route: first, key };
+  const suffix = innerDot === -1 ? null : tail.slice(innerDot + 1);
+  if (key === HEADER_KEY) return headerTarget(first, suffix, prefix);
+  if (isValueKey(key) && suffix === null) return { kind: 'value', route: first, key };
   if (closestKey(first) === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
-  return { kind: 'unknown', hint: suggestion(prefix, first, tail) };
+  return { kind: 'unknown', hint: suggestion(prefix, first, key, suffix) };
 }
 
 function headerTarget(route: string | null, name: string | null, prefix: string): LabelTarget {
@@ -91,19 +92,19 @@ function headerTarget(route: string | null, name: string | null, prefix: string)
   return { kind: 'header', route, header: name };
 }
 
-function suggestion(prefix: string, route: string | null, key: string): string {
+function suggestion(prefix: string, route: string | null, key: string, suffix: string | null): string {
   const near = closestKey(key);
   if (near === null) return `known keys: ${[...RESERVED].join(', ')}`;
   const head = route === null ? prefix : `${prefix}.${route}`;
-  return near === HEADER_KEY ? `did you mean ${head}.header.<Header-Name>?` : `did you mean ${head}.${near}?`;
+  return near === HEADER_KEY ? `did you mean ${head}.header.${suffix ?? '<Header-Name>'}?` : `did you mean ${head}.${near}?`;
 }
 
-/** The key within Levenshtein distance 2 of `word`, the nearest one first; null when none is that close. */
+/** The key within edit distance 2 of `word`, the nearest one first; null when none is that close. */
 export function closestKey(word: string, candidates: Iterable<string> = RESERVED): string | null {
   let best: string | null = null;
   let bestDistance = 3;
   for (const candidate of candidates) {
-    const d = levenshtein(word.toLowerCase(), candidate);
+    const d = editDistance(word.toLowerCase(), candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -112,15 +113,19 @@ export function closestKey(word: string, candidates: Iterable<string> = RESERVED
   return best;
 }
 
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Edit distance counting a swap of two neighbours as one edit (`prot` → `port`), as typos go. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      const up = rows[i - 1] as number[];
+      let best = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (rows[i - 2]?.[j - 2] as number) + 1);
+      row[j] = best;
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] as number;
+  return rows[a.length]?.[b.length] as number;
 }

@@ -59,10 +59,12 @@ export class CookieJar {
         rejected.push(header.split('=')[0]?.trim() ?? header);
         continue;
       }
-      this.#cookies = this.#cookies.filter(
-        (c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path && c.hostOnly === cookie.hostOnly),
-      );
-      if (cookie.expires === null || cookie.expires > this.now()) this.#cookies.push(cookie);
+      const index = this.#cookies.findIndex((c) => c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path);
+      const live = cookie.expires === null || cookie.expires > this.now();
+      // A replaced cookie keeps its place (its creation time, RFC 6265 §5.3 step 11).
+      if (index >= 0 && live) this.#cookies[index] = cookie;
+      else if (index >= 0) this.#cookies.splice(index, 1);
+      else if (live) this.#cookies.push(cookie);
     }
     return rejected;
   }

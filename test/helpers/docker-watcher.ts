@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -75,6 +75,8 @@ interface RelayConnection {
   client: net.Socket;
   upstream: net.Socket;
   request: string;
+  /** When the engine's last bytes were passed on to the client (ms epoch). */
+  lastForwardedAt: number;
 }
 
 /**
@@ -118,16 +120,21 @@ export class DockerSocketRelay {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Keeps the open /events connections up but stops forwarding their bytes. Returns how many. */
-  stallEventStreams(): number {
+  /**
+   * Keeps the open /events connections up but stops forwarding their bytes. Returns how many,
+   * and when their last bytes went through.
+   */
+  stallEventStreams(): { stalled: number; lastForwardedAt: number } {
     let stalled = 0;
+    let lastForwardedAt = 0;
     for (const connection of this.connections) {
       if (!/^GET \S*\/events[?\s]/.test(connection.request)) continue;
       connection.upstream.unpipe(connection.client);
       connection.upstream.pause();
       stalled += 1;
+      lastForwardedAt = Math.max(lastForwardedAt, connection.lastForwardedAt);
     }
-    return stalled;
+    return { stalled, lastForwardedAt };
   }
 
   /** The next `count` requests for /containers/json get an HTTP 500 instead of the engine's answer. */
@@ -149,10 +156,11 @@ export class DockerSocketRelay {
         return;
       }
       const upstream = net.connect(this.socketPath);
-      const connection = { client, upstream, request };
+      const connection = { client, upstream, request, lastForwardedAt: Date.now() };
       this.connections.add(connection);
       upstream.write(first);
       client.pipe(upstream);
+      upstream.on('data', () => (connection.lastForwardedAt = Date.now()));
       upstream.pipe(client);
       const close = () => {
         this.connections.delete(connection);
@@ -167,8 +175,10 @@ export class DockerSocketRelay {
 }
 
 /**
- * A Docker engine of this test's own (the real dockerd binary, private data root, socket and
- * containerd), so the test can stop and restart an engine without touching the shared one.
+ * A Docker engine of this test's own: the real dockerd binary with a private data root, socket
+ * and containerd, in its own network namespace (with --bridge=none, dockerd deletes any docker0
+ * it can see, which would break the shared engine). The test can stop and restart it freely.
+ * Its containers must use `--network none`.
  */
 export class PrivateDockerEngine {
   readonly dir: string;
@@ -198,9 +208,9 @@ export class PrivateDockerEngine {
       '--iptables=false',
       '--ip-masq=false',
       '--shutdown-timeout=1',
-      `--cgroup-parent=${path.basename(this.dir)}`,
     ];
-    const child = spawn('dockerd', args, { stdio: ['ignore', log, log] });
+    // unshare execs dockerd, so child.pid is the engine's own pid.
+    const child = spawn('unshare', ['--net', 'dockerd', ...args], { stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     await waitUntilAsync(() => this.answers(), 30_000, `the private dockerd to answer on ${this.socketPath}`, () => {
@@ -229,8 +239,14 @@ export class PrivateDockerEngine {
     );
   }
 
-  /** Removes the engine's files; call only after stop(). */
+  /** Removes the engine's files (and any mount it left under them); call only after stop(). */
   remove(): void {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[4] ?? '')
+      .filter((mountPoint) => mountPoint.startsWith(`${this.dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const mountPoint of mounts) spawnSync('umount', ['-l', mountPoint]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Account, type Configuration } from 'oidc-provider';
+import { createMemoryStore } from './oidc-provider-store.ts';
 
 /**
  * A real OpenID Provider (oidc-provider) inside the test process, configured the way hosted
@@ -92,6 +93,7 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
   const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
   const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
   return {
+    adapter: createMemoryStore(),
     clients: clients.map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
@@ -117,7 +119,15 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.body = `<!doctype html><html><body><h1>Sign out?</h1>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button></body></html>`;
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.body = '<!doctype html><html><body><h1>Signed out</h1></body></html>';
+        },
+      },
       userinfo: { enabled: true },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -1,0 +1,153 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../observability/logger.ts';
+import type { RouteTable } from '../routes/table.ts';
+import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
+import type { Balancer } from './balance.ts';
+import { upstreamErrorCodes, upstreamFailureStatus, type UpstreamTransport } from './forward.ts';
+import type { AccessGate, GateResponse } from './gate.ts';
+import { buildUpstreamHeaders } from './headers.ts';
+import { renderPage, type PageKind } from './pages.ts';
+import { describeRequest } from './request-info.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
+
+export interface ProxyContext {
+  readonly logger: Logger;
+  readonly currentTable: () => RouteTable;
+  readonly gate: AccessGate;
+  readonly trusted: TrustedProxies;
+  readonly balancer: Balancer;
+  readonly transport: UpstreamTransport;
+  readonly isClosing: () => boolean;
+  readonly discoveryDegraded: () => boolean;
+}
+
+/** What the access log and metrics need once the response is done. */
+export interface RequestNotes {
+  host: string | null;
+  path: string | null;
+  routeId: string | null;
+  clientIp: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gatehouse: RequestNotes | null;
+  }
+}
+
+/** Methods that are never forwarded: TRACE reflects headers (cookies included) back to the page. */
+const REFUSED_METHODS = new Set(['TRACE', 'TRACK']);
+
+/**
+ * The whole proxy decision runs in `onRequest`, before Fastify would look at the body, so the
+ * body stays an untouched stream: forwarded byte for byte, or never read at all.
+ */
+export function createRequestHandler(ctx: ProxyContext) {
+  return async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const raw = request.raw;
+    const notes: RequestNotes = { host: null, path: null, routeId: null, clientIp: null };
+    request.gatehouse = notes;
+    reply.header('x-request-id', request.id);
+
+    const described = describeRequest(raw, request.id, ctx.trusted, false);
+    if (!described.ok) return sendPage(ctx, reply, 'bad_request', { detail: described.reason });
+    const gateRequest = described.request;
+    notes.host = gateRequest.host;
+    notes.path = gateRequest.path;
+    notes.clientIp = gateRequest.remoteAddress;
+    if (REFUSED_METHODS.has(gateRequest.method)) return sendPage(ctx, reply, 'method_not_allowed', {});
+
+    // One generation per request: whatever is published meanwhile, this request keeps this route.
+    const table = ctx.currentTable();
+    ctx.balancer.observe(table);
+    let admission: Admission;
+    try {
+      admission = await admit(gateRequest, table, ctx.gate);
+    } catch (error) {
+      ctx.logger.error({ err: error, requestId: request.id }, 'the access gate failed; the request is refused');
+      return sendPage(ctx, reply, 'internal_error', {});
+    }
+    notes.routeId = admission.route?.id ?? null;
+    if (admission.kind === 'respond') return sendGateResponse(ctx, reply, admission.response);
+    if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name });
+
+    const route = admission.route;
+    const target = ctx.balancer.pick(route);
+    reply.raw.once('close', () => ctx.balancer.release(target));
+    const headers = buildUpstreamHeaders(raw.headers, {
+      forwarding: described.forwarding,
+      host: upstreamHost(route, target.origin, gateRequest.hostHeader),
+      removeHeaders: route.removeHeaders,
+      setHeaders: admission.setHeaders,
+      gateRemoveHeaders: admission.removeHeaders,
+      upgrade: false,
+    });
+    try {
+      ctx.transport.forward(reply, {
+        url: target.origin + upstreamPath(route, gateRequest.path),
+        query: gateRequest.query,
+        headers,
+        body: hasBody(raw) ? raw : undefined,
+        tlsSkipVerify: route.tlsSkipVerify,
+        headersTimeout: route.timeoutMs,
+        bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
+        responseHeaders: () => responseHeaders(ctx, request.id),
+        onError: (failedReply, error) => {
+          const status = upstreamFailureStatus(error);
+          ctx.logger.warn(
+            { route: route.id, upstream: target.origin, codes: upstreamErrorCodes(error), requestId: request.id },
+            `upstream request failed (${status})`,
+          );
+          sendPage(ctx, failedReply, status === 504 ? 'gateway_timeout' : 'bad_gateway', { appName: route.display.name });
+        },
+      });
+    } catch (error) {
+      // reply-from refuses some paths outright (a `..` inside a segment name, for one).
+      ctx.logger.info({ err: error, route: route.id, requestId: request.id }, 'request refused before forwarding');
+      return sendPage(ctx, reply, 'bad_request', {});
+    }
+    return reply;
+  };
+}
+
+export function hasBody(raw: IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function responseHeaders(ctx: ProxyContext, requestId: string): Record<string, string> {
+  return ctx.isClosing() ? { 'x-request-id': requestId, connection: 'close' } : { 'x-request-id': requestId };
+}
+
+export function sendPage(
+  ctx: ProxyContext,
+  reply: FastifyReply,
+  kind: PageKind,
+  extra: { detail?: string | undefined; appName?: string | undefined },
+): FastifyReply {
+  const detail = extra.detail ?? staleDetail(ctx, kind);
+  const page = renderPage(kind, {
+    requestId: reply.request.id,
+    accept: reply.request.headers.accept,
+    ...(detail === undefined ? {} : { detail }),
+    ...(extra.appName === undefined ? {} : { appName: extra.appName }),
+  });
+  return sendGateResponse(ctx, reply, { kind: 'respond', status: page.status, headers: page.headers, body: page.body });
+}
+
+/** While discovery is degraded, a missing or unready app may just be news Gatehouse has not heard. */
+export function staleDetail(ctx: ProxyContext, kind: PageKind): string | undefined {
+  if ((kind === 'not_found' || kind === 'upstream_unavailable') && ctx.discoveryDegraded()) {
+    return 'Gatehouse has lost contact with Docker, so its list of apps may be out of date.';
+  }
+  return undefined;
+}
+
+function sendGateResponse(ctx: ProxyContext, reply: FastifyReply, response: GateResponse): FastifyReply {
+  if (response.headers) reply.headers(response.headers);
+  reply.header('x-request-id', reply.request.id);
+  // An unread request body would otherwise have to be drained before the connection is reusable.
+  if (ctx.isClosing() || hasBody(reply.request.raw)) reply.header('connection', 'close');
+  return reply.code(response.status).send(response.body ?? '');
+}

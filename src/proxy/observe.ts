@@ -1,0 +1,52 @@
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+/**
+ * One access-log line and one metrics sample per request. The path is logged without its
+ * query (query strings carry tokens), and no header is ever logged.
+ */
+export interface AccessRecord {
+  readonly method: string;
+  readonly host: string | null;
+  readonly path: string | null;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly routeId: string | null;
+  readonly requestId: string;
+  readonly clientIp: string | null;
+  readonly websocket?: boolean;
+}
+
+export type Observer = (record: AccessRecord) => void;
+
+export function createObserver(options: { logger: Logger; metrics: Metrics; accessLog: boolean }): Observer {
+  const access = options.logger.child({ mod: 'access' });
+  const { requests, requestDuration } = options.metrics;
+  return (record) => {
+    const route = record.routeId ?? 'none';
+    requests.inc({ route, status: String(record.status) });
+    requestDuration.observe({ route }, record.durationMs / 1000);
+    if (!options.accessLog) return;
+    access.info(
+      {
+        method: record.method,
+        host: record.host,
+        path: record.path,
+        status: record.status,
+        ms: Math.round(record.durationMs * 10) / 10,
+        route: record.routeId,
+        requestId: record.requestId,
+        clientIp: record.clientIp,
+        ...(record.websocket ? { websocket: true } : {}),
+      },
+      'request',
+    );
+  };
+}
+
+/** The path part of a raw request-target, for logging requests that never got normalised. */
+export function pathForLog(rawUrl: string | undefined): string | null {
+  if (rawUrl === undefined) return null;
+  const q = rawUrl.indexOf('?');
+  return (q === -1 ? rawUrl : rawUrl.slice(0, q)).slice(0, 512);
+}

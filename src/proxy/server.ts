@@ -1,0 +1,183 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import replyFrom from '@fastify/reply-from';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppConfig } from '../config/load.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RouteTable } from '../routes/table.ts';
+import { createBalancer } from './balance.ts';
+import { createUpstreamTransport } from './forward.ts';
+import type { AccessGate } from './gate.ts';
+import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
+import { createObserver, pathForLog } from './observe.ts';
+import { requestIdFor } from './request-info.ts';
+import { createTrustedProxies } from './trusted-proxies.ts';
+import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
+
+export interface ProxyServerOptions {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  currentTable: () => RouteTable;
+  gate: AccessGate;
+  /** True while route discovery is degraded; pages then say the app list may be out of date. */
+  discoveryDegraded?: () => boolean;
+}
+
+export interface ProxyServer {
+  /** Listens on GATEHOUSE_LISTEN (port 0 picks a free port). */
+  listen(): Promise<{ port: number }>;
+  /**
+   * Graceful: `closing` flips first (readiness), new connections are refused, in-flight requests
+   * drain for up to GATEHOUSE_SHUTDOWN_GRACE, then websockets get close code 1001 and whatever
+   * is left is cut.
+   */
+  close(): Promise<void>;
+  readonly closing: boolean;
+  readonly address: { host: string; port: number } | null;
+}
+
+/** Every method Node parses, except CONNECT (Node hands it to a `connect` listener we do not have). */
+const FORWARDED_METHODS = http.METHODS.filter((method) => method !== 'CONNECT');
+
+export async function createProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
+  const { config } = options;
+  const logger = options.logger.child({ mod: 'proxy' });
+  const trusted = createTrustedProxies(config.GATEHOUSE_TRUSTED_PROXIES);
+  const transport = createUpstreamTransport({ connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT });
+  const observe = createObserver({ logger, metrics: options.metrics, accessLog: config.GATEHOUSE_ACCESS_LOG });
+  let closing = false;
+  const ctx: ProxyContext = {
+    logger,
+    currentTable: options.currentTable,
+    gate: options.gate,
+    trusted,
+    balancer: createBalancer(),
+    transport,
+    isClosing: () => closing,
+    discoveryDegraded: options.discoveryDegraded ?? (() => false),
+  };
+  const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, observe });
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    // Our own trusted-proxy handling decides what X-Forwarded-* means; Fastify must not guess.
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: (raw) => requestIdFor(raw, trusted),
+    serverFactory: (handler) => createNodeServer(handler, config, (req, socket, head) => upgrades.handle(req, socket, head)),
+    frameworkErrors: (error, request, reply) => {
+      request.gatehouse = { host: null, path: pathForLog(request.raw.url), routeId: null, clientIp: null };
+      sendPage(ctx, reply, 'bad_request', { detail: 'the request path is not valid' });
+    },
+  });
+  for (const method of FORWARDED_METHODS) {
+    if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
+  }
+  app.decorateRequest('gatehouse', null);
+  await app.register(replyFrom, { undici: transport.dispatcher, disableRequestLogging: true, disableCache: true });
+
+  app.addHook('onRequest', createRequestHandler(ctx));
+  app.addHook('onResponse', (request, reply, done) => {
+    const notes = request.gatehouse;
+    observe({
+      method: request.method,
+      host: notes?.host ?? null,
+      path: notes?.path ?? pathForLog(request.raw.url),
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+      routeId: notes?.routeId ?? null,
+      requestId: request.id,
+      clientIp: notes?.clientIp ?? null,
+    });
+    done();
+  });
+  app.setNotFoundHandler((request, reply) => sendPage(ctx, reply, 'not_found', {}));
+  app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed inside Gatehouse');
+    return sendPage(ctx, reply, status >= 400 && status < 500 ? 'bad_request' : 'internal_error', {});
+  });
+  app.route({
+    method: FORWARDED_METHODS,
+    url: '*',
+    // reply-from logs every upstream failure at warn; the handler logs them once, with the route.
+    logLevel: 'error',
+    // Never reached: onRequest answers every request. Kept so routing succeeds and hooks run.
+    handler: (_request, reply) => sendPage(ctx, reply, 'internal_error', {}),
+  });
+  await app.ready();
+
+  let address: { host: string; port: number } | null = null;
+  let closed: Promise<void> | null = null;
+
+  return {
+    async listen() {
+      const listen = config.GATEHOUSE_LISTEN;
+      await app.listen({ host: listen.host, port: listen.port });
+      const info = app.server.address() as AddressInfo;
+      address = { host: info.address, port: info.port };
+      logger.info({ address: `${info.address}:${info.port}` }, 'proxy listening');
+      return { port: info.port };
+    },
+    close() {
+      closed ??= shutDown();
+      return closed;
+    },
+    get closing() {
+      return closing;
+    },
+    get address() {
+      return address;
+    },
+  };
+
+  async function shutDown(): Promise<void> {
+    closing = true;
+    const grace = config.GATEHOUSE_SHUTDOWN_GRACE;
+    const drained = app.close();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(resolve, grace, 'deadline');
+    });
+    const first = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+    clearTimeout(timer);
+    if (first === 'deadline') {
+      logger.info({ websockets: upgrades.openCount }, 'shutdown grace over: closing websockets and remaining connections');
+      await upgrades.closeAll();
+      app.server.closeAllConnections();
+      await drained;
+    }
+    await transport.close();
+  }
+}
+
+function createNodeServer(
+  handler: http.RequestListener,
+  config: AppConfig,
+  onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
+): http.Server {
+  const requestTimeout = config.GATEHOUSE_REQUEST_TIMEOUT;
+  // Node insists headersTimeout <= requestTimeout whenever the latter is set.
+  const headersTimeout = requestTimeout > 0 ? Math.min(config.GATEHOUSE_HEADERS_TIMEOUT, requestTimeout) : config.GATEHOUSE_HEADERS_TIMEOUT;
+  const server = http.createServer(
+    {
+      requestTimeout,
+      headersTimeout,
+      keepAliveTimeout: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
+      // Timeouts are only checked this often; keep it well under the headers timeout.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
+      shouldUpgradeCallback: isWebsocketUpgrade,
+    },
+    handler,
+  );
+  // No idle-socket timeout: long polls and event streams may stay quiet for minutes; slow
+  // headers and idle keep-alive connections have their own limits above.
+  server.setTimeout(0);
+  server.on('upgrade', onUpgrade);
+  return server;
+}

@@ -1,0 +1,219 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { isGatehouseError } from '../../src/errors.ts';
+import { createDockerWatcher, listOnce, type DockerWatcher, type DockerWatcherOptions } from '../../src/docker/index.ts';
+import { isRelevantEvent } from '../../src/docker/events.ts';
+import { captureLogger, docker, DockerSocketRelay, names, recorder, removeContainers, uniquePrefix, waitUntil } from '../helpers/docker-watcher.ts';
+
+const SOCKET = 'unix:///var/run/docker.sock';
+const prefix = uniquePrefix();
+const label = `gatehouse.test.docker-watcher=${prefix}`;
+const runBusybox = (name: string, ...extra: string[]) => docker(['run', '-d', '--name', name, '--label', label, ...extra, 'busybox:local']);
+
+const watchers: DockerWatcher[] = [];
+const relays: DockerSocketRelay[] = [];
+
+function startWatcher(options: Partial<DockerWatcherOptions> & { dockerHost?: string } = {}) {
+  const rec = recorder();
+  const log = captureLogger();
+  const watcher = createDockerWatcher({ dockerHost: SOCKET, logger: log.logger, onListing: rec.onListing, ...options });
+  watcher.onStatus(rec.onStatus);
+  watchers.push(watcher);
+  watcher.start();
+  return { watcher, rec, log };
+}
+
+async function startRelay(): Promise<DockerSocketRelay> {
+  const relay = new DockerSocketRelay();
+  relays.push(relay);
+  await relay.start();
+  return relay;
+}
+
+afterEach(async () => {
+  await Promise.all(watchers.splice(0).map((watcher) => watcher.stop()));
+  await Promise.all(relays.splice(0).map((relay) => relay.kill()));
+});
+afterAll(() => removeContainers(prefix));
+
+describe('Docker watcher on the real engine', () => {
+  it('lists a container that starts after it, drops it when it stops, and follows its health', async () => {
+    const { watcher, rec } = startWatcher();
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+    expect(watcher.status()).toMatchObject({ state: 'up', lastError: null, reconnects: 0 });
+    expect(watcher.status().engineVersion).toMatch(/^\d+\.\d+/);
+
+    const plain = `${prefix}-plain`;
+    await runBusybox(plain);
+    const started = Date.now();
+    const seen = await rec.waitForListing((l) => names(l, prefix).includes(plain), 5_000, `${plain} in a listing`, started);
+    expect(seen.at - started).toBeLessThan(2_000);
+    const snapshot = seen.listing.containers.find((container) => container.name === plain);
+    expect(snapshot).toMatchObject({ state: 'running', health: 'none', labels: { 'gatehouse.test.docker-watcher': prefix }, exposedPorts: [] });
+    expect(snapshot?.networks.bridge).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(seen.listing.selfNetworks).toBeNull(); // the tests run on the host, not in a container
+
+    await docker(['stop', '-t', '0', plain]);
+    const stopped = Date.now();
+    const gone = await rec.waitForListing((l) => !names(l, prefix).includes(plain), 5_000, `${plain} gone`, stopped);
+    expect(gone.at - stopped).toBeLessThan(2_000);
+
+    const checked = `${prefix}-checked`;
+    await runBusybox(checked, '--health-cmd', 'wget -qO- http://127.0.0.1/ || exit 1', '--health-interval', '1s');
+    await rec.waitForListing((l) => l.containers.some((c) => c.name === checked && c.health === 'healthy'), 15_000, `${checked} healthy`);
+    const healthSeen = rec.listings.flatMap(({ listing }) => listing.containers.filter((c) => c.name === checked).map((c) => c.health));
+    expect(healthSeen[0]).toBe('starting');
+    expect(healthSeen.at(-1)).toBe('healthy');
+    expect(healthSeen.indexOf('healthy')).toBeGreaterThan(healthSeen.lastIndexOf('starting'));
+  });
+
+  it('coalesces a burst of events into fewer full listings that end with every container', async () => {
+    const { rec } = startWatcher({ resyncMs: 600_000 });
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+    const burst = Array.from({ length: 5 }, (_, i) => `${prefix}-burst-${i}`);
+    await Promise.all(burst.map((name) => docker(['create', '--name', name, '--label', label, 'busybox:local'])));
+
+    const from = Date.now();
+    await Promise.all(burst.map((name) => docker(['start', name])));
+    await rec.waitForListing((l) => burst.every((name) => names(l, prefix).includes(name)), 10_000, 'all five burst containers');
+    await sleep(500);
+    const until = Date.now();
+
+    const listings = rec.listings.filter((entry) => entry.at >= from && entry.at <= until);
+    const lines = await docker(['events', '--since', (from / 1000 - 0.05).toFixed(3), '--until', (until / 1000).toFixed(3), '--format', '{{json .}}']);
+    const relevant = lines.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown).filter(isRelevantEvent);
+    expect(relevant.length).toBeGreaterThanOrEqual(10); // each start: a network connect and a start
+    expect(listings.length).toBeGreaterThan(0);
+    expect(listings.length).toBeLessThan(relevant.length);
+    expect(names(rec.last(), prefix)).toEqual(expect.arrayContaining(burst));
+  });
+
+  it('keeps the last listing while the connection is down and resyncs when it is back', async () => {
+    const relay = await startRelay();
+    const { watcher, rec, log } = startWatcher({ dockerHost: relay.dockerHost, backoff: { initialMs: 100, maxMs: 800 }, resyncMs: 600_000 });
+    const before = `${prefix}-before`;
+    await runBusybox(before);
+    await rec.waitForListing((l) => names(l, prefix).includes(before), 10_000, `${before} through the relay`);
+    await waitUntil(() => relay.openEventStreams() === 1, 2_000, 'the event stream through the relay');
+
+    await relay.kill();
+    await waitUntil(() => watcher.status().state === 'degraded', 5_000, 'state degraded');
+    const downAt = Date.now();
+    const kept = rec.last();
+    expect(names(kept, prefix)).toContain(before);
+    expect(watcher.status().lastError).toMatch(/event stream/);
+    expect(log.lines.some((line) => line.level === 40 && /degraded/.test(String(line.msg)))).toBe(true);
+
+    const during = `${prefix}-during`;
+    await runBusybox(during);
+    await waitUntil(() => watcher.status().reconnects >= 3, 10_000, 'several failed reconnects');
+    expect(rec.last()).toBe(kept); // nothing emitted while down, and certainly no empty listing
+    expect(rec.listings.filter((entry) => entry.at >= downAt)).toEqual([]);
+    expect(watcher.status().lastError).toMatch(/ECONNREFUSED/);
+
+    await relay.start(); // same port
+    const back = await rec.waitForListing((l) => names(l, prefix).includes(during), 10_000, `${during} after the relay returned`, downAt);
+    expect(names(back.listing, prefix)).toEqual(expect.arrayContaining([before, during]));
+    expect(watcher.status().state).toBe('up');
+    expect(rec.statuses.map((status) => status.state)).toEqual(expect.arrayContaining(['up', 'degraded']));
+  });
+
+  it('treats a failed list as an outage: nothing is emitted, and the retry converges', async () => {
+    const relay = await startRelay();
+    const { watcher, rec } = startWatcher({ dockerHost: relay.dockerHost, backoff: { initialMs: 100, maxMs: 500 }, resyncMs: 600_000 });
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+    const count = rec.listings.length;
+
+    relay.failNextLists(1);
+    const late = `${prefix}-late`;
+    await runBusybox(late);
+    await waitUntil(() => watcher.status().state === 'degraded', 5_000, 'state degraded after the failed list');
+    expect(watcher.status().lastError).toMatch(/listing containers failed.*500/);
+    expect(rec.listings.length).toBe(count);
+
+    await rec.waitForListing((l) => names(l, prefix).includes(late), 10_000, `${late} after the retry`);
+    expect(watcher.status().state).toBe('up');
+  });
+
+  it('detects an event stream that stops carrying bytes, reconnects and resyncs', async () => {
+    const relay = await startRelay();
+    const { watcher, rec, log } = startWatcher({ dockerHost: relay.dockerHost, stallTimeoutMs: 1_500, resyncMs: 600_000 });
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+
+    // Docker sends nothing while idle, so keep real events flowing: pause/unpause a container.
+    const ticker = `${prefix}-ticker`;
+    await runBusybox(ticker);
+    let ticking = true;
+    const ticks = (async () => {
+      while (ticking) {
+        await docker(['pause', ticker]);
+        await sleep(150);
+        await docker(['unpause', ticker]);
+        await sleep(150);
+      }
+    })();
+    try {
+      await sleep(4_000);
+      expect(watcher.status().reconnects).toBe(0); // bytes keep flowing: no false stall
+
+      const { stalled, lastForwardedAt } = relay.stallEventStreams();
+      expect(stalled).toBe(1);
+      const stalledAt = Date.now();
+      const hidden = `${prefix}-hidden`;
+      await runBusybox(hidden);
+      const seen = await rec.waitForListing((l) => names(l, prefix).includes(hidden), 10_000, `${hidden} after the stall`, stalledAt);
+      const detected = log.lines.find((line) => /no bytes on the Docker event stream for 1500 ms/.test(String(line.reason)));
+      expect(detected).toBeDefined();
+      expect(Number(detected?.time)).toBeGreaterThanOrEqual(lastForwardedAt + 1_450);
+      // Its events never got through the stalled stream: only the reconnect's full list can show it.
+      expect(seen.at).toBeGreaterThanOrEqual(Number(detected?.time));
+      expect(watcher.status().reconnects).toBeGreaterThanOrEqual(1);
+      // A silent stream that reconnects fine is not an outage.
+      expect(rec.statuses.some((status) => status.state === 'degraded')).toBe(false);
+      expect(watcher.status().state).toBe('up');
+    } finally {
+      ticking = false;
+      await ticks.catch(() => {});
+    }
+  });
+
+  it('stop() ends the watcher even while it is retrying, and nothing is emitted afterwards', async () => {
+    const { watcher, rec } = startWatcher({ dockerHost: 'unix:///tmp/gh-dw-no-such.sock', backoff: { initialMs: 50, maxMs: 100 } });
+    await waitUntil(() => watcher.status().reconnects >= 2, 5_000, 'a few failed attempts');
+    expect(watcher.status()).toMatchObject({ state: 'degraded', lastListAt: null });
+    expect(watcher.status().lastError).toMatch(/ENOENT/);
+    await watcher.stop();
+    const reconnects = watcher.status().reconnects;
+    await sleep(300);
+    expect(watcher.status().reconnects).toBe(reconnects);
+    expect(rec.listings).toEqual([]);
+  });
+});
+
+describe('listOnce and DOCKER_HOST', () => {
+  it('lists running containers from the host it is given, whatever DOCKER_HOST the environment holds', async () => {
+    const name = `${prefix}-once`;
+    await runBusybox(name);
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:1';
+    try {
+      const listing = await listOnce(SOCKET);
+      expect(names(listing, prefix)).toContain(name);
+      expect(Object.isFrozen(listing.containers)).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
+  it('reports an unreachable engine as DOCKER_UNAVAILABLE naming the host', async () => {
+    const error = await listOnce('unix:///tmp/gh-dw-no-such.sock').catch((caught: unknown) => caught);
+    expect(isGatehouseError(error, 'DOCKER_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/unix:\/\/\/tmp\/gh-dw-no-such\.sock.*ENOENT/);
+  });
+
+  it('refuses an unusable DOCKER_HOST when the watcher is created', () => {
+    const { logger } = captureLogger();
+    expect(() => createDockerWatcher({ dockerHost: 'ssh://docker@host', logger, onListing: () => {} })).toThrow(/DOCKER_HOST/);
+  });
+});
