@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PurposeKeys } from './keys.ts';
-import { open, seal } from './seal.ts';
+import { openSealed, seal } from './seal.ts';
 import { Session } from './session.ts';
 
 /**
@@ -52,7 +52,7 @@ export function createHandoff(keys: PurposeKeys, input: HandoffInput, now: numbe
 const seen = new WeakMap<PurposeKeys, Map<string, number>>();
 
 export function consumeHandoff(keys: PurposeKeys, token: string, expectedHost: string, now: number): HandoffResult {
-  const opened = open(keys, token, now);
+  const opened = openSealed(keys, token, now);
   if (!opened.ok) return { ok: false, reason: opened.reason };
   const parsed = HandoffPayload.safeParse(opened.payload);
   if (!parsed.success) return { ok: false, reason: 'invalid' };

@@ -16,7 +16,7 @@ const SCHEME = /^https?:\/\//i;
 
 export function safeRedirectTarget(raw: string | undefined, isKnownHost: (host: string) => boolean, fallback: string): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_LENGTH) return fallback;
-  
+  if (UNSAFE_CHARS.test(raw) || raw.includes('\\')) return fallback;
   if (!SCHEME.test(raw)) return fallback;
   const rest = raw.slice(raw.indexOf('//') + 2);
   const authorityEnd = rest.search(/[/?#]/);

@@ -43,12 +43,12 @@ export function seal<T extends SealedPayload>(keys: PurposeKeys, payload: T, now
 
 /** The payload, or null for anything tampered, foreign, malformed, oversized or expired. Never throws. */
 export function unseal(keys: PurposeKeys, token: string, now: number, maxLength = DEFAULT_MAX_TOKEN_LENGTH): Record<string, unknown> | null {
-  const result = open(keys, token, now, maxLength);
+  const result = openSealed(keys, token, now, maxLength);
   return result.ok ? result.payload : null;
 }
 
 /** Like `unseal`, but tells an expired token apart from an invalid one. Never throws. */
-export function open(
+export function openSealed(
   keys: PurposeKeys,
   token: string,
   now: number,

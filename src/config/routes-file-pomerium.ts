@@ -168,9 +168,10 @@ function readBool(key: string, value: unknown, report: IssueSink['report']): boo
 }
 
 function stringList(value: unknown): string[] | null {
-  const items = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(items) || !items.every((v) => typeof v === 'string')) return null;
-  return items.map((v: string) => v.trim()).filter((v) => v !== '');
+  const items = Array.isArray(value) ? value : [value];
+  const texts = items.map((v) => valueText(v, false));
+  if (texts.some((t) => t === null)) return null;
+  return (texts as string[]).map((t) => t.trim()).filter((t) => t !== '');
 }
 
 /** Pomerium's `allowed_users` holds emails or user ids; `allowed_domains` bare domains. */

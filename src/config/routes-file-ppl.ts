@@ -94,7 +94,8 @@ function readCriterion(action: 'allow' | 'deny', criterion: unknown): Criterion 
 function matcherValue(matcher: unknown, key: 'is' | 'has'): string | null {
   if (!isRecord(matcher) || Object.keys(matcher).length !== 1) return null;
   const value = matcher[key];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
+  return text === '' ? null : text;
 }
 
 function entryOr(entry: PolicyEntry | null, kind: PolicyEntry['kind'], shape: string): Criterion {

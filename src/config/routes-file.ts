@@ -68,16 +68,20 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
 }
 
 function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number | undefined) => string, issues: RouteIssue[]): void {
+  const issue = (label: string | null, offset: number | undefined, message: string) =>
+    issues.push({ source: { kind: 'file', file: fileName, index: null }, label, value: null, code: 'unknown_key', message: `${at(offset)}: ${message}` });
+  const pomerium: { key: string; offset: number | undefined }[] = [];
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
     if (key === 'routes') continue;
-    const where = at(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
-    const hint = POMERIUM_GLOBALS.test(key)
-      ? `the Pomerium setting ${key} is ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables`
-      : closestKey(key, ['routes']) === 'routes'
-        ? `unknown top-level key ${key}; did you mean routes?`
-        : `unknown top-level key ${key}; only routes: is read`;
-    issues.push({ source: { kind: 'file', file: fileName, index: null }, label: key, value: null, code: 'unknown_key', message: `${where}: ${hint}` });
+    if (POMERIUM_GLOBALS.test(key)) pomerium.push({ key, offset });
+    else if (closestKey(key, ['routes']) === 'routes') issue(key, offset, `unknown top-level key ${key}; did you mean routes?`);
+    else issue(key, offset, `unknown top-level key ${key}; only routes: is read`);
+  }
+  if (pomerium.length > 0) {
+    const names = pomerium.map((p) => p.key).join(', ');
+    issue(null, pomerium[0]?.offset, `Pomerium settings are ignored (${names}); Gatehouse takes its global settings from GATEHOUSE_* environment variables`);
   }
 }
 

@@ -6,7 +6,7 @@ import { admit, upstreamHost, upstreamPath, type Admission } from './admission.t
 import type { Balancer } from './balance.ts';
 import { upstreamErrorCodes, upstreamFailureStatus, type UpstreamTransport } from './forward.ts';
 import type { AccessGate, GateResponse } from './gate.ts';
-import { buildUpstreamHeaders } from './headers.ts';
+import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { describeRequest } from './request-info.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -78,7 +78,7 @@ export function createRequestHandler(ctx: ProxyContext) {
     const headers = buildUpstreamHeaders(raw.headers, {
       forwarding: described.forwarding,
       host: upstreamHost(route, target.origin, gateRequest.hostHeader),
-      removeHeaders: route.removeHeaders,
+      strip: routeStripNames(route),
       setHeaders: admission.setHeaders,
       gateRemoveHeaders: admission.removeHeaders,
       upgrade: false,

@@ -85,8 +85,11 @@ export interface UpstreamHeaderOptions {
   readonly forwarding: ForwardingFacts;
   /** The `Host` to send upstream. */
   readonly host: string;
-  /** Route `remove_request_headers` (compared folded, so aliases go too). */
-  readonly removeHeaders: readonly string[];
+  /**
+   * Folded names to strip from client input (see `routeStripNames`): the route's
+   * `remove_request_headers` and every name the route sets.
+   */
+  readonly strip: ReadonlySet<string>;
   /** Set last; overwrite anything of the same name. */
   readonly setHeaders: Readonly<Record<string, string>>;
   /** Extra names the gate wants gone (e.g. its own cookie); compared folded. */
@@ -97,7 +100,7 @@ export interface UpstreamHeaderOptions {
 
 export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: UpstreamHeaderOptions): Record<string, string> {
   const nominated = connectionTokens(client.connection);
-  const removed = foldedSet(options.removeHeaders, options.gateRemoveHeaders);
+  const removed = options.gateRemoveHeaders?.length ? foldedSet(options.gateRemoveHeaders, [...options.strip]) : options.strip;
   const trusted = options.forwarding.peerTrusted;
   const out: Record<string, string> = {};
 
@@ -145,10 +148,26 @@ function portOf(hostHeader: string, scheme: 'http' | 'https'): string {
   return m ? (m[1] as string) : scheme === 'https' ? '443' : '80';
 }
 
-function foldedSet(...lists: (readonly string[] | undefined)[]): Set<string> {
+function foldedSet(...lists: readonly (readonly string[])[]): Set<string> {
   const set = new Set<string>();
-  for (const list of lists) if (list) for (const name of list) set.add(foldHeaderName(name));
+  for (const list of lists) for (const name of list) set.add(foldHeaderName(name));
   return set;
+}
+
+const stripNamesByRoute = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * What a route strips from client input, folded so aliases go too: its `remove_request_headers`
+ * and every header it sets (`header.<Name>`), the latter whether or not a value is sent this
+ * time, so a client can never supply one. Cached per (frozen) route.
+ */
+export function routeStripNames(route: { readonly removeHeaders: readonly string[]; readonly setHeaders: Readonly<Record<string, string>> }): ReadonlySet<string> {
+  let names = stripNamesByRoute.get(route);
+  if (names === undefined) {
+    names = foldedSet(route.removeHeaders, Object.keys(route.setHeaders));
+    stripNamesByRoute.set(route, names);
+  }
+  return names;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;

@@ -8,6 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type PageKind =
   | 'bad_request'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'not_found'
   | 'method_not_allowed'
   | 'sign_in_not_configured'
@@ -26,6 +28,12 @@ interface PageText {
 
 const PAGES: Record<PageKind, PageText> = {
   bad_request: { status: 400, title: 'Bad request', message: 'Gatehouse could not accept this request.' },
+  request_timeout: { status: 408, title: 'Request timeout', message: 'The request took too long to arrive.' },
+  headers_too_large: {
+    status: 431,
+    title: 'Request headers too large',
+    message: 'The request headers are too large. Clearing this site\'s cookies usually helps.',
+  },
   not_found: {
     status: 404,
     title: 'No app at this address',

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController } from 'fastify';
 import type { AppConfig } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -11,7 +12,9 @@ import { createBalancer } from './balance.ts';
 import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from './gate.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
-import { createObserver, pathForLog } from './observe.ts';
+import { createObserver, pathForLog, type Observer } from './observe.ts';
+import { renderPage } from './pages.ts';
+import { writeRawResponse } from './raw-response.ts';
 import { requestIdFor } from './request-info.ts';
 import { createTrustedProxies } from './trusted-proxies.ts';
 import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
@@ -61,15 +64,16 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   };
   const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, observe });
 
-  const app: FastifyInstance = Fastify({
+  const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Our own trusted-proxy handling decides what X-Forwarded-* means; Fastify must not guess.
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: (raw) => requestIdFor(raw, trusted),
     serverFactory: (handler) => createNodeServer(handler, config, (req, socket, head) => upgrades.handle(req, socket, head)),
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, observe),
     frameworkErrors: (error, request, reply) => {
       request.gatehouse = { host: null, path: pathForLog(request.raw.url), routeId: null, clientIp: null };
       sendPage(ctx, reply, 'bad_request', { detail: 'the request path is not valid' });
@@ -180,4 +184,18 @@ function createNodeServer(
   server.setTimeout(0);
   server.on('upgrade', onUpgrade);
   return server;
+}
+
+/** Requests Node's parser rejected (oversized headers, slow headers, malformed framing). */
+function answerClientError(error: Error, socket: Duplex, observe: Observer): void {
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const kind = code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request';
+  const requestId = randomUUID();
+  const page = renderPage(kind, { requestId, accept: undefined });
+  writeRawResponse(socket, page.status, page.headers, page.body, requestId);
+  observe({ method: '-', host: null, path: null, status: page.status, durationMs: 0, routeId: null, requestId, clientIp: null });
 }

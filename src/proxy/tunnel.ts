@@ -14,12 +14,13 @@ export class Tunnel {
   private readonly frames = new FrameBoundary();
   private goingAway = false;
   private closeSent = false;
+  private readonly client: Duplex;
+  private readonly upstream: Socket;
   readonly done: Promise<void>;
 
-  constructor(
-    private readonly client: Duplex,
-    private readonly upstream: Socket,
-  ) {
+  constructor(client: Duplex, upstream: Socket) {
+    this.client = client;
+    this.upstream = upstream;
     this.done = new Promise((resolve) => client.once('close', () => resolve()));
   }
 

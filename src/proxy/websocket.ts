@@ -8,7 +8,7 @@ import type { UpstreamTarget } from '../routes/spec.ts';
 import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
 import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
 import { staleDetail, type ProxyContext } from './handler.ts';
-import { buildUpstreamHeaders, cleanResponseHeaders } from './headers.ts';
+import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
 import { pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { serializeHead, writeRawResponse } from './raw-response.ts';
@@ -93,7 +93,7 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
       headers: buildUpstreamHeaders(req.headers, {
         forwarding: described.forwarding,
         host: upstreamHost(route, target.origin, gateRequest.hostHeader),
-        removeHeaders: route.removeHeaders,
+        strip: routeStripNames(route),
         setHeaders: admission.setHeaders,
         gateRemoveHeaders: admission.removeHeaders,
         upgrade: true,

@@ -142,6 +142,10 @@ export class DockerSocketRelay {
     this.failLists = count;
   }
 
+  openConnections(): number {
+    return this.connections.size;
+  }
+
   openEventStreams(): number {
     return [...this.connections].filter((connection) => /^GET \S*\/events[?\s]/.test(connection.request)).length;
   }

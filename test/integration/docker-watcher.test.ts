@@ -127,9 +127,10 @@ describe('Docker watcher on the real engine', () => {
     relay.failNextLists(1);
     const late = `${prefix}-late`;
     await runBusybox(late);
-    await waitUntil(() => watcher.status().state === 'degraded', 5_000, 'state degraded after the failed list');
-    expect(watcher.status().lastError).toMatch(/listing containers failed.*500/);
-    expect(rec.listings.length).toBe(count);
+    // The retry comes quickly, so look for the outage in the status history, not the current state.
+    const degraded = await waitUntil(() => rec.statuses.find((status) => status.state === 'degraded'), 5_000, 'state degraded after the failed list');
+    expect(degraded.lastError).toMatch(/listing containers failed.*500/);
+    expect(rec.listings.filter((entry) => entry.at <= degraded.since)).toHaveLength(count);
 
     await rec.waitForListing((l) => names(l, prefix).includes(late), 10_000, `${late} after the retry`);
     expect(watcher.status().state).toBe('up');
@@ -175,6 +176,22 @@ describe('Docker watcher on the real engine', () => {
       ticking = false;
       await ticks.catch(() => {});
     }
+  });
+
+  it('stop() closes the event stream, its sockets and its timers', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const relay = await startRelay();
+    await sleep(100); // let handles of earlier tests settle
+    const baseline = timers();
+    const { watcher, rec } = startWatcher({ dockerHost: relay.dockerHost, stallTimeoutMs: 60_000 });
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+    expect(relay.openEventStreams()).toBe(1);
+    expect(relay.openConnections()).toBe(1); // no pooled keep-alive sockets beside the stream
+    expect(timers()).toBeGreaterThan(baseline); // watchdog and resync
+
+    await watcher.stop();
+    await waitUntil(() => relay.openConnections() === 0, 2_000, 'the relay to see every connection closed');
+    expect(timers()).toBeLessThanOrEqual(baseline);
   });
 
   it('stop() ends the watcher even while it is retrying, and nothing is emitted afterwards', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { derivePurposeKeys } from '../../../src/auth/keys.ts';
-import { DEFAULT_MAX_TOKEN_LENGTH, open, seal, unseal } from '../../../src/auth/seal.ts';
+import { DEFAULT_MAX_TOKEN_LENGTH, openSealed, seal, unseal } from '../../../src/auth/seal.ts';
 import { isGatehouseError } from '../../../src/errors.ts';
 import { NOW, NOW_S, testKeys } from './fixtures.ts';
 
@@ -107,8 +107,8 @@ describe('seal / unseal', () => {
     const token = seal(keys, payload, NOW);
     expect(unseal(keys, token, payload.exp * 1000 - 1)).not.toBeNull();
     expect(unseal(keys, token, payload.exp * 1000)).toBeNull();
-    expect(open(keys, token, payload.exp * 1000)).toEqual({ ok: false, reason: 'expired' });
-    expect(open(keys, `${token}x`, NOW)).toEqual({ ok: false, reason: 'invalid' });
+    expect(openSealed(keys, token, payload.exp * 1000)).toEqual({ ok: false, reason: 'expired' });
+    expect(openSealed(keys, `${token}x`, NOW)).toEqual({ ok: false, reason: 'invalid' });
   });
 
   it('caps the token length', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatehouseError } from '../../../src/errors.ts';
 import { findSelfNetworks, parseDockerHost, toSnapshot, type ContainerListEntry, type ContainerSnapshot } from '../../../src/docker/index.ts';
 import { ContainerSnapshot as ContainerSnapshotSchema } from '../../../src/docker/snapshot.ts';
@@ -152,8 +152,11 @@ describe('findSelfNetworks', () => {
 });
 
 describe('parseDockerHost', () => {
-  const certDir = mkdtempSync(path.join(tmpdir(), 'gh-dw-certs-'));
-  for (const file of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(certDir, file), `${file} contents`);
+  let certDir = '';
+  beforeAll(() => {
+    certDir = mkdtempSync(path.join(tmpdir(), 'gh-dw-certs-'));
+    for (const file of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(certDir, file), `${file} contents`);
+  });
   afterAll(() => rmSync(certDir, { recursive: true, force: true }));
 
   it('reads a unix socket path and clears any host taken from the environment', () => {

@@ -48,6 +48,7 @@ describe('evaluate: one allow entry of each kind', () => {
     { name: 'email other address', entry: email('bob@corp.com'), who: {}, allow: false },
     { name: 'email is not a prefix match', entry: email('alice@corp.co'), who: {}, allow: false },
     { name: 'email multi-@ identity', entry: email('a@corp.com'), who: { email: 'a@evil.com@corp.com' }, allow: false },
+    { name: 'email multi-@ entry never matches, even itself', entry: email('a@evil.com@corp.com'), who: { email: 'a@evil.com@corp.com' }, allow: false },
     { name: 'email null', entry: email('alice@corp.com'), who: { email: null }, allow: false },
     { name: 'email unverified', entry: email('alice@corp.com'), who: { emailVerified: false }, allow: false },
     { name: 'email verification unknown (null)', entry: email('alice@corp.com'), who: { emailVerified: null }, allow: true },

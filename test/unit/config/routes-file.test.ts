@@ -1,0 +1,378 @@
+import { describe, expect, it } from 'vitest';
+import { parseRoutesFile } from '../../../src/config/routes-file.ts';
+import { type RouteIssue, RouteSpec } from '../../../src/routes/spec.ts';
+import { POMERIUM_FILE } from './pomerium-fixture.ts';
+
+const FILE = 'gatehouse.yml';
+
+function parse(text: string) {
+  const parsed = parseRoutesFile(text, FILE);
+  if (!parsed.ok) throw new Error(`expected the file to parse: ${parsed.error}`);
+  for (const spec of parsed.result.specs) expect(RouteSpec.parse(spec)).toEqual(spec);
+  return parsed.result;
+}
+
+/** One route, written as YAML lines under `routes:`. */
+function route(...lines: string[]): string {
+  return `routes:\n  - ${lines.join('\n    ')}\n`;
+}
+
+const issueLines = (issues: RouteIssue[]) => issues.map((i) => i.message);
+
+const BASE = {
+  source: { kind: 'file', file: FILE, index: 0 },
+  routeName: 'file:0',
+  fromScheme: 'https',
+  path: '/',
+  stripPath: false,
+  policy: { public: false, allow: [], deny: [], bypass: [], corsPreflight: false },
+  identity: 'headers',
+  setHeaders: {},
+  removeHeaders: [],
+  hostHeader: { mode: 'preserve' },
+  websockets: true,
+  timeoutMs: 30_000,
+  idleTimeoutMs: null,
+  tlsSkipVerify: false,
+  health: 'off',
+  lb: 'round_robin',
+} as const;
+
+describe('routes in Gatehouse keys', () => {
+  it('accepts every label key with the same values, lists where labels take comma lists', () => {
+    const result = parse(`routes:
+  - from: [https://wiki.example.com, https://w.example.com]
+    to: http://127.0.0.1:3000
+    path: /docs/
+    strip_path: yes
+    allow:
+      - alice@example.com
+      - group:wiki-admins, claim:role=editor
+    deny: mallory@example.com
+    public: false
+    bypass: GET /healthz, /static/
+    cors_preflight: true
+    identity: jwt
+    header:
+      X-WEBAUTH-USER: "{email}"
+      Authorization: secret:wiki_basic
+    host: wiki.internal
+    websockets: false
+    timeout: 2m
+    idle_timeout: 0
+    tls_skip_verify: on
+    lb: least_request
+    name: Wiki
+    icon: wikijs
+    description: Team docs
+`);
+    expect(result.issues).toEqual([]);
+    expect(result.specs).toEqual([
+      {
+        ...BASE,
+        hosts: ['wiki.example.com', 'w.example.com'],
+        path: '/docs',
+        stripPath: true,
+        upstream: { origin: 'http://127.0.0.1:3000', containerId: null, ready: true, state: 'running' },
+        policy: {
+          public: false,
+          allow: [
+            { kind: 'email', email: 'alice@example.com' },
+            { kind: 'group', group: 'wiki-admins' },
+            { kind: 'claim', claim: 'role', value: 'editor' },
+          ],
+          deny: [{ kind: 'email', email: 'mallory@example.com' }],
+          bypass: [{ method: 'GET', path: '/healthz' }, { method: null, path: '/static/' }],
+          corsPreflight: true,
+        },
+        identity: 'jwt',
+        setHeaders: { 'X-WEBAUTH-USER': '{email}', Authorization: 'secret:wiki_basic' },
+        hostHeader: { mode: 'literal', host: 'wiki.internal' },
+        websockets: false,
+        timeoutMs: 120_000,
+        tlsSkipVerify: true,
+        lb: 'least_request',
+        display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs' },
+      },
+    ]);
+  });
+
+  it('a minimal route gets the defaults; the display name is its URL', () => {
+    const result = parse(route('from: https://x.example.com', 'to: http://10.0.0.2:80', 'path: /app'));
+    expect(result.specs).toEqual([
+      { ...BASE, hosts: ['x.example.com'], path: '/app', upstream: { origin: 'http://10.0.0.2', containerId: null, ready: true, state: 'running' }, display: { name: 'x.example.com/app', icon: null, description: null } },
+    ]);
+  });
+
+  it('several to URLs give one spec per upstream, sharing source and route name', () => {
+    const result = parse(route('from: https://api.example.com', 'to: [http://10.0.0.1:8080, http://10.0.0.2:8080, http://10.0.0.1:8080]', 'allow: "*"'));
+    expect(result.specs.map((s) => [s.source, s.routeName, s.upstream.origin])).toEqual([
+      [{ kind: 'file', file: FILE, index: 0 }, 'file:0', 'http://10.0.0.1:8080'],
+      [{ kind: 'file', file: FILE, index: 0 }, 'file:0', 'http://10.0.0.2:8080'],
+    ]);
+  });
+
+  it('loopback, link-local and metadata targets are allowed: the operator wrote the file', () => {
+    const result = parse(`routes:
+  - { from: https://a.example.com, to: http://127.0.0.1:9000 }
+  - { from: https://b.example.com, to: "http://[::1]:9000" }
+  - { from: https://c.example.com, to: http://localhost:9000 }
+  - { from: https://d.example.com, to: http://169.254.10.1 }
+`);
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => s.upstream.origin)).toEqual(['http://127.0.0.1:9000', 'http://[::1]:9000', 'http://localhost:9000', 'http://169.254.10.1']);
+  });
+
+  it('an empty routes list is a valid file with no routes', () => {
+    expect(parse('routes: []\n')).toEqual({ specs: [], issues: [] });
+    expect(parse('routes:\n')).toEqual({ specs: [], issues: [] });
+  });
+});
+
+describe('routes in Pomerium format', () => {
+  it('loads an existing Pomerium config unchanged', () => {
+    const result = parse(POMERIUM_FILE);
+    expect(result.issues).toEqual([
+      {
+        source: { kind: 'file', file: FILE, index: null },
+        label: null,
+        value: null,
+        code: 'unknown_key',
+        message: `${FILE}:2:1: Pomerium settings are ignored (authenticate_service_url, idp_provider, idp_provider_url, idp_client_id, idp_client_secret); Gatehouse takes its global settings from GATEHOUSE_* environment variables`,
+      },
+    ]);
+    expect(JSON.stringify(result)).not.toContain('do-not-echo-me');
+    const at = (index: number) => ({ ...BASE, source: { kind: 'file', file: FILE, index }, routeName: `file:${index}` });
+    const up = (origin: string) => ({ origin, containerId: null, ready: true, state: 'running' });
+    const grafana = {
+      ...at(1),
+      hosts: ['grafana.nas.example'],
+      policy: {
+        ...BASE.policy,
+        allow: [
+          { kind: 'domain', domain: 'example.com' },
+          { kind: 'claim', claim: 'groups', value: 'grafana-admins' },
+          { kind: 'claim', claim: 'groups', value: 'grafana-editors' },
+        ],
+      },
+      setHeaders: { 'X-WEBAUTH-USER': '${pomerium.email}' },
+      removeHeaders: ['x-debug'],
+      timeoutMs: 60_000,
+      lb: 'least_request',
+      display: { name: 'grafana.nas.example', icon: null, description: null },
+    };
+    expect(result.specs).toEqual([
+      {
+        ...at(0),
+        hosts: ['code.nas.example'],
+        upstream: up('http://code-server:8443'),
+        policy: { ...BASE.policy, allow: [{ kind: 'email', email: 'alice@example.com' }] },
+        display: { name: 'Code', icon: 'https://cdn.example/code.svg', description: null },
+      },
+      { ...grafana, upstream: up('http://10.0.0.21:3000') },
+      { ...grafana, upstream: up('http://10.0.0.22:3000') },
+      {
+        ...at(2),
+        hosts: ['files.nas.example'],
+        path: '/share',
+        upstream: up('https://192.168.1.20:5001'),
+        policy: { ...BASE.policy, public: true },
+        tlsSkipVerify: true,
+        display: { name: 'files.nas.example/share', icon: null, description: null },
+      },
+      {
+        ...at(3),
+        hosts: ['status.nas.example'],
+        upstream: up('http://127.0.0.1:3001'),
+        policy: { ...BASE.policy, allow: [{ kind: 'any' }], corsPreflight: true },
+        idleTimeoutMs: 300_000,
+        display: { name: 'status.nas.example', icon: null, description: 'Uptime dashboard' },
+      },
+      {
+        ...at(4),
+        hosts: ['admin.nas.example'],
+        upstream: up('http://portainer:9000'),
+        policy: {
+          ...BASE.policy,
+          allow: [
+            { kind: 'email', email: 'bob@example.com' },
+            { kind: 'user', sub: '00u1a2b3c4' },
+            { kind: 'group', group: 'nas-admins' },
+            { kind: 'domain', domain: 'ops.example.com' },
+            { kind: 'claim', claim: 'role', value: 'admin' },
+            { kind: 'group', group: 'ops' },
+            { kind: 'user', sub: '1234' },
+          ],
+          deny: [{ kind: 'email', email: 'mallory@example.com' }],
+        },
+        display: { name: 'admin.nas.example', icon: null, description: null },
+      },
+    ]);
+  });
+
+  /** [route lines, the part of the spec they set]. */
+  const MAPPINGS: [string[], Partial<RouteSpec>][] = [
+    [['prefix: /admin/'], { path: '/admin' }],
+    [['allowed_users: [Alice@Example.com, 1234]'], { policy: { ...BASE.policy, allow: [{ kind: 'email', email: 'alice@example.com' }, { kind: 'user', sub: '1234' }] } }],
+    [['allowed_domains: ["@Example.com", corp.example]'], { policy: { ...BASE.policy, allow: [{ kind: 'domain', domain: 'example.com' }, { kind: 'domain', domain: 'corp.example' }] } }],
+    [['allowed_groups: admins'], { policy: { ...BASE.policy, allow: [{ kind: 'group', group: 'admins' }] } }],
+    [['allowed_idp_claims: { role: admin, tier: [1, 2] }'], { policy: { ...BASE.policy, allow: [{ kind: 'claim', claim: 'role', value: 'admin' }, { kind: 'claim', claim: 'tier', value: '1' }, { kind: 'claim', claim: 'tier', value: '2' }] } }],
+    [['allow_public_unauthenticated_access: true'], { policy: { ...BASE.policy, public: true } }],
+    [['allow_any_authenticated_user: true'], { policy: { ...BASE.policy, allow: [{ kind: 'any' }] } }],
+    [['allow_any_authenticated_user: false'], { policy: BASE.policy }],
+    [['cors_allow_preflight: true'], { policy: { ...BASE.policy, corsPreflight: true } }],
+    [['pass_identity_headers: true'], { identity: 'headers' }],
+    [['pass_identity_headers: false'], { identity: 'none' }],
+    [['allowed_groups: [x]'], { identity: 'headers', hostHeader: { mode: 'preserve' }, websockets: true }],
+    [['preserve_host_header: true'], { hostHeader: { mode: 'preserve' } }],
+    [['preserve_host_header: false'], { hostHeader: { mode: 'upstream' } }],
+    [['allow_websockets: false'], { websockets: false }],
+    [['allow_websockets: true'], { websockets: true }],
+    [['allowed_groups: [x]', 'timeout: 90s', 'idle_timeout: 0s'], { timeoutMs: 90_000, idleTimeoutMs: null }],
+    [['allowed_groups: [x]', 'tls_skip_verify: true'], { tlsSkipVerify: true }],
+    [['set_request_headers: { Authorization: "Bearer ${pomerium.access_token}", X-Api-Key: "secret:api_key" }'], { setHeaders: { Authorization: 'Bearer ${pomerium.access_token}', 'X-Api-Key': 'secret:api_key' } }],
+    [['remove_request_headers: [X-Forwarded-Email, Referer]'], { removeHeaders: ['x-forwarded-email', 'referer'] }],
+    [['logo_url: https://cdn.example/logo.png', 'allowed_groups: [x]', 'name: App', 'description: An app'], { display: { name: 'App', icon: 'https://cdn.example/logo.png', description: 'An app' } }],
+    [['load_balancing_policy: ROUND_ROBIN'], { lb: 'round_robin' }],
+    [['policy: { allow: { or: [{ accept: true }] } }'], { policy: { ...BASE.policy, public: true } }],
+    [['policy: { allow: { or: [{ authenticated_user: true }] }, deny: { or: [{ groups: { has: kids } }, { "claim/level": 1 }] } }'], {
+      policy: { ...BASE.policy, allow: [{ kind: 'any' }], deny: [{ kind: 'group', group: 'kids' }, { kind: 'claim', claim: 'level', value: '1' }] },
+    }],
+  ];
+
+  it.each(MAPPINGS)('%j', (lines, expected) => {
+    const result = parse(route('from: https://app.example.com', 'to: http://10.0.0.2:80', ...lines));
+    expect(result.issues).toEqual([]);
+    expect(result.specs).toHaveLength(1);
+    expect(result.specs[0]).toMatchObject(expected);
+  });
+
+  it('ignores the ,weight suffix of Pomerium upstreams', () => {
+    const result = parse(route('from: https://app.example.com', 'to: ["http://10.0.0.1:80,3", "http://10.0.0.2:80, 1"]', 'allowed_groups: [x]'));
+    expect(result.specs.map((s) => s.upstream.origin)).toEqual(['http://10.0.0.1', 'http://10.0.0.2']);
+  });
+});
+
+describe('errors', () => {
+  /** [YAML, whole-file error]. */
+  const FILE_ERRORS: [string, string][] = [
+    ['routes:\n  - from: https://a.example.com\n    to: [http://x\n  - from: b\n', `${FILE}:4:3: Flow sequence in block collection must be sufficiently indented and end with a ]`],
+    ['routes:\n  - from: a\n    from: b\n', `${FILE}:3:5: Map keys must be unique`],
+    ['routes:\n\t- from: a\n', `${FILE}:2:1:`],
+    ['', `${FILE}: the file is empty; expected a routes: list`],
+    ['# only a comment\n', `${FILE}: the file is empty; expected a routes: list`],
+    ['- from: https://a.example.com\n  to: http://b\n', `${FILE}:1:1: expected a mapping with a routes: list at the top (a bare list is Pomerium's old policy-file format: indent it under routes:)`],
+    ['just text\n', `${FILE}:1:1: expected a mapping with a routes: list at the top`],
+    ['policy:\n  - from: https://a.example.com\n', `${FILE}: expected a routes: list at the top (Pomerium's old policy: key holds the same list: rename it to routes:)`],
+    ['rutes: []\n', `${FILE}: expected a routes: list at the top`],
+    ['routes:\n  from: https://a.example.com\n', `${FILE}:2:3: routes must be a list`],
+    [
+      ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...['b', 'c', 'd', 'e', 'f'].map((n, i) => `${n}: &${n} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`), 'routes: [*f]'].join('\n'),
+      `${FILE}: Excessive alias count indicates a resource exhaustion attack`,
+    ],
+  ];
+
+  it.each(FILE_ERRORS)('rejects the whole file: %j', (text, error) => {
+    const parsed = parseRoutesFile(text, FILE);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error.startsWith(error)).toBe(true);
+  });
+
+  it('a bad route rejects only itself, with file, index, key and position', () => {
+    const result = parse(`routes:
+  - from: https://good.example.com
+    to: http://10.0.0.1:80
+    allow: "*"
+  - from: https://bad.example.com
+    to: http://10.0.0.2:80
+    allow: [alice@example.com, bob]
+    timeout: soon
+    alow: x
+`);
+    expect(result.specs.map((s) => s.hosts[0])).toEqual(['good.example.com']);
+    expect(result.issues).toEqual([
+      { source: { kind: 'file', file: FILE, index: 1 }, label: 'allow', value: 'alice@example.com,bob', code: 'invalid_value', message: `${FILE}:7:5: routes[1].allow="alice@example.com,bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *` },
+      { source: { kind: 'file', file: FILE, index: 1 }, label: 'timeout', value: 'soon', code: 'invalid_value', message: `${FILE}:8:5: routes[1].timeout="soon": expected a duration such as 500ms, 30s, 5m or 1h30m` },
+      { source: { kind: 'file', file: FILE, index: 1 }, label: 'alow', value: null, code: 'unknown_key', message: `${FILE}:9:5: routes[1].alow: unknown key; did you mean allow?` },
+    ]);
+  });
+
+  /** [route lines, issue messages without the file position]. */
+  const ROUTE_ERRORS: [string[], string[]][] = [
+    [['to: http://10.0.0.1'], ['routes[0].from: every route needs from, such as https://app.example.com']],
+    [['from: https://a.example.com'], ['routes[0].to: every route in the file needs to, such as http://192.168.1.20:8080']],
+    [['from: https://a.example.com/x', 'to: http://10.0.0.1'], ['routes[0].from="https://a.example.com/x": from takes no path; set the path key for a path prefix']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1/base'], ['routes[0].to="http://10.0.0.1/base": the target is an origin only (scheme, host, port), without a path']],
+    [['from: https://a.example.com', 'to: h2c://10.0.0.1'], ['routes[0].to="h2c://10.0.0.1": expected an http(s) URL such as https://app.example.com']],
+    [['from: https://a.example.com', 'to: []'], ['routes[0].to: expected a URL such as http://192.168.1.20:8080, or a list of them']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'port: 8080'], ['routes[0].port: port applies to container labels only; in the file, write the upstream in full in to']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'network: proxy'], ['routes[0].network: network applies to container labels only; in the file, write the upstream in full in to']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allow: { a: 1 }'], ['routes[0].allow: expected a string or a list of strings']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'timeout: [1s]'], ['routes[0].timeout: expected a single value']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'deny: secret:x'], ['routes[0].deny: secret: references are only allowed in header values']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'header: { Host: evil, X-Iap-User: admin, X-Token: "top-secret\\r\\nX: y" }'], [
+      'routes[0].header.Host: "Host" is managed by the proxy and cannot be set',
+      'routes[0].header.X-Iap-User: "X-Iap-User": X-IAP-* headers carry the signed-in identity and are set by Gatehouse alone',
+      'routes[0].header.X-Token: the value contains a line break or control character',
+    ]],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'header: [a]'], ['routes[0].header: expected a mapping of header name to value']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allow: x@y.com', 'allowed_users: [z@y.com]'], [
+      'routes[0]: mixes Gatehouse keys (allow) with Pomerium keys (allowed_users); write the route in one format',
+    ]],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_groups: [x]', 'path: /exact'], [
+      "routes[0].path: Pomerium's path matches one exact path, but Gatehouse routes match path prefixes: use prefix",
+    ]],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'regex: ^/api/.*'], ['routes[0].regex: regular-expression routes are not supported: use prefix']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'prefix_rewrite: /v2'], ['routes[0].prefix_rewrite: the Pomerium option prefix_rewrite has no Gatehouse equivalent; remove it, or serve this route another way']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_groups: [x]', 'alowed_users: [y]'], ['routes[0].alowed_users: unknown key; did you mean allowed_users?']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_users: ["@example.com", "a@b@c.com"]'], ['routes[0].allowed_users: not an email address: "@example.com", "a@b@c.com"']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_domains: ["not a domain"]'], ['routes[0].allowed_domains: not a domain: "not a domain"']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_idp_claims: [role]'], ['routes[0].allowed_idp_claims: expected a mapping of claim name to a list of values']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allow_websockets: sometimes'], ['routes[0].allow_websockets="sometimes": expected true or false']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'remove_request_headers: ["bad header"]'], ['routes[0].remove_request_headers: expected a list of header names']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'load_balancing_policy: MAGLEV'], ['routes[0].load_balancing_policy="maglev": Gatehouse balances with ROUND_ROBIN or LEAST_REQUEST only']],
+  ];
+
+  it.each(ROUTE_ERRORS)('%j', (lines, messages) => {
+    const result = parse(route(...lines));
+    expect(result.specs).toEqual([]);
+    expect(result.issues.map((i) => i.message.replace(/^gatehouse\.yml:\d+:\d+: /, ''))).toEqual(messages);
+    expect(result.issues.every((i) => /^gatehouse\.yml:\d+:\d+: /.test(i.message) && i.source.kind === 'file' && i.source.index === 0)).toBe(true);
+    expect(JSON.stringify(result.issues)).not.toContain('top-secret');
+  });
+
+  /** [policy YAML, problem]. */
+  const PPL_ERRORS: [string, string][] = [
+    ['{ allow: { and: [{ email: { is: a@b.com } }] } }', 'allow: only an or: list is supported (found and)'],
+    ['{ allow: { or: [{ email: { starts_with: a } }] } }', 'allow: expected email: {is: alice@example.com}'],
+    ['{ allow: { or: [{ email: { is: a@b.com }, domain: { is: b.com } }] } }', 'allow: each criterion is a mapping with one key'],
+    ['{ allow: { or: [{ http_path: { starts_with: /x } }] } }', 'allow: the criterion "http_path" is not supported'],
+    ['{ allow: { or: [{ groups: { is: x } }] } }', 'allow: expected groups: {has: NAME}'],
+    ['{ allow: { or: [{ authenticated_user: false }] } }', 'allow: expected authenticated_user: true'],
+    ['{ deny: { or: [{ accept: true }] } }', 'deny: {accept: true} would block everyone; remove the route instead'],
+    ['{ permit: { or: [] } }', '"permit" is not a policy action (allow or deny)'],
+    ['{ allow: { or: [{ "claim/role": [a, b] }] } }', 'allow: expected claim/role: VALUE'],
+    ['allow', 'expected allow: and/or deny: blocks'],
+  ];
+
+  it.each(PPL_ERRORS)('policy %s is refused', (policy, problem) => {
+    const result = parse(route('from: https://a.example.com', 'to: http://10.0.0.1', `policy: ${policy}`));
+    expect(result.specs).toEqual([]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]?.label).toBe('policy');
+    expect(result.issues[0]?.message).toContain(`routes[0].policy: ${problem}`);
+  });
+
+  it('a route that is not a mapping is reported with its position', () => {
+    const result = parse('routes:\n  - https://a.example.com\n  - { from: https://b.example.com, to: http://10.0.0.1 }\n');
+    expect(result.specs.map((s) => s.hosts[0])).toEqual(['b.example.com']);
+    expect(issueLines(result.issues)).toEqual([`${FILE}:2:5: routes[0]: expected a mapping with at least from and to`]);
+  });
+
+  it('unknown top-level keys are reported without rejecting the routes', () => {
+    const result = parse('route: x\nextra: 1\nroutes:\n  - { from: https://b.example.com, to: http://10.0.0.1 }\n');
+    expect(result.specs).toHaveLength(1);
+    expect(issueLines(result.issues)).toEqual([`${FILE}:1:1: unknown top-level key route; did you mean routes?`, `${FILE}:2:1: unknown top-level key extra; only routes: is read`]);
+    expect(result.issues.every((i) => i.source.kind === 'file' && i.source.index === null)).toBe(true);
+  });
+});

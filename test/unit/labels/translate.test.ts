@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { translateContainers } from '../../../src/labels/index.ts';
+import { RouteSpec } from '../../../src/routes/spec.ts';
+import { container, listing, OPTIONS } from './containers.ts';
+
+const FROM = { 'iap.from': 'https://app.example.com' };
+
+function translate(labels: Record<string, string>, overrides: Parameters<typeof container>[0] = {}) {
+  return translateContainers(listing([container({ ...overrides, labels })]), OPTIONS);
+}
+
+function onlySpec(labels: Record<string, string>): RouteSpec {
+  const result = translate(labels);
+  expect(result.issues).toEqual([]);
+  expect(result.specs).toHaveLength(1);
+  return RouteSpec.parse(result.specs[0]);
+}
+
+describe('each key lands in the RouteSpec', () => {
+  /** [extra labels, the part of the spec they set]. */
+  const CASES: [Record<string, string>, Partial<RouteSpec>][] = [
+    [{}, {
+      hosts: ['app.example.com'], fromScheme: 'https', path: '/', stripPath: false,
+      policy: { public: false, allow: [], deny: [], bypass: [], corsPreflight: false },
+      identity: 'headers', setHeaders: {}, removeHeaders: [], hostHeader: { mode: 'preserve' }, websockets: true,
+      timeoutMs: 30_000, idleTimeoutMs: null, tlsSkipVerify: false, health: 'docker', lb: 'round_robin',
+      display: { name: 'app', icon: null, description: null },
+    }],
+    [{ 'iap.from': 'http://a.example.com, http://b.example.com' }, { hosts: ['a.example.com', 'b.example.com'], fromScheme: 'http' }],
+    [{ 'iap.path': '/admin/' }, { path: '/admin' }],
+    [{ 'iap.strip_path': 'true' }, { stripPath: true }],
+    [{ 'iap.port': '8080' }, { upstream: { origin: 'http://172.18.0.5:8080', containerId: 'c0ffee000001', ready: true, state: 'running' } }],
+    [{ 'iap.scheme': 'https' }, { upstream: { origin: 'https://172.18.0.5:80', containerId: 'c0ffee000001', ready: true, state: 'running' } }],
+    [{ 'iap.to': 'http://192.168.1.20:32400', 'iap.port': '1' }, { upstream: { origin: 'http://192.168.1.20:32400', containerId: 'c0ffee000001', ready: true, state: 'running' } }],
+    [{ 'iap.network': 'proxy' }, { upstream: { origin: 'http://172.18.0.5:80', containerId: 'c0ffee000001', ready: true, state: 'running' } }],
+    [{ 'iap.allow': 'alice@example.com, group:devs' }, { policy: { public: false, allow: [{ kind: 'email', email: 'alice@example.com' }, { kind: 'group', group: 'devs' }], deny: [], bypass: [], corsPreflight: false } }],
+    [{ 'iap.deny': 'group:kids' }, { policy: { public: false, allow: [], deny: [{ kind: 'group', group: 'kids' }], bypass: [], corsPreflight: false } }],
+    [{ 'iap.public': 'yes' }, { policy: { public: true, allow: [], deny: [], bypass: [], corsPreflight: false } }],
+    [{ 'iap.bypass': 'GET /healthz, /share/' }, { policy: { public: false, allow: [], deny: [], bypass: [{ method: 'GET', path: '/healthz' }, { method: null, path: '/share/' }], corsPreflight: false } }],
+    [{ 'iap.cors_preflight': 'on' }, { policy: { public: false, allow: [], deny: [], bypass: [], corsPreflight: true } }],
+    [{ 'iap.identity': 'jwt' }, { identity: 'jwt' }],
+    [{ 'iap.header.X-WEBAUTH-USER': '{email}', 'iap.header.Authorization': 'secret:plex_basic' }, { setHeaders: { Authorization: 'secret:plex_basic', 'X-WEBAUTH-USER': '{email}' } }],
+    [{ 'iap.host': 'upstream' }, { hostHeader: { mode: 'upstream' } }],
+    [{ 'iap.host': 'wiki.internal' }, { hostHeader: { mode: 'literal', host: 'wiki.internal' } }],
+    [{ 'iap.websockets': 'false' }, { websockets: false }],
+    [{ 'iap.timeout': '60s', 'iap.idle_timeout': '5m' }, { timeoutMs: 60_000, idleTimeoutMs: 300_000 }],
+    [{ 'iap.idle_timeout': '0' }, { idleTimeoutMs: null }],
+    [{ 'iap.tls_skip_verify': 'true', 'iap.scheme': 'https' }, { tlsSkipVerify: true }],
+    [{ 'iap.health': 'off' }, { health: 'off' }],
+    [{ 'iap.lb': 'least_request' }, { lb: 'least_request' }],
+    [{ 'iap.name': 'Wiki', 'iap.icon': 'wikijs', 'iap.description': 'Team wiki' }, { display: { name: 'Wiki', icon: 'wikijs', description: 'Team wiki' } }],
+  ];
+
+  it.each(CASES)('%j', (labels, expected) => {
+    expect(onlySpec({ ...FROM, ...labels })).toMatchObject(expected);
+  });
+
+  it('a route with neither allow nor public is published and lets nobody in', () => {
+    const spec = onlySpec(FROM);
+    expect(spec.policy.public).toBe(false);
+    expect(spec.policy.allow).toEqual([]);
+  });
+});
+
+describe('named routes and inheritance', () => {
+  it('a named route inherits every top-level key it does not set, including from', () => {
+    const result = translate({
+      'iap.from': 'https://app.example.com',
+      'iap.allow': '@example.com',
+      'iap.timeout': '45s',
+      'iap.header.X-Team': 'blue',
+      'iap.api.path': '/api',
+      'iap.api.allow': 'group:devs',
+      'iap.api.header.x-team': 'red',
+    });
+    expect(result.issues).toEqual([]);
+    const [api, main] = result.specs;
+    expect(main).toMatchObject({ routeName: 'default', path: '/', timeoutMs: 45_000, setHeaders: { 'X-Team': 'blue' }, display: { name: 'app' } });
+    expect(api).toMatchObject({
+      routeName: 'api',
+      hosts: ['app.example.com'],
+      path: '/api',
+      timeoutMs: 45_000,
+      policy: { allow: [{ kind: 'group', group: 'devs' }] },
+      setHeaders: { 'x-team': 'red' },
+      display: { name: 'app/api' },
+    });
+  });
+
+  it('without a top-level from there is no default route, and top-level keys are only defaults', () => {
+    const result = translate(
+      { 'iap.allow': '*', 'iap.one.from': 'https://one.example.com', 'iap.one.port': '9001', 'iap.two.from': 'https://two.example.com', 'iap.two.port': '9000' },
+      { exposedPorts: [9000, 9001] },
+    );
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => [s.routeName, s.upstream.origin, s.policy.allow])).toEqual([
+      ['one', 'http://172.18.0.5:9001', [{ kind: 'any' }]],
+      ['two', 'http://172.18.0.5:9000', [{ kind: 'any' }]],
+    ]);
+  });
+
+  it('a top-level name prefixes the default display name of named routes', () => {
+    const result = translate({ ...FROM, 'iap.name': 'Wiki', 'iap.admin.path': '/admin', 'iap.x.path': '/x', 'iap.x.name': 'Special' });
+    expect(result.specs.map((s) => s.display.name)).toEqual(['Wiki/admin', 'Wiki', 'Special']);
+  });
+
+  it('a named route without from reports the missing label when nothing can be inherited', () => {
+    const result = translate({ 'iap.a.from': 'https://a.example.com', 'iap.b.port': '80' });
+    expect(result.specs).toEqual([]);
+    expect(result.issues).toEqual([
+      {
+        source: { kind: 'container', containerId: 'c0ffee000001', containerName: 'app' },
+        label: 'iap.b.from',
+        value: null,
+        code: 'missing',
+        message: 'container "app": route "b" has no iap.b.from and there is no iap.from to inherit',
+      },
+    ]);
+  });
+
+  it('enable=false withholds the container, or one route, without an issue', () => {
+    expect(translate({ ...FROM, 'iap.enable': 'false', 'iap.alow': 'x' })).toEqual({ specs: [], issues: [] });
+    const result = translate({ ...FROM, 'iap.old.path': '/old', 'iap.old.enable': 'no' });
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => s.routeName)).toEqual(['default']);
+  });
+});
+
+describe('rejections', () => {
+  it('reports every problem of a container at once and publishes none of its routes', () => {
+    const result = translate({
+      ...FROM,
+      'iap.alow': 'alice@example.com',
+      'iap.port': '80a',
+      'iap.timeout': 'soon',
+      'iap.admin.path': '/admin',
+      'iap.admin.deny': 'bob',
+    });
+    expect(result.specs).toEqual([]);
+    expect(result.issues.map((i) => [i.code, i.label, i.value, i.message])).toEqual([
+      ['invalid_value', 'iap.admin.deny', 'bob', 'container "app": iap.admin.deny="bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *'],
+      ['unknown_key', 'iap.alow', null, 'container "app": unknown label iap.alow — did you mean iap.allow?'],
+      ['invalid_value', 'iap.port', '80a', 'container "app": iap.port="80a": expected a port number 1–65535'],
+      ['invalid_value', 'iap.timeout', 'soon', 'container "app": iap.timeout="soon": expected a duration such as 500ms, 30s, 5m or 1h30m'],
+    ]);
+  });
+
+  it('a misspelt policy label never leaves the route open', () => {
+    const result = translate({ ...FROM, 'iap.alow': '*', 'iap.pubilc': 'false' });
+    expect(result.specs).toEqual([]);
+    expect(result.issues).toHaveLength(2);
+  });
+
+  it('one bad container does not affect the others', () => {
+    const good = container({ id: 'good', name: 'good', labels: { ...FROM, 'iap.allow': '*' } });
+    const bad = container({ id: 'bad', name: 'bad', labels: { 'iap.from': 'https://bad.example.com', 'iap.deny': 'nope' } });
+    const result = translateContainers(listing([bad, good]), OPTIONS);
+    expect(result.specs.map((s) => s.source)).toEqual([{ kind: 'container', containerId: 'good', containerName: 'good', group: 'container:good', created: 1_700_000_000 }]);
+    expect(result.issues.map((i) => i.source)).toEqual([{ kind: 'container', containerId: 'bad', containerName: 'bad' }]);
+  });
+
+  /** [header label, what the refusal says]. */
+  const HEADERS: [string, string][] = [
+    ['iap.header.Host', 'managed by the proxy'],
+    ['iap.header.content-length', 'managed by the proxy'],
+    ['iap.header.Transfer-Encoding', 'managed by the proxy'],
+    ['iap.header.Cookie', 'managed by the proxy'],
+    ['iap.header.Connection', 'managed by the proxy'],
+    ['iap.header.Upgrade', 'managed by the proxy'],
+    ['iap.header.Keep-Alive', 'managed by the proxy'],
+    ['iap.header.TE', 'managed by the proxy'],
+    ['iap.header.Proxy-Authorization', 'managed by the proxy'],
+    ['iap.header.X-IAP-User', 'set by Gatehouse alone'],
+    ['iap.header.x_iap_email', 'set by Gatehouse alone'],
+    ['iap.header.X.Iap.Groups', 'set by Gatehouse alone'],
+    ['iap.header.X(User)', 'not a valid HTTP header name'],
+    ['iap.admin.header.X-Iap-Jwt-Assertion', 'set by Gatehouse alone'],
+  ];
+
+  it.each(HEADERS)('%s cannot be set', (label, problem) => {
+    const result = translate({ ...FROM, 'iap.admin.path': '/admin', [label]: 'top-secret-value' });
+    expect(result.specs).toEqual([]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ label, value: null, code: 'invalid_value' });
+    expect(result.issues[0]?.message).toContain(problem);
+    expect(result.issues[0]?.message).not.toContain('top-secret-value');
+  });
+
+  it('never echoes header values or secret: references', () => {
+    const result = translate({
+      ...FROM,
+      'iap.header.X-Token': 'hunter2\r\nX-Evil: 1',
+      'iap.header.Authorization': 'secret:bad name!',
+      'iap.header.X-Api-Key': 'secret:',
+      'iap.header.X-Twice': 'a',
+      'iap.header.x-twice': 'b',
+      'iap.allow': 'secret:oops-hunter2',
+    });
+    expect(result.specs).toEqual([]);
+    expect(result.issues.map((i) => [i.label, i.value, i.message])).toEqual([
+      ['iap.allow', null, 'container "app": iap.allow: secret: references are only allowed in header labels'],
+      ['iap.header.Authorization', null, 'container "app": iap.header.Authorization: expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"'],
+      ['iap.header.X-Api-Key', null, 'container "app": iap.header.X-Api-Key: expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"'],
+      ['iap.header.X-Token', null, 'container "app": iap.header.X-Token: the value contains a line break or control character'],
+      ['iap.header.x-twice', null, 'container "app": iap.header.x-twice: sets the same header as iap.header.X-Twice; keep one'],
+    ]);
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+  });
+});
+
+describe('which containers are read', () => {
+  it('only running containers with a from label; others are skipped silently', () => {
+    const make = (id: string, state: string, labels: Record<string, string>) => container({ id, name: id, state, labels });
+    const result = translateContainers(
+      listing([
+        make('running', 'running', FROM),
+        make('paused', 'paused', { ...FROM, 'iap.alow': 'x' }),
+        make('restarting', 'restarting', { ...FROM, 'iap.port': 'x' }),
+        make('exited', 'exited', FROM),
+        make('no-from', 'running', { 'iap.allow': '*', 'iap.alow': 'x' }),
+        make('no-labels', 'running', { 'com.docker.compose.project': 'x' }),
+      ]),
+      OPTIONS,
+    );
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => (s.source.kind === 'container' ? s.source.containerId : ''))).toEqual(['running']);
+  });
+
+  it('orders output by creation time, then id, then route name', () => {
+    const labels = { ...FROM, 'iap.b.path': '/b', 'iap.a.path': '/a' };
+    const result = translateContainers(
+      listing([
+        container({ id: 'z', name: 'z', created: 10, labels }),
+        container({ id: 'y', name: 'y', created: 20, labels }),
+        container({ id: 'x', name: 'x', created: 10, labels }),
+      ]),
+      OPTIONS,
+    );
+    expect(result.specs.map((s) => `${s.source.kind === 'container' ? s.source.containerId : ''}/${s.routeName}`)).toEqual([
+      'x/a', 'x/b', 'x/default', 'z/a', 'z/b', 'z/default', 'y/a', 'y/b', 'y/default',
+    ]);
+  });
+});
