@@ -117,7 +117,7 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
         if (end.reason === 'stalled' && upAt !== null) {
           // Docker sends nothing while idle, so silence is not proof of a fault: reconnect and
           // re-list at once, and only call discovery degraded if that reconnect fails.
-          logger.info({ reason: end.message }, 'Docker event stream silent; reconnecting to make sure it is alive');
+          logger.debug({ reason: end.message }, 'Docker event stream silent; reconnecting to make sure it is alive');
           continue;
         }
         const reason = end.reason === 'stalled' ? end.message : end.error.message;

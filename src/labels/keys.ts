@@ -80,7 +80,8 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   const suffix = innerDot === -1 ? null : tail.slice(innerDot + 1);
   if (key === HEADER_KEY) return headerTarget(first, suffix, prefix);
   if (isValueKey(key) && suffix === null) return { kind: 'value', route: first, key };
-  if (closestKey(first) === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
+  // `iap.headers.X-User`: the route name is the typo, not the key.
+  if (closestKey(key) === null && closestKey(first) === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
   return { kind: 'unknown', hint: suggestion(prefix, first, key, suffix) };
 }
 

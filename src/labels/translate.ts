@@ -97,17 +97,18 @@ function buildContainerRoute(
   if (upstream === null) return null;
 
   const headers = new Map([...top.headers, ...(own?.headers ?? [])]);
+  // A named route does not inherit the display name as is: `Wiki` becomes `Wiki/admin`.
   const baseName = top.values.name?.value ?? container.name;
-  settings.name = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
+  const displayName = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
   return buildRouteSpec({
     source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
     routeName,
     from: settings.from,
-    settings,
+    settings: { ...settings, name: displayName },
     setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
     removeHeaders: [],
     upstream,
-    defaultName: baseName,
+    defaultName: displayName,
   });
 }
 

@@ -13,7 +13,9 @@ describe('proxy: table swaps and graceful shutdown', () => {
       if (req.url === '/slow') await sleep(600);
       res.end('A');
     });
-    b = await startEcho((_req, res) => res.end('B'));
+    b = await startEcho((_req, res) => {
+      res.end('B');
+    });
   });
   afterAll(async () => {
     await a.close();

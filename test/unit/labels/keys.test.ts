@@ -16,6 +16,7 @@ const UNKNOWN: [string, string][] = [
   ['iap.strip-path', 'unknown label iap.strip-path — did you mean iap.strip_path?'],
   ['iap.admin.prot', 'unknown label iap.admin.prot — did you mean iap.admin.port?'],
   ['iap.headers.X-User', 'unknown label iap.headers.X-User — did you mean iap.header.X-User?'],
+  ['iap.reader.prot', 'unknown label iap.reader.prot — did you mean iap.reader.port?'],
   ['iap.admin.headr.X-User', 'unknown label iap.admin.headr.X-User — did you mean iap.admin.header.X-User?'],
   ['iap.header', 'unknown label iap.header — name the header: iap.header.<Header-Name>'],
   ['iap.enable.x', 'unknown label iap.enable.x — "enable" is a key and cannot name a route'],
