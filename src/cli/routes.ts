@@ -4,7 +4,7 @@ import { parseRoutesFile } from '../config/routes-file.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
 import { translateContainers } from '../labels/index.ts';
-import type { RouteIssue, TranslationResult } from '../routes/spec.ts';
+import type { TranslationResult } from '../routes/spec.ts';
 import type { Route, RouteTable } from '../routes/table.ts';
 import { formatEntry } from '../policy/index.ts';
 
@@ -53,7 +53,7 @@ function renderText(table: RouteTable): string {
   for (const route of table.routes) lines.push(...describeRoute(route));
   if (table.routes.length === 0) lines.push('  none');
   lines.push('', `Rejected (${table.issues.length})`);
-  for (const issue of table.issues) lines.push(`  ${describeSource(issue)}: ${issue.message}`);
+  for (const issue of table.issues) lines.push(`  ${issue.message}`);
   if (table.issues.length === 0) lines.push('  none');
   return `${lines.join('\n')}\n`;
 }
@@ -68,10 +68,4 @@ function describeRoute(route: Route): string[] {
       : `allow ${route.policy.allow.map(formatEntry).join(', ')}`;
   const deny = route.policy.deny.length > 0 ? `; deny ${route.policy.deny.map(formatEntry).join(', ')}` : '';
   return [`  ${urls}`, `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`];
-}
-
-function describeSource(issue: RouteIssue): string {
-  const s = issue.source;
-  const where = s.kind === 'container' ? `container "${s.containerName}" (${s.containerId.slice(0, 12)})` : `${s.file}${s.index === null ? '' : ` route #${s.index}`}`;
-  return issue.label ? `${where} ${issue.label}` : where;
 }
