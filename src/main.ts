@@ -1,3 +1,4 @@
+import { startIdentity } from './auth/index.ts';
 import { loadConfig, type AppConfig } from './config/load.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
@@ -21,6 +22,8 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: AppConfig, logger: Logger): Promise<RunningGatehouse> {
   const metrics = createMetrics();
   const store = new RouteStore();
+  // Sign-in when GATEHOUSE_AUTH_URL and a provider are configured; otherwise public routes only.
+  const identity = await startIdentity(config, { logger, currentTable: () => store.current().table });
   const reconciler = createReconciler({
     translateContainers: (listing) =>
       translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
@@ -61,7 +64,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     logger,
     metrics,
     currentTable: () => store.current().table,
-    gate: publicOnlyGate,
+    gate: identity?.gate ?? publicOnlyGate,
     discoveryDegraded: () => watcher.status().state !== 'up',
   });
   const admin = createAdminServer({
@@ -86,6 +89,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
             engineVersion: discovery.engineVersion,
           },
           closing: proxy.closing,
+          ...(identity ? { identity: identity.status() } : {}),
         },
       };
     },
@@ -101,7 +105,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     (stopping ??= (async () => {
       logger.info('shutting down: draining requests');
       await proxy.close();
-      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close()]);
+      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close()]);
       logger.info('stopped');
     })());
   return { config, proxyPort, adminPort, stop };

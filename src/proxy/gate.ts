@@ -28,8 +28,8 @@ export interface GateRequest {
   readonly path: string;
   /** The query string with its leading `?`, or empty. */
   readonly query: string;
-  /** The client's headers as received (before any stripping). */
-  readonly headers: IncomingHttpHeaders;
+  /** The client's headers as received (before any stripping); never modify them. */
+  readonly headers: Readonly<IncomingHttpHeaders>;
   /** Client IP after trusted-proxy processing. */
   readonly remoteAddress: string;
   readonly isUpgrade: boolean;

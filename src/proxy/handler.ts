@@ -13,6 +13,8 @@ import type { TrustedProxies } from './trusted-proxies.ts';
 
 export interface ProxyContext {
   readonly logger: Logger;
+  /** Records a request the client abandoned before its response was complete (status 499). */
+  readonly onAbandoned: (request: FastifyRequest, durationMs: number) => void;
   readonly currentTable: () => RouteTable;
   readonly gate: AccessGate;
   readonly trusted: TrustedProxies;
@@ -49,6 +51,10 @@ export function createRequestHandler(ctx: ProxyContext) {
     const notes: RequestNotes = { host: null, path: null, routeId: null, clientIp: null };
     request.gatehouse = notes;
     reply.header('x-request-id', request.id);
+    // onResponse only sees finished responses; this catches clients that hang up first.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) ctx.onAbandoned(request, reply.elapsedTime);
+    });
 
     const described = describeRequest(raw, request.id, ctx.trusted, false);
     if (!described.ok) return sendPage(ctx, reply, 'bad_request', { detail: described.reason });

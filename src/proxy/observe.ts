@@ -15,6 +15,8 @@ export interface AccessRecord {
   readonly requestId: string;
   readonly clientIp: string | null;
   readonly websocket?: boolean;
+  /** For websockets: time to the handshake, which is what the latency histogram measures. */
+  readonly handshakeMs?: number;
 }
 
 export type Observer = (record: AccessRecord) => void;
@@ -25,7 +27,7 @@ export function createObserver(options: { logger: Logger; metrics: Metrics; acce
   return (record) => {
     const route = record.routeId ?? 'none';
     requests.inc({ route, status: String(record.status) });
-    requestDuration.observe({ route }, record.durationMs / 1000);
+    requestDuration.observe({ route }, (record.handshakeMs ?? record.durationMs) / 1000);
     if (!options.accessLog) return;
     access.info(
       {

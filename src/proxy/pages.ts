@@ -23,6 +23,8 @@ export type PageKind =
 interface PageText {
   readonly status: number;
   readonly title: string;
+  /** The title when the page is about a named app. */
+  readonly appTitle?: (app: string) => string;
   readonly message: string;
 }
 
@@ -53,16 +55,19 @@ const PAGES: Record<PageKind, PageText> = {
   upstream_unavailable: {
     status: 503,
     title: 'This app is starting or unavailable',
+    appTitle: (app) => `${app} is starting or unavailable`,
     message: 'The app is not ready to take requests yet. This page will try again in a few seconds.',
   },
   bad_gateway: {
     status: 502,
     title: 'The app is not responding',
+    appTitle: (app) => `${app} is not responding`,
     message: 'Gatehouse could not reach the app. It may be restarting; try again in a moment.',
   },
   gateway_timeout: {
     status: 504,
     title: 'The app took too long to answer',
+    appTitle: (app) => `${app} took too long to answer`,
     message: 'Gatehouse waited for the app, but it did not answer in time. Try again in a moment.',
   },
   shutting_down: {
@@ -100,7 +105,7 @@ export function renderPage(kind: PageKind, options: PageOptions): PageResponse {
   const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
   const retry = kind === 'upstream_unavailable' || kind === 'shutting_down';
   if (retry) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
-  const title = kind === 'upstream_unavailable' && options.appName ? `${options.appName} is starting or unavailable` : page.title;
+  const title = options.appName && page.appTitle ? page.appTitle(options.appName) : page.title;
 
   if (prefersJson(options.accept)) {
     headers['content-type'] = 'application/json; charset=utf-8';

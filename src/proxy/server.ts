@@ -1,9 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
-import { randomUUID } from 'node:crypto';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -12,7 +12,7 @@ import { createBalancer } from './balance.ts';
 import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from './gate.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
-import { createObserver, pathForLog, type Observer } from './observe.ts';
+import { createObserver, pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage } from './pages.ts';
 import { writeRawResponse } from './raw-response.ts';
 import { requestIdFor } from './request-info.ts';
@@ -42,6 +42,23 @@ export interface ProxyServer {
   readonly address: { host: string; port: number } | null;
 }
 
+/** nginx's code for a request the client abandoned before the response was complete. */
+const CLIENT_CLOSED = 499;
+
+function accessRecord(request: FastifyRequest, status: number, durationMs: number): AccessRecord {
+  const notes = request.gatehouse;
+  return {
+    method: request.method,
+    host: notes?.host ?? null,
+    path: notes?.path ?? pathForLog(request.raw.url),
+    status,
+    durationMs,
+    routeId: notes?.routeId ?? null,
+    requestId: request.id,
+    clientIp: notes?.clientIp ?? null,
+  };
+}
+
 /** Every method Node parses, except CONNECT (Node hands it to a `connect` listener we do not have). */
 const FORWARDED_METHODS = http.METHODS.filter((method) => method !== 'CONNECT');
 
@@ -60,6 +77,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     balancer: createBalancer(),
     transport,
     isClosing: () => closing,
+    onAbandoned: (request, durationMs) => observe(accessRecord(request, CLIENT_CLOSED, durationMs)),
     discoveryDegraded: options.discoveryDegraded ?? (() => false),
   };
   const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, observe });
@@ -87,17 +105,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
   app.addHook('onRequest', createRequestHandler(ctx));
   app.addHook('onResponse', (request, reply, done) => {
-    const notes = request.gatehouse;
-    observe({
-      method: request.method,
-      host: notes?.host ?? null,
-      path: notes?.path ?? pathForLog(request.raw.url),
-      status: reply.statusCode,
-      durationMs: reply.elapsedTime,
-      routeId: notes?.routeId ?? null,
-      requestId: request.id,
-      clientIp: notes?.clientIp ?? null,
-    });
+    observe(accessRecord(request, reply.statusCode, reply.elapsedTime));
     done();
   });
   app.setNotFoundHandler((request, reply) => sendPage(ctx, reply, 'not_found', {}));
@@ -172,6 +180,8 @@ function createNodeServer(
     {
       requestTimeout,
       headersTimeout,
+      // A missing Host gets Gatehouse's own 400 page rather than Node's empty one.
+      requireHostHeader: false,
       keepAliveTimeout: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
       // Timeouts are only checked this often; keep it well under the headers timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),

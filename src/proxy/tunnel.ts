@@ -40,7 +40,10 @@ export class Tunnel {
     });
     upstream.on('error', () => upstream.destroy());
     upstream.on('close', () => {
-      if (!this.goingAway && !client.writableEnded) client.destroy();
+      if (this.goingAway) return;
+      if (!client.writableEnded) client.destroy();
+      // A client that never closes its half of the connection must not hold it forever.
+      else setTimeout(() => client.destroy(), CLOSE_HANDSHAKE_MS).unref();
     });
     client.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());

@@ -51,7 +51,9 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
       clientIp: null,
       websocket: true,
     };
-    const finish = (status: number) => options.observe({ ...record, status, durationMs: performance.now() - started });
+    let handshakeMs: number | undefined;
+    const finish = (status: number) =>
+      options.observe({ ...record, status, durationMs: performance.now() - started, ...(handshakeMs === undefined ? {} : { handshakeMs }) });
     const refuse = (kind: PageKind, extra: { appName?: string; detail?: string } = {}) => {
       const detail = extra.detail ?? staleDetail(ctx, kind);
       const page = renderPage(kind, { requestId, accept: req.headers.accept, ...extra, ...(detail ? { detail } : {}) });
@@ -161,6 +163,7 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
         return finish(499);
       }
       socket.write(switchingProtocols(res, requestId));
+      handshakeMs = performance.now() - started;
       const tunnel = new Tunnel(socket, upstreamSocket);
       tunnels.add(tunnel);
       tunnel.start(head, upstreamHead);

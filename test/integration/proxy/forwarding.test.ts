@@ -99,6 +99,9 @@ describe('proxy: forwarding, Host modes and paths', () => {
     expect(invalid.status).toBe(400);
     const none = await rawRequest(gh.port, 'GET / HTTP/1.0\r\n\r\n');
     expect(none.status).toBe(400);
+    const noneHttp11 = await rawRequest(gh.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(noneHttp11.status).toBe(400);
+    expect(noneHttp11.body).toContain('no Host header');
     expect(echo.received.some((r) => r.url === 'http://app.test/')).toBe(false);
   });
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../helpers/http.ts';
 import type { AccessGate } from '../../../src/proxy/index.ts';
@@ -58,6 +59,22 @@ describe('proxy: table swaps and graceful shutdown', () => {
       gh.setTable(table());
       expect((await http(gh.port, 'app.test', '/')).status).toBe(404);
       expect((await inFlight).body).toBe('A');
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('records a request the client abandoned as 499', async () => {
+    const gh = await startProxy({ table: table(spec({ origin: a.origin })) });
+    try {
+      const req = request({ host: '127.0.0.1', port: gh.port, path: '/slow', headers: { host: 'app.test' }, agent: false });
+      req.on('error', () => {});
+      req.end();
+      await sleep(150);
+      req.destroy();
+      await sleep(100);
+      const line = gh.logLines().find((l) => l.mod === 'access' && l.path === '/slow');
+      expect(line).toMatchObject({ status: 499, route: 'container:app/default' });
     } finally {
       await gh.close();
     }

@@ -1,0 +1,77 @@
+import type { IdentitySettings } from '../config/identity.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { GateRequest } from '../proxy/gate.ts';
+import type { RouteTable } from '../routes/table.ts';
+import type { AssertionSigner } from './assertion.ts';
+import type { SecretReader } from './identity-headers.ts';
+import type { Secrets } from './keys.ts';
+import type { OidcClient } from './oidc.ts';
+import type { RevocationList } from './revocation.ts';
+import { readSession, type Session } from './session.ts';
+
+/** Everything the sign-in endpoints and the access check share. */
+export interface IdentityContext {
+  readonly settings: IdentitySettings;
+  readonly secrets: Secrets;
+  readonly signer: AssertionSigner;
+  readonly oidc: OidcClient;
+  readonly revocation: RevocationList;
+  readonly currentTable: () => RouteTable;
+  readonly readSecret: SecretReader;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/**
+ * Whether cookies on this route host are `Secure` with the `__Host-` prefix: when any route
+ * on the host is published as https. Decided by the route table, not by the request, so the
+ * same host always uses the same cookie names.
+ */
+export function routeHostSecure(table: RouteTable, host: string): boolean {
+  const routes = table.byHost.get(host);
+  return routes !== undefined && routes.some((route) => route.fromScheme === 'https');
+}
+
+/** The scheme the user sees for a route host: https when either the request or the route says so. */
+export function routeHostScheme(req: GateRequest, secure: boolean): 'http' | 'https' {
+  return req.scheme === 'https' || secure ? 'https' : 'http';
+}
+
+/** The session in this request's cookies, unless it is absent, invalid, expired, for another host or signed out. */
+export function liveSession(ctx: IdentityContext, req: GateRequest, secure: boolean): Session | null {
+  const cookie = req.headers.cookie;
+  if (cookie === undefined) return null;
+  const session = readSession(cookie, { secure, keys: ctx.secrets.session, now: ctx.now(), host: req.host });
+  if (session === null || ctx.revocation.isRevoked(session.sid)) return null;
+  return session;
+}
+
+/** Hosts a redirect may go to: every host the current route table serves, and the sign-in host. */
+export function knownHost(ctx: IdentityContext): (host: string) => boolean {
+  const table = ctx.currentTable();
+  return (host) => host === ctx.settings.authHost || table.byHost.has(host);
+}
+
+export function queryParams(req: GateRequest): URLSearchParams {
+  return new URLSearchParams(req.query.startsWith('?') ? req.query.slice(1) : req.query);
+}
+
+/** `https://host[:port]` as the browser addressed this request. */
+export function requestOrigin(req: GateRequest, scheme: 'http' | 'https'): string {
+  return `${scheme}://${req.hostHeader}`;
+}
+
+/** The URL to the sign-in start for `returnTo`. */
+export function signInUrl(ctx: IdentityContext, returnTo: string): string {
+  return `${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}`;
+}
+
+export function portalUrl(ctx: IdentityContext): string {
+  return `${ctx.settings.authUrl}/`;
+}
+
+/** Who the logs and pages name: the address when known, else the subject. */
+export function displayName(session: Pick<Session, 'email' | 'sub'>): string {
+  return session.email ?? session.sub;
+}

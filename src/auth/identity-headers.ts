@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GateResult } from '../proxy/gate.ts';
+import type { Route } from '../routes/table.ts';
+import { stripGatehouseCookies } from './cookie.ts';
+
+/**
+ * What an upstream learns about the user: the X-Iap-* headers (per the route's `identity`
+ * mode), the route's `header.<Name>` templates, and the client's Cookie header without
+ * Gatehouse's own cookies. Templates are compiled once per (frozen) route.
+ */
+
+export const IDENTITY_HEADERS = {
+  user: 'x-iap-user',
+  email: 'x-iap-email',
+  groups: 'x-iap-groups',
+  name: 'x-iap-name',
+  jwt: 'x-iap-jwt-assertion',
+} as const;
+
+/** The user as upstreams see it; every value is a string, empty when unknown. */
+export interface IdentityValues {
+  readonly user: string;
+  readonly email: string;
+  readonly name: string;
+  readonly groups: string;
+  readonly jwt: string;
+}
+
+type Placeholder = keyof IdentityValues;
+type Part = string | { readonly placeholder: Placeholder };
+
+interface CompiledHeader {
+  readonly name: string;
+  /** `secret:NAME`: the file name under the secrets directory. */
+  readonly secret: string | null;
+  readonly parts: readonly Part[];
+  readonly usesIdentity: boolean;
+}
+
+interface CompiledRoute {
+  readonly headers: readonly CompiledHeader[];
+  readonly needsAssertion: boolean;
+}
+
+const PLACEHOLDER = /\{(email|user|name|groups|jwt)\}/g;
+const compiledRoutes = new WeakMap<Route, CompiledRoute>();
+
+function compile(route: Route): CompiledRoute {
+  let compiled = compiledRoutes.get(route);
+  if (compiled !== undefined) return compiled;
+  const headers: CompiledHeader[] = [];
+  let usesJwt = false;
+  for (const [name, template] of Object.entries(route.setHeaders)) {
+    if (template.startsWith('secret:')) {
+      headers.push({ name, secret: template.slice('secret:'.length), parts: [], usesIdentity: false });
+      continue;
+    }
+    const parts: Part[] = [];
+    let last = 0;
+    for (const match of template.matchAll(PLACEHOLDER)) {
+      if (match.index > last) parts.push(template.slice(last, match.index));
+      const placeholder = match[1] as Placeholder;
+      if (placeholder === 'jwt') usesJwt = true;
+      parts.push({ placeholder });
+      last = match.index + match[0].length;
+    }
+    if (last < template.length) parts.push(template.slice(last));
+    headers.push({ name, secret: null, parts, usesIdentity: parts.some((part) => typeof part !== 'string') });
+  }
+  compiled = { headers, needsAssertion: route.identity !== 'none' || usesJwt };
+  compiledRoutes.set(route, compiled);
+  return compiled;
+}
+
+/** Whether forwarding a signed-in request to this route needs the identity JWT. */
+export function needsAssertion(route: Route): boolean {
+  return compile(route).needsAssertion;
+}
+
+export type ForwardOutcome = { ok: true; result: GateResult & { kind: 'forward' } } | { ok: false; missingSecret: string };
+
+/**
+ * The forward decision for one request. `identity` is null for requests let through without a
+ * user (public routes, bypass rules, CORS preflights): then no X-Iap-* header is set (the proxy
+ * strips any the client sent) and templates that name the user are left out.
+ */
+export function forwardWith(route: Route, identity: IdentityValues | null, cookieHeader: string | undefined, readSecret: SecretReader): ForwardOutcome {
+  const setHeaders: Record<string, string> = {};
+  if (identity !== null) {
+    if (route.identity === 'headers') {
+      setHeaders[IDENTITY_HEADERS.user] = identity.user;
+      setHeaders[IDENTITY_HEADERS.email] = identity.email;
+      setHeaders[IDENTITY_HEADERS.groups] = identity.groups;
+      setHeaders[IDENTITY_HEADERS.name] = identity.name;
+    }
+    if (route.identity !== 'none') setHeaders[IDENTITY_HEADERS.jwt] = identity.jwt;
+  }
+  for (const header of compile(route).headers) {
+    if (header.secret !== null) {
+      const value = readSecret(header.secret);
+      if (value === null) return { ok: false, missingSecret: header.secret };
+      setHeaders[header.name] = value;
+    } else if (!header.usesIdentity) {
+      setHeaders[header.name] = header.parts.join('');
+    } else if (identity !== null) {
+      let value = '';
+      for (const part of header.parts) value += typeof part === 'string' ? part : identity[part.placeholder];
+      setHeaders[header.name] = value;
+    }
+  }
+  const result: GateResult & { kind: 'forward' } = { kind: 'forward', setHeaders };
+  if (cookieHeader !== undefined) {
+    const kept = stripGatehouseCookies(cookieHeader);
+    if (kept === undefined) result.removeHeaders = ['cookie'];
+    else if (kept !== cookieHeader) setHeaders['cookie'] = kept;
+  }
+  return { ok: true, result };
+}
+
+/** A secret's value, or null when it cannot be read. */
+export type SecretReader = (name: string) => string | null;
+
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Reads each secret file once, trimmed; a missing file is retried on the next request. */
+export function createSecretReader(dir: string): SecretReader {
+  const cache = new Map<string, string>();
+  return (name) => {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
+    if (!SECRET_NAME.test(name) || name.includes('..')) return null;
+    try {
+      const value = readFileSync(join(dir, name), 'utf8').trim();
+      cache.set(name, value);
+      return value;
+    } catch {
+      return null;
+    }
+  };
+}

@@ -1,0 +1,108 @@
+import type { AppConfig } from '../config/load.ts';
+import { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AccessGate } from '../proxy/gate.ts';
+import type { RouteTable } from '../routes/table.ts';
+import { createAssertionSigner } from './assertion.ts';
+import type { IdentityContext } from './context.ts';
+import { createIdentityGate } from './gate.ts';
+import { createSecretReader } from './identity-headers.ts';
+import { loadSecrets } from './keys.ts';
+import { createOidcClient } from './oidc.ts';
+import type { RetryOptions } from './oidc-discovery.ts';
+import { openRevocationList } from './revocation.ts';
+
+/**
+ * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
+ * host), whether the route lets them in (policy), and what the upstream learns about them
+ * (identity headers and a signed JWT).
+ */
+
+export { createIdentityGate } from './gate.ts';
+export type { IdentityContext } from './context.ts';
+export { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
+
+export interface IdentityOptions {
+  logger: Logger;
+  /** The route table in force: known redirect hosts, cookie security per host, the portal. */
+  currentTable: () => RouteTable;
+  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
+  secretsDir?: string;
+  /** Discovery retry backoff (tests shorten it). */
+  retry?: RetryOptions;
+  now?: () => number;
+}
+
+export interface IdentityStatus {
+  readonly authUrl: string;
+  readonly issuer: string;
+  /** `discovering`, `ready` or `unreachable`. */
+  readonly provider: string;
+  readonly since: string;
+  readonly lastError: string | null;
+}
+
+export interface Identity {
+  readonly gate: AccessGate;
+  readonly settings: IdentitySettings;
+  status(): IdentityStatus;
+  /** Stops discovery retries and saves the signed-out sessions list. */
+  close(): Promise<void>;
+}
+
+/** Null when sign-in is not configured; throws CONFIG_INVALID when it is configured inconsistently. */
+export async function startIdentity(config: AppConfig, options: IdentityOptions): Promise<Identity | null> {
+  const settings = readIdentitySettings(config);
+  if (settings === null) return null;
+  return createIdentity(settings, config.GATEHOUSE_SECRET, options);
+}
+
+export async function createIdentity(settings: IdentitySettings, secret: string | undefined, options: IdentityOptions): Promise<Identity> {
+  const logger = options.logger.child({ mod: 'auth' });
+  const secrets = await loadSecrets({ GATEHOUSE_SECRET: secret }, settings.dataDir);
+  const revocation = openRevocationList({
+    dataDir: settings.dataDir,
+    ...(options.now ? { now: options.now } : {}),
+    onError: (error) => logger.error({ err: error }, error.message),
+  });
+  const oidc = createOidcClient({
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    clientSecret: settings.clientSecret,
+    redirectUri: `${settings.authUrl}/oauth2/callback`,
+    scopes: settings.scopes,
+    groupsClaim: settings.groupsClaim,
+    logger,
+    allowHttp: settings.allowHttpIssuer,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const now = options.now ?? Date.now;
+  const ctx: IdentityContext = {
+    settings,
+    secrets,
+    signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
+    oidc,
+    revocation,
+    currentTable: options.currentTable,
+    readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
+    logger,
+    now,
+  };
+  oidc.start();
+  logger.info(
+    { authUrl: settings.authUrl, issuer: settings.issuer, clientId: settings.clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
+    'sign-in enabled',
+  );
+  return {
+    gate: createIdentityGate(ctx),
+    settings,
+    status() {
+      const status = oidc.status();
+      return { authUrl: settings.authUrl, issuer: settings.issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+    },
+    async close() {
+      oidc.stop();
+      await revocation.close();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import { escapeHtml, prefersJson } from '../proxy/pages.ts';
+
+/**
+ * The pages and small responses of sign-in: self-contained HTML (inline CSS, no scripts, no
+ * external assets), or JSON when the client asks for it. Text from claims is always escaped;
+ * nothing here ever shows a token, a cookie or a route's rules.
+ */
+
+export { escapeHtml, prefersJson };
+
+/** Trusted markup: built here from escaped parts only. */
+export interface Html {
+  readonly html: string;
+}
+
+export function html(strings: TemplateStringsArray, ...values: (string | Html | readonly Html[])[]): Html {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    if (typeof value === 'string') out += escapeHtml(value);
+    else if (Array.isArray(value)) out += value.map((part: Html) => part.html).join('');
+    else out += (value as Html).html;
+    out += strings[i + 1] ?? '';
+  });
+  return { html: out };
+}
+
+const BASE_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+export interface PageContent {
+  status: number;
+  title: string;
+  /** The first paragraph. */
+  message: string;
+  /** More markup after the message: user details, forms, links. */
+  body?: Html;
+  /** The JSON answer for API clients; defaults to `{ error, message }`. */
+  json?: Record<string, unknown>;
+  /** Machine-readable error code for the default JSON body. */
+  code?: string;
+  headers?: Record<string, string | string[]>;
+}
+
+export function page(req: GateRequest, content: PageContent): GateResponse {
+  const extra = content.headers ?? {};
+  if (prefersJson(req.headers.accept)) {
+    const body = content.json ?? { error: content.code ?? 'error', message: content.title, requestId: req.requestId };
+    return { kind: 'respond', status: content.status, headers: { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', ...extra }, body: JSON.stringify(body) };
+  }
+  return {
+    kind: 'respond',
+    status: content.status,
+    headers: {
+      ...BASE_HEADERS,
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      ...extra,
+    },
+    body: layout(content.status, content.title, html`<p>${content.message}</p>${content.body ?? html``}`, req.requestId),
+  };
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string | string[]> = {}): GateResponse {
+  return { kind: 'respond', status, headers: { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+/** 302 for redirects after a GET, 303 after a POST (the browser then follows with a GET). */
+export function redirect(location: string, setCookies: readonly string[] = [], status: 302 | 303 = 302): GateResponse {
+  const headers: Record<string, string | string[]> = { ...BASE_HEADERS, location, 'referrer-policy': 'no-referrer' };
+  if (setCookies.length > 0) headers['set-cookie'] = [...setCookies];
+  return { kind: 'respond', status, headers, body: '' };
+}
+
+/** A button that POSTs to `action` (the CSRF token travels in the action's query). */
+export function postButton(action: string, label: string): Html {
+  return html`<form method="post" action="${action}"><button type="submit">${label}</button></form>`;
+}
+
+export function link(href: string, label: string): Html {
+  return html`<a href="${href}">${label}</a>`;
+}
+
+function layout(status: number, title: string, content: Html, requestId: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Gatehouse</title>
+<style>
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
+main{max-width:34rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+.brand{margin:0 0 1rem;font-weight:600;letter-spacing:.02em;color:#4a5568}
+.status{display:inline-block;margin-right:.5rem;color:#6b7280}
+h1{margin:0 0 .75rem;font-size:1.4rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}
+ul{padding-left:1.2rem}
+button{font:inherit;padding:.45rem 1rem;border-radius:8px;border:1px solid #c4c9d2;background:#fff;cursor:pointer}
+.rid{margin-top:1.5rem;font-size:.85rem;color:#4b5563}
+code{font:.85rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef0f3;padding:.1rem .3rem;border-radius:4px}
+@media (prefers-color-scheme:dark){body{background:#14161b;color:#e6e8ec}main{background:#1d2027;box-shadow:none}.brand,.status,.rid,dt{color:#a0a7b4}code{background:#2a2e37}button{background:#2a2e37;color:inherit;border-color:#3a3f4a}}
+</style></head>
+<body><main role="main">
+<p class="brand">Gatehouse</p>
+<h1>${status >= 400 ? `<span class="status">${status}</span>` : ''}${escapeHtml(title)}</h1>
+${content.html}
+<p class="rid">Request ID: <code>${escapeHtml(requestId)}</code></p>
+</main></body></html>
+`;
+}
+
+export function methodNotAllowed(req: GateRequest, allow: string): GateResponse {
+  return page(req, { status: 405, title: 'Method not allowed', message: 'Gatehouse does not accept this method here.', code: 'method_not_allowed', headers: { allow } });
+}

@@ -1,0 +1,65 @@
+import { evaluate } from '../policy/index.ts';
+import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { Route } from '../routes/table.ts';
+import { displayName, liveSession, portalUrl, signInUrl, type IdentityContext } from './context.ts';
+import { html, json, link, page, prefersJson } from './pages.ts';
+import type { Session } from './session.ts';
+import { userJson } from './user-info.ts';
+
+/**
+ * The sign-in host's front page: who you are and the apps you may open, each judged by its own
+ * policy exactly as a request to it would be. Apps you may not open are not listed at all.
+ */
+
+export interface PortalApp {
+  readonly name: string;
+  readonly url: string;
+  readonly description: string | null;
+}
+
+export function portal(ctx: IdentityContext, req: GateRequest): GateResponse {
+  const session = liveSession(ctx, req, ctx.settings.authSecure);
+  if (session === null) {
+    const target = signInUrl(ctx, portalUrl(ctx));
+    return page(req, {
+      status: 200,
+      title: 'Sign in',
+      message: 'You are not signed in.',
+      body: html`<p>${link(target, 'Sign in')}</p>`,
+      json: { signedIn: false, signIn: target },
+    });
+  }
+  const apps = reachableApps(ctx, req, session);
+  if (prefersJson(req.headers.accept)) return json(200, { signedIn: true, user: userJson(session), apps });
+  const items = apps.map((app) => html`<li>${link(app.url, app.name)}${app.description === null ? '' : ` — ${app.description}`}</li>`);
+  return page(req, {
+    status: 200,
+    title: 'Your apps',
+    message: `Signed in as ${displayName(session)}.`,
+    body: html`${apps.length === 0 ? html`<p>No app is open to this account yet.</p>` : html`<ul id="apps">${items}</ul>`}<p>${link('/oauth2/sign_out', 'Sign out')}</p>`,
+  });
+}
+
+export function reachableApps(ctx: IdentityContext, req: GateRequest, session: Session): PortalApp[] {
+  const seen = new Set<string>();
+  const apps: PortalApp[] = [];
+  for (const route of ctx.currentTable().routes) {
+    const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {} }, ctx.settings.defaultAllow);
+    if (!decision.allow) continue;
+    const url = appUrl(route, req);
+    if (seen.has(url)) continue;
+    seen.add(url);
+    apps.push({ name: route.display.name, url, description: route.display.description });
+  }
+  return apps.sort((a, b) => a.name.localeCompare(b.name) || a.url.localeCompare(b.url));
+}
+
+/**
+ * Apps usually share Gatehouse's listener, so the port the browser used for the sign-in host
+ * is the best guess for an app with the same scheme.
+ */
+function appUrl(route: Route, req: GateRequest): string {
+  const port = /:(\d{1,5})$/.exec(req.hostHeader)?.[1];
+  const samePort = port !== undefined && route.fromScheme === req.scheme ? `:${port}` : '';
+  return `${route.fromScheme}://${route.hosts[0]}${samePort}${route.path}`;
+}

@@ -1,0 +1,137 @@
+import { isGatehouseError } from '../errors.ts';
+import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import { normalizeHost } from '../routes/index.ts';
+import { displayName, knownHost, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
+import { startFlow, takeFlow } from './flow.ts';
+import { createHandoff } from './handoff.ts';
+import { html, link, methodNotAllowed, page, redirect } from './pages.ts';
+import { portal } from './portal.ts';
+import { safeRedirectTarget } from './redirect.ts';
+import { JWKS_PATH, jwksResponse } from './route-host.ts';
+import { createSession, sessionCookies, type Session } from './session.ts';
+import { SIGNED_OUT_PATH, signedOutPage, signInHostSignOut } from './sign-out.ts';
+import { idTokenHintCookie } from './tokens.ts';
+
+/**
+ * The sign-in host (GATEHOUSE_AUTH_URL): the one address registered at the identity provider.
+ * It runs the authorization code flow, keeps its own session so that every further app is
+ * single sign-on, and hands each app host a one-time token from which that host sets its own
+ * host-only cookie. Everything on this host is answered by Gatehouse; nothing is proxied.
+ */
+export async function handleSignInHost(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
+  const read = req.method === 'GET' || req.method === 'HEAD';
+  if (req.path === '/oauth2/sign_out') return read || req.method === 'POST' ? signInHostSignOut(ctx, req) : methodNotAllowed(req, 'GET, HEAD, POST');
+  if (!read) return methodNotAllowed(req, 'GET, HEAD');
+  switch (req.path) {
+    case '/':
+      return portal(ctx, req);
+    case '/oauth2/start':
+      return start(ctx, req);
+    case '/oauth2/callback':
+      return callback(ctx, req);
+    case SIGNED_OUT_PATH:
+      return signedOutPage(ctx, req);
+    case JWKS_PATH:
+      return jwksResponse(ctx);
+    default:
+      return page(req, { status: 404, title: 'Not found', message: 'Gatehouse has nothing at this address.', code: 'not_found' });
+  }
+}
+
+/** `/oauth2/start?rd=…`: straight back with a handoff when already signed in here, else off to the provider. */
+async function start(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
+  const rd = queryParams(req).get('rd') ?? undefined;
+  const returnTo = safeRedirectTarget(rd, knownHost(ctx), portalUrl(ctx));
+  const secure = ctx.settings.authSecure;
+  const session = liveSession(ctx, req, secure);
+  if (session !== null) return handOff(ctx, session, returnTo, []);
+
+  let signIn: Awaited<ReturnType<IdentityContext['oidc']['beginSignIn']>>;
+  try {
+    signIn = await ctx.oidc.beginSignIn();
+  } catch (error) {
+    return providerFailure(ctx, req, error, []);
+  }
+  const now = ctx.now();
+  const flow = startFlow(ctx.secrets.flow, { returnTo, codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce }, now, req.headers.cookie, secure);
+  ctx.logger.debug({ returnHost: new URL(returnTo).host, requestId: req.requestId }, 'sign-in started');
+  return redirect(signIn.url, flow.setCookies);
+}
+
+/** `/oauth2/callback`: the provider's answer, checked against this browser's flow cookie. */
+async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
+  const secure = ctx.settings.authSecure;
+  const now = ctx.now();
+  const state = queryParams(req).get('state');
+  const taken = state === null || state === '' ? null : takeFlow(ctx.secrets.flow, state, req.headers.cookie, now, secure);
+  if (taken === null) {
+    ctx.logger.info({ hasState: state !== null && state !== '', requestId: req.requestId }, 'sign-in callback without a matching sign-in in progress');
+    return page(req, {
+      status: 400,
+      title: 'Sign-in failed',
+      message: 'This browser has no matching sign-in in progress: it may have expired, finished already, or been started elsewhere.',
+      body: html`<p>${link(portalUrl(ctx), 'Start again')}</p>`,
+      code: 'sign_in_failed',
+    });
+  }
+
+  const clearFlow = [taken.clearCookie];
+  let user: Awaited<ReturnType<IdentityContext['oidc']['finishSignIn']>>;
+  try {
+    user = await ctx.oidc.finishSignIn(new URL(`${ctx.settings.authUrl}/oauth2/callback${req.query}`), taken.flow);
+  } catch (error) {
+    return providerFailure(ctx, req, error, clearFlow);
+  }
+
+  const session = createSession(
+    { sub: user.sub, email: user.email, emailVerified: user.emailVerified, name: user.name, groups: user.groups, claims: user.claims, host: ctx.settings.authHost },
+    { now, ttlMs: ctx.settings.sessionTtlMs },
+  );
+  const cookies = sessionCookies(session, { secure, keys: ctx.secrets.session, now, existing: req.headers.cookie });
+  if ('error' in cookies) {
+    ctx.logger.warn({ user: displayName(session), groups: session.groups.length, requestId: req.requestId }, 'session too large for its cookies; sign-in refused');
+    return page(req, {
+      status: 431,
+      title: 'Your session is too large',
+      message: 'Your account carries too many groups or claims to fit in a session cookie. Ask whoever runs this server to limit the groups your provider sends.',
+      code: 'session_too_large',
+      headers: { 'set-cookie': clearFlow },
+    });
+  }
+  const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
+  ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  // The route table may have changed while the user was at the provider: check the target again.
+  const returnTo = safeRedirectTarget(taken.flow.returnTo, knownHost(ctx), portalUrl(ctx));
+  return handOff(ctx, session, returnTo, [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])]);
+}
+
+/** Sends the browser to `returnTo`, through the route host's `/.iap/callback` when it is another host. */
+function handOff(ctx: IdentityContext, session: Session, returnTo: string, setCookies: string[]): GateResponse {
+  const target = new URL(returnTo);
+  const host = normalizeHost(target.host);
+  if (host === ctx.settings.authHost) return redirect(returnTo, setCookies);
+  const { host: _signInHost, ...handed } = session;
+  const token = createHandoff(ctx.secrets.handoff, { session: handed, host, returnTo }, ctx.now());
+  return redirect(`${target.origin}/.iap/callback?token=${encodeURIComponent(token)}`, setCookies);
+}
+
+function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown, setCookies: string[]): GateResponse {
+  const headers = setCookies.length > 0 ? { 'set-cookie': setCookies } : undefined;
+  const again = html`<p>${link(portalUrl(ctx), 'Start again')}</p>`;
+  if (isGatehouseError(error, 'IDP_UNREACHABLE')) {
+    ctx.logger.warn({ err: error.message, requestId: req.requestId }, 'identity provider unreachable');
+    return page(req, {
+      status: 503,
+      title: 'Identity provider unreachable',
+      message: 'Gatehouse cannot reach the identity provider right now, so nobody can sign in. Apps you are already signed in to keep working. Try again in a moment.',
+      body: again,
+      code: 'idp_unreachable',
+      headers: { ...headers, 'retry-after': '5' },
+    });
+  }
+  if (isGatehouseError(error, 'SIGN_IN_FAILED')) {
+    ctx.logger.warn({ err: error.message, requestId: req.requestId }, 'sign-in failed');
+    return page(req, { status: 400, title: 'Sign-in failed', message: 'The answer from the identity provider did not pass Gatehouse\'s checks, so you were not signed in.', body: again, code: 'sign_in_failed', ...(headers ? { headers } : {}) });
+  }
+  throw error;
+}
