@@ -15,8 +15,7 @@ const run = promisify(execFile);
 export const ECHO_IMAGE = 'gatehouse-test-echo:local';
 
 const ECHO_CGI = `#!/bin/sh
-echo "Content-Type: text/plain"
-echo ""
+printf 'Content-Type: text/plain\r\n\r\n'
 echo "HOSTNAME=$(cat /etc/hostname)"
 echo "REQUEST_METHOD=$REQUEST_METHOD"
 echo "REQUEST_URI=$REQUEST_URI"

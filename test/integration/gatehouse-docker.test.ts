@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ECHO_IMAGE, ensureEchoImage, parseEcho } from '../helpers/images.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
@@ -28,7 +28,9 @@ describe('Gatehouse with real containers', () => {
     if (options.command) container = container.withCommand(options.command);
     if (options.health === 'starting') {
       // Never succeeds within the test: the container stays in "health: starting".
-      container = container.withHealthCheck({ test: ['CMD-SHELL', 'exit 1'], interval: 60_000, startPeriod: 60_000 });
+      container = container
+        .withHealthCheck({ test: ['CMD-SHELL', 'exit 1'], interval: 60_000, startPeriod: 60_000 })
+        .withWaitStrategy(Wait.forSuccessfulCommand('true'));
     } else if (options.health === 'healthy') {
       container = container.withHealthCheck({ test: ['CMD-SHELL', 'wget -qO- http://127.0.0.1/ || exit 1'], interval: 500, startPeriod: 10_000 });
     }
@@ -72,14 +74,29 @@ describe('Gatehouse with real containers', () => {
     expect(res.body).not.toContain('ok\n');
   });
 
-  it('infers the port when exactly one is exposed, and rejects with the list when several are', async () => {
-    await startApp('twoports', { from: `http://${host('twoports')}`, public: 'true' }, { image: 'busybox:local', command: ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'] });
-    // busybox:local exposes no port at all: the route must be rejected with advice to set the port.
-    await waitFor(() => (gh.logs.some((l) => JSON.stringify(l).includes(`gh-it-${id}-twoports`) && JSON.stringify(l).includes('.port')) ? true : undefined), 'a rejection naming the container and the port label');
-    expect((await get('twoports')).status).toBe(404);
+  it('infers the only exposed port, and rejects a container exposing none or several with the list', async () => {
+    await startApp('oneport', { from: `http://${host('oneport')}`, public: 'true' });
+    await waitFor(async () => ((await get('oneport')).status === 200 ? true : undefined), 'the route on the inferred port 80');
 
-    await startApp('portset', { from: `http://${host('portset')}`, public: 'true', port: '80' }, { image: 'busybox:local', command: ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'] });
-    await waitFor(async () => ((await get('portset')).status === 200 ? true : undefined), 'the route with an explicit port');
+    const httpd = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
+    await startApp('noport', { from: `http://${host('noport')}`, public: 'true' }, { image: 'busybox:local', command: httpd });
+    const name = `gh-it-${id}-twoports`;
+    await run('docker', ['run', '-d', '--name', name, '--expose', '8080', '--label', `${gh.prefix}.from=http://${host('twoports')}`, '--label', `${gh.prefix}.public=true`, ECHO_IMAGE]);
+    try {
+      const rejection = (container: string) => () =>
+        gh.logs.find((l) => String(l.msg).startsWith('route rejected') && l.container === container && l.label === `${gh.prefix}.port`);
+      const none = await waitFor(rejection(`gh-it-${id}-noport`), 'a rejection of the container exposing no port');
+      expect(String(none.reason)).toMatch(/set .*\.port/);
+      const several = await waitFor(rejection(name), 'a rejection of the container exposing two ports');
+      expect(String(several.reason)).toContain('80, 8080');
+      expect((await get('noport')).status).toBe(404);
+      expect((await get('twoports')).status).toBe(404);
+
+      await startApp('portset', { from: `http://${host('portset')}`, public: 'true', port: '80' }, { image: 'busybox:local', command: httpd });
+      await waitFor(async () => ((await get('portset')).status === 200 ? true : undefined), 'the route with an explicit port');
+    } finally {
+      await run('docker', ['rm', '-f', name]);
+    }
   });
 
   it('refuses a container on several networks until iap.network names one', async () => {
@@ -128,6 +145,7 @@ describe('Gatehouse with real containers', () => {
             ? { test: ['CMD-SHELL', 'wget -qO- http://127.0.0.1/ || exit 1'], interval: 500, startPeriod: 10_000 }
             : { test: ['CMD-SHELL', 'exit 1'], interval: 60_000, startPeriod: 60_000 },
         )
+        .withWaitStrategy(health === 'healthy' ? Wait.forHealthCheck() : Wait.forSuccessfulCommand('true'))
         .start()
         .then((c) => (started.push(c), c));
     const [r1, r2, r3] = await Promise.all([start('api-1', 'healthy'), start('api-2', 'healthy'), start('api-3', 'starting')]);

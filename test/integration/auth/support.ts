@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { stringify } from 'yaml';
+import { derivePurposeKeys, parseSecretList, type Purpose, type PurposeKeys } from '../../../src/auth/keys.ts';
+import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
+import { loopbackFetch } from '../../helpers/http-sign-in.ts';
+import { waitFor } from '../../helpers/http.ts';
+import { startTestProvider, type TestProvider, type TestUser } from '../../helpers/oidc-provider.ts';
+
+/**
+ * A whole sign-in setup for integration and browser tests: a real OpenID Provider, real
+ * upstream servers that report what they received, a routes file, and a real Gatehouse on a
+ * port chosen up front (GATEHOUSE_AUTH_URL must carry the port browsers use).
+ */
+
+export const CLIENT_ID = 'gatehouse-tests';
+export const CLIENT_SECRET = 'client-secret-for-gatehouse-tests-0123456789';
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+}
+
+/** An upstream that answers with what it received (JSON, or HTML with the JSON in `#echo`), and echoes websocket messages. */
+export interface Upstream {
+  readonly origin: string;
+  readonly received: ReceivedRequest[];
+  readonly websocketHandshakes: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startUpstream(name: string): Promise<Upstream> {
+  const received: ReceivedRequest[] = [];
+  const websocketHandshakes: ReceivedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders };
+    received.push(record);
+    req.resume();
+    req.on('end', () => {
+      const body = JSON.stringify({ upstream: name, ...record });
+      if ((req.headers.accept ?? '').includes('text/html')) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><title>${name}</title><h1 id="app">${name}</h1><pre id="echo">${body.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+      }
+    });
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, req) => {
+    websocketHandshakes.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    socket.on('message', (data, binary) => socket.send(binary ? data : `echo:${data.toString()}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    received,
+    websocketHandshakes,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A route in the routes file; `to` is filled in with the upstream's origin. */
+export type RouteEntry = Record<string, unknown> & { from: string };
+
+export interface AuthStackOptions {
+  users: TestUser[];
+  /** Routes to the stack's upstream (`to` is added). */
+  routes: RouteEntry[];
+  /** The sign-in host; default `auth.gh.localhost`. */
+  authHost?: string;
+  env?: Record<string, string>;
+  /** Start Gatehouse while the provider is down (it is started, then stopped first). */
+  providerDown?: boolean;
+}
+
+export interface AuthStack {
+  readonly port: number;
+  /** GATEHOUSE_AUTH_URL, e.g. `http://auth.gh.localhost:41234`. */
+  readonly authUrl: string;
+  readonly op: TestProvider;
+  readonly gh: TestGatehouse;
+  readonly upstream: Upstream;
+  readonly secret: string;
+  readonly dataDir: string;
+  /** `http://<host>:<port><path>`. */
+  url(host: string, path?: string): string;
+  keys(purpose: Purpose): PurposeKeys;
+  close(): Promise<void>;
+}
+
+export async function startAuthStack(options: AuthStackOptions): Promise<AuthStack> {
+  const port = await freePort();
+  const authHost = options.authHost ?? 'auth.gh.localhost';
+  const authUrl = `http://${authHost}:${port}`;
+  const secret = randomBytes(32).toString('base64url');
+  const dataDir = await mkdtemp(join(tmpdir(), 'gh-auth-'));
+  const upstream = await startUpstream('upstream');
+  const op = await startTestProvider({
+    users: options.users,
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${authUrl}/oauth2/callback`],
+        postLogoutRedirectUris: [`${authUrl}/oauth2/signed_out`],
+      },
+    ],
+  });
+  if (options.providerDown) await op.stop();
+  const routesFile = join(dataDir, 'routes.yml');
+  await writeFile(routesFile, stringify({ routes: options.routes.map((route) => ({ to: upstream.origin, ...route })) }));
+  const gh = await startTestGatehouse({
+    GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
+    GATEHOUSE_CONFIG: routesFile,
+    GATEHOUSE_AUTH_URL: authUrl,
+    GATEHOUSE_OIDC_ISSUER: op.issuer,
+    GATEHOUSE_OIDC_CLIENT_ID: CLIENT_ID,
+    GATEHOUSE_OIDC_CLIENT_SECRET: CLIENT_SECRET,
+    GATEHOUSE_OIDC_SCOPES: 'openid email profile groups',
+    GATEHOUSE_SECRET: secret,
+    GATEHOUSE_DATA_DIR: join(dataDir, 'data'),
+    ...options.env,
+  });
+  const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
+  const firstHost = new URL(options.routes[0]?.from ?? 'http://none').hostname;
+  // The routes file is published with the first table generation; wait until a route answers.
+  await waitFor(async () => {
+    const response = await loopbackFetch(url(firstHost, '/'), { headers: { accept: 'application/json' } });
+    await response.arrayBuffer();
+    return response.status === 404 ? undefined : true;
+  }, 'the routes file to be served');
+  const roots = parseSecretList(secret, 'test secret');
+  return {
+    port,
+    authUrl,
+    op,
+    gh,
+    upstream,
+    secret,
+    dataDir,
+    url,
+    keys: (purpose) => derivePurposeKeys(roots, purpose),
+    close: async () => {
+      await gh.stop();
+      await op.close();
+      await upstream.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The log lines with this message. */
+export function logsWith(gh: TestGatehouse, message: string): Array<Record<string, unknown>> {
+  return gh.logs.filter((line) => line.msg === message);
+}
