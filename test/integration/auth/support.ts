@@ -39,7 +39,8 @@ export interface Upstream {
 export async function startUpstream(name: string): Promise<Upstream> {
   const received: ReceivedRequest[] = [];
   const websocketHandshakes: ReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  // Large group lists make large identity headers; a real app would need the same allowance.
+  const server: Server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders };
     received.push(record);
     req.resume();

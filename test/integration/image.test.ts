@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, waitFor } from '../helpers/http.ts';
+import { docker, ECHO_IMAGE, ensureEchoImage } from '../helpers/images.ts';
+
+/**
+ * The shipped image, built from the Dockerfile and run the way compose.example.yml runs it:
+ * a socket-proxy container holding the Docker socket, Gatehouse as a non-root user on a
+ * read-only root filesystem, and a labelled app on a network shared with Gatehouse.
+ */
+describe('the Gatehouse image', () => {
+  const id = randomBytes(3).toString('hex');
+  const image = `gatehouse-test-image:${id}`;
+  const prefix = `ghi${id}`;
+  const names = { socket: `gh-img-${id}-socket`, gatehouse: `gh-img-${id}-gatehouse`, app: `gh-img-${id}-app` };
+  const networks = { api: `gh-img-${id}-api`, apps: `gh-img-${id}-apps` };
+  let port = 0;
+
+  beforeAll(async () => {
+    await ensureEchoImage();
+    await docker('build', '-q', '-t', image, '.');
+    await docker('network', 'create', '--internal', networks.api);
+    await docker('network', 'create', networks.apps);
+    await docker('run', '-d', '--name', names.socket, '--user', 'root', '--read-only', '--network', networks.api, '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', image, 'socket-proxy');
+    await docker('create', '--name', names.gatehouse, '--read-only', '--network', networks.api, '-p', '127.0.0.1::8080',
+      '-e', `DOCKER_HOST=tcp://${names.socket}:2375`, '-e', `GATEHOUSE_LABEL_PREFIX=${prefix}`, image);
+    await docker('network', 'connect', networks.apps, names.gatehouse);
+    await docker('start', names.gatehouse);
+    port = Number((await docker('port', names.gatehouse, '8080/tcp')).split('\n')[0]?.split(':').pop());
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(Object.values(names).map((n) => docker('rm', '-f', '-v', n)));
+    await Promise.allSettled(Object.values(networks).map((n) => docker('network', 'rm', n)));
+    await docker('rmi', image).catch(() => undefined);
+  });
+
+  it('runs as a non-root user and reports healthy', async () => {
+    expect(await docker('inspect', '-f', '{{.Config.User}}', names.gatehouse)).toBe('1000:1000');
+    await waitFor(async () => ((await docker('inspect', '-f', '{{.State.Health.Status}}', names.gatehouse)) === 'healthy' ? true : undefined), 'the image HEALTHCHECK', 60_000, 1000);
+  });
+
+  it('serves a labelled container through the socket proxy', async () => {
+    await docker('run', '-d', '--name', names.app, '--network', networks.apps, '--label', `${prefix}.from=http://app-${id}.gh.test`, '--label', `${prefix}.public=true`, ECHO_IMAGE);
+    const res = await waitFor(async () => {
+      const r = await http(port, `app-${id}.gh.test`, '/');
+      return r.status === 200 ? r : undefined;
+    }, 'the app through the containerised Gatehouse', 30_000);
+    expect(res.body).toBe('ok\n');
+    expect((await http(port, `nothing-${id}.gh.test`, '/')).status).toBe(404);
+  });
+});
