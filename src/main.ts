@@ -7,10 +7,13 @@ import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+import { startCertificates } from './tls/index.ts';
 
 export interface RunningGatehouse {
   config: AppConfig;
   proxyPort: number;
+  /** The HTTPS listener's port; null when no certificate source is configured. */
+  httpsPort: number | null;
   adminPort: number;
   stop(): Promise<void>;
 }
@@ -59,6 +62,8 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
       })
     : null;
 
+  // The HTTPS listener, when GATEHOUSE_TLS_DIR or GATEHOUSE_TLS_ACME_JSON is set.
+  const certificates = await startCertificates(config, { logger, metrics });
   const proxy = await createProxyServer({
     config,
     logger,
@@ -66,6 +71,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     currentTable: () => store.current().table,
     gate: identity?.gate ?? publicOnlyGate,
     discoveryDegraded: () => watcher.status().state !== 'up',
+    ...(certificates ? { certificates } : {}),
   });
   const admin = createAdminServer({
     config,
@@ -74,7 +80,9 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     readiness: () => {
       const discovery = watcher.status();
       const generation = store.current();
-      const ready = reconciler.ready() && !proxy.closing;
+      const tlsCertificates = certificates?.list() ?? [];
+      // With TLS on and no usable certificate, every HTTPS handshake fails.
+      const ready = reconciler.ready() && !proxy.closing && (certificates === null || tlsCertificates.length > 0);
       return {
         ready,
         detail: {
@@ -90,25 +98,33 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
           },
           closing: proxy.closing,
           ...(identity ? { identity: identity.status() } : {}),
+          ...(certificates ? { tls: { certificates: tlsCertificates, skipped: certificates.skipped() } } : {}),
         },
       };
     },
   });
 
   watcher.start();
-  const { port: proxyPort } = await proxy.listen();
+  const { port: proxyPort, httpsPort } = await proxy.listen();
   const { port: adminPort } = await admin.listen();
-  logger.info({ listen: `${config.GATEHOUSE_LISTEN.host}:${proxyPort}`, admin: `${config.GATEHOUSE_ADMIN_LISTEN.host}:${adminPort}` }, 'gatehouse started');
+  logger.info(
+    {
+      listen: `${config.GATEHOUSE_LISTEN.host}:${proxyPort}`,
+      ...(httpsPort === null ? {} : { https: `${config.GATEHOUSE_HTTPS_LISTEN.host}:${httpsPort}` }),
+      admin: `${config.GATEHOUSE_ADMIN_LISTEN.host}:${adminPort}`,
+    },
+    'gatehouse started',
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: draining requests');
       await proxy.close();
-      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close()]);
+      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close(), certificates?.close()]);
       logger.info('stopped');
     })());
-  return { config, proxyPort, adminPort, stop };
+  return { config, proxyPort, httpsPort, adminPort, stop };
 }
 
 /** `gatehouse serve`: start, then stop gracefully on SIGTERM/SIGINT. */

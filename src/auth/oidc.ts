@@ -30,6 +30,8 @@ export interface OidcClientOptions {
   retry?: RetryOptions;
   /** Per-request timeout towards the provider; capped at 30 s. */
   timeoutMs?: number;
+  /** Replaces fetch for every request to the provider (the built-in provider is reached over loopback). */
+  fetch?: client.CustomFetch;
 }
 
 export interface SignInStart {
@@ -85,6 +87,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       client.discovery(issuer, clientId, { redirect_uris: [redirectUri.href], response_types: ['code'] }, clientAuthentication(options.clientSecret), {
         timeout: timeoutSeconds,
         execute: options.allowHttp === true ? [client.allowInsecureRequests] : [],
+        ...(options.fetch === undefined ? {} : { [client.customFetch]: options.fetch }),
       }),
     retry: options.retry ?? DEFAULT_RETRY,
     describeError,

@@ -4,6 +4,7 @@ import { normalizeHost } from '../routes/index.ts';
 import { displayName, knownHost, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
 import { startFlow, takeFlow } from './flow.ts';
 import { createHandoff } from './handoff.ts';
+import type { SignedInUser, SignInStart } from './oidc.ts';
 import { html, link, methodNotAllowed, page, redirect } from './pages.ts';
 import { portal } from './portal.ts';
 import { safeRedirectTarget } from './redirect.ts';
@@ -38,19 +39,34 @@ export async function handleSignInHost(ctx: IdentityContext, req: GateRequest): 
   }
 }
 
+/** Marks the hop from a finished callback to the handoff (see `callback`). */
+const RESUMED = 'resumed';
+
 /** `/oauth2/start?rd=…`: straight back with a handoff when already signed in here, else off to the provider. */
 async function start(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
-  const rd = queryParams(req).get('rd') ?? undefined;
-  const returnTo = safeRedirectTarget(rd, knownHost(ctx), portalUrl(ctx));
+  const params = queryParams(req);
+  const returnTo = safeRedirectTarget(params.get('rd') ?? undefined, knownHost(ctx), portalUrl(ctx));
   const secure = ctx.settings.authSecure;
   const session = liveSession(ctx, req, secure);
   if (session !== null) return handOff(ctx, session, returnTo, []);
+  if (params.get(RESUMED) === '1') {
+    // Straight from a successful callback, yet without the cookie it set: going to the provider
+    // again would loop. The browser is not keeping this host's cookies.
+    ctx.logger.warn({ requestId: req.requestId }, 'the sign-in host session cookie did not come back after sign-in');
+    return page(req, {
+      status: 400,
+      title: 'Sign-in did not stick',
+      message: 'You signed in, but your browser did not keep the sign-in cookie. Check that cookies are allowed for this site, then try again.',
+      body: html`<p>${link(returnTo, 'Try again')}</p>`,
+      code: 'sign_in_loop',
+    });
+  }
 
-  let signIn: Awaited<ReturnType<IdentityContext['oidc']['beginSignIn']>>;
+  let signIn: SignInStart;
   try {
     signIn = await ctx.oidc.beginSignIn();
   } catch (error) {
-    return providerFailure(ctx, req, error, []);
+    return providerFailure(ctx, req, error, [], returnTo);
   }
   const now = ctx.now();
   const flow = startFlow(ctx.secrets.flow, { returnTo, codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce }, now, req.headers.cookie, secure);
@@ -76,11 +92,11 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   }
 
   const clearFlow = [taken.clearCookie];
-  let user: Awaited<ReturnType<IdentityContext['oidc']['finishSignIn']>>;
+  let user: SignedInUser;
   try {
     user = await ctx.oidc.finishSignIn(new URL(`${ctx.settings.authUrl}/oauth2/callback${req.query}`), taken.flow);
   } catch (error) {
-    return providerFailure(ctx, req, error, clearFlow);
+    return providerFailure(ctx, req, error, clearFlow, safeRedirectTarget(taken.flow.returnTo, knownHost(ctx), portalUrl(ctx)));
   }
 
   const session = createSession(
@@ -100,9 +116,13 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   }
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
   ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])];
   // The route table may have changed while the user was at the provider: check the target again.
   const returnTo = safeRedirectTarget(taken.flow.returnTo, knownHost(ctx), portalUrl(ctx));
-  return handOff(ctx, session, returnTo, [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])]);
+  if (normalizeHost(new URL(returnTo).host) === ctx.settings.authHost) return redirect(returnTo, setCookies);
+  // With a large group list the session cookies and the handoff token are several kilobytes
+  // each: set the cookies here and hand off from /oauth2/start, so no response carries both.
+  return redirect(`${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}&${RESUMED}=1`, setCookies);
 }
 
 /** Sends the browser to `returnTo`, through the route host's `/.iap/callback` when it is another host. */
@@ -115,9 +135,10 @@ function handOff(ctx: IdentityContext, session: Session, returnTo: string, setCo
   return redirect(`${target.origin}/.iap/callback?token=${encodeURIComponent(token)}`, setCookies);
 }
 
-function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown, setCookies: string[]): GateResponse {
+/** `retry` is where "Start again" leads: the app the user came for, which sends them back to sign in. */
+function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown, setCookies: string[], retry: string): GateResponse {
   const headers = setCookies.length > 0 ? { 'set-cookie': setCookies } : undefined;
-  const again = html`<p>${link(portalUrl(ctx), 'Start again')}</p>`;
+  const again = html`<p>${link(retry, 'Start again')}</p>`;
   if (isGatehouseError(error, 'IDP_UNREACHABLE')) {
     ctx.logger.warn({ err: error.message, requestId: req.requestId }, 'identity provider unreachable');
     return page(req, {

@@ -97,6 +97,22 @@ export const ENV_SCHEMA = {
   GATEHOUSE_SECRET: z.string().min(1).optional(),
   GATEHOUSE_SESSION_TTL: duration.prefault('14h'),
   GATEHOUSE_DEFAULT_ALLOW: z.string().default(''),
+  // Built-in identity provider (used when GATEHOUSE_OIDC_ISSUER is not set); default <data dir>/users.yml.
+  GATEHOUSE_USERS_FILE: z.string().min(1).optional(),
+  // TLS (see README, "TLS"). The HTTPS listener is on when a certificate source is set.
+  GATEHOUSE_HTTPS_LISTEN: listenAddress.prefault('0.0.0.0:8443'),
+  GATEHOUSE_TLS_DIR: z.string().min(1).optional(),
+  GATEHOUSE_TLS_ACME_JSON: z.string().min(1).optional(),
+  GATEHOUSE_TLS_DEFAULT_CERT: z.string().min(1).optional(),
+  /** Unset: on whenever TLS is on. */
+  GATEHOUSE_HTTP_REDIRECT: bool.optional(),
+  /** The HTTPS port users see, when a port mapping makes it differ from 443. */
+  GATEHOUSE_HTTPS_PUBLIC_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'expected a port number 1–65535')
+    .transform(Number)
+    .refine((port) => port >= 1 && port <= 65535, 'expected a port number 1–65535')
+    .optional(),
 } as const;
 
 /** Variables whose values are never logged or echoed in error messages. */

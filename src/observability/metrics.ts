@@ -53,6 +53,23 @@ export function createMetrics() {
       help: 'Routes-file loads that failed and kept the last good file',
       registers: [registry],
     }),
+    tlsCertificateExpiry: new Gauge({
+      name: 'gatehouse_tls_certificate_expiry_timestamp_seconds',
+      help: 'Unix time at which each certificate in use expires, by source and the names it covers',
+      labelNames: ['source', 'names'] as const,
+      registers: [registry],
+    }),
+    tlsCertificateDaysLeft: new Gauge({
+      name: 'gatehouse_tls_certificate_days_left',
+      help: 'Whole days until each certificate in use expires (updated at every reload and daily)',
+      labelNames: ['source', 'names'] as const,
+      registers: [registry],
+    }),
+    tlsCertificatesSkipped: new Gauge({
+      name: 'gatehouse_tls_certificates_skipped',
+      help: 'Certificate files skipped at the last reload (unreadable, not parsing, key mismatch, expired)',
+      registers: [registry],
+    }),
   };
   return metrics;
 }

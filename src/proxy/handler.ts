@@ -118,6 +118,8 @@ export function createRequestHandler(ctx: ProxyContext) {
 }
 
 export function hasBody(raw: IncomingMessage): boolean {
+  // HTTP/2 frames bodies itself and needs no Content-Length: a request without one ends with its headers.
+  if (raw.httpVersionMajor === 2) return !(raw as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
   const length = raw.headers['content-length'];
   return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -106,7 +106,8 @@ export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: Upstr
 
   for (const name in client) {
     const value = client[name];
-    if (value === undefined || name === 'host') continue;
+    // `:authority`, `:path`, …: HTTP/2 pseudo-headers describe this hop's request, not the upstream's.
+    if (value === undefined || name === 'host' || name.charCodeAt(0) === 0x3a) continue;
     if (HOP_BY_HOP.has(name) || REQUEST_ONLY_DROP.has(name)) continue;
     if (nominated.has(name) && !NOT_NOMINATABLE.has(name)) continue;
     const folded = foldHeaderName(name);

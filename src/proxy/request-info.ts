@@ -28,7 +28,7 @@ export function describeRequest(
   if (url.charCodeAt(0) !== 0x2f) {
     return { ok: false, reason: 'the request target must be a path starting with "/" (absolute URLs and "*" are not accepted)' };
   }
-  const hostHeader = singleHost(raw.rawHeaders);
+  const hostHeader = raw.httpVersionMajor === 2 ? http2Authority(raw.rawHeaders) : singleHost(raw.rawHeaders);
   if (typeof hostHeader !== 'string') return { ok: false, reason: hostHeader.reason };
   const target = normalizeRequestPath(url);
   if (!target.ok) return { ok: false, reason: target.reason };
@@ -76,6 +76,31 @@ function singleHost(rawHeaders: readonly string[]): string | { reason: string } 
   }
   if (found === undefined || found === '') return { reason: 'the request has no Host header' };
   if (!HOST_HEADER.test(found)) return { reason: 'the Host header is not a valid host name' };
+  return found;
+}
+
+/**
+ * HTTP/2 names the host in `:authority` (RFC 9113 §8.3.1); a `Host` field may stand in for it,
+ * and when both are sent they must agree, or the request is ambiguous in the same way two
+ * `Host` headers are.
+ */
+function http2Authority(rawHeaders: readonly string[]): string | { reason: string } {
+  let authority: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name === ':authority') authority = rawHeaders[i + 1] as string;
+    else if (name === 'host') {
+      if (host !== undefined) return { reason: 'the request has more than one Host header' };
+      host = rawHeaders[i + 1] as string;
+    }
+  }
+  if (authority !== undefined && host !== undefined && authority.toLowerCase() !== host.toLowerCase()) {
+    return { reason: 'the :authority and Host of the request name different hosts' };
+  }
+  const found = authority ?? host;
+  if (found === undefined || found === '') return { reason: 'the request has no :authority or Host' };
+  if (!HOST_HEADER.test(found)) return { reason: 'the :authority of the request is not a valid host name' };
   return found;
 }
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
-import Fastify, { LogController, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -12,11 +12,14 @@ import { createBalancer } from './balance.ts';
 import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from './gate.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
+import { hasBody } from './handler.ts';
+import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
 import { createObserver, pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage } from './pages.ts';
 import { writeRawResponse } from './raw-response.ts';
 import { requestIdFor } from './request-info.ts';
-import { createTrustedProxies } from './trusted-proxies.ts';
+import { createTlsListener, type ServerCertificates, type TlsListener } from './tls-listener.ts';
+import { createTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
 
 export interface ProxyServerOptions {
@@ -27,11 +30,13 @@ export interface ProxyServerOptions {
   gate: AccessGate;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
   discoveryDegraded?: () => boolean;
+  /** Turns on the HTTPS listener (GATEHOUSE_HTTPS_LISTEN) and, by default, the HTTP→HTTPS redirect. */
+  certificates?: ServerCertificates;
 }
 
 export interface ProxyServer {
-  /** Listens on GATEHOUSE_LISTEN (port 0 picks a free port). */
-  listen(): Promise<{ port: number }>;
+  /** Listens on GATEHOUSE_LISTEN, and on GATEHOUSE_HTTPS_LISTEN with certificates (port 0 picks a free port). */
+  listen(): Promise<{ port: number; httpsPort: number | null }>;
   /**
    * Graceful: `closing` flips first (readiness), new connections are refused, in-flight requests
    * drain for up to GATEHOUSE_SHUTDOWN_GRACE, then websockets get close code 1001 and whatever
@@ -40,6 +45,7 @@ export interface ProxyServer {
   close(): Promise<void>;
   readonly closing: boolean;
   readonly address: { host: string; port: number } | null;
+  readonly httpsAddress: { host: string; port: number } | null;
 }
 
 /** nginx's code for a request the client abandoned before the response was complete. */
@@ -81,6 +87,13 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     discoveryDegraded: options.discoveryDegraded ?? (() => false),
   };
   const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, observe });
+  const tlsOn = options.certificates !== undefined;
+  const redirect = tlsOn && (config.GATEHOUSE_HTTP_REDIRECT ?? true) ? createHttpsRedirect({ trusted, publicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT }) : null;
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (redirect && redirectUpgrade(redirect, req, socket, trusted, observe)) return;
+    upgrades.handle(req, socket, head);
+  };
+  let fastifyHandler: http.RequestListener | undefined;
 
   const app = Fastify({
     loggerInstance: logger,
@@ -90,7 +103,10 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: (raw) => requestIdFor(raw, trusted),
-    serverFactory: (handler) => createNodeServer(handler, config, (req, socket, head) => upgrades.handle(req, socket, head)),
+    serverFactory: (handler) => {
+      fastifyHandler = handler;
+      return createNodeServer(handler, config, onUpgrade);
+    },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, observe),
     frameworkErrors: (error, request, reply) => {
       request.gatehouse = { host: null, path: pathForLog(request.raw.url), routeId: null, clientIp: null };
@@ -103,7 +119,15 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   app.decorateRequest('gatehouse', null);
   await app.register(replyFrom, { undici: transport.dispatcher, disableRequestLogging: true, disableCache: true });
 
+  if (redirect) app.addHook('onRequest', (request, reply) => redirectToHttps(redirect, request, reply));
   app.addHook('onRequest', createRequestHandler(ctx));
+  if (tlsOn) {
+    // HTTP/2 has no Connection header (the stream is the unit): drop what HTTP/1.1 paths set.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.raw.httpVersionMajor === 2) reply.removeHeader('connection');
+      done(null, payload);
+    });
+  }
   app.addHook('onResponse', (request, reply, done) => {
     observe(accessRecord(request, reply.statusCode, reply.elapsedTime));
     done();
@@ -124,7 +148,18 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   });
   await app.ready();
 
+  const tlsListener: TlsListener | null = options.certificates
+    ? createTlsListener({
+        certificates: options.certificates,
+        http1: app.server,
+        handler: fastifyHandler as unknown as Parameters<typeof createTlsListener>[0]['handler'],
+        logger,
+        idleTimeoutMs: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
+        handshakeTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,
+      })
+    : null;
   let address: { host: string; port: number } | null = null;
+  let httpsAddress: { host: string; port: number } | null = null;
   let closed: Promise<void> | null = null;
 
   return {
@@ -133,8 +168,12 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       await app.listen({ host: listen.host, port: listen.port });
       const info = app.server.address() as AddressInfo;
       address = { host: info.address, port: info.port };
-      logger.info({ address: `${info.address}:${info.port}` }, 'proxy listening');
-      return { port: info.port };
+      logger.info({ address: `${info.address}:${info.port}`, redirectsToHttps: redirect !== null }, 'proxy listening');
+      if (tlsListener) {
+        httpsAddress = await tlsListener.listen(config.GATEHOUSE_HTTPS_LISTEN);
+        logger.info({ address: `${httpsAddress.host}:${httpsAddress.port}`, protocols: ['h2', 'http/1.1'] }, 'proxy listening for HTTPS');
+      }
+      return { port: info.port, httpsPort: httpsAddress?.port ?? null };
     },
     close() {
       closed ??= shutDown();
@@ -146,12 +185,15 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     get address() {
       return address;
     },
+    get httpsAddress() {
+      return httpsAddress;
+    },
   };
 
   async function shutDown(): Promise<void> {
     closing = true;
     const grace = config.GATEHOUSE_SHUTDOWN_GRACE;
-    const drained = app.close();
+    const drained = Promise.all([app.close(), tlsListener?.close()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(resolve, grace, 'deadline');
@@ -162,6 +204,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       logger.info({ websockets: upgrades.openCount }, 'shutdown grace over: closing websockets and remaining connections');
       await upgrades.closeAll();
       app.server.closeAllConnections();
+      tlsListener?.destroyAll();
       await drained;
     }
     await transport.close();
@@ -208,4 +251,35 @@ function answerClientError(error: Error, socket: Duplex, observe: Observer): voi
   const page = renderPage(kind, { requestId, accept: undefined });
   writeRawResponse(socket, page.status, page.headers, page.body, requestId);
   observe({ method: '-', host: null, path: null, status: page.status, durationMs: 0, routeId: null, requestId, clientIp: null });
+}
+
+/** Plain-http requests, when TLS is on, go to the same address over https. */
+async function redirectToHttps(redirect: HttpsRedirect, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const found = redirect.redirectFor(request.raw);
+  if (found === null) return undefined;
+  const { location, request: seen } = found;
+  request.gatehouse = { host: seen.host, path: seen.path, routeId: null, clientIp: seen.remoteAddress };
+  reply.header('x-request-id', request.id).header('location', location).header('cache-control', 'no-store');
+  // An unread request body would otherwise have to be drained before the connection is reusable.
+  if (hasBody(request.raw)) reply.header('connection', 'close');
+  return reply.code(redirectStatus(request.method)).type('text/plain; charset=utf-8').send(`Moved to ${location}\n`);
+}
+
+function redirectUpgrade(redirect: HttpsRedirect, req: http.IncomingMessage, socket: Duplex, trusted: TrustedProxies, observe: Observer): boolean {
+  const found = redirect.redirectFor(req);
+  if (found === null) return false;
+  const requestId = requestIdFor(req, trusted);
+  writeRawResponse(socket, 308, { location: found.location, 'content-type': 'text/plain; charset=utf-8' }, `Moved to ${found.location}\n`, requestId);
+  observe({
+    method: req.method ?? 'GET',
+    host: found.request.host,
+    path: found.request.path,
+    status: 308,
+    durationMs: 0,
+    routeId: null,
+    requestId,
+    clientIp: found.request.remoteAddress,
+    websocket: true,
+  });
+  return true;
 }

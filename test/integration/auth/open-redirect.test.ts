@@ -96,16 +96,16 @@ describe('open redirects through /oauth2/start', () => {
     expect(location.pathname).toBe('/.iap/callback');
   });
 
-  it.each(['//evil.com', 'https://evil.com', `http://app.example.com.evil.com:${stack?.port ?? 1}/`, 'javascript:alert(1)'])(
+  it.each(['//evil.com', 'https://evil.com', 'http://app.example.com.evil.com/', 'javascript:alert(1)'])(
     'keeps the portal as the return address of a new sign-in for %s',
     async (payload) => {
       const response = await start(payload);
       expect(response.status).toBe(302);
       expect(new URL(response.headers.location as string).origin).toBe(stack.op.issuer);
-      const setCookies = response.headers['set-cookie'] ?? [];
+      const setCookies = [response.headers['set-cookie'] ?? []].flat();
       const flowCookie = setCookies.map((c) => c.split(';')[0]!).find((c) => c.startsWith('gatehouse_flow_'))!;
-      const [name, value] = flowCookie.split('=') as [string, string];
-      const flow = unseal(stack.keys('flow'), getCookie(`${name}=${value}`, name)!, Date.now());
+      const name = flowCookie.slice(0, flowCookie.indexOf('='));
+      const flow = unseal(stack.keys('flow'), getCookie(flowCookie, name)!, Date.now());
       expect(flow?.returnTo).toBe(portal);
     },
   );

@@ -8,8 +8,7 @@ import { WebSocketServer } from 'ws';
 import { stringify } from 'yaml';
 import { derivePurposeKeys, parseSecretList, type Purpose, type PurposeKeys } from '../../../src/auth/keys.ts';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
-import { loopbackFetch } from '../../helpers/http-sign-in.ts';
-import { waitFor } from '../../helpers/http.ts';
+import { http, waitFor } from '../../helpers/http.ts';
 import { startTestProvider, type TestProvider, type TestUser } from '../../helpers/oidc-provider.ts';
 
 /**
@@ -118,59 +117,55 @@ export async function startAuthStack(options: AuthStackOptions): Promise<AuthSta
   const authUrl = `http://${authHost}:${port}`;
   const secret = randomBytes(32).toString('base64url');
   const dataDir = await mkdtemp(join(tmpdir(), 'gh-auth-'));
-  const upstream = await startUpstream('upstream');
-  const op = await startTestProvider({
-    users: options.users,
-    clients: [
-      {
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUris: [`${authUrl}/oauth2/callback`],
-        postLogoutRedirectUris: [`${authUrl}/oauth2/signed_out`],
-      },
-    ],
-  });
-  if (options.providerDown) await op.stop();
-  const routesFile = join(dataDir, 'routes.yml');
-  await writeFile(routesFile, stringify({ routes: options.routes.map((route) => ({ to: upstream.origin, ...route })) }));
-  const gh = await startTestGatehouse({
-    GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
-    GATEHOUSE_CONFIG: routesFile,
-    GATEHOUSE_AUTH_URL: authUrl,
-    GATEHOUSE_OIDC_ISSUER: op.issuer,
-    GATEHOUSE_OIDC_CLIENT_ID: CLIENT_ID,
-    GATEHOUSE_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-    GATEHOUSE_OIDC_SCOPES: 'openid email profile groups',
-    GATEHOUSE_SECRET: secret,
-    GATEHOUSE_DATA_DIR: join(dataDir, 'data'),
-    ...options.env,
-  });
-  const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
-  const firstHost = new URL(options.routes[0]?.from ?? 'http://none').hostname;
-  // The routes file is published with the first table generation; wait until a route answers.
-  await waitFor(async () => {
-    const response = await loopbackFetch(url(firstHost, '/'), { headers: { accept: 'application/json' } });
-    await response.arrayBuffer();
-    return response.status === 404 ? undefined : true;
-  }, 'the routes file to be served');
-  const roots = parseSecretList(secret, 'test secret');
-  return {
-    port,
-    authUrl,
-    op,
-    gh,
-    upstream,
-    secret,
-    dataDir,
-    url,
-    keys: (purpose) => derivePurposeKeys(roots, purpose),
-    close: async () => {
-      await gh.stop();
-      await op.close();
-      await upstream.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+  // Everything started is stopped again in reverse order, also when the setup itself fails.
+  const stops: Array<() => Promise<unknown>> = [() => rm(dataDir, { recursive: true, force: true })];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
+  const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
+  try {
+    const upstream = await startUpstream('upstream');
+    stops.push(() => upstream.close());
+    const op = await startTestProvider({
+      users: options.users,
+      clients: [
+        {
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          redirectUris: [`${authUrl}/oauth2/callback`],
+          postLogoutRedirectUris: [`${authUrl}/oauth2/signed_out`],
+        },
+      ],
+    });
+    stops.push(() => op.close());
+    if (options.providerDown) await op.stop();
+    const routesFile = join(dataDir, 'routes.yml');
+    await writeFile(routesFile, stringify({ routes: options.routes.map((route) => ({ to: upstream.origin, ...route })) }));
+    const gh = await startTestGatehouse({
+      GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
+      GATEHOUSE_CONFIG: routesFile,
+      GATEHOUSE_AUTH_URL: authUrl,
+      GATEHOUSE_OIDC_ISSUER: op.issuer,
+      GATEHOUSE_OIDC_CLIENT_ID: CLIENT_ID,
+      GATEHOUSE_OIDC_CLIENT_SECRET: CLIENT_SECRET,
+      GATEHOUSE_OIDC_SCOPES: 'openid email profile groups',
+      GATEHOUSE_SECRET: secret,
+      GATEHOUSE_DATA_DIR: join(dataDir, 'data'),
+      ...options.env,
+    });
+    stops.push(() => gh.stop());
+    const firstHost = new URL(options.routes[0]?.from ?? 'http://none').hostname;
+    // The routes file is published with the first table generation; wait until a route answers.
+    await waitFor(async () => {
+      const response = await http(port, `${firstHost}:${port}`, '/', { headers: { accept: 'application/json' } });
+      return response.status === 404 ? undefined : true;
+    }, 'the routes file to be served');
+    const roots = parseSecretList(secret, 'test secret');
+    return { port, authUrl, op, gh, upstream, secret, dataDir, url, keys: (purpose) => derivePurposeKeys(roots, purpose), close: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }
 
 /** The log lines with this message. */

@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Every process the benchmark starts goes through one registry, pinned to a CPU with taskset,
+ * so the end of the run (normal, error or Ctrl-C) can stop each of them by its PID.
+ */
+export function createProcessRegistry() {
+  /** @type {Map<number, { name: string, child: import('node:child_process').ChildProcess, exited: Promise<number | null>, stopSignal: NodeJS.Signals }>} */
+  const running = new Map();
+
+  /**
+   * Starts `command args` on `cpu`. `output` is a file path for stdout and stderr, or 'ignore'.
+   * Resolves once the process has been spawned; `exited` resolves with its exit code.
+   */
+  function start(name, command, args, { cpu, env = process.env, output = 'ignore', stopSignal = 'SIGTERM', cwd } = {}) {
+    const fd = output === 'ignore' ? 'ignore' : openSync(output, 'a');
+    const argv = cpu === undefined ? [command, ...args] : ['taskset', '-c', String(cpu), command, ...args];
+    const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', fd, fd] });
+    if (typeof fd === 'number') closeSync(fd);
+    const exited = new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.once('error', () => resolve(null));
+    });
+    const entry = { name, child, exited, stopSignal };
+    if (child.pid !== undefined) {
+      running.set(child.pid, entry);
+      exited.then(() => running.delete(child.pid));
+    }
+    return { name, pid: child.pid, child, exited };
+  }
+
+  /** Stops one process by PID: its own stop signal, then SIGKILL after `graceMs`. */
+  async function stop(pid, graceMs = 5_000) {
+    const entry = running.get(pid);
+    if (entry === undefined) return;
+    try {
+      process.kill(pid, entry.stopSignal);
+    } catch {
+      return;
+    }
+    const done = await Promise.race([entry.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!done) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await entry.exited;
+    }
+  }
+
+  async function stopAll() {
+    await Promise.all([...running.keys()].map((pid) => stop(pid)));
+  }
+
+  /** Synchronous last resort for process exit: SIGKILL whatever is still running. */
+  function killAllNow() {
+    for (const pid of running.keys()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  return { start, stop, stopAll, killAllNow, running: () => [...running.values()].map((e) => ({ name: e.name, pid: e.child.pid })) };
+}
+
+/** Runs a command to completion and returns its output; rejects on a non-zero exit. */
+export function runCommand(command, args, { cpu, env = process.env, timeoutMs = 120_000, input } = {}) {
+  const argv = cpu === undefined ? [command, ...args] : ['taskset', '-c', String(cpu), command, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    if (input !== undefined) child.stdin.end(input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${argv.join(' ')} exited with ${code ?? signal}: ${(stderr || stdout).trim().slice(-2000)}`));
+    });
+  });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns true, or throws naming `what` after `timeoutMs` (at once for an error marked `fatal`). */
+export async function waitFor(what, check, { timeoutMs = 15_000, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      if (error.fatal) throw error;
+      lastError = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+/** The PIDs of a process and its direct children (nginx: master and worker). */
+export function processTree(pid) {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(children ? children.split(/\s+/).map(Number) : [])];
+  } catch {
+    return [pid];
+  }
+}
+
+/** Resident set size in bytes, summed over the process and its direct children; null once gone. */
+export function residentBytes(pid) {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    const kb = statusField(member, 'VmRSS');
+    if (kb === null) {
+      if (member === pid) return null;
+      continue;
+    }
+    total += kb * 1024;
+  }
+  return total;
+}
+
+/** The kernel's high-water mark of the resident set (VmHWM) of one process, in bytes. */
+export function peakResidentBytes(pid) {
+  const kb = statusField(pid, 'VmHWM');
+  return kb === null ? null : kb * 1024;
+}
+
+function statusField(pid, field) {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) in milliseconds, summed over the process and its direct children. */
+export function cpuMillis(pid) {
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, 'utf8');
+      // The command name may contain spaces: fields are counted after its closing parenthesis.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}

@@ -1,0 +1,7 @@
+export { createBuiltinProvider, IDP_PREFIX, type BuiltinProvider, type BuiltinProviderOptions } from './provider.ts';
+export type { ProviderFetch } from './back-channel.ts';
+export { DEFAULT_ARGON2, hashPassword, parsePhc, verifyPhc, type Argon2Parameters, type PhcHash } from './phc.ts';
+export { generateTotpSecret, decodeBase32, matchTotp, otpauthUri } from './totp.ts';
+export { UsersFile, type NewUser, type UserField } from './users-edit.ts';
+export { parseUsersFile, findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
+export { randomPassword } from './users-store.ts';

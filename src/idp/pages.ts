@@ -1,0 +1,142 @@
+/**
+ * The built-in provider's pages: sign-in, second step, sign-out confirmation, errors. Plain
+ * HTML forms that work without JavaScript, labels tied to their inputs, errors announced to
+ * screen readers and linked to the field they concern, a visible focus ring, and colours
+ * that pass WCAG AA contrast.
+ */
+
+export interface HtmlPage {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const CSS = `
+:root{color-scheme:light dark}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
+main{width:100%;max-width:24rem;margin:1rem;padding:2rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+.brand{margin:0 0 1.25rem;font-size:.875rem;font-weight:600;letter-spacing:.06em;text-transform:uppercase;color:#374151}
+h1{margin:0 0 1rem;font-size:1.5rem;line-height:1.25}
+p{margin:0 0 1rem}
+label{display:block;margin:0 0 .25rem;font-weight:600}
+input{display:block;width:100%;margin:0 0 1rem;padding:.625rem .75rem;font:inherit;color:inherit;background:#fff;border:1px solid #6b7280;border-radius:.375rem}
+input[aria-invalid=true]{border-color:#b91c1c}
+button{width:100%;padding:.625rem 1rem;font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:.375rem;cursor:pointer}
+button:hover{background:#1e40af}
+a{color:#1d4ed8}
+:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
+.error{padding:.75rem;margin:0 0 1rem;border-left:4px solid #b91c1c;background:#fef2f2;color:#7f1d1d}
+.hint{font-size:.875rem;color:#374151}
+@media (prefers-color-scheme:dark){
+body{background:#111827;color:#f9fafb}main{background:#1f2937}.brand,.hint{color:#d1d5db}
+input{background:#111827;border-color:#9ca3af}button{background:#2563eb}button:hover{background:#1d4ed8}
+a{color:#93c5fd}.error{background:#450a0a;color:#fecaca;border-color:#f87171}
+}`;
+
+/** No script, no external resource, never framed; the form posts to this origin only. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+function layout(title: string, content: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)} · Gatehouse</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<p class="brand">Gatehouse</p>
+${content}
+</main>
+</body>
+</html>`;
+}
+
+function page(status: number, title: string, content: string): HtmlPage {
+  return { status, headers: { ...SECURITY_HEADERS }, body: layout(title, content) };
+}
+
+function errorBlock(message: string | null): string {
+  return message === null ? '' : `<p class="error" id="form-error" role="alert">${escapeHtml(message)}</p>`;
+}
+
+export function minutesText(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+export const WRONG_PASSWORD = 'Wrong username or password.';
+export const WRONG_CODE = 'That code is not right, or it was already used. Enter the current code from your app.';
+export function lockedMessage(retryAfterMs: number): string {
+  return `Too many attempts — try again in ${minutesText(retryAfterMs)}.`;
+}
+
+export function signInPage(options: { action: string; username: string; error: string | null; status?: number }): HtmlPage {
+  const invalid = options.error === null ? '' : ' aria-invalid="true" aria-describedby="form-error"';
+  const focusPassword = options.username !== '';
+  return page(
+    options.status ?? 200,
+    'Sign in',
+    `<h1>Sign in</h1>
+${errorBlock(options.error)}
+<form method="post" action="${escapeHtml(options.action)}" novalidate>
+<label for="username">Username or email</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${escapeHtml(options.username)}"${invalid}${focusPassword ? '' : ' autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}${focusPassword ? ' autofocus' : ''}>
+<button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+export function totpPage(options: { action: string; error: string | null; status?: number }): HtmlPage {
+  const invalid = options.error === null ? '' : ' aria-invalid="true" aria-describedby="form-error code-hint"';
+  return page(
+    options.status ?? 200,
+    'Enter your code',
+    `<h1>Enter your code</h1>
+${errorBlock(options.error)}
+<form method="post" action="${escapeHtml(options.action)}" novalidate>
+<label for="code">6-digit code</label>
+<p class="hint" id="code-hint">Open your authenticator app and enter the code it shows for Gatehouse.</p>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus${invalid || ' aria-describedby="code-hint"'}>
+<button type="submit">Continue</button>
+</form>`,
+  );
+}
+
+export function messagePage(status: number, title: string, message: string, link?: { href: string; text: string }): HtmlPage {
+  const action = link === undefined ? '' : `<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>`;
+  return page(status, title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n${action}`);
+}
+
+/** `form` is oidc-provider's hidden logout form (id `op.logoutForm`); the buttons submit it. */
+export function signOutConfirmPage(form: string): HtmlPage {
+  return page(
+    200,
+    'Sign out',
+    `<h1>Sign out?</h1>
+<p>You will be signed out of Gatehouse's sign-in page on this browser.</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Sign out</button>`,
+  );
+}
+
+export function pageHeaders(): Record<string, string> {
+  return { ...SECURITY_HEADERS };
+}

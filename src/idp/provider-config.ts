@@ -1,0 +1,121 @@
+import { interactionPolicy, type Account, type AdapterFactory, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ProviderSecrets } from './keys.ts';
+import { messagePage, pageHeaders, signOutConfirmPage } from './pages.ts';
+import { findUser, type UsersSnapshot } from './users-file.ts';
+
+/**
+ * oidc-provider settings for the built-in provider: one confidential client (Gatehouse's own
+ * sign-in), authorization code with PKCE only, claims released by scope through UserInfo as
+ * hosted providers do, explicit lifetimes for everything it stores, and Gatehouse's pages.
+ */
+
+export const CLIENT_ID = 'gatehouse';
+export const SCOPES = ['openid', 'email', 'profile', 'groups'] as const;
+
+export interface ProviderConfigOptions {
+  authOrigin: string;
+  prefix: string;
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+  secrets: ProviderSecrets;
+  users: () => UsersSnapshot;
+  sessionTtlSeconds: number;
+  adapter: AdapterFactory;
+}
+
+export function providerConfiguration(options: ProviderConfigOptions): Configuration {
+  const { secrets, sessionTtlSeconds } = options;
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, path: options.prefix };
+  return {
+    adapter: options.adapter,
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: secrets.clientSecret,
+        client_name: 'Gatehouse',
+        redirect_uris: [options.redirectUri],
+        post_logout_redirect_uris: [options.postLogoutRedirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'RS256',
+      },
+    ],
+    jwks: secrets.jwks,
+    cookies: {
+      keys: secrets.cookieKeys,
+      names: { session: 'gatehouse_idp_session', interaction: 'gatehouse_idp_interaction', resume: 'gatehouse_idp_resume' },
+      long: cookie,
+      short: cookie,
+    },
+    scopes: [...SCOPES],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+    conformIdTokenClaims: true,
+    pkce: { required: () => true },
+    responseTypes: ['code'],
+    issueRefreshToken: () => false,
+    clientBasedCORS: () => false,
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => respond(ctx, 200, signOutConfirmPage(form).body),
+        postLogoutSuccessSource: (ctx) => respond(ctx, 200, messagePage(200, 'Signed out', 'You are signed out.').body),
+      },
+    },
+    ttl: {
+      AuthorizationCode: 60,
+      AccessToken: 10 * 60,
+      IdToken: 10 * 60,
+      Interaction: 15 * 60,
+      Session: sessionTtlSeconds,
+      Grant: sessionTtlSeconds,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${options.prefix}/interaction/${interaction.uid}`,
+      policy: loginPolicy(),
+    },
+    findAccount: (_ctx, sub): Account | undefined => {
+      const user = findUser(options.users(), sub);
+      // Removed, disabled or renamed since the session began: no account, so no tokens and no claims.
+      if (user === undefined || user.disabled || user.username !== sub) return undefined;
+      return {
+        accountId: user.username,
+        claims: () => ({
+          sub: user.username,
+          email: user.email,
+          email_verified: true,
+          name: user.name,
+          preferred_username: user.username,
+          groups: [...user.groups],
+        }),
+      };
+    },
+    renderError: (ctx, out) => {
+      const description = typeof out['error_description'] === 'string' ? out['error_description'] : String(out['error'] ?? 'unknown error');
+      const page = messagePage(ctx.status >= 400 ? ctx.status : 400, 'Sign-in cannot continue', `${description}. Go back to the application and sign in again.`, {
+        href: `${options.authOrigin}/`,
+        text: 'Start again',
+      });
+      respond(ctx, page.status, page.body);
+    },
+  };
+}
+
+/** The default prompts, plus: a session whose account is gone (removed, disabled) must sign in again. */
+function loginPolicy(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('account_unavailable', 'the signed-in account was removed or disabled', (ctx) =>
+      ctx.oidc.session?.accountId !== undefined && ctx.oidc.account === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+  );
+  return policy;
+}
+
+function respond(ctx: KoaContextWithOIDC, status: number, body: string): void {
+  for (const [name, value] of Object.entries(pageHeaders())) ctx.set(name, value);
+  ctx.status = status;
+  ctx.body = body;
+}

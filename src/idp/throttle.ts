@@ -1,0 +1,126 @@
+/**
+ * Sign-in throttling, per user name and per client IP. Each failure makes the next answer
+ * slower; after `threshold` failures the key is locked for `lockMs`, and each further lock of
+ * the same key lasts twice as long, up to `maxLockMs`. A key that stays quiet for `forgetMs`
+ * starts over. Unknown user names are throttled exactly like real ones, so a lock tells an
+ * attacker nothing about which names exist. Pure state, injected clock.
+ */
+
+export interface ThrottlePolicy {
+  threshold: number;
+  lockMs: number;
+  maxLockMs: number;
+}
+
+export interface ThrottleOptions {
+  now: () => number;
+  perUser: ThrottlePolicy;
+  perIp: ThrottlePolicy;
+  /** Delay after the first failure; doubles per failure up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  forgetMs: number;
+  /** Bound on remembered keys per kind; the oldest are dropped first. */
+  maxEntries: number;
+}
+
+export const DEFAULT_THROTTLE: Omit<ThrottleOptions, 'now'> = Object.freeze({
+  perUser: { threshold: 5, lockMs: 60_000, maxLockMs: 15 * 60_000 },
+  perIp: { threshold: 20, lockMs: 60_000, maxLockMs: 15 * 60_000 },
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  forgetMs: 60 * 60_000,
+  maxEntries: 10_000,
+});
+
+export type ThrottleStatus = { locked: false } | { locked: true; retryAfterMs: number; scope: 'user' | 'ip' };
+
+export interface FailureOutcome {
+  /** How long to wait before answering this failed attempt. */
+  delayMs: number;
+  /** Set when this failure locked the user or the IP. */
+  status: ThrottleStatus;
+}
+
+export interface SignInThrottle {
+  status(user: string, ip: string): ThrottleStatus;
+  failure(user: string, ip: string): FailureOutcome;
+  /** A complete sign-in clears the user's failures; the IP's stay, so one good account cannot reset an attack. */
+  success(user: string): void;
+}
+
+interface Entry {
+  failures: number;
+  locks: number;
+  lockedUntil: number;
+  lastFailure: number;
+}
+
+export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: () => number }): SignInThrottle {
+  const settings: ThrottleOptions = { ...DEFAULT_THROTTLE, ...options };
+  const users = new Map<string, Entry>();
+  const ips = new Map<string, Entry>();
+
+  function current(map: Map<string, Entry>, key: string, now: number): Entry | undefined {
+    const entry = map.get(key);
+    if (entry !== undefined && entry.lockedUntil <= now && now - entry.lastFailure > settings.forgetMs) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function remaining(map: Map<string, Entry>, key: string, now: number): number {
+    const entry = current(map, key, now);
+    return entry === undefined ? 0 : Math.max(0, entry.lockedUntil - now);
+  }
+
+  function statusAt(user: string, ip: string, now: number): ThrottleStatus {
+    const userWait = remaining(users, user, now);
+    const ipWait = remaining(ips, ip, now);
+    if (userWait === 0 && ipWait === 0) return { locked: false };
+    return userWait >= ipWait ? { locked: true, retryAfterMs: userWait, scope: 'user' } : { locked: true, retryAfterMs: ipWait, scope: 'ip' };
+  }
+
+  function fail(map: Map<string, Entry>, key: string, policy: ThrottlePolicy, now: number): number {
+    let entry = current(map, key, now);
+    if (entry === undefined) {
+      if (map.size >= settings.maxEntries) evict(map, now);
+      entry = { failures: 0, locks: 0, lockedUntil: 0, lastFailure: now };
+      map.set(key, entry);
+    }
+    entry.failures += 1;
+    entry.lastFailure = now;
+    const failures = entry.failures;
+    if (entry.failures >= policy.threshold) {
+      entry.lockedUntil = now + Math.min(policy.lockMs * 2 ** entry.locks, policy.maxLockMs);
+      entry.locks += 1;
+      entry.failures = 0;
+    }
+    return failures;
+  }
+
+  function evict(map: Map<string, Entry>, now: number): void {
+    for (const key of [...map.keys()]) current(map, key, now);
+    while (map.size >= settings.maxEntries) {
+      const oldest = map.keys().next();
+      if (oldest.done === true) break;
+      map.delete(oldest.value);
+    }
+  }
+
+  return {
+    status: (user, ip) => statusAt(user, ip, settings.now()),
+    failure(user, ip) {
+      const now = settings.now();
+      const userFailures = fail(users, user, settings.perUser, now);
+      const ipFailures = fail(ips, ip, settings.perIp, now);
+      const worst = Math.max(userFailures, Math.ceil((ipFailures * settings.perUser.threshold) / settings.perIp.threshold));
+      const delayMs = Math.min(settings.baseDelayMs * 2 ** Math.max(0, worst - 1), settings.maxDelayMs);
+      return { delayMs, status: statusAt(user, ip, now) };
+    },
+    success(user) {
+      users.delete(user);
+    },
+  };
+}

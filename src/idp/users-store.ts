@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { watch } from 'chokidar';
+import type { Logger } from '../observability/logger.ts';
+import { hashPassword } from './phc.ts';
+import { encodeBase32 } from './totp.ts';
+import { UsersFile } from './users-edit.ts';
+import { EMPTY_USERS, parseUsersFile, type UsersSnapshot } from './users-file.ts';
+
+export interface UsersStore {
+  current(): UsersSnapshot;
+  /** Reads the file now (tests, and after a watcher error). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UsersStoreOptions {
+  logger: Logger;
+  debounceMs?: number;
+  /** Stat polling for mounts that deliver no change events. */
+  usePolling?: boolean;
+}
+
+/**
+ * Loads the users file and follows every change to it without a restart. The directory is
+ * watched, not the file, so editors' write-then-rename saves and the CLI's atomic replace are
+ * seen. A file that cannot be read or parsed keeps the last good users and says why.
+ * When there is no file at all, one is created with an `admin` user and a random password
+ * that is logged exactly once.
+ */
+export async function openUsersStore(filePath: string, options: UsersStoreOptions): Promise<UsersStore> {
+  const { logger } = options;
+  const absolute = path.resolve(filePath);
+  const directory = path.dirname(absolute);
+  let users: UsersSnapshot = EMPTY_USERS;
+  let lastText: string | null = null;
+  let lastError: string | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  await createWithAdminIfMissing(absolute, filePath, logger);
+
+  const reportError = (message: string) => {
+    lastText = null;
+    if (message === lastError) return;
+    lastError = message;
+    logger.error({ file: filePath, error: message, users: users.byName.size }, 'users file not loaded; keeping the users loaded before');
+  };
+
+  const load = async (force: boolean) => {
+    let text: string;
+    try {
+      text = await readFile(absolute, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      reportError(code === 'ENOENT' ? `${filePath} does not exist` : `${filePath}: cannot read the file (${code ?? String(error)})`);
+      return;
+    }
+    if (!force && text === lastText) return;
+    const parsed = parseUsersFile(text, filePath);
+    if (!parsed.ok) {
+      reportError(parsed.error);
+      return;
+    }
+    users = parsed.users;
+    lastText = text;
+    lastError = null;
+    for (const problem of users.problems) logger.error({ file: filePath, problem }, 'users file entry ignored; that user cannot sign in until it is fixed');
+    logger.info({ file: filePath, users: users.byName.size, rejected: users.problems.length }, 'users file loaded');
+  };
+
+  const enqueue = (force: boolean): Promise<void> => {
+    queue = queue
+      .then(() => (closed ? undefined : load(force)))
+      .catch((error: unknown) => logger.error({ err: error, file: filePath }, 'users file handler failed'));
+    return queue;
+  };
+
+  const watcher = watch(directory, {
+    depth: 0,
+    ignoreInitial: true,
+    ignored: (candidate: string) => candidate !== directory && candidate !== absolute,
+    awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 },
+    ...(options.usePolling === true ? { backend: 'polling' as const, pollingInterval: 250 } : {}),
+  });
+  watcher.on('all', (_event, changed) => {
+    if (changed !== absolute || closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void enqueue(false), options.debounceMs ?? 100);
+  });
+  watcher.on('error', (error) => logger.warn({ err: error, directory }, 'users file watcher error'));
+  await new Promise<void>((resolve) => watcher.once('ready', resolve));
+  await enqueue(true);
+
+  return {
+    current: () => users,
+    reload: () => enqueue(true),
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await watcher.close();
+      await queue;
+    },
+  };
+}
+
+async function createWithAdminIfMissing(absolute: string, shownPath: string, logger: Logger): Promise<void> {
+  if (await exists(absolute)) return;
+  const file = await UsersFile.open(absolute);
+  const password = randomPassword();
+  file.add('admin', { email: 'admin@gatehouse.localhost', name: 'Administrator', groups: ['admins'], password: await hashPassword(password) });
+  await file.save();
+  // The only time this password is ever shown: it is not stored anywhere in clear.
+  logger.warn(
+    { file: shownPath, user: 'admin' },
+    `created ${shownPath} with the user "admin" (group admins) and the password ${password} ; ` +
+      'change it now with "gatehouse users passwd admin" and set a real email with "gatehouse users" or by editing the file',
+  );
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await readFile(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** 20 base32 characters (100 bits) in groups of five, easy to read out and type. */
+export function randomPassword(): string {
+  return (encodeBase32(randomBytes(13)).slice(0, 20).match(/.{5}/g) ?? []).join('-').toLowerCase();
+}

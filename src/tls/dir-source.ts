@@ -1,0 +1,122 @@
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { messageOf, type CertificateCandidate } from './certificate.ts';
+
+/** A pair found on disk that could not be read; its source keeps its last good certificate. */
+export interface SourceFailure {
+  readonly source: string;
+  readonly location: string;
+  readonly reason: string;
+}
+
+export interface SourceScan {
+  readonly candidates: CertificateCandidate[];
+  readonly failures: SourceFailure[];
+  /** The whole source could not be read (folder missing, acme.json mid-write): keep everything it gave before. */
+  readonly fatal?: { readonly location: string; readonly reason: string };
+}
+
+/** Deep enough for certbot's `live/DOMAIN/` inside a mounted `letsencrypt/` folder. */
+const MAX_DEPTH = 3;
+
+interface Pair {
+  readonly source: string;
+  readonly name: string;
+  readonly certFile: string;
+  readonly keyFile: string | null;
+  readonly expected: string;
+}
+
+/**
+ * The certificate folder, in the layouts other tools write:
+ * - `NAME.crt` + `NAME.key` side by side (any tool; Kubernetes `tls.crt`/`tls.key`);
+ * - `certs/NAME.crt` + `private/NAME.key` (traefik-certs-dumper);
+ * - a folder with `fullchain.pem` (or `cert.pem`) + `privkey.pem` (certbot `live/DOMAIN/`, DSM exports);
+ * - a folder with `certificate.crt` + `privatekey.key` (traefik-certs-dumper `--domain-subdir`).
+ * Hidden entries are skipped (Kubernetes' `..data` would list every pair twice).
+ */
+export async function scanCertificateDir(root: string): Promise<SourceScan> {
+  const pairs: Pair[] = [];
+  try {
+    await walk(root, root, 0, pairs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'the folder does not exist (certificates are loaded when it appears)' : `cannot read the folder (${code ?? messageOf(error)})`;
+    return { candidates: [], failures: [], fatal: { location: root, reason } };
+  }
+  const candidates: CertificateCandidate[] = [];
+  const failures: SourceFailure[] = [];
+  await Promise.all(
+    pairs.map(async (pair) => {
+      const location = pair.keyFile ? `${pair.certFile} + ${pair.keyFile}` : pair.certFile;
+      if (pair.keyFile === null) {
+        failures.push({ source: pair.source, location, reason: `no private key found; expected ${pair.expected}` });
+        return;
+      }
+      try {
+        const [certPem, keyPem] = await Promise.all([readFile(pair.certFile, 'utf8'), readFile(pair.keyFile, 'utf8')]);
+        candidates.push({ source: pair.source, name: pair.name, location, certPem, keyPem });
+      } catch (error) {
+        failures.push({ source: pair.source, location, reason: `cannot read the files (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})` });
+      }
+    }),
+  );
+  return { candidates, failures };
+}
+
+async function walk(root: string, dir: string, depth: number, pairs: Pair[]): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (dir === root) throw error;
+    return;
+  }
+  const files = new Set<string>();
+  const dirs: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    const kind = entry.isSymbolicLink() ? await kindOf(full) : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : null;
+    if (kind === 'dir') dirs.push(entry.name);
+    else if (kind === 'file') files.add(entry.name);
+  }
+  const source = (file: string) => `dir:${path.relative(root, file).split(path.sep).join('/')}`;
+  const folderName = path.basename(dir);
+
+  const chain = files.has('fullchain.pem') ? 'fullchain.pem' : files.has('cert.pem') ? 'cert.pem' : null;
+  if (chain) {
+    const certFile = path.join(dir, chain);
+    const keyFile = files.has('privkey.pem') ? path.join(dir, 'privkey.pem') : null;
+    pairs.push({ source: source(certFile), name: folderName, certFile, keyFile, expected: `privkey.pem in ${dir}` });
+  }
+  for (const file of files) {
+    if (!file.endsWith('.crt')) continue;
+    const stem = file.slice(0, -4);
+    const certFile = path.join(dir, file);
+    if (file === 'certificate.crt' && files.has('privatekey.key')) {
+      pairs.push({ source: source(certFile), name: folderName, certFile, keyFile: path.join(dir, 'privatekey.key'), expected: '' });
+      continue;
+    }
+    let keyFile: string | null = files.has(`${stem}.key`) ? path.join(dir, `${stem}.key`) : null;
+    let expected = `${stem}.key beside it`;
+    if (keyFile === null && folderName === 'certs') {
+      const privateKey = path.join(dir, '..', 'private', `${stem}.key`);
+      if ((await kindOf(privateKey)) === 'file') keyFile = privateKey;
+      expected = `${stem}.key beside it or ../private/${stem}.key`;
+    }
+    pairs.push({ source: source(certFile), name: stem, certFile, keyFile, expected });
+  }
+  if (depth >= MAX_DEPTH) return;
+  for (const name of dirs) await walk(root, path.join(dir, name), depth + 1, pairs);
+}
+
+async function kindOf(file: string): Promise<'dir' | 'file' | null> {
+  try {
+    const info = await stat(file);
+    return info.isDirectory() ? 'dir' : info.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { AppConfig } from '../config/load.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { readAcmeJson } from './acme-json.ts';
+import { scanCertificateDir } from './dir-source.ts';
+import { createCertificateManager, type CertificateManager, type CertificateOrigin } from './manager.ts';
+
+/**
+ * Certificates for the HTTPS listener, from files another tool keeps renewed: a watched folder
+ * (GATEHOUSE_TLS_DIR) and Traefik's acme.json (GATEHOUSE_TLS_ACME_JSON). Gatehouse never
+ * requests certificates itself.
+ */
+
+export type { CertificateManager, CertificateStatus } from './manager.ts';
+export type { LoadedCertificate } from './certificate.ts';
+
+export interface Certificates extends CertificateManager {
+  close(): Promise<void>;
+}
+
+export interface CertificateOptions {
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+  /** Quiet period after the last file change before rescanning; default 250 ms. */
+  debounceMs?: number;
+  /** Full rescan and expiry check; default daily. */
+  checkIntervalMs?: number;
+  /** Stat polling instead of inotify, for mounts that deliver no events. */
+  usePolling?: boolean;
+}
+
+/** True when any certificate source is configured, which turns the HTTPS listener on. */
+export function tlsConfigured(config: AppConfig): boolean {
+  return config.GATEHOUSE_TLS_DIR !== undefined || config.GATEHOUSE_TLS_ACME_JSON !== undefined;
+}
+
+/** Null when no certificate source is configured. Resolves after the first load. */
+export async function startCertificates(config: AppConfig, options: CertificateOptions): Promise<Certificates | null> {
+  if (!tlsConfigured(config)) return null;
+  const logger = options.logger.child({ mod: 'tls' });
+  const origins: CertificateOrigin[] = [];
+  const dir = config.GATEHOUSE_TLS_DIR ? path.resolve(config.GATEHOUSE_TLS_DIR) : undefined;
+  const acme = config.GATEHOUSE_TLS_ACME_JSON ? path.resolve(config.GATEHOUSE_TLS_ACME_JSON) : undefined;
+  if (dir) origins.push({ id: 'dir', scan: () => scanCertificateDir(dir) });
+  if (acme) origins.push({ id: 'acme', scan: () => readAcmeJson(acme) });
+
+  const manager = createCertificateManager({
+    origins,
+    defaultName: config.GATEHOUSE_TLS_DEFAULT_CERT,
+    logger,
+    metrics: options.metrics,
+    now: options.now ?? Date.now,
+  });
+
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void manager.reload(), options.debounceMs ?? 250);
+  };
+  const polling = options.usePolling ? { backend: 'polling' as const, pollingInterval: 500 } : {};
+  const watchers: FSWatcher[] = [];
+  // Both are watched through a directory, so files replaced by rename are seen as well as in-place writes.
+  if (dir) watchers.push(watch(dir, { depth: 3, ignoreInitial: true, ...polling }));
+  if (acme) {
+    const folder = path.dirname(acme);
+    watchers.push(watch(folder, { depth: 0, ignoreInitial: true, ignored: (p: string) => p !== folder && p !== acme, ...polling }));
+  }
+  for (const watcher of watchers) {
+    watcher.on('all', schedule);
+    watcher.on('error', (error) => logger.warn({ err: error }, 'certificate watcher error'));
+  }
+  await Promise.all(watchers.map((watcher) => new Promise<void>((resolve) => watcher.once('ready', resolve))));
+  await manager.reload();
+  logger.info(
+    { dir: dir ?? null, acmeJson: acme ?? null, certificates: manager.list().map((c) => ({ names: c.names, notAfter: c.notAfter, default: c.default })) },
+    'TLS certificates ready',
+  );
+
+  // A missed file event must not leave a renewed certificate unused until it expires.
+  const daily = setInterval(() => {
+    void manager.reload({ logAll: true }).then(() => manager.checkExpiry());
+  }, options.checkIntervalMs ?? 86_400_000);
+  daily.unref();
+
+  return Object.assign(manager, {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(daily);
+      await Promise.all(watchers.map((watcher) => watcher.close()));
+      await manager.idle();
+    },
+  });
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandoff } from '../../../src/auth/handoff.ts';
+import { createSession } from '../../../src/auth/session.ts';
+import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
+import type { TestUser } from '../../helpers/oidc-provider.ts';
+import { logsWith, startAuthStack, type AuthStack } from './support.ts';
+
+/** The one-time token that carries a sign-in from the sign-in host to one route host. */
+
+const alice: TestUser = { sub: 'u-alice', email: 'alice@example.test', name: 'Alice', groups: ['staff'], password: 'alice-pw' };
+const APP = 'app.handoff.gh.localhost';
+const OTHER = 'other.handoff.gh.localhost';
+
+let stack: AuthStack;
+
+beforeAll(async () => {
+  stack = await startAuthStack({
+    users: [alice],
+    routes: [
+      { from: `http://${APP}`, allow: '*' },
+      { from: `http://${OTHER}`, allow: '*' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Signs in up to the route host's callback and returns its URL, unused. */
+async function handoffUrl(target: string, jar = new CookieJar()): Promise<URL> {
+  const result = await signInViaHttp(target, alice.email, alice.password, jar, { stopAt: (url) => url.pathname === '/.iap/callback' });
+  expect(result.url.pathname).toBe('/.iap/callback');
+  return result.url;
+}
+
+function sessionCookiesIn(response: Response): string[] {
+  return response.headers.getSetCookie().filter((cookie) => cookie.startsWith('gatehouse_session') && !/Max-Age=0/.test(cookie));
+}
+
+describe('sign-in handoff', () => {
+  it('sets the session once, then refuses the same token (replay)', async () => {
+    const url = await handoffUrl(`http://${APP}:${stack.port}/start`);
+    const first = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toBe(`http://${APP}:${stack.port}/start`);
+    expect(sessionCookiesIn(first)).toHaveLength(1);
+
+    const replay = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    expect(replay.status).toBe(400);
+    expect(sessionCookiesIn(replay)).toEqual([]);
+    expect(await replay.text()).toContain('This sign-in link cannot be used');
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'replayed', host: APP });
+  });
+
+  it('refuses a token made for another host', async () => {
+    const url = await handoffUrl(`http://${APP}:${stack.port}/`);
+    const elsewhere = new URL(url);
+    elsewhere.hostname = OTHER;
+    const response = await loopbackFetch(elsewhere, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    expect(sessionCookiesIn(response)).toEqual([]);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'wrong_host', host: OTHER });
+    // The token is still good where it belongs.
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    expect(home.status).toBe(302);
+  });
+
+  it.each([
+    ['a missing token', () => '/.iap/callback'],
+    ['an empty token', () => '/.iap/callback?token='],
+    ['a tampered token', (token: string) => `/.iap/callback?token=${encodeURIComponent(token.slice(0, -3) + (token.endsWith('A') ? 'BBB' : 'AAA'))}`],
+    ['a truncated token', (token: string) => `/.iap/callback?token=${encodeURIComponent(token.slice(0, 40))}`],
+    ['garbage', () => `/.iap/callback?token=${'x'.repeat(10_000)}`],
+  ])('refuses %s with a 400 page, never a 500', async (_label, pathFor) => {
+    const url = await handoffUrl(`http://${APP}:${stack.port}/`);
+    const token = url.searchParams.get('token')!;
+    const response = await loopbackFetch(`http://${APP}:${stack.port}${pathFor(token)}`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    expect(sessionCookiesIn(response)).toEqual([]);
+  });
+
+  it('refuses an expired token', async () => {
+    const now = Date.now();
+    const session = createSession({ sub: 'u-alice', email: alice.email, emailVerified: true, name: 'Alice', groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
+    const { host: _host, ...handed } = session;
+    const token = createHandoff(stack.keys('handoff'), { session: handed, host: APP, returnTo: `http://${APP}:${stack.port}/` }, now - 120_000);
+    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'expired' });
+  });
+
+  it('refuses a token sealed with another secret', async () => {
+    const now = Date.now();
+    const { derivePurposeKeys } = await import('../../../src/auth/keys.ts');
+    const foreign = derivePurposeKeys([Buffer.alloc(32, 7)], 'handoff');
+    const session = createSession({ sub: 'u-mallory', email: 'mallory@example.test', emailVerified: true, name: null, groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
+    const { host: _host, ...handed } = session;
+    const token = createHandoff(foreign, { session: handed, host: APP, returnTo: `http://${APP}:${stack.port}/` }, now);
+    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+  });
+
+  it('never sends the browser to a return URL on another host, even from a valid token', async () => {
+    const now = Date.now();
+    const session = createSession({ sub: 'u-alice', email: alice.email, emailVerified: true, name: 'Alice', groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
+    const { host: _host, ...handed } = session;
+    const token = createHandoff(stack.keys('handoff'), { session: handed, host: APP, returnTo: 'https://evil.example/' }, now);
+    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/');
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { readIdentitySettings } from '../../../src/config/identity.ts';
+import { loadConfig } from '../../../src/config/load.ts';
+import { isGatehouseError } from '../../../src/errors.ts';
+
+const complete = {
+  GATEHOUSE_AUTH_URL: 'https://auth.example.com/',
+  GATEHOUSE_OIDC_ISSUER: 'https://id.example.com/realms/home',
+  GATEHOUSE_OIDC_CLIENT_ID: 'gatehouse',
+  GATEHOUSE_OIDC_CLIENT_SECRET: 'very-secret',
+};
+
+function settings(env: Record<string, string>) {
+  return readIdentitySettings(loadConfig(env));
+}
+
+function problem(env: Record<string, string>): string {
+  try {
+    settings(env);
+  } catch (error) {
+    expect(isGatehouseError(error, 'CONFIG_INVALID')).toBe(true);
+    return (error as Error).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('readIdentitySettings', () => {
+  it('is null when sign-in is not configured', () => {
+    expect(settings({})).toBeNull();
+  });
+
+  it('reads a complete configuration', () => {
+    expect(settings({ ...complete, GATEHOUSE_DEFAULT_ALLOW: '@example.com, group:staff', GATEHOUSE_SESSION_TTL: '8h' })).toMatchObject({
+      authUrl: 'https://auth.example.com',
+      authHost: 'auth.example.com',
+      authSecure: true,
+      issuer: 'https://id.example.com/realms/home',
+      clientId: 'gatehouse',
+      clientSecret: 'very-secret',
+      scopes: 'openid email profile',
+      groupsClaim: 'groups',
+      sessionTtlMs: 8 * 3_600_000,
+      defaultAllow: [{ kind: 'domain', domain: 'example.com' }, { kind: 'group', group: 'staff' }],
+      allowHttpIssuer: false,
+    });
+  });
+
+  it('names what is missing when only part of sign-in is set', () => {
+    expect(problem({ GATEHOUSE_AUTH_URL: 'https://auth.example.com' })).toMatch(/GATEHOUSE_AUTH_URL is set, but sign-in also needs GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID/);
+    expect(problem({ GATEHOUSE_OIDC_ISSUER: 'https://id.example.com', GATEHOUSE_OIDC_CLIENT_ID: 'x' })).toMatch(/also needs GATEHOUSE_AUTH_URL/);
+  });
+
+  it('reports every problem at once', () => {
+    const message = problem({ ...complete, GATEHOUSE_AUTH_URL: 'https://auth.example.com/sign-in', GATEHOUSE_OIDC_ISSUER: 'http://id.example.com', GATEHOUSE_DEFAULT_ALLOW: 'admins', GATEHOUSE_OIDC_SCOPES: 'email' });
+    expect(message).toMatch(/GATEHOUSE_AUTH_URL="https:\/\/auth.example.com\/sign-in": expected only a scheme and host/);
+    expect(message).toMatch(/GATEHOUSE_OIDC_ISSUER="http:\/\/id.example.com": identity providers must be reached over https/);
+    expect(message).toMatch(/GATEHOUSE_DEFAULT_ALLOW="admins": "admins" is not a policy entry/);
+    expect(message).toMatch(/GATEHOUSE_OIDC_SCOPES="email": must include "openid"/);
+    expect(message).not.toContain('very-secret');
+  });
+
+  it('accepts plain http to a provider on this machine', () => {
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000' })?.allowHttpIssuer).toBe(true);
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://id.localhost:9000' })?.allowHttpIssuer).toBe(true);
+  });
+
+  it('keeps the port of the sign-in URL and uses plain cookies for an http sign-in host', () => {
+    expect(settings({ ...complete, GATEHOUSE_AUTH_URL: 'http://auth.localhost:8080' })).toMatchObject({ authUrl: 'http://auth.localhost:8080', authHost: 'auth.localhost', authSecure: false });
+  });
+});
