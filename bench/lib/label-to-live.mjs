@@ -1,0 +1,185 @@
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { bridgeAddress, dockerRun, dockerStop, epochMs, removeContainers, watchEvents } from './docker-engine.mjs';
+import { distribution, max } from './stats.mjs';
+
+/**
+ * Label to live with real containers on the default bridge: `docker run` with labels → first
+ * 200 through Gatehouse, beside the Docker floor (`docker run` → the same container answering
+ * directly on its bridge address) measured on the same container from the same instant.
+ * Then `docker stop` → Gatehouse answering 503/404, and one burst of containers started at once.
+ */
+
+const IMAGE = 'busybox:local';
+const POLL_MS = 5;
+const BURST_POLL_MS = 20;
+
+export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles, burst, log }) {
+  const runLabel = `gatehouse-bench=${runId}`;
+  const names = [];
+  const events = await watchEvents(runLabel);
+  const pool = new Pool(gatehouseUrl, { connections: 8 });
+  const hostFor = (tag) => `${tag}-${runId}.live.bench.test`;
+  const labelsFor = (tag) => ({
+    'gatehouse-bench': runId,
+    [`${prefix}.from`]: `http://${hostFor(tag)}`,
+    [`${prefix}.public`]: 'true',
+    [`${prefix}.port`]: '80',
+  });
+  const status = async (host) => {
+    const response = await pool.request({ path: '/', method: 'GET', headers: { host } });
+    await response.body.dump();
+    return response.statusCode;
+  };
+
+  try {
+    const runs = [];
+    for (let i = 0; i < singles; i++) {
+      const tag = `s${i}`;
+      const name = `ghbench-${runId}-${tag}`;
+      names.push(name);
+      runs.push(await singleRun({ name, host: hostFor(tag), labels: labelsFor(tag), events, status }));
+      await removeContainers([name], runLabel);
+      log(`  single ${i + 1}/${singles}: live ${fmt(runs.at(-1).liveMs)} ms, floor ${fmt(runs.at(-1).floorMs)} ms, gone ${fmt(runs.at(-1).goneMs)} ms`);
+    }
+    const burstResult = burst > 0 ? await burstRun({ count: burst, runId, hostFor, labelsFor, events, status, names }) : null;
+    if (burstResult) log(`  burst of ${burst}: all live ${fmt(burstResult.allLiveAfterLastStartMs)} ms after the last start`);
+    return summarise(runs, burstResult);
+  } finally {
+    events.close();
+    await pool.close();
+    await removeContainers(names, runLabel);
+  }
+}
+
+async function singleRun({ name, host, labels, events, status }) {
+  const t0 = epochMs();
+  const run = dockerRun(name, labels, IMAGE);
+  const seen = {};
+  const live = pollUntil(() => status(host), (s) => s === 200, seen, POLL_MS);
+  const floor = (async () => {
+    const started = await events.waitFor(name, 'start');
+    const address = await bridgeAddress(started.id);
+    const answered = await pollUntil(() => directStatus(address), (s) => s === 200, {}, POLL_MS);
+    return { started, answered };
+  })();
+  const [, liveAt, { started, answered }] = await Promise.all([run, live, floor]);
+
+  const t1 = epochMs();
+  const stop = dockerStop([name]);
+  const during = {};
+  const goneAt = await pollUntil(() => status(host), (s) => s === 503 || s === 404, during, POLL_MS);
+  await stop;
+  const died = await events.waitFor(name, 'die').catch(() => null);
+  return {
+    liveMs: liveAt - t0,
+    floorMs: answered - t0,
+    runToStartEventMs: started.timeMs - t0,
+    startEventToLiveMs: liveAt - started.timeMs,
+    beforeLiveStatuses: seen,
+    goneMs: goneAt - t1,
+    dieEventToGoneMs: died === null ? null : goneAt - died.timeMs,
+    removalStatuses: during,
+  };
+}
+
+async function burstRun({ count, runId, hostFor, labelsFor, events, status, names }) {
+  const tags = Array.from({ length: count }, (_, i) => `b${i}`);
+  const burstNames = tags.map((tag) => `ghbench-${runId}-${tag}`);
+  names.push(...burstNames);
+  const t0 = epochMs();
+  const runs = Promise.all(tags.map((tag, i) => dockerRun(burstNames[i], labelsFor(tag), IMAGE)));
+  const liveAt = new Map();
+  const deadline = t0 + 60_000;
+  while (liveAt.size < count && epochMs() < deadline) {
+    const pending = tags.filter((tag) => !liveAt.has(tag));
+    await Promise.all(
+      pending.map(async (tag) => {
+        const s = await status(hostFor(tag)).catch(() => 0);
+        if (s === 200) liveAt.set(tag, epochMs());
+      }),
+    );
+    if (liveAt.size < count) await sleep(BURST_POLL_MS);
+  }
+  await runs;
+  const starts = await Promise.all(burstNames.map((name) => events.waitFor(name, 'start')));
+  const lastStart = max(starts.map((s) => s.timeMs));
+  const allLive = max([...liveAt.values()]);
+  const perContainer = tags.map((tag, i) => (liveAt.has(tag) ? liveAt.get(tag) - starts[i].timeMs : null));
+
+  const t1 = epochMs();
+  await removeContainers(burstNames, `gatehouse-bench=${runId}`);
+  const removedAt = epochMs();
+  let allGone = null;
+  while (epochMs() < removedAt + 30_000) {
+    const statuses = await Promise.all(tags.map((tag) => status(hostFor(tag)).catch(() => 0)));
+    if (statuses.every((s) => s === 404 || s === 503)) {
+      allGone = epochMs();
+      break;
+    }
+    await sleep(BURST_POLL_MS);
+  }
+  return {
+    count,
+    live: liveAt.size,
+    runToLastStartMs: lastStart - t0,
+    allLiveAfterLastStartMs: liveAt.size === count ? allLive - lastStart : null,
+    runToAllLiveMs: liveAt.size === count ? allLive - t0 : null,
+    startToLive: distribution(perContainer),
+    removeToAllGoneMs: allGone === null ? null : allGone - t1,
+    pollIntervalMs: BURST_POLL_MS,
+  };
+}
+
+/** Calls `probe` every `intervalMs` until `done(result)`; counts every result in `seen`. Returns the epoch ms of success. */
+async function pollUntil(probe, done, seen, intervalMs, timeoutMs = 30_000) {
+  const deadline = epochMs() + timeoutMs;
+  while (epochMs() < deadline) {
+    const result = await probe().catch((error) => error.code ?? 'error');
+    seen[result] = (seen[result] ?? 0) + 1;
+    if (done(result)) return epochMs();
+    await sleep(intervalMs);
+  }
+  throw new Error(`gave up after ${timeoutMs} ms (seen: ${JSON.stringify(seen)})`);
+}
+
+/** busybox httpd closes every connection, so each probe is a fresh one. */
+function directStatus(address) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: address, port: 80, path: '/', agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode));
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+function summarise(runs, burst) {
+  const pick = (key) => runs.map((run) => run[key]);
+  return {
+    singles: runs.length,
+    liveMs: distribution(pick('liveMs')),
+    floorMs: distribution(pick('floorMs')),
+    runToStartEventMs: distribution(pick('runToStartEventMs')),
+    startEventToLiveMs: distribution(pick('startEventToLiveMs')),
+    goneMs: distribution(pick('goneMs')),
+    dieEventToGoneMs: distribution(pick('dieEventToGoneMs')),
+    removalStatuses: mergeCounts(pick('removalStatuses')),
+    runs,
+    burst,
+    pollIntervalMs: POLL_MS,
+  };
+}
+
+function mergeCounts(list) {
+  const total = {};
+  for (const counts of list) for (const [key, n] of Object.entries(counts)) total[key] = (total[key] ?? 0) + n;
+  return total;
+}
+
+function fmt(value) {
+  return value === null || value === undefined ? '–' : Math.round(value);
+}
