@@ -14,12 +14,13 @@ import { distribution, max } from './stats.mjs';
 const IMAGE = 'busybox:local';
 const POLL_MS = 5;
 const BURST_POLL_MS = 20;
+const MAX_PROBES_IN_FLIGHT = 100;
 
 export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles, burst, log }) {
   const runLabel = `gatehouse-bench=${runId}`;
   const names = [];
   const events = await watchEvents(runLabel);
-  const pool = new Pool(gatehouseUrl, { connections: 8 });
+  const pool = new Pool(gatehouseUrl, { connections: 128 });
   const hostFor = (tag) => `${tag}-${runId}.live.bench.test`;
   const labelsFor = (tag) => ({
     'gatehouse-bench': runId,
@@ -132,16 +133,42 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
   };
 }
 
-/** Calls `probe` every `intervalMs` until `done(result)`; counts every result in `seen`. Returns the epoch ms of success. */
-async function pollUntil(probe, done, seen, intervalMs, timeoutMs = 30_000) {
-  const deadline = epochMs() + timeoutMs;
-  while (epochMs() < deadline) {
-    const result = await probe().catch((error) => error.code ?? 'error');
-    seen[result] = (seen[result] ?? 0) + 1;
-    if (done(result)) return epochMs();
-    await sleep(intervalMs);
-  }
-  throw new Error(`gave up after ${timeoutMs} ms (seen: ${JSON.stringify(seen)})`);
+/**
+ * Starts `probe` every `intervalMs` without waiting for earlier ones, so one request stuck on a
+ * vanished container cannot hide the moment new requests are answered differently. Counts
+ * every result in `seen`; resolves with the epoch ms when the first result satisfying `done`
+ * arrived.
+ */
+function pollUntil(probe, done, seen, intervalMs, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    let inFlight = 0;
+    const finish = (outcome) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      clearTimeout(deadline);
+      outcome();
+    };
+    const launch = () => {
+      if (inFlight >= MAX_PROBES_IN_FLIGHT) return;
+      inFlight++;
+      probe()
+        .catch((error) => error.code ?? 'error')
+        .then((result) => {
+          inFlight--;
+          if (finished) return;
+          seen[result] = (seen[result] ?? 0) + 1;
+          if (done(result)) {
+            const at = epochMs();
+            finish(() => resolve(at));
+          }
+        });
+    };
+    const timer = setInterval(launch, intervalMs);
+    const deadline = setTimeout(() => finish(() => reject(new Error(`gave up after ${timeoutMs} ms (seen: ${JSON.stringify(seen)})`))), timeoutMs);
+    launch();
+  });
 }
 
 /** busybox httpd closes every connection, so each probe is a fresh one. */

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { GateResult } from '../proxy/gate.ts';
+import type { SecretReader } from '../util/secrets.ts';
 import type { Route } from '../routes/table.ts';
 import { stripGatehouseCookies } from './cookie.ts';
 
@@ -118,24 +117,4 @@ export function forwardWith(route: Route, identity: IdentityValues | null, cooki
   return { ok: true, result };
 }
 
-/** A secret's value, or null when it cannot be read. */
-export type SecretReader = (name: string) => string | null;
-
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** Reads each secret file once, trimmed; a missing file is retried on the next request. */
-export function createSecretReader(dir: string): SecretReader {
-  const cache = new Map<string, string>();
-  return (name) => {
-    const cached = cache.get(name);
-    if (cached !== undefined) return cached;
-    if (!SECRET_NAME.test(name) || name.includes('..')) return null;
-    try {
-      const value = readFileSync(join(dir, name), 'utf8').trim();
-      cache.set(name, value);
-      return value;
-    } catch {
-      return null;
-    }
-  };
-}
+export { createSecretReader, type SecretReader } from '../util/secrets.ts';

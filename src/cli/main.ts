@@ -14,6 +14,9 @@ Usage:
                              GATEHOUSE_SOCKET_PROXY_LISTEN (default 0.0.0.0:2375) and refuse
                              everything else, so the proxy itself never mounts the socket
   gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
+  gatehouse users …          Manage the built-in sign-in's users file: list, add, set, passwd,
+                             totp, remove ("gatehouse users --help")
+  gatehouse hash-password    Read a password and print its argon2id hash for the users file
   gatehouse --help           This help
   gatehouse --version        The version
 
@@ -42,6 +45,14 @@ async function run(argv: string[]): Promise<number> {
       const { randomBytes } = await import('node:crypto');
       process.stdout.write(`${randomBytes(32).toString('base64')}\n`);
       return 0;
+    }
+    case 'users': {
+      const { usersCommand } = await import('./users.ts');
+      return usersCommand(rest);
+    }
+    case 'hash-password': {
+      const { hashPasswordCommand } = await import('./users.ts');
+      return hashPasswordCommand(rest);
     }
     case 'routes': {
       const { routesCommand } = await import('./routes.ts');

@@ -28,11 +28,15 @@ const HEADER = [
 ].join('\n');
 
 export class UsersFile {
-  private constructor(
-    readonly path: string,
-    private readonly doc: Document,
-    private readonly existed: boolean,
-  ) {}
+  readonly path: string;
+  readonly #doc: Document;
+  readonly #existed: boolean;
+
+  private constructor(path: string, doc: Document, existed: boolean) {
+    this.path = path;
+    this.#doc = doc;
+    this.#existed = existed;
+  }
 
   /** Opens the file, or starts a new one when it does not exist yet. */
   static async open(path: string): Promise<UsersFile> {
@@ -53,7 +57,7 @@ export class UsersFile {
   }
 
   private users(): YAMLMap {
-    return this.doc.get('users', true) as YAMLMap;
+    return this.#doc.get('users', true) as YAMLMap;
   }
 
   /** The entry's key as written (names are matched ignoring case), or null. */
@@ -81,7 +85,7 @@ export class UsersFile {
     if (user.name !== undefined) entry['name'] = user.name;
     entry['groups'] = [...(user.groups ?? [])];
     entry['password'] = user.password;
-    const node = this.doc.createNode(entry) as YAMLMap;
+    const node = this.#doc.createNode(entry) as YAMLMap;
     const groups = node.get('groups', true) as { flow?: boolean } | undefined;
     if (groups !== undefined) groups.flow = true;
     this.users().flow = false;
@@ -91,7 +95,7 @@ export class UsersFile {
   set(username: string, field: UserField, value: string | boolean | readonly string[]): void {
     const entry = this.users().get(this.existing(username), true);
     if (!isMap(entry)) throw new GatehouseError('CONFIG_INVALID', `${this.path}: users.${username} is not a mapping`);
-    entry.set(field, Array.isArray(value) ? this.doc.createNode([...value]) : value);
+    entry.set(field, Array.isArray(value) ? this.#doc.createNode([...value]) : value);
   }
 
   unset(username: string, field: UserField): void {
@@ -104,7 +108,7 @@ export class UsersFile {
   }
 
   toString(): string {
-    return this.doc.toString({ lineWidth: 0 });
+    return this.#doc.toString({ lineWidth: 0 });
   }
 
   /** Checks the result parses cleanly, then replaces the file atomically (mode 0600 for a new file). */
@@ -115,7 +119,7 @@ export class UsersFile {
     if (parsed.users.problems.length > 0) {
       throw new GatehouseError('CONFIG_FILE_INVALID', `refusing to write ${this.path}:\n  ${parsed.users.problems.join('\n  ')}`);
     }
-    await writeAtomically(this.path, text, this.existed);
+    await writeAtomically(this.path, text, this.#existed);
   }
 }
 

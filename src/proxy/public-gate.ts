@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { evaluate } from '../policy/index.ts';
+import { createSecretReader, type SecretReader } from '../util/secrets.ts';
 import type { Route } from '../routes/table.ts';
-import type { BypassRule } from '../routes/spec.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessGate, GateRequest, GateResult } from './gate.ts';
 import { pageFor } from './pages.ts';
@@ -46,22 +45,14 @@ export function createPublicOnlyGate(options: PublicOnlyGateOptions = {}): Acces
 
 export const publicOnlyGate: AccessGate = createPublicOnlyGate();
 
-/** True when the route lets this request through without a signed-in user. */
-export function isOpenRequest(req: GateRequest, route: Route): boolean {
-  const policy = route.policy;
-  if (policy.public) return true;
-  if (policy.bypass.some((rule) => bypassMatches(rule, req.method, req.path))) return true;
-  return policy.corsPreflight && isCorsPreflight(req);
-}
-
-/** Exact path, or a prefix when the rule ends with `/`; the query never takes part. */
-export function bypassMatches(rule: BypassRule, method: string, path: string): boolean {
-  if (rule.method !== null && rule.method !== method.toUpperCase()) return false;
-  return rule.path.endsWith('/') ? path.startsWith(rule.path) : path === rule.path;
-}
-
-export function isCorsPreflight(req: GateRequest): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+/** True when the route lets this request through without a signed-in user (public, bypass, CORS preflight). */
+function isOpenRequest(req: GateRequest, route: Route): boolean {
+  const { origin, 'access-control-request-method': preflightMethod } = req.headers;
+  const headers = {
+    ...(typeof origin === 'string' ? { origin } : {}),
+    ...(typeof preflightMethod === 'string' ? { 'access-control-request-method': preflightMethod } : {}),
+  };
+  return evaluate(route.policy, null, { method: req.method, path: req.path, headers }, []).allow;
 }
 
 /**
@@ -69,27 +60,8 @@ export function isCorsPreflight(req: GateRequest): boolean {
  * Identity templates (`{…}`) yield undefined (not set: there is nobody to describe); an
  * unreadable secret yields null.
  */
-function literalValue(template: string, secrets: (name: string) => string | null): string | null | undefined {
+function literalValue(template: string, secrets: SecretReader): string | null | undefined {
   if (template.startsWith('secret:')) return secrets(template.slice('secret:'.length));
   if (/\{[^}]*\}/.test(template)) return undefined;
   return template;
-}
-
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** Reads each secret file once, trimmed; a missing file is retried on the next request. */
-function createSecretReader(dir: string): (name: string) => string | null {
-  const cache = new Map<string, string>();
-  return (name) => {
-    const cached = cache.get(name);
-    if (cached !== undefined) return cached;
-    if (!SECRET_NAME.test(name) || name.includes('..')) return null;
-    try {
-      const value = readFileSync(join(dir, name), 'utf8').trim();
-      cache.set(name, value);
-      return value;
-    } catch {
-      return null;
-    }
-  };
 }

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.ts';
 import type { GateRequest } from '../../../src/proxy/gate.ts';
-import { bypassMatches, createPublicOnlyGate, publicOnlyGate } from '../../../src/proxy/public-gate.ts';
+import { createPublicOnlyGate, publicOnlyGate } from '../../../src/proxy/public-gate.ts';
 import type { Route } from '../../../src/routes/table.ts';
 import type { RoutePolicy } from '../../../src/routes/spec.ts';
 
@@ -52,7 +52,6 @@ describe('publicOnlyGate', () => {
     expect((await publicOnlyGate.check(request({ path: '/healthz', method: 'POST' }), r)).kind).toBe('respond');
     expect((await publicOnlyGate.check(request({ path: '/healthz/x' }), r)).kind).toBe('respond');
     expect((await publicOnlyGate.check(request({ path: '/share/a/b', method: 'DELETE' }), r)).kind).toBe('forward');
-    expect((await publicOnlyGate.check(request({ path: '/share' }), r)).kind).toBe('respond');
     expect((await publicOnlyGate.check(request({ path: '/admin', query: '?x=/share/' }), r)).kind).toBe('respond');
   });
 
@@ -63,8 +62,11 @@ describe('publicOnlyGate', () => {
     expect((await publicOnlyGate.check(request({ method: 'OPTIONS', headers: { origin: 'https://x.test' } }), route({ corsPreflight: true }))).kind).toBe('respond');
   });
 
-  it('bypassMatches compares methods case-insensitively', () => {
-    expect(bypassMatches({ method: 'GET', path: '/a' }, 'get', '/a')).toBe(true);
+  it('matches bypass rules the same way the signed-in gate does: /share/ also covers /share, never /shared', async () => {
+    const share = route({ bypass: [{ method: null, path: '/share/' }] });
+    expect((await publicOnlyGate.check(request({ path: '/share' }), share)).kind).toBe('forward');
+    expect((await publicOnlyGate.check(request({ path: '/share/x' }), share)).kind).toBe('forward');
+    expect((await publicOnlyGate.check(request({ path: '/shared' }), share)).kind).toBe('respond');
   });
 });
 

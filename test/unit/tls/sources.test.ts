@@ -1,0 +1,138 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAcmeJson } from '../../../src/tls/acme-json.ts';
+import { scanCertificateDir } from '../../../src/tls/dir-source.ts';
+import { createTestCa } from '../../helpers/test-ca.ts';
+
+const ca = createTestCa();
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+describe('the certificate folder', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gh-tls-scan-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function put(path: string, text: string): Promise<void> {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+
+  it('finds the layouts other tools write, each under its own source and name', async () => {
+    const pairs = {
+      side: ca.issue({ names: ['side.test'] }),
+      dumper: ca.issue({ names: ['dumper.test'] }),
+      certbot: ca.issue({ names: ['certbot.test'] }),
+      plain: ca.issue({ names: ['plain.test'] }),
+      subdir: ca.issue({ names: ['subdir.test'] }),
+    };
+    await put('side.crt', pairs.side.certPem);
+    await put('side.key', pairs.side.keyPem);
+    await put('dump/certs/dumper.test.crt', pairs.dumper.certPem);
+    await put('dump/private/dumper.test.key', pairs.dumper.keyPem);
+    await put('dump/private/letsencrypt.key', 'the ACME account key, not a certificate key');
+    await put('live/certbot.test/fullchain.pem', pairs.certbot.certPem + ca.certPem);
+    await put('live/certbot.test/cert.pem', pairs.certbot.certPem);
+    await put('live/certbot.test/privkey.pem', pairs.certbot.keyPem);
+    await put('plain/cert.pem', pairs.plain.certPem);
+    await put('plain/privkey.pem', pairs.plain.keyPem);
+    await put('subdir.test/certificate.crt', pairs.subdir.certPem);
+    await put('subdir.test/privatekey.key', pairs.subdir.keyPem);
+    await put('.hidden/copy.crt', pairs.side.certPem);
+
+    const scan = await scanCertificateDir(dir);
+    expect(scan.failures).toEqual([]);
+    expect(scan.fatal).toBeUndefined();
+    const found = Object.fromEntries(scan.candidates.map((c) => [c.source, { name: c.name, cert: c.certPem, key: c.keyPem }]));
+    expect(Object.keys(found).sort()).toEqual([
+      'dir:dump/certs/dumper.test.crt',
+      'dir:live/certbot.test/fullchain.pem',
+      'dir:plain/cert.pem',
+      'dir:side.crt',
+      'dir:subdir.test/certificate.crt',
+    ]);
+    expect(found['dir:side.crt']).toEqual({ name: 'side', cert: pairs.side.certPem, key: pairs.side.keyPem });
+    expect(found['dir:dump/certs/dumper.test.crt']).toEqual({ name: 'dumper.test', cert: pairs.dumper.certPem, key: pairs.dumper.keyPem });
+    // fullchain.pem wins over cert.pem: clients need the intermediate.
+    expect(found['dir:live/certbot.test/fullchain.pem']?.cert).toContain(ca.certPem.trim());
+    expect(found['dir:live/certbot.test/fullchain.pem']?.name).toBe('certbot.test');
+    expect(found['dir:subdir.test/certificate.crt']?.name).toBe('subdir.test');
+  });
+
+  it('follows symlinks (certbot live/ points into archive/, Kubernetes secrets into ..data/)', async () => {
+    const pair = ca.issue({ names: ['linked.test'] });
+    await put('..data/tls.crt', pair.certPem);
+    await put('..data/tls.key', pair.keyPem);
+    await symlink(join(dir, '..data/tls.crt'), join(dir, 'tls.crt'));
+    await symlink(join(dir, '..data/tls.key'), join(dir, 'tls.key'));
+    const scan = await scanCertificateDir(dir);
+    expect(scan.candidates.map((c) => [c.source, c.certPem])).toEqual([['dir:tls.crt', pair.certPem]]);
+  });
+
+  it('reports a certificate without its key, naming where the key was expected', async () => {
+    await put('lonely.crt', ca.issue({ names: ['lonely.test'] }).certPem);
+    await put('certs/orphan.test.crt', ca.issue({ names: ['orphan.test'] }).certPem);
+    await put('half/fullchain.pem', ca.issue({ names: ['half.test'] }).certPem);
+    const scan = await scanCertificateDir(dir);
+    expect(scan.candidates).toEqual([]);
+    const bySource = Object.fromEntries(scan.failures.map((f) => [f.source, f.reason]));
+    expect(bySource['dir:lonely.crt']).toBe('no private key found; expected lonely.key beside it');
+    expect(bySource['dir:certs/orphan.test.crt']).toBe('no private key found; expected orphan.test.key beside it or ../private/orphan.test.key');
+    expect(bySource['dir:half/fullchain.pem']).toMatch(/expected privkey.pem in .*half/);
+  });
+
+  it('reports a missing folder as a whole, so what it served before is kept', async () => {
+    const scan = await scanCertificateDir(join(dir, 'not-there'));
+    expect(scan.candidates).toEqual([]);
+    expect(scan.fatal?.reason).toMatch(/does not exist/);
+  });
+});
+
+describe("Traefik's acme.json", () => {
+  const one = ca.issue({ names: ['one.test', 'www.one.test'] });
+  const two = ca.issue({ names: ['*.two.test'] });
+
+  it('reads every resolver in the file, with the PEM decoded', () => {
+    const file = {
+      letsencrypt: {
+        Account: { Email: 'admin@example.test', Registration: {}, PrivateKey: 'x', KeyType: '4096' },
+        Certificates: [{ domain: { main: 'one.test', sans: ['www.one.test'] }, certificate: b64(one.certPem + ca.certPem), key: b64(one.keyPem), Store: 'default' }],
+      },
+      'dns-cloudflare': {
+        Account: null,
+        Certificates: [{ domain: { main: '*.two.test' }, certificate: b64(two.certPem), key: b64(two.keyPem), Store: 'default' }],
+      },
+      empty: { Account: { Email: '' }, Certificates: null },
+    };
+    const scan = parseAcmeJson(JSON.stringify(file), '/letsencrypt/acme.json');
+    expect(scan.failures).toEqual([]);
+    expect(scan.candidates.map((c) => [c.source, c.name, c.location])).toEqual([
+      ['acme:letsencrypt/one.test', 'one.test', '/letsencrypt/acme.json (resolver "letsencrypt", domain one.test)'],
+      ['acme:dns-cloudflare/*.two.test', '*.two.test', '/letsencrypt/acme.json (resolver "dns-cloudflare", domain *.two.test)'],
+    ]);
+    expect(scan.candidates[0]?.certPem).toBe(one.certPem + ca.certPem);
+    expect(scan.candidates[1]?.keyPem).toBe(two.keyPem);
+  });
+
+  it('treats an empty file as no certificates yet, and broken JSON as the whole file unreadable', () => {
+    expect(parseAcmeJson('', 'acme.json')).toEqual({ candidates: [], failures: [] });
+    expect(parseAcmeJson('{"letsencrypt": {"Certif', 'acme.json').fatal?.reason).toMatch(/not valid JSON/);
+    expect(parseAcmeJson('[]', 'acme.json').fatal?.reason).toMatch(/one key per certificate resolver/);
+  });
+
+  it('reports an entry without its certificate or key, and a resolver in another format', () => {
+    const scan = parseAcmeJson(
+      JSON.stringify({ le: { Certificates: [{ domain: { main: 'x.test' }, certificate: '' }] }, v1: { DomainsCertificate: {} }, odd: 'text' }),
+      'acme.json',
+    );
+    expect(scan.failures.map((f) => [f.source, f.reason])).toEqual([
+      ['acme:le/#0', 'expected domain.main, certificate and key'],
+      ['acme:odd', 'not a Traefik v2/v3 resolver entry (expected "Certificates")'],
+    ]);
+  });
+});
