@@ -28,8 +28,10 @@ export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles,
     [`${prefix}.public`]: 'true',
     [`${prefix}.port`]: '80',
   });
-  const status = async (host) => {
-    const response = await pool.request({ path: '/', method: 'GET', headers: { host } });
+  // A request routed to a container that just vanished can wait seconds for EHOSTUNREACH;
+  // the burst polls in rounds, so each probe gives up after 250 ms and counts as "not yet".
+  const status = async (host, headersTimeout = 30_000) => {
+    const response = await pool.request({ path: '/', method: 'GET', headers: { host }, headersTimeout });
     await response.body.dump();
     return response.statusCode;
   };
@@ -97,7 +99,7 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
     const pending = tags.filter((tag) => !liveAt.has(tag));
     await Promise.all(
       pending.map(async (tag) => {
-        const s = await status(hostFor(tag)).catch(() => 0);
+        const s = await status(hostFor(tag), 250).catch(() => 0);
         if (s === 200) liveAt.set(tag, epochMs());
       }),
     );
@@ -114,7 +116,7 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
   const removedAt = epochMs();
   let allGone = null;
   while (epochMs() < removedAt + 30_000) {
-    const statuses = await Promise.all(tags.map((tag) => status(hostFor(tag)).catch(() => 0)));
+    const statuses = await Promise.all(tags.map((tag) => status(hostFor(tag), 250).catch(() => 0)));
     if (statuses.every((s) => s === 404 || s === 503)) {
       allGone = epochMs();
       break;

@@ -139,8 +139,8 @@ export function gatehouseEnv(settings) {
  * Starts `node dist/cli/main.js serve` on `cpu` and waits for /readyz. `nodeArgs` go before the
  * script (e.g. --cpu-prof). `output` receives stdout and stderr (the access log too, when on).
  */
-export async function startGatehouse(registry, { name, root, dir, cpu, settings, nodeArgs = [], output }) {
-  const port = await freePort();
+export async function startGatehouse(registry, { name, root, dir, cpu, settings, nodeArgs = [], output, port: chosenPort }) {
+  const port = chosenPort ?? (await freePort());
   const adminPort = await freePort();
   const dataDir = join(dir, `data-${name}`);
   mkdirSync(dataDir, { recursive: true });

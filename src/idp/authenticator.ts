@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
 import { hashPassword, parsePhc, verifyPhc, type PhcHash } from './phc.ts';
-import type { SignInThrottle } from './throttle.ts';
+import { addressKey, type SignInThrottle } from './throttle.ts';
 import { matchTotp } from './totp.ts';
 import { findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
 
@@ -51,18 +51,18 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
   }
 
   async function failed(login: string, ip: string): Promise<PasswordOutcome & TotpOutcome> {
-    const result = throttle.failure(throttleKey(login), ip);
-    await sleep(result.delayMs);
+    const result = throttle.failure(throttleKey(login), addressKey(ip));
     if (result.status.locked) {
       logger.warn({ event: 'sign_in_locked', user: login.slice(0, 64), ip, scope: result.status.scope, retryAfterMs: result.status.retryAfterMs }, 'too many failed sign-ins; temporarily locked');
       return { kind: 'locked', retryAfterMs: result.status.retryAfterMs };
     }
+    await sleep(result.delayMs);
     return { kind: 'wrong' };
   }
 
   return {
     async checkPassword(login, password, ip) {
-      const status = throttle.status(throttleKey(login), ip);
+      const status = throttle.status(throttleKey(login), addressKey(ip));
       if (status.locked) {
         log('failure', 'password', login, ip, `locked (${status.scope})`, 'warn');
         return { kind: 'locked', retryAfterMs: status.retryAfterMs };
@@ -85,7 +85,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
     },
 
     async checkTotp(login, username, code, ip) {
-      const status = throttle.status(throttleKey(login), ip);
+      const status = throttle.status(throttleKey(login), addressKey(ip));
       if (status.locked) {
         log('failure', 'totp', username, ip, `locked (${status.scope})`, 'warn');
         return { kind: 'locked', retryAfterMs: status.retryAfterMs };

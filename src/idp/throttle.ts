@@ -100,8 +100,13 @@ export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: 
     return failures;
   }
 
+  /** Makes room: forgotten entries first, then the oldest unlocked ones, so a flood of names cannot lift a lock. */
   function evict(map: Map<string, Entry>, now: number): void {
     for (const key of [...map.keys()]) current(map, key, now);
+    for (const [key, entry] of map) {
+      if (map.size < settings.maxEntries) return;
+      if (entry.lockedUntil <= now) map.delete(key);
+    }
     while (map.size >= settings.maxEntries) {
       const oldest = map.keys().next();
       if (oldest.done === true) break;
@@ -123,4 +128,20 @@ export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: 
       users.delete(user);
     },
   };
+}
+
+/**
+ * The throttling key of a client address: IPv4 as it is, IPv6 by its /64, since one home or
+ * server usually holds a whole /64 and could otherwise rotate through addresses.
+ */
+export function addressKey(ip: string): string {
+  const address = ip.split('%')[0]!.toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  if (mapped !== null) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16)).join(':')}::/64`;
 }

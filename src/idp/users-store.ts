@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watch } from 'chokidar';
+import { GatehouseError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { hashPassword } from './phc.ts';
 import { encodeBase32 } from './totp.ts';
@@ -111,7 +112,16 @@ async function createWithAdminIfMissing(absolute: string, shownPath: string, log
   const file = await UsersFile.open(absolute);
   const password = randomPassword();
   file.add('admin', { email: 'admin@gatehouse.localhost', name: 'Administrator', groups: ['admins'], password: await hashPassword(password) });
-  await file.save();
+  try {
+    await file.save();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new GatehouseError(
+      'CONFIG_INVALID',
+      `there is no users file at ${shownPath} and it cannot be created (${code}): make its directory writable, or point GATEHOUSE_USERS_FILE at an existing file`,
+      { cause: error },
+    );
+  }
   // The only time this password is ever shown: it is not stored anywhere in clear.
   logger.warn(
     { file: shownPath, user: 'admin' },

@@ -152,7 +152,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     ? createTlsListener({
         certificates: options.certificates,
         http1: app.server,
-        handler: fastifyHandler as unknown as Parameters<typeof createTlsListener>[0]['handler'],
+        handler: fastifyHandler as http.RequestListener,
         logger,
         idleTimeoutMs: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
         handshakeTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,

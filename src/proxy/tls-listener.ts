@@ -31,8 +31,8 @@ export interface TlsListenerOptions {
   certificates: ServerCertificates;
   /** The proxy's HTTP/1.1 server: TLS connections that negotiate http/1.1 (or no ALPN) go there. */
   http1: http.Server;
-  /** The same request handler the HTTP/1.1 server runs (Fastify's), for HTTP/2 streams. */
-  handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  /** The request handler the HTTP/1.1 server runs (Fastify's), which serves HTTP/2 streams as well. */
+  handler: http.RequestListener;
   logger: Logger;
   /** Idle HTTP/2 sessions are closed after this long. */
   idleTimeoutMs: number;
@@ -50,7 +50,8 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
 
-  const h2 = http2.createServer({}, options.handler);
+  // Fastify tells the two apart by httpVersionMajor; the compatibility API has the same shape.
+  const h2 = http2.createServer({}, options.handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   h2.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { createOidcClient, type OidcClient, type SignInExpectations } from '../../src/auth/oidc.ts';
+import { CookieJar, loopbackFetch } from './http-sign-in.ts';
 import { createBuiltinProvider, hashPassword, type BuiltinProvider, type BuiltinProviderOptions } from '../../src/idp/index.ts';
 
 /**
@@ -14,6 +15,7 @@ import { createBuiltinProvider, hashPassword, type BuiltinProvider, type Builtin
  * with the real OpenID client completing the authorization code flow beside it:
  *   GET /login             → beginSignIn(), 302 to the provider
  *   GET /oauth2/callback   → finishSignIn(); 200 with the signed-in user as JSON (or in #user as HTML)
+ *   GET /logout            → the provider's end_session_endpoint for the last sign-in, back to /oauth2/signed_out
  * The sign-in host is `auth.gh.localhost:<port>`; browsers and loopbackFetch map it to 127.0.0.1.
  */
 
@@ -60,12 +62,16 @@ export interface IdpTestApp {
 
 export interface IdpTestAppOptions {
   users?: Record<string, TestUserSpec>;
+  /** The scheme of GATEHOUSE_AUTH_URL; the test server itself always speaks plain http. */
+  scheme?: 'http' | 'https';
+  /** Reuse a data directory (kept on close); default: a fresh one, removed on close. */
+  dataDir?: string;
   throttle?: BuiltinProviderOptions['throttle'];
   now?: () => number;
 }
 
 export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<IdpTestApp> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-idp-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'gatehouse-idp-')));
   const usersFile = join(dataDir, 'users.yml');
   if (options.users !== undefined) await writeFile(usersFile, await usersYaml(options.users), { mode: 0o600 });
   const logs: string[] = [];
@@ -86,7 +92,7 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
   const server: Server = createServer((req, res) => app(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://auth.gh.localhost:${port}`;
+  const origin = `${options.scheme ?? 'http'}://auth.gh.localhost:${port}`;
 
   const provider = await createBuiltinProvider({
     authUrl: origin,
@@ -104,15 +110,16 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
     scopes: provider.scopes,
     groupsClaim: 'groups',
     logger,
-    allowHttp: true,
+    allowHttp: options.scheme !== 'https',
     fetch: provider.fetch,
     retry: { initialMs: 100, maxMs: 1000 },
   });
   oidc.start();
 
   const flows = new Map<string, SignInExpectations>();
+  let lastIdToken: string | null = null;
   app = (req, res) => {
-    const url = new URL(req.url ?? '/', origin);
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     if (provider.handles(url.hostname, url.pathname)) {
       provider.handle(req, res);
       return;
@@ -136,6 +143,7 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
       const expected = flows.get(state) ?? { state: '', nonce: '', codeVerifier: '' };
       flows.delete(state);
       const user = await oidc.finishSignIn(url, expected);
+      lastIdToken = user.idToken;
       const body = JSON.stringify({ sub: user.sub, email: user.email, emailVerified: user.emailVerified, name: user.name, groups: user.groups, amr: user.claims['amr'] ?? null });
       if ((req.headers.accept ?? '').includes('text/html')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -144,6 +152,16 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(body);
       }
+      return;
+    }
+    if (url.pathname === '/logout') {
+      res.writeHead(302, { location: oidc.endSessionUrl(lastIdToken, `${origin}/oauth2/signed_out`) ?? `${origin}/oauth2/signed_out` });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/oauth2/signed_out') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html lang="en"><title>Signed out</title><p id="signed-out">signed out</p></html>');
       return;
     }
     res.writeHead(404);
@@ -174,7 +192,57 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
       await provider.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface BrowseResult {
+  response: Response;
+  url: URL;
+  body: string;
+  visited: URL[];
+}
+
+/**
+ * Requests `url` like a browser would (cookies from and into `jar`, redirects followed, a POST
+ * turned into a GET after 302/303) and returns the first non-redirect response.
+ */
+export async function browse(
+  jar: CookieJar,
+  url: string | URL,
+  init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<BrowseResult> {
+  let current = new URL(url);
+  let method = init.method ?? (init.form === undefined ? 'GET' : 'POST');
+  let body = init.form === undefined ? undefined : new URLSearchParams(init.form).toString();
+  const visited: URL[] = [];
+  for (let hop = 0; hop < 20; hop += 1) {
+    visited.push(current);
+    const headers: Record<string, string> = { accept: 'text/html', ...(hop === 0 ? init.headers : {}) };
+    const cookie = jar.header(current);
+    if (cookie !== undefined) headers['cookie'] = cookie;
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await loopbackFetch(current, { method, headers, ...(body === undefined ? {} : { body }) });
+    jar.store(current, response.headers.getSetCookie());
+    const text = await response.text();
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location !== null) {
+      current = new URL(location, current);
+      if (response.status === 303 || response.status === 302 || response.status === 301) {
+        method = 'GET';
+        body = undefined;
+      }
+      continue;
+    }
+    return { response, url: current, body: text, visited };
+  }
+  throw new Error(`too many redirects from ${String(url)}`);
+}
+
+/** The action of the first form on an HTML page, resolved against the page's URL. */
+export function formAction(html: string, pageUrl: URL): URL {
+  const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
+  if (action === undefined) throw new Error(`no form on ${pageUrl.href}: ${html.slice(0, 300)}`);
+  return new URL(action.replace(/&amp;/g, '&'), pageUrl);
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,7 +149,9 @@ describe('HTTPS listener: HTTP/2 and HTTP/1.1', () => {
       env: { GATEHOUSE_TLS_DIR: dir },
     });
     try {
-      const ws = new WebSocket(`wss://127.0.0.1:${ws2.httpsPort}/socket`, { servername: 'app.example.test', ca: ca.certPem, headers: { host: 'app.example.test' } });
+      // ws passes TLS options through to tls.connect; its types just do not list servername.
+      const tlsOptions = { servername: 'app.example.test', ca: ca.certPem } as WebSocket.ClientOptions;
+      const ws = new WebSocket(`wss://127.0.0.1:${ws2.httpsPort}/socket`, { ...tlsOptions, headers: { host: 'app.example.test' } });
       await new Promise((resolve, reject) => {
         ws.once('open', resolve);
         ws.once('error', reject);
@@ -168,9 +172,20 @@ describe('HTTPS listener: HTTP/2 and HTTP/1.1', () => {
     const session = await h2Connect(local.httpsPort, 'app.example.test', ca.certPem);
     expect((await h2Request(session, { ':path': '/', ':authority': 'app.example.test' })).status).toBe(200);
     const sessionClosed = new Promise<void>((resolve) => session.once('close', resolve));
+    const agent = new https.Agent({ keepAlive: true, ca: ca.certPem, servername: 'app.example.test' });
+    const keptAlive = await new Promise<Socket>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: local.httpsPort, path: '/', agent, headers: { host: 'app.example.test' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(req.socket as Socket));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const socketClosed = new Promise<void>((resolve) => keptAlive.once('close', () => resolve()));
     const started = Date.now();
     await local.close();
     expect(Date.now() - started).toBeLessThan(5_000);
-    await sessionClosed;
+    await Promise.all([sessionClosed, socketClosed]);
+    agent.destroy();
   });
 });

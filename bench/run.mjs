@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeChart } from './lib/chart.mjs';
+import { removeContainers } from './lib/docker-engine.mjs';
+import { measureLabelToLive } from './lib/label-to-live.mjs';
+import { runFixedRate, soak } from './lib/latency.mjs';
+import { baselineRss, idleRss } from './lib/memory.mjs';
+import { createProcessRegistry, runCommand } from './lib/processes.mjs';
+import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
+import { markdown, targetsText, textTable } from './lib/report.mjs';
+import { AUTH_HOST, LOAD_CPU, PROXY_CPU, startRig } from './lib/rig.mjs';
+import { publicHost, startGatehouse } from './lib/servers.mjs';
+import { evaluateTargets } from './lib/targets.mjs';
+import { runMatrix } from './lib/throughput.mjs';
+import { ensureTools, describeMachine } from './lib/tools.mjs';
+import { writeWrkScript } from './lib/wrk.mjs';
+
+/**
+ * `npm run bench [-- --quick]`: proxy overhead against nginx and Caddy, the cost of sign-in,
+ * latency at a fixed rate, label-to-live with real containers, memory and route-table rebuild
+ * time. Writes BENCHMARKS.md, bench/benchmarks.png and bench/results/<stamp>.json.
+ */
+
+const MODES = {
+  full: {
+    seconds: 30, warmupSeconds: 10, repetitions: 3, settleMs: 10_000,
+    fixedRate: { seconds: 30, warmupSeconds: 5 }, soak: { seconds: 600, warmupSeconds: 30 },
+    profile: { seconds: 15, warmupSeconds: 5 }, rebuild: { sizes: [100, 1000, 10000], iterations: 200, churn: 200 },
+    live: { singles: 20, burst: 50 },
+  },
+  quick: {
+    seconds: 4, warmupSeconds: 2, repetitions: 3, settleMs: 3_000,
+    fixedRate: { seconds: 5, warmupSeconds: 2 }, soak: { seconds: 30, warmupSeconds: 5 },
+    profile: { seconds: 4, warmupSeconds: 2 }, rebuild: { sizes: [100, 1000], iterations: 50, churn: 50 },
+    live: { singles: 8, burst: 20 },
+  },
+};
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write('Usage: npm run bench [-- --quick]\n  --quick   short runs (seconds instead of minutes) for development\n');
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--quick');
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown option ${unknown.join(' ')}; try --help\n`);
+  process.exit(2);
+}
+const mode = args.includes('--quick') ? 'quick' : 'full';
+const plan = MODES[mode];
+const runId = randomBytes(3).toString('hex');
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+const registry = createProcessRegistry();
+const deferred = [];
+const log = (message) => process.stdout.write(`${message}\n`);
+
+let cleaning = null;
+function cleanUp() {
+  cleaning ??= (async () => {
+    for (const fn of deferred.reverse()) await Promise.resolve().then(fn).catch(() => {});
+    await registry.stopAll();
+    await removeContainers([], `gatehouse-bench=${runId}`);
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`\n${signal}: stopping every process and container this run started…`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+process.once('exit', () => registry.killAllNow());
+
+async function phase(name, results, key, fn) {
+  log(`\n▶ ${name}`);
+  try {
+    results[key] = await fn();
+  } catch (error) {
+    log(`  ${name} failed: ${error.message}`);
+    results[key] = { error: error.message };
+    results.failures.push(`${name}: ${error.message}`);
+  }
+}
+
+async function main() {
+  // The orchestrator itself stays off the proxy's core.
+  await runCommand('taskset', ['-apc', String(LOAD_CPU), String(process.pid)]);
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+
+  const { found: tools, notes } = ensureTools(log);
+  if (!tools.nginx || !tools.wrk) throw new Error(`nginx and wrk are required: ${notes.join('; ')}`);
+  const results = {
+    mode,
+    machine: describeMachine(root),
+    settings: { ...plan, connections: 50, threads: 1, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU },
+    notes: [...notes],
+    unavailable: {},
+    throughput: {},
+    failures: [],
+  };
+  if (mode === 'quick') results.notes.push('Quick mode: runs of a few seconds, a 30 s soak and a smaller container burst; use the full run for published figures.');
+  results.notes.push('The machine was shared with other work during this run unless stated otherwise, so single figures can be noisy; the ratios within one run are the robust signal.');
+  log(`Gatehouse bench (${mode}), run ${runId}, work directory ${dir}`);
+  log(`${results.machine.cpuModel}, ${results.machine.cores} cores, Linux ${results.machine.kernel}; node ${results.machine.versions.node}, nginx ${results.machine.versions.nginx}, caddy ${results.machine.versions.caddy ?? 'not installed'}, wrk ${results.machine.versions.wrk}, docker ${results.machine.versions.docker}`);
+
+  const script = writeWrkScript(dir);
+  const rig = await startRig({ root, dir, registry, runId, tools, log, defer: (fn) => deferred.push(fn) });
+  Object.assign(results.unavailable, rig.unavailable);
+  for (const [what, reason] of Object.entries(rig.unavailable)) log(`  ${what}: not available — ${reason}`);
+
+  await phase('Idle memory', results, 'idle', async () => {
+    const gh = rig.gatehouse;
+    const pids = { public1: gh.public1.pid, public1000: gh.public1000.pid, nginx: rig.nginx.pid };
+    if (gh.auth) pids.auth = gh.auth.pid;
+    if (rig.caddy) pids.caddy = rig.caddy.pid;
+    const idle = await idleRss(pids, plan.settleMs);
+    const floors = await baselineRss(registry, { root, cpu: PROXY_CPU, settleMs: plan.settleMs });
+    log(`  idle RSS: 1 route ${mbText(idle.public1)}, 1,000 routes ${mbText(idle.public1000)}, bare node ${mbText(floors.bareNode)}, node + dependencies ${mbText(floors.dependencies)}`);
+    return { ...idle, ...floors };
+  });
+
+  log(`\n▶ Throughput: ${rig.scenarios.length} scenarios × ${plan.repetitions}, ${plan.seconds} s each after ${plan.warmupSeconds} s warm-up`);
+  const matrix = await runMatrix(rig.scenarios, { script, seconds: plan.seconds, warmupSeconds: plan.warmupSeconds, repetitions: plan.repetitions, loadCpu: LOAD_CPU, log });
+  for (const [id, entry] of matrix) {
+    const { pid: _pid, ...scenario } = entry.scenario;
+    results.throughput[id] = { scenario, runs: entry.runs, summary: entry.summary };
+    if (entry.summary.failed > 0) results.failures.push(`${scenario.label}: ${entry.summary.problems.join('; ')}`);
+  }
+
+  results.fixedRate = {};
+  const fixedTargets = [
+    ['public', rig.scenarios.find((s) => s.id === 'gh-public-1')],
+    ['auth', rig.scenarios.find((s) => s.id === 'gh-auth')],
+  ];
+  for (const [key, scenario] of fixedTargets) {
+    if (!scenario) continue;
+    await phase(`Latency at 50% of max, ${scenario.label}`, results.fixedRate, key, async () => {
+      const rate = results.throughput[scenario.id].summary.rps.median / 2;
+      const load = { rate, seconds: plan.fixedRate.seconds, warmupSeconds: plan.fixedRate.warmupSeconds, cpu: LOAD_CPU };
+      const result = await runFixedRate({ ...load, url: scenario.url, headers: lowerCase(scenario.headers) });
+      const floor = await runFixedRate({ ...load, url: `${rig.upstream.url}/` });
+      log(`  ${Math.round(rate)} req/s: p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms (generator alone: p99 ${floor.latencyMs.p99.toFixed(2)} ms)`);
+      if (result.problems.length > 0) results.failures.push(`fixed-rate ${scenario.label}: ${result.problems.join('; ')}`);
+      return { rate, result, floor };
+    });
+  }
+
+  const soakScenario = rig.scenarios.find((s) => s.id === 'gh-auth') ?? rig.scenarios.find((s) => s.id === 'gh-public-1');
+  await phase(`Soak, ${plan.soak.seconds} s at 50% of max (${soakScenario.label})`, results, 'soak', async () => {
+    const rate = results.throughput[soakScenario.id].summary.rps.median / 2;
+    const outcome = await soak({ pid: soakScenario.pid, url: soakScenario.url, headers: lowerCase(soakScenario.headers), rate, seconds: plan.soak.seconds, warmupSeconds: plan.soak.warmupSeconds, cpu: LOAD_CPU });
+    log(`  RSS ${mbText(outcome.firstRssBytes)} → ${mbText(outcome.lastRssBytes)} (${outcome.growthPercent?.toFixed(1)}%), peak ${mbText(outcome.peakRssBytes)}`);
+    if (outcome.load.problems.length > 0) results.failures.push(`soak: ${outcome.load.problems.join('; ')}`);
+    return { ...outcome, path: soakScenario.label };
+  });
+
+  results.profiles = {};
+  const profileRuns = [['public', { settings: { GATEHOUSE_CONFIG: join(dir, 'routes-1.yaml'), GATEHOUSE_LABEL_PREFIX: `ghbf${runId}` }, request: { path: '/', headers: { Host: publicHost(1) } } }]];
+  if (!results.unavailable.auth && rig.authSettings) {
+    profileRuns.push(['auth', { settings: rig.authSettings, request: { path: '/', headers: { Host: AUTH_HOST, Cookie: rig.cookie } } }]);
+  }
+  for (const [name, options] of profileRuns) {
+    await phase(`CPU profile, ${name}`, results.profiles, name, () =>
+      profileGatehouse({ registry, root, dir, cpu: PROXY_CPU, loadCpu: LOAD_CPU, name, script, ...options, ...plan.profile }),
+    );
+  }
+
+  log('\nstopping the proxies…');
+  for (const fn of deferred.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => {});
+  await registry.stopAll();
+
+  await phase('Route table rebuild (in process)', results, 'rebuild', async () => {
+    const script_ = fileURLToPath(new URL('./lib/table-rebuild.mjs', import.meta.url));
+    const { stdout } = await runCommand(process.execPath, ['--expose-gc', script_, root, JSON.stringify(plan.rebuild)], { cpu: PROXY_CPU, timeoutMs: 600_000 });
+    const rebuild = JSON.parse(stdout.trim().split('\n').at(-1));
+    for (const r of rebuild.results) log(`  ${r.size} containers: p50 ${r.totalMs.p50.toFixed(2)} ms (translate ${r.translateMs.p50.toFixed(2)} + build ${r.buildMs.p50.toFixed(2)}), p95 ${r.totalMs.p95.toFixed(2)} ms`);
+    return rebuild;
+  });
+  await phase('CPU profile, route table rebuild', results.profiles, 'rebuild', () => profileRebuild({ root, dir, cpu: PROXY_CPU }));
+
+  await phase(`Label to live: ${plan.live.singles} single runs and a burst of ${plan.live.burst}`, results, 'labelToLive', async () => {
+    const prefix = `ghbd${runId}`;
+    const instance = await startGatehouse(registry, { root, dir, cpu: PROXY_CPU, name: 'docker', settings: { GATEHOUSE_LABEL_PREFIX: prefix } });
+    try {
+      results.idle.docker = (await idleRss({ docker: instance.pid }, 1_000)).docker;
+      const outcome = await measureLabelToLive({ gatehouseUrl: instance.url, prefix, runId, ...plan.live, log });
+      return { ...outcome, prefix };
+    } finally {
+      await registry.stop(instance.pid);
+    }
+  });
+
+  results.targets = evaluateTargets(results);
+  await writeOutputs(results);
+  return results;
+}
+
+async function writeOutputs(results) {
+  const stamp = `${results.machine.date.slice(0, 16).replace(':', '-')}-${(results.machine.git ?? 'nogit').split(' ')[0]}${results.mode === 'quick' ? '-quick' : ''}`;
+  const resultsDir = join(root, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const jsonPath = join(resultsDir, `${stamp}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  const chartProblem = await writeChart(results, { svgPath: join(dir, 'benchmarks.svg'), pngPath: join(root, 'bench/benchmarks.png') }).catch((error) => `the chart could not be rendered: ${error.message}`);
+  if (chartProblem) results.notes.push(chartProblem);
+  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(results, { chartPath: 'bench/benchmarks.png' }));
+
+  log(`\n${textTable(results)}\n`);
+  log(targetsText(results.targets));
+  log(`\nWrote BENCHMARKS.md, bench/benchmarks.png and ${jsonPath.slice(root.length + 1)}`);
+}
+
+function lowerCase(headers) {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function mbText(bytes) {
+  return bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+}
+
+main().then(
+  async (results) => {
+    await cleanUp();
+    if (results.failures.length > 0) {
+      log(`\n${results.failures.length} problem(s):\n  ${results.failures.join('\n  ')}\nLogs kept in ${dir}`);
+      process.exitCode = 1;
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  async (error) => {
+    log(`\nbench failed: ${error.stack ?? error.message}\nLogs kept in ${dir}`);
+    await cleanUp();
+    process.exitCode = 1;
+  },
+);
