@@ -21,7 +21,7 @@ export function checkAccess(ctx: IdentityContext, req: GateRequest, route: Route
     return forward(ctx, req, route, null);
   }
 
-  const secure = routeHostSecure(ctx.currentTable(), req.host);
+  const secure = routeHostSecure(ctx.currentTable(), req);
   const session = liveSession(ctx, req, secure);
   if (session === null) {
     logDecision(ctx, 'info', req, route, open, null);

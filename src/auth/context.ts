@@ -24,12 +24,13 @@ export interface IdentityContext {
 }
 
 /**
- * Whether cookies on this route host are `Secure` with the `__Host-` prefix: when any route
- * on the host is published as https. Decided by the route table, not by the request, so the
- * same host always uses the same cookie names.
+ * Whether cookies on this route host are `Secure` with the `__Host-` prefix: when the user sees
+ * https (the listener, or X-Forwarded-Proto from a trusted proxy), or when any route on the host
+ * is published as https (so a plain-http request to an https host never downgrades the cookie).
  */
-export function routeHostSecure(table: RouteTable, host: string): boolean {
-  const routes = table.byHost.get(host);
+export function routeHostSecure(table: RouteTable, req: Pick<GateRequest, 'host' | 'scheme'>): boolean {
+  if (req.scheme === 'https') return true;
+  const routes = table.byHost.get(req.host);
   return routes !== undefined && routes.some((route) => route.fromScheme === 'https');
 }
 

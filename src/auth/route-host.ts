@@ -24,7 +24,7 @@ export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateRes
   if (!isRouteHostPath(req.path)) return null;
   const table = ctx.currentTable();
   if (!table.byHost.has(req.host)) return null;
-  const secure = routeHostSecure(table, req.host);
+  const secure = routeHostSecure(table, req);
   const read = req.method === 'GET' || req.method === 'HEAD';
 
   if (req.path === '/.iap/sign_out') {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { GatehouseError } from '../errors.ts';
@@ -11,6 +10,7 @@ import {
   otpauthUri,
   parseUsersFile,
   UsersFile,
+  usersFilePath,
   type UserField,
   type UserRecord,
 } from '../idp/index.ts';
@@ -104,7 +104,7 @@ export async function hashPasswordCommand(args: string[]): Promise<number> {
 
 export function defaultUsersFile(): string {
   const config = loadConfig();
-  return config.GATEHOUSE_USERS_FILE ?? join(config.GATEHOUSE_DATA_DIR, 'users.yml');
+  return usersFilePath(config.GATEHOUSE_USERS_FILE, config.GATEHOUSE_DATA_DIR);
 }
 
 function userError(message: string): GatehouseError {

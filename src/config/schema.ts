@@ -65,6 +65,23 @@ const httpUrl = z.string().transform((value, ctx) => {
   return url.href.replace(/\/$/, '');
 });
 
+/** An issuer is compared to the provider's metadata character for character: keep it as written. */
+const issuerUrl = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected the issuer URL exactly as the provider publishes it, e.g. https://id.example.com/realms/home' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'expected an http or https URL' });
+    return z.NEVER;
+  }
+  return text;
+});
+
 /** Variable name → schema. Defaults are given as the string a user would write. */
 export const ENV_SCHEMA = {
   GATEHOUSE_LISTEN: listenAddress.prefault('0.0.0.0:8080'),
@@ -89,7 +106,7 @@ export const ENV_SCHEMA = {
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
   // Identity (see README, "Sign-in").
   GATEHOUSE_AUTH_URL: httpUrl.optional(),
-  GATEHOUSE_OIDC_ISSUER: httpUrl.optional(),
+  GATEHOUSE_OIDC_ISSUER: issuerUrl.optional(),
   GATEHOUSE_OIDC_CLIENT_ID: z.string().min(1).optional(),
   GATEHOUSE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().default('openid email profile'),

@@ -4,4 +4,4 @@ export { DEFAULT_ARGON2, hashPassword, parsePhc, verifyPhc, type Argon2Parameter
 export { generateTotpSecret, decodeBase32, matchTotp, otpauthUri } from './totp.ts';
 export { UsersFile, type NewUser, type UserField } from './users-edit.ts';
 export { parseUsersFile, findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
-export { randomPassword } from './users-store.ts';
+export { randomPassword, usersFilePath } from './users-store.ts';

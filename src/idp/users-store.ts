@@ -140,6 +140,11 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** GATEHOUSE_USERS_FILE, or `users.yml` in the data directory. */
+export function usersFilePath(usersFile: string | undefined, dataDir: string): string {
+  return usersFile ?? path.join(dataDir, 'users.yml');
+}
+
 /** 20 base32 characters (100 bits) in groups of five, easy to read out and type. */
 export function randomPassword(): string {
   return (encodeBase32(randomBytes(13)).slice(0, 20).match(/.{5}/g) ?? []).join('-').toLowerCase();

@@ -188,6 +188,16 @@ describe('Synology: DSM terminates TLS, Gatehouse trusts it', () => {
     expect(seen?.headers.host).toBe(`app.nas.test:${dsm.port}`);
   });
 
+  it('gives Secure cookies on a route published as http when the user sees https through DSM', async () => {
+    const start = `https://plain.nas.test:${dsm.port}/notes`;
+    const jar = new CookieJar();
+    const result = await signInViaHttp(start, alice.email, alice.password, jar, { ca: ca.certPem });
+    expect(result.response.status).toBe(200);
+    expect(result.url.href).toBe(start);
+    expect(sessionCookies(jar, 'plain.nas.test')).toEqual([{ name: '__Host-gatehouse_session', secure: true }]);
+    expect(plainCookies(jar)).toEqual([]);
+  });
+
   it('carries websockets through DSM (with its WebSocket custom headers) and Gatehouse', async () => {
     const jar = new CookieJar();
     await signInViaHttp(`https://app.nas.test:${dsm.port}/`, alice.email, alice.password, jar, { ca: ca.certPem });
