@@ -78,7 +78,7 @@ function forward(ctx: IdentityContext, req: GateRequest, route: Route, identity:
 }
 
 function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResult {
-  const original = `${routeHostScheme(req, secure)}://${req.hostHeader}${req.path}${req.query}`;
+  const original = `${routeHostScheme(req, secure)}://${req.publicHost}${req.path}${req.query}`;
   const target = signInUrl(ctx, original);
   if (!isNavigation(req)) {
     return json(

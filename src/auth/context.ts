@@ -60,7 +60,7 @@ export function queryParams(req: GateRequest): URLSearchParams {
 
 /** `https://host[:port]` as the browser addressed this request. */
 export function requestOrigin(req: GateRequest, scheme: 'http' | 'https'): string {
-  return `${scheme}://${req.hostHeader}`;
+  return `${scheme}://${req.publicHost}`;
 }
 
 /** The URL to the sign-in start for `returnTo`. */

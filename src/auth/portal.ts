@@ -59,7 +59,7 @@ export function reachableApps(ctx: IdentityContext, req: GateRequest, session: S
  * is the best guess for an app with the same scheme.
  */
 function appUrl(route: Route, req: GateRequest): string {
-  const port = /:(\d{1,5})$/.exec(req.hostHeader)?.[1];
+  const port = /:(\d{1,5})$/.exec(req.publicHost)?.[1];
   const samePort = port !== undefined && route.fromScheme === req.scheme ? `:${port}` : '';
   return `${route.fromScheme}://${route.hosts[0]}${samePort}${route.path}`;
 }

@@ -22,6 +22,12 @@ export interface GateRequest {
   readonly host: string;
   /** `Host` as sent, with port. */
   readonly hostHeader: string;
+  /**
+   * The host and port the browser addressed: `X-Forwarded-Host` from a trusted proxy when it
+   * names the same host (a proxy in front may listen on another port), else `hostHeader`.
+   * Used to rebuild the URL the user sees, never for routing.
+   */
+  readonly publicHost: string;
   /** The scheme the user sees: the socket's, or X-Forwarded-Proto from a trusted proxy. */
   readonly scheme: 'http' | 'https';
   /** Normalised path (what was matched and what is forwarded, before strip_path). */

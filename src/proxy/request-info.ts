@@ -45,6 +45,7 @@ export function describeRequest(
     method: raw.method ?? 'GET',
     host: normalizeHost(hostHeader),
     hostHeader,
+    publicHost: peerTrusted ? (forwardedHost(headers['x-forwarded-host'], hostHeader) ?? hostHeader) : hostHeader,
     scheme,
     path: target.path,
     query: target.query,
@@ -54,6 +55,13 @@ export function describeRequest(
     requestId,
   };
   return { ok: true, request, forwarding: { peerTrusted, peerIp, clientIp, scheme, hostHeader } };
+}
+
+/** A trusted proxy's `X-Forwarded-Host` (its first value), when valid and naming the host routed on. */
+function forwardedHost(value: string | string[] | undefined, hostHeader: string): string | undefined {
+  const first = (Array.isArray(value) ? value[0] : value)?.split(',', 1)[0]?.trim();
+  if (!first || !HOST_HEADER.test(first)) return undefined;
+  return normalizeHost(first) === normalizeHost(hostHeader) ? first : undefined;
 }
 
 /** `X-Request-Id` from a trusted proxy (when well-formed), else a new random id. */

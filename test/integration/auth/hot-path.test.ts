@@ -56,6 +56,7 @@ function request(path: string): GateRequest {
     method: 'GET',
     host: HOST,
     hostHeader: HOST,
+    publicHost: HOST,
     scheme: 'http',
     path,
     query: '',

@@ -70,6 +70,15 @@ describe('X-Forwarded-Proto and the scheme the user sees', () => {
     expect(rawHeaderValues(echoed(res), 'x-forwarded-for')).toEqual(['127.0.0.2']);
   });
 
+  it('takes the port the user sees from a trusted X-Forwarded-Host naming the same host, never another host', async () => {
+    await send(gh.port, '127.0.0.1', { 'x-forwarded-host': 'app.test:8443' });
+    expect(seen.at(-1)).toMatchObject({ host: 'app.test', hostHeader: 'app.test', publicHost: 'app.test:8443' });
+    await send(gh.port, '127.0.0.1', { 'x-forwarded-host': 'evil.test' });
+    expect(seen.at(-1)).toMatchObject({ host: 'app.test', publicHost: 'app.test' });
+    await send(gh.port, '127.0.0.2', { 'x-forwarded-host': 'app.test:8443' });
+    expect(seen.at(-1)).toMatchObject({ publicHost: 'app.test' });
+  });
+
   it('ignores it from everyone when GATEHOUSE_TRUSTED_PROXIES is empty (the default)', async () => {
     await send(untrustedByDefault.port, '127.0.0.1', { 'x-forwarded-proto': 'https' });
     expect(seen.at(-1)).toMatchObject({ scheme: 'http', remoteAddress: '127.0.0.1' });

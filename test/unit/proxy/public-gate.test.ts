@@ -14,6 +14,7 @@ function request(overrides: Partial<GateRequest> = {}): GateRequest {
     method: 'GET',
     host: 'app.test',
     hostHeader: 'app.test',
+    publicHost: 'app.test',
     scheme: 'https',
     path: '/',
     query: '',
