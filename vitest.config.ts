@@ -7,7 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
     env: {
       TESTCONTAINERS_RYUK_DISABLED: 'true',
       TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',

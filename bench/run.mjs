@@ -9,7 +9,7 @@ import { removeContainers } from './lib/docker-engine.mjs';
 import { measureLabelToLive } from './lib/label-to-live.mjs';
 import { runFixedRate, soak } from './lib/latency.mjs';
 import { baselineRss, idleRss } from './lib/memory.mjs';
-import { createProcessRegistry, runCommand } from './lib/processes.mjs';
+import { createProcessRegistry, runCommand, watchForeignLoad } from './lib/processes.mjs';
 import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
 import { markdown, targetsText, textTable } from './lib/report.mjs';
 import { AUTH_HOST, LOAD_CPU, PROXY_CPU, startRig } from './lib/rig.mjs';
@@ -115,7 +115,7 @@ async function main() {
 
   await phase('Idle memory', results, 'idle', async () => {
     const gh = rig.gatehouse;
-    const pids = { public1: gh.public1.pid, public1000: gh.public1000.pid, nginx: rig.nginx.pid };
+    const pids = { public1: gh.public1.pid, public1000: gh.public1000.pid, publicSemi: gh.publicSemi.pid, nginx: rig.nginx.pid };
     if (gh.auth) pids.auth = gh.auth.pid;
     if (rig.caddy) pids.caddy = rig.caddy.pid;
     const idle = await idleRss(pids, plan.settleMs);
@@ -125,7 +125,7 @@ async function main() {
   });
 
   log(`\n▶ Throughput: ${rig.scenarios.length} scenarios × ${plan.repetitions}, ${plan.seconds} s each after ${plan.warmupSeconds} s warm-up`);
-  const matrix = await runMatrix(rig.scenarios, { script, seconds: plan.seconds, warmupSeconds: plan.warmupSeconds, repetitions: plan.repetitions, loadCpu: LOAD_CPU, log });
+  const matrix = await runMatrix(rig.scenarios, { script, seconds: plan.seconds, warmupSeconds: plan.warmupSeconds, repetitions: plan.repetitions, loadCpu: LOAD_CPU, proxyCpu: PROXY_CPU, log });
   for (const [id, entry] of matrix) {
     const { pid: _pid, ...scenario } = entry.scenario;
     results.throughput[id] = { scenario, runs: entry.runs, summary: entry.summary };
@@ -136,15 +136,21 @@ async function main() {
   const fixedTargets = [
     ['public', rig.scenarios.find((s) => s.id === 'gh-public-1')],
     ['auth', rig.scenarios.find((s) => s.id === 'gh-auth')],
+    ['publicSemi', rig.scenarios.find((s) => s.id === 'gh-public-semi8')],
   ];
   for (const [key, scenario] of fixedTargets) {
     if (!scenario) continue;
     await phase(`Latency at 50% of max, ${scenario.label}`, results.fixedRate, key, async () => {
       const rate = results.throughput[scenario.id].summary.rps.median / 2;
       const load = { rate, seconds: plan.fixedRate.seconds, warmupSeconds: plan.fixedRate.warmupSeconds, cpu: LOAD_CPU };
+      const foreignLoad = watchForeignLoad(PROXY_CPU, scenario.pid);
       const result = await runFixedRate({ ...load, url: scenario.url, headers: lowerCase(scenario.headers) });
+      result.foreignLoadPercent = foreignLoad();
       const floor = await runFixedRate({ ...load, url: `${rig.upstream.url}/` });
-      log(`  ${Math.round(rate)} req/s: p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms (generator alone: p99 ${floor.latencyMs.p99.toFixed(2)} ms)`);
+      log(
+        `  ${Math.round(rate)} req/s: p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms ` +
+          `(generator alone: p99 ${floor.latencyMs.p99.toFixed(2)} ms; other load on the proxy core ${result.foreignLoadPercent.toFixed(0)}%)`,
+      );
       if (result.problems.length > 0) results.failures.push(`fixed-rate ${scenario.label}: ${result.problems.join('; ')}`);
       return { rate, result, floor };
     });
@@ -153,10 +159,11 @@ async function main() {
   const soakScenario = rig.scenarios.find((s) => s.id === 'gh-auth') ?? rig.scenarios.find((s) => s.id === 'gh-public-1');
   await phase(`Soak, ${plan.soak.seconds} s at 50% of max (${soakScenario.label})`, results, 'soak', async () => {
     const rate = results.throughput[soakScenario.id].summary.rps.median / 2;
+    const foreignLoad = watchForeignLoad(PROXY_CPU, soakScenario.pid);
     const outcome = await soak({ pid: soakScenario.pid, url: soakScenario.url, headers: lowerCase(soakScenario.headers), rate, seconds: plan.soak.seconds, warmupSeconds: plan.soak.warmupSeconds, cpu: LOAD_CPU });
     log(`  RSS ${mbText(outcome.firstRssBytes)} → ${mbText(outcome.lastRssBytes)} (${outcome.growthPercent?.toFixed(1)}%), peak ${mbText(outcome.peakRssBytes)}`);
     if (outcome.load.problems.length > 0) results.failures.push(`soak: ${outcome.load.problems.join('; ')}`);
-    return { ...outcome, path: soakScenario.label };
+    return { ...outcome, path: soakScenario.label, foreignLoadPercent: foreignLoad() };
   });
 
   results.profiles = {};
@@ -188,7 +195,7 @@ async function main() {
     const instance = await startGatehouse(registry, { root, dir, cpu: PROXY_CPU, name: 'docker', settings: { GATEHOUSE_LABEL_PREFIX: prefix } });
     try {
       results.idle.docker = (await idleRss({ docker: instance.pid }, 1_000)).docker;
-      const outcome = await measureLabelToLive({ gatehouseUrl: instance.url, prefix, runId, ...plan.live, log });
+      const outcome = await measureLabelToLive({ gatehouseUrl: instance.url, logPath: join(dir, 'gatehouse-docker.log'), prefix, runId, ...plan.live, log });
       return { ...outcome, prefix };
     } finally {
       await registry.stop(instance.pid);

@@ -1,11 +1,11 @@
-import { startIdentity } from './auth/index.ts';
+import { startIdentity, type Identity } from './auth/index.ts';
 import { loadConfig, type AppConfig } from './config/load.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics } from './observability/metrics.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 
@@ -25,8 +25,22 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: AppConfig, logger: Logger): Promise<RunningGatehouse> {
   const metrics = createMetrics();
   const store = new RouteStore();
-  // Sign-in when GATEHOUSE_AUTH_URL and a provider are configured; otherwise public routes only.
+  // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
   const identity = await startIdentity(config, { logger, currentTable: () => store.current().table });
+  try {
+    return await startServing(config, logger, { metrics, store, identity });
+  } catch (error) {
+    // The built-in provider holds a listener and a file watcher that would keep a failed start alive.
+    await identity?.close();
+    throw error;
+  }
+}
+
+async function startServing(
+  config: AppConfig,
+  logger: Logger,
+  { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
+): Promise<RunningGatehouse> {
   const reconciler = createReconciler({
     translateContainers: (listing) =>
       translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
@@ -70,6 +84,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     metrics,
     currentTable: () => store.current().table,
     gate: identity?.gate ?? publicOnlyGate,
+    ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
   });

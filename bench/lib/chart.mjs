@@ -95,6 +95,9 @@ export function renderSvg(results) {
       { label: 'Gatehouse idle, 1 route', value: idle.public1 == null ? null : idle.public1 / MB, goal: 50, color: COLORS.gatehouse },
       { label: 'Gatehouse idle, 1,000 routes', value: idle.public1000 == null ? null : idle.public1000 / MB, goal: 80, color: COLORS.gatehouse },
       { label: 'Gatehouse peak under load', value: Math.max(0, ...peaks, results.soak?.peakRssBytes ?? 0) / MB || null, goal: 130, color: COLORS.gatehouse },
+      ...(results.throughput['gh-public-semi8']
+        ? [{ label: 'peak, --max-semi-space-size=8', value: (results.throughput['gh-public-semi8'].summary.peakRssBytes ?? 0) / MB || null, goal: 130, color: COLORS.gatehouse }]
+        : []),
       { label: 'bare Node', value: idle.bareNode == null ? null : idle.bareNode / MB, color: COLORS.direct },
       { label: 'Node + dependencies only', value: idle.dependencies == null ? null : idle.dependencies / MB, color: COLORS.direct },
       { label: 'nginx idle', value: idle.nginx == null ? null : idle.nginx / MB, color: COLORS.nginx },
@@ -111,8 +114,10 @@ export function renderSvg(results) {
     live && !live.error
       ? [
           { label: 'via Gatehouse, p50', value: live.liveMs.p50, color: COLORS.gatehouse },
-          { label: 'via Gatehouse, p95', value: live.liveMs.p95, goal: live.floorMs.p50 + 100, color: COLORS.gatehouse },
-          { label: 'Docker floor, p50', value: live.floorMs.p50, color: COLORS.direct },
+          { label: 'Docker floor (direct), p50', value: live.floorMs.p50, color: COLORS.direct },
+          { label: 'via Gatehouse, p95', value: live.liveMs.p95, color: COLORS.gatehouse },
+          { label: 'Docker floor (direct), p95', value: live.floorMs.p95, color: COLORS.direct },
+          { label: 'Gatehouse over the floor, p95', value: live.overheadMs.p95, goal: 100, color: COLORS.gatehouse },
           { label: 'docker stop → 503/404, p95', value: live.goneMs.p95, color: COLORS.direct },
           ...(live.burst ? [{ label: `burst of ${live.burst.count}: after last start`, value: live.burst.allLiveAfterLastStartMs, goal: 1000, color: COLORS.gatehouse }] : []),
         ]

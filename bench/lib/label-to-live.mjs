@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -15,8 +16,10 @@ const IMAGE = 'busybox:local';
 const POLL_MS = 5;
 const BURST_POLL_MS = 20;
 const MAX_PROBES_IN_FLIGHT = 100;
+const PROBE_TIMEOUT_MS = 250;
 
-export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles, burst, log }) {
+/** `logPath`: Gatehouse's log, read afterwards for when each route was published and withdrawn. */
+export async function measureLabelToLive({ gatehouseUrl, logPath, prefix, runId, singles, burst, log }) {
   const runLabel = `gatehouse-bench=${runId}`;
   const names = [];
   const events = await watchEvents(runLabel);
@@ -28,9 +31,9 @@ export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles,
     [`${prefix}.public`]: 'true',
     [`${prefix}.port`]: '80',
   });
-  // A request routed to a container that just vanished can wait seconds for EHOSTUNREACH;
-  // the burst polls in rounds, so each probe gives up after 250 ms and counts as "not yet".
-  const status = async (host, headersTimeout = 30_000) => {
+  // A request routed to a container that just vanished can wait seconds for EHOSTUNREACH, so
+  // each probe gives up after 250 ms and counts as "not yet" (Gatehouse answers in ~1 ms).
+  const status = async (host, headersTimeout = PROBE_TIMEOUT_MS) => {
     const response = await pool.request({ path: '/', method: 'GET', headers: { host }, headersTimeout });
     await response.body.dump();
     return response.statusCode;
@@ -48,6 +51,7 @@ export async function measureLabelToLive({ gatehouseUrl, prefix, runId, singles,
     }
     const burstResult = burst > 0 ? await burstRun({ count: burst, runId, hostFor, labelsFor, events, status, names }) : null;
     if (burstResult) log(`  burst of ${burst}: all live ${fmt(burstResult.allLiveAfterLastStartMs)} ms after the last start`);
+    addPublishTimes(runs, burstResult, logPath);
     return summarise(runs, burstResult);
   } finally {
     events.close();
@@ -76,8 +80,14 @@ async function singleRun({ name, host, labels, events, status }) {
   await stop;
   const died = await events.waitFor(name, 'die').catch(() => null);
   return {
+    containerId: started.id,
+    startEventMs: started.timeMs,
+    dieEventMs: died?.timeMs ?? null,
+    liveAt,
+    goneAt,
     liveMs: liveAt - t0,
     floorMs: answered - t0,
+    overheadMs: liveAt - answered,
     runToStartEventMs: started.timeMs - t0,
     startEventToLiveMs: liveAt - started.timeMs,
     beforeLiveStatuses: seen,
@@ -99,7 +109,7 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
     const pending = tags.filter((tag) => !liveAt.has(tag));
     await Promise.all(
       pending.map(async (tag) => {
-        const s = await status(hostFor(tag), 250).catch(() => 0);
+        const s = await status(hostFor(tag)).catch(() => 0);
         if (s === 200) liveAt.set(tag, epochMs());
       }),
     );
@@ -110,13 +120,14 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
   const lastStart = max(starts.map((s) => s.timeMs));
   const allLive = max([...liveAt.values()]);
   const perContainer = tags.map((tag, i) => (liveAt.has(tag) ? liveAt.get(tag) - starts[i].timeMs : null));
+  const containerIds = starts.map((s) => s.id);
 
   const t1 = epochMs();
   await removeContainers(burstNames, `gatehouse-bench=${runId}`);
   const removedAt = epochMs();
   let allGone = null;
   while (epochMs() < removedAt + 30_000) {
-    const statuses = await Promise.all(tags.map((tag) => status(hostFor(tag), 250).catch(() => 0)));
+    const statuses = await Promise.all(tags.map((tag) => status(hostFor(tag)).catch(() => 0)));
     if (statuses.every((s) => s === 404 || s === 503)) {
       allGone = epochMs();
       break;
@@ -132,6 +143,8 @@ async function burstRun({ count, runId, hostFor, labelsFor, events, status, name
     startToLive: distribution(perContainer),
     removeToAllGoneMs: allGone === null ? null : allGone - t1,
     pollIntervalMs: BURST_POLL_MS,
+    containerIds,
+    startEventsMs: starts.map((s) => s.timeMs),
   };
 }
 
@@ -186,12 +199,55 @@ function directStatus(address) {
   });
 }
 
+/**
+ * Gatehouse logs "routes updated" with the routes added and removed; route ids contain the
+ * container id. This splits start → live into the engine + Gatehouse's discovery part (start
+ * event → table published) and the rest (published → first 200 seen).
+ */
+function addPublishTimes(runs, burst, logPath) {
+  const published = new Map();
+  const withdrawn = new Map();
+  let text = '';
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"routes updated"')) continue;
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const at = Date.parse(entry.time);
+    for (const id of entry.added ?? []) for (const hex of String(id).match(/[0-9a-f]{64}/g) ?? []) if (!published.has(hex)) published.set(hex, at);
+    for (const id of entry.removed ?? []) for (const hex of String(id).match(/[0-9a-f]{64}/g) ?? []) if (!withdrawn.has(hex)) withdrawn.set(hex, at);
+  }
+  for (const run of runs) {
+    const up = published.get(run.containerId);
+    const down = withdrawn.get(run.containerId);
+    run.startEventToPublishedMs = up === undefined ? null : up - run.startEventMs;
+    run.publishedToLiveMs = up === undefined ? null : run.liveAt - up;
+    run.dieEventToWithdrawnMs = down === undefined || run.dieEventMs === null ? null : down - run.dieEventMs;
+  }
+  if (burst) {
+    const delays = burst.containerIds.map((id, i) => (published.has(id) ? published.get(id) - burst.startEventsMs[i] : null));
+    burst.startEventToPublished = distribution(delays);
+  }
+}
+
 function summarise(runs, burst) {
   const pick = (key) => runs.map((run) => run[key]);
   return {
     singles: runs.length,
     liveMs: distribution(pick('liveMs')),
     floorMs: distribution(pick('floorMs')),
+    overheadMs: distribution(pick('overheadMs')),
+    startEventToPublishedMs: distribution(pick('startEventToPublishedMs')),
+    publishedToLiveMs: distribution(pick('publishedToLiveMs')),
+    dieEventToWithdrawnMs: distribution(pick('dieEventToWithdrawnMs')),
     runToStartEventMs: distribution(pick('runToStartEventMs')),
     startEventToLiveMs: distribution(pick('startEventToLiveMs')),
     goneMs: distribution(pick('goneMs')),

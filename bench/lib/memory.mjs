@@ -14,20 +14,26 @@ export async function idleRss(pids, settleMs) {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, residentBytes(pid)]));
 }
 
+/** Also each dependency imported on its own, as RSS above the bare process: what each one costs. */
 export async function baselineRss(registry, { root, cpu, settleMs }) {
-  const bare = registry.start('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { cpu, cwd: root });
-  const imports = DEPENDENCIES.map((name) => `import(${JSON.stringify(name)})`).join(', ');
-  const deps = registry.start(
-    'node with dependencies',
-    process.execPath,
-    ['--input-type=module', '-e', `await Promise.all([${imports}]); setInterval(() => {}, 1000);`],
-    { cpu, cwd: root, env: { ...process.env, NODE_ENV: 'production' } },
-  );
+  const importing = (names) => [
+    '--input-type=module',
+    '-e',
+    `await Promise.all([${names.map((name) => `import(${JSON.stringify(name)})`).join(', ')}]); setInterval(() => {}, 1000);`,
+  ];
+  const options = { cpu, cwd: root, env: { ...process.env, NODE_ENV: 'production' } };
+  const started = {
+    bareNode: registry.start('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], options),
+    dependencies: registry.start('node with dependencies', process.execPath, importing(DEPENDENCIES), options),
+  };
+  for (const name of DEPENDENCIES) started[`dep:${name}`] = registry.start(`node with ${name}`, process.execPath, importing([name]), options);
   try {
-    const rss = await idleRss({ bareNode: bare.pid, dependencies: deps.pid }, settleMs);
-    return { ...rss, dependencyList: DEPENDENCIES };
+    const rss = await idleRss(Object.fromEntries(Object.entries(started).map(([key, proc]) => [key, proc.pid])), settleMs);
+    const perDependency = Object.fromEntries(
+      DEPENDENCIES.map((name) => [name, rss[`dep:${name}`] === null || rss.bareNode === null ? null : rss[`dep:${name}`] - rss.bareNode]).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)),
+    );
+    return { bareNode: rss.bareNode, dependencies: rss.dependencies, perDependency };
   } finally {
-    await registry.stop(bare.pid);
-    await registry.stop(deps.pid);
+    await Promise.all(Object.values(started).map((proc) => registry.stop(proc.pid)));
   }
 }

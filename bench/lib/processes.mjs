@@ -177,3 +177,33 @@ export function cpuMillis(pid) {
   }
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/**
+ * Busy time of one CPU core in milliseconds since boot: user, nice, system and steal. Interrupt
+ * time is left out because loopback traffic is handled there and is not charged to any process.
+ */
+export function coreBusyMillis(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  if (line === undefined) return null;
+  const [user, nice, system, , , , , steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user + nice + system + steal) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Starts watching how much of `cpu` was used by anything other than `pid` (and its children):
+ * on a shared machine, other work on the proxy's core is the main source of noise. The
+ * returned function gives that share of wall time in percent.
+ */
+export function watchForeignLoad(cpu, pid) {
+  const started = performance.now();
+  const busyBefore = coreBusyMillis(cpu);
+  const ownBefore = cpuMillis(pid);
+  return () => {
+    const wall = performance.now() - started;
+    const busy = coreBusyMillis(cpu) - busyBefore;
+    const own = cpuMillis(pid) - ownBefore;
+    return wall > 0 ? Math.max(0, ((busy - own) / wall) * 100) : null;
+  };
+}

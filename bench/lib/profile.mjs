@@ -3,8 +3,8 @@ import { join } from 'node:path';
 
 /**
  * A flat summary of a V8 `.cpuprofile` (from `node --cpu-prof`): self time per function and per
- * area (a package under node_modules, a Gatehouse module under dist/, Node core, GC), counted
- * only inside a time window when one is given. V8 and libuv both read CLOCK_MONOTONIC, so a
+ * area (a package under node_modules, a Gatehouse module under dist/, Node core, GC), inclusive
+ * time of library and Gatehouse functions, counted only inside a time window when one is given. V8 and libuv both read CLOCK_MONOTONIC, so a
  * window taken with process.hrtime in another process lines up with the profile's timestamps.
  */
 
@@ -17,6 +17,9 @@ export function readProfile(dir) {
 /** `windowUs`: [startUs, endUs] on the monotonic clock (process.hrtime.bigint() / 1000n). */
 export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const inclusive = new Map();
   const byFunction = new Map();
   const byArea = new Map();
   let time = profile.startTime;
@@ -35,8 +38,19 @@ export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
     total += delta;
     const area = areaOf(frame);
     byArea.set(area, (byArea.get(area) ?? 0) + delta);
-    const key = `${frame.functionName || '(anonymous)'}\t${shortUrl(frame.url)}${frame.lineNumber >= 0 ? `:${frame.lineNumber + 1}` : ''}\t${area}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + delta);
+    byFunction.set(frameKey(frame), (byFunction.get(frameKey(frame)) ?? 0) + delta);
+    // Inclusive time of library and Gatehouse frames only: Node's own stream and event frames
+    // sit on every stack and say nothing about who asked for the work.
+    const counted = new Set();
+    for (let id = profile.samples[i]; id !== undefined; id = parents.get(id)) {
+      const caller = nodes.get(id).callFrame;
+      const callerArea = areaOf(caller);
+      if (callerArea === 'Node core' || callerArea.startsWith('native') || callerArea.startsWith('V8') || callerArea === 'other') continue;
+      const key = frameKey(caller);
+      if (counted.has(key)) continue;
+      counted.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + delta);
+    }
   }
   const share = (value) => (total === 0 ? 0 : (value / total) * 100);
   return {
@@ -44,14 +58,23 @@ export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
     busyMs: total / 1000,
     idleMs: idle / 1000,
     areas: [...byArea].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, percent: share(us) })),
-    functions: [...byFunction]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([key, us]) => {
-        const [name, where, area] = key.split('\t');
-        return { name, where, area, percent: share(us) };
-      }),
+    functions: ranked(byFunction, top, share),
+    inclusive: ranked(inclusive, top, share),
   };
+}
+
+function frameKey(frame) {
+  return `${frame.functionName || '(anonymous)'}\t${shortUrl(frame.url)}${frame.lineNumber >= 0 ? `:${frame.lineNumber + 1}` : ''}\t${areaOf(frame)}`;
+}
+
+function ranked(times, top, share) {
+  return [...times]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, us]) => {
+      const [name, where, area] = key.split('\t');
+      return { name, where, area, percent: share(us) };
+    });
 }
 
 function shortUrl(url) {
@@ -76,5 +99,5 @@ function areaOf(frame) {
   const dist = /\/dist\/([^/]+)\//.exec(url);
   if (dist) return `gatehouse ${dist[1]}/`;
   if (/\/dist\/[^/]+\.js$/.test(url)) return 'gatehouse';
-  return url === '' ? 'V8 builtins' : 'other';
+  return url === '' ? 'native (bindings, builtins)' : 'other';
 }

@@ -26,13 +26,14 @@ export function throughputRows(results) {
     vsCaddy: scenario.group === 'direct' ? null : ratio(summary.rps.median, caddy),
     cpuUs: summary.cpuUsPerRequest,
     peakRss: summary.peakRssBytes,
+    foreignLoad: summary.foreignLoadPercent,
     failed: summary.failed,
     problems: summary.problems,
     expectStatus: scenario.expectStatus,
   }));
 }
 
-const HEADERS = ['Scenario', 'req/s (median)', 'min–max', 'p50 ms', 'p99 ms', '× nginx', '× Caddy', 'CPU µs/req', 'peak RSS MB'];
+const HEADERS = ['Scenario', 'req/s (median)', 'min–max', 'p50 ms', 'p99 ms', '× nginx', '× Caddy', 'CPU µs/req', 'peak RSS MB', 'other load %'];
 
 function cells(row) {
   return [
@@ -45,12 +46,13 @@ function cells(row) {
     fixed(row.vsCaddy, 2),
     fixed(row.cpuUs, 1),
     mb(row.peakRss),
+    fixed(row.foreignLoad),
   ];
 }
 
 export function textTable(results) {
   const rows = [HEADERS, ...throughputRows(results).map(cells)];
-  for (const [what, reason] of Object.entries(results.unavailable)) rows.push([`${what}: not available`, reason.slice(0, 60), '', '', '', '', '', '', '']);
+  for (const [what, reason] of Object.entries(results.unavailable)) rows.push([`${what}: not available`, reason.slice(0, 60), ...HEADERS.slice(2).map(() => '')]);
   const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(rows[0]), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -102,7 +104,8 @@ export function markdown(results, { chartPath }) {
       'A small Lua script counts every response by status: a run fails on any socket error or any status other than the expected one (302 for the redirect scenario). ' +
       'Every proxy keeps upstream connections alive; nginx and Caddy log no requests, and neither does Gatehouse except in the "access log on" row (the shipped default, written to /dev/null here). ' +
       'The authenticated scenario sends one valid session cookie (sealed by Gatehouse\'s own code with the instance\'s GATEHOUSE_SECRET) to a route whose policy has an email, a domain and a group entry (the user matches the group), with identity headers and the identity JWT on; the JWT is cached per session, so this is the steady state. ' +
-      'The redirect scenario sends a browser-like request without a session and expects 302 to the sign-in address. CPU µs/req is the CPU time of the process under test divided by the requests it served.',
+      'The redirect scenario sends a browser-like request without a session and expects 302 to the sign-in address. CPU µs/req is the CPU time of the process under test divided by the requests it served. ' +
+      '"Other load %" is the largest share of the proxy\'s core used by processes other than the one under test during a measured run (the machine is shared): a run with a high figure had less than a full core.',
     '',
   );
   if (results.notes.length > 0) out.push(...results.notes.map((n) => `- ${n}`), '');
@@ -124,11 +127,12 @@ export function markdown(results, { chartPath }) {
   for (const [key, label] of [
     ['public', 'Gatehouse public, 1 route'],
     ['auth', 'Gatehouse authenticated'],
+    ['publicSemi', 'Gatehouse public, --max-semi-space-size=8'],
   ]) {
     const entry = fr[key];
     if (!entry) continue;
     if (entry.error) {
-      frRows.push([label, '–', '–', '–', '–', entry.error]);
+      frRows.push([label, '–', '–', '–', '–', '–', entry.error]);
       continue;
     }
     for (const [name, r] of [
@@ -136,10 +140,10 @@ export function markdown(results, { chartPath }) {
       ['  generator alone, same rate', entry.floor],
     ]) {
       if (!r) continue;
-      frRows.push([name, thousands(r.targetRate), fixed(r.latencyMs.p50, 2), fixed(r.latencyMs.p99, 2), fixed(r.latencyMs.p999, 2), r.problems.join('; ') || 'ok']);
+      frRows.push([name, thousands(r.targetRate), fixed(r.latencyMs.p50, 2), fixed(r.latencyMs.p99, 2), fixed(r.latencyMs.p999, 2), fixed(r.foreignLoadPercent), r.problems.join('; ') || 'ok']);
     }
   }
-  out.push(mdTable(['Path', 'rate req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'status'], frRows), '');
+  out.push(mdTable(['Path', 'rate req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'other load %', 'status'], frRows), '');
 
   out.push('### Label to live (real containers, default bridge)', '');
   const live = results.labelToLive;
@@ -158,9 +162,13 @@ export function markdown(results, { chartPath }) {
         [
           ['docker run → first 200 through Gatehouse', ...d(live.liveMs)],
           ['docker run → container answers directly (Docker floor)', ...d(live.floorMs)],
+          ['Gatehouse over the floor (same container)', ...d(live.overheadMs)],
           ['docker run → engine start event', ...d(live.runToStartEventMs)],
           ['start event → first 200 through Gatehouse', ...d(live.startEventToLiveMs)],
+          ['start event → route published (Gatehouse log)', ...d(live.startEventToPublishedMs)],
+          ['route published → first 200 seen', ...d(live.publishedToLiveMs)],
           ['docker stop → Gatehouse answers 503/404', ...d(live.goneMs)],
+          ['die event → route withdrawn (Gatehouse log)', ...d(live.dieEventToWithdrawnMs)],
           ['die event → Gatehouse answers 503/404', ...d(live.dieEventToGoneMs)],
         ],
       ),
@@ -170,7 +178,7 @@ export function markdown(results, { chartPath }) {
     if (live.burst) {
       const b = live.burst;
       out.push(
-        `Burst: ${b.count} containers started at once (${b.live} became live). docker run → last start event ${fixed(b.runToLastStartMs)} ms; all live ${fixed(b.allLiveAfterLastStartMs)} ms after the last start event (polled every ${b.pollIntervalMs} ms); per container, start event → live p50 ${fixed(b.startToLive.p50)} ms, p95 ${fixed(b.startToLive.p95)} ms. ` +
+        `Burst: ${b.count} containers started at once (${b.live} became live). docker run → last start event ${fixed(b.runToLastStartMs)} ms; all live ${fixed(b.allLiveAfterLastStartMs)} ms after the last start event (polled every ${b.pollIntervalMs} ms); per container, start event → live p50 ${fixed(b.startToLive.p50)} ms, p95 ${fixed(b.startToLive.p95)} ms${b.startEventToPublished ? ` (start event → route published p50 ${fixed(b.startEventToPublished.p50)} ms, p95 ${fixed(b.startEventToPublished.p95)} ms)` : ''}. ` +
           `After \`docker rm -f\` of all of them, every host answered 503/404 within ${fixed(b.removeToAllGoneMs)} ms.`,
         '',
       );
@@ -185,19 +193,29 @@ export function markdown(results, { chartPath }) {
       [
         ['Gatehouse idle, 1 route', mb(idle.public1)],
         ['Gatehouse idle, 1,000 routes', mb(idle.public1000)],
+        ['Gatehouse idle, 1 route, --max-semi-space-size=8', mb(idle.publicSemi)],
         ['Gatehouse idle, sign-in on', mb(idle.auth)],
         ['bare Node (`node -e setInterval`)', mb(idle.bareNode)],
         ['Node with Gatehouse\'s dependencies imported, no Gatehouse code', mb(idle.dependencies)],
         ['nginx reverse proxy idle (master + worker)', mb(idle.nginx)],
         ['Caddy idle', mb(idle.caddy)],
+        ['Gatehouse idle, Docker discovery only (label-to-live instance)', mb(idle.docker)],
       ],
     ),
     '',
   );
+  if (idle.perDependency) {
+    out.push(
+      `Each runtime dependency imported alone, RSS above bare Node (MB): ${Object.entries(idle.perDependency)
+        .map(([name, bytes]) => `${name} ${mb(bytes)}`)
+        .join(', ')}.`,
+      '',
+    );
+  }
   const soak = results.soak;
   if (soak && !soak.error) {
     out.push(
-      `Soak: ${soak.seconds} s at ${thousands(soak.rate)} req/s (${soak.path}), RSS ${mb(soak.firstRssBytes)} MB at the start → ${mb(soak.lastRssBytes)} MB at the end (${fixed(soak.growthPercent, 1)}%), peak ${mb(soak.peakRssBytes)} MB; latency p50 ${fixed(soak.load.latencyMs.p50, 2)} ms, p99 ${fixed(soak.load.latencyMs.p99, 2)} ms.`,
+      `Soak: ${soak.seconds} s at ${thousands(soak.rate)} req/s (${soak.path}), RSS ${mb(soak.firstRssBytes)} MB at the start → ${mb(soak.lastRssBytes)} MB at the end (${fixed(soak.growthPercent, 1)}%), peak ${mb(soak.peakRssBytes)} MB; latency p50 ${fixed(soak.load.latencyMs.p50, 2)} ms, p99 ${fixed(soak.load.latencyMs.p99, 2)} ms; other load on the proxy core ${fixed(soak.foreignLoadPercent)}%.`,
       '',
     );
   } else if (soak?.error) out.push(`Soak not measured: ${soak.error}`, '');
@@ -235,10 +253,10 @@ export function markdown(results, { chartPath }) {
     ),
     '',
   );
-  const notes = results.targets.filter((t) => t.pass === false && t.hint);
+  const notes = results.targets.filter((t) => t.pass === false);
   if (notes.length > 0) {
     out.push('### Notes on the misses', '');
-    for (const t of notes) out.push(`- **${t.name}** (${t.miss}). ${t.hint}`);
+    for (const t of notes) out.push(`- **${t.name}** (${t.miss}). ${t.hint ?? ''}${t.next ? ` Next step: ${t.next}` : ''}`);
     out.push('');
   }
 
@@ -255,6 +273,15 @@ export function markdown(results, { chartPath }) {
     const sum = profile.summary;
     out.push(`**${name}**${profile.rps ? ` (${thousands(profile.rps)} req/s while profiled)` : ''}: ${sum.areas.slice(0, 8).map((a) => `${a.area} ${a.percent.toFixed(1)}%`).join(', ')}.`, '');
     out.push(mdTable(['Self time', 'Function', 'Where'], sum.functions.slice(0, 10).map((f) => [`${f.percent.toFixed(1)}%`, f.name, f.where])), '');
+    if (sum.inclusive?.length) {
+      out.push(
+        `Inclusive time of library and Gatehouse functions (who asked for the work): ${sum.inclusive
+          .slice(0, 15)
+          .map((f) => `${f.name || '(anonymous)'} (${f.where}) ${f.percent.toFixed(1)}%`)
+          .join('; ')}.`,
+        '',
+      );
+    }
   }
   return `${out.join('\n')}\n`;
 }

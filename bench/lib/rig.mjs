@@ -5,14 +5,15 @@ import { fetchOnce, publicHost, startCaddy, startGatehouse, startNginxProxy, sta
 
 /**
  * Everything the closed-loop matrix measures, started once: the upstream, nginx and Caddy,
- * and the Gatehouse instances (1 route, 1,000 routes, 1 route with the access log on, and
- * sign-in with a protected route). A part that cannot run is recorded as unavailable, with the
+ * and the Gatehouse instances (1 route, 1,000 routes, 1 route with the access log on, 1 route
+ * with a capped young generation, and sign-in with a protected route). A part that cannot run is recorded as unavailable, with the
  * reason, instead of failing the whole run.
  */
 
 export const LOAD_CPU = 0;
 export const PROXY_CPU = 1;
 export const AUTH_HOST = 'app.bench.test';
+export const SEMI_SPACE_MB = 8;
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** `defer(fn)` registers cleanup for what is not a process (the in-process OpenID Provider). */
@@ -45,6 +46,14 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     output: '/dev/null',
     settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: prefix, GATEHOUSE_ACCESS_LOG: 'true' },
   });
+  // Node's default young generation grows to tens of MB under load; this row shows the RSS and
+  // throughput with it capped, as a deployment would set it through NODE_OPTIONS.
+  const publicSemi = await startGatehouse(registry, {
+    ...common,
+    name: 'public-semi8',
+    nodeArgs: [`--max-semi-space-size=${SEMI_SPACE_MB}`],
+    settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: prefix },
+  });
   const auth = await startSignedIn({ ...common, registry, upstreamPort: upstream.port, prefix, log, defer }).catch((error) => ({
     instance: null,
     unavailable: { auth: `sign-in could not be set up: ${error.message}`, redirect: `sign-in could not be set up: ${error.message}` },
@@ -59,6 +68,14 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     { id: 'gh-public-1', group: 'gatehouse', label: 'Gatehouse public, 1 route', url: `${public1.url}/`, headers: { Host: publicHost(1) }, pid: public1.pid },
     { id: 'gh-public-1000', group: 'gatehouse', label: 'Gatehouse public, 1,000 routes (500th)', url: `${public1000.url}/`, headers: { Host: publicHost(500) }, pid: public1000.pid },
     { id: 'gh-public-log', group: 'gatehouse', label: 'Gatehouse public, access log on', url: `${publicLog.url}/`, headers: { Host: publicHost(1) }, pid: publicLog.pid },
+    {
+      id: 'gh-public-semi8',
+      group: 'gatehouse',
+      label: `Gatehouse public, --max-semi-space-size=${SEMI_SPACE_MB}`,
+      url: `${publicSemi.url}/`,
+      headers: { Host: publicHost(1) },
+      pid: publicSemi.pid,
+    },
     auth.instance &&
       !unavailable.auth && { id: 'gh-auth', group: 'gatehouse-auth', label: 'Gatehouse authenticated (session + JWT)', url: `${auth.instance.url}/`, headers: { Host: AUTH_HOST, Cookie: auth.cookie }, pid: auth.instance.pid },
     auth.instance &&
@@ -78,7 +95,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     upstream,
     nginx,
     caddy,
-    gatehouse: { public1, public1000, publicLog, auth: auth.instance },
+    gatehouse: { public1, public1000, publicLog, publicSemi, auth: auth.instance },
     provider: auth.provider ?? null,
     cookie: auth.cookie ?? null,
     authSettings: auth.settings ?? null,

@@ -18,9 +18,9 @@ export function evaluateTargets(results) {
       id,
       name,
       target: `≥ ${goal.toFixed(2)}×`,
-      measured: value === null ? null : `${value.toFixed(2)}×`,
+      measured: value === null ? null : `${value.toFixed(3)}×`,
       pass: value === null ? null : value >= goal,
-      miss: value === null || value >= goal ? null : `${((1 - value / goal) * 100).toFixed(0)}% short`,
+      miss: value === null || value >= goal ? null : `${((1 - value / goal) * 100).toFixed(1)}% short`,
       reason: value === null ? why : null,
       hint,
     });
@@ -68,20 +68,23 @@ export function evaluateTargets(results) {
     );
   }
 
+  // Paired per container: the same `docker run` timed to the first 200 through Gatehouse and to
+  // the container answering directly, so Docker's own (noisy) start time cancels out.
   const live = results.labelToLive;
-  const liveGoal = live?.floorMs?.p50 === undefined || live?.floorMs?.p50 === null ? null : live.floorMs.p50 + 100;
+  const overhead = live?.overheadMs?.p95 ?? null;
   targets.push({
     id: 'label-to-live',
-    name: 'docker run → first 200 through Gatehouse, p95',
-    target: liveGoal === null ? '≤ Docker floor + 100 ms' : `≤ ${liveGoal.toFixed(0)} ms (floor p50 ${live.floorMs.p50.toFixed(0)} + 100)`,
-    measured: live?.liveMs?.p95 == null ? null : `${live.liveMs.p95.toFixed(0)} ms`,
-    pass: live?.liveMs?.p95 == null || liveGoal === null ? null : live.liveMs.p95 <= liveGoal,
-    miss: live?.liveMs?.p95 == null || liveGoal === null || live.liveMs.p95 <= liveGoal ? null : `over by ${(live.liveMs.p95 - liveGoal).toFixed(0)} ms`,
-    reason: live?.error ?? (live ? null : 'label-to-live was not measured'),
+    name: 'docker run → first 200 through Gatehouse, p95 over the Docker floor',
+    target: '≤ floor + 100 ms',
+    measured: overhead === null ? null : `floor + ${overhead.toFixed(0)} ms (${live.liveMs.p95.toFixed(0)} ms in all)`,
+    pass: overhead === null ? null : overhead <= 100,
+    miss: overhead === null || overhead <= 100 ? null : `over by ${(overhead - 100).toFixed(0)} ms`,
+    reason: live?.error ?? (live ? 'no paired measurement' : 'label-to-live was not measured'),
     hint:
-      live?.startEventToLiveMs?.p50 == null
+      live?.startEventToPublishedMs?.p50 == null
         ? null
-        : `From the engine's start event to the first 200 took ${live.startEventToLiveMs.p50.toFixed(0)} ms (p50); Gatehouse waits GATEHOUSE_DOCKER_DEBOUNCE (100 ms by default) after an event before it lists containers.`,
+        : `From the engine's start event, Gatehouse published the route after ${live.startEventToPublishedMs.p50.toFixed(0)} ms (p50; p95 ${live.startEventToPublishedMs.p95.toFixed(0)} ms) and the first 200 came ${live.publishedToLiveMs.p50.toFixed(0)} ms after publishing (p50). ` +
+          'Of that, 100 ms is the Docker watcher waiting GATEHOUSE_DOCKER_DEBOUNCE (default 100 ms) after the first event of a quiet period before it lists containers; listing at once on the first event and coalescing only what follows would remove it.',
   });
   const burst = live?.burst;
   atMost(
@@ -109,7 +112,11 @@ export function evaluateTargets(results) {
   const floorHint =
     idle.bareNode == null
       ? null
-      : `On this machine a bare Node process idles at ${(idle.bareNode / MB).toFixed(0)} MB, and Node with only Gatehouse's dependencies imported at ${(idle.dependencies / MB).toFixed(0)} MB.`;
+      : `On this machine a bare Node process idles at ${(idle.bareNode / MB).toFixed(0)} MB, and Node with only Gatehouse's dependencies imported at ${(idle.dependencies / MB).toFixed(0)} MB. ` +
+        `Largest dependencies (RSS above bare Node, each imported alone): ${Object.entries(idle.perDependency ?? {})
+          .slice(0, 4)
+          .map(([name, bytes]) => `${name} ${(bytes / MB).toFixed(0)} MB`)
+          .join(', ')}.`;
   atMost('idle-rss', 'Idle RSS, 1 route', idle.public1 == null ? null : idle.public1 / MB, 50, 'MB', 'not measured', floorHint);
   atMost('idle-rss-1000', 'Idle RSS, 1,000 routes', idle.public1000 == null ? null : idle.public1000 / MB, 80, 'MB', 'not measured', floorHint);
   const gatehousePeaks = Object.values(results.throughput)
@@ -120,5 +127,42 @@ export function evaluateTargets(results) {
   const peak = Math.max(...gatehousePeaks, soakPeak ?? 0);
   atMost('peak-rss', 'Peak RSS under load', peak > 0 ? peak / MB : null, 130, 'MB', 'not measured', null);
   atMost('soak', `RSS growth over the ${results.soak?.seconds ?? '–'} s soak`, results.soak?.growthPercent ?? null, 5, '%', results.soak?.error ?? 'not measured', null);
+  for (const t of targets) if (t.pass === false) t.next = nextStep(t.id, results);
   return targets;
+}
+
+/** What to try next for a missed target, with this run's own figures where they help. */
+function nextStep(id, results) {
+  const areaShare = (profile, area) => results.profiles?.[profile]?.summary?.areas.find((a) => a.area === area)?.percent ?? null;
+  const pct = (v) => (v === null ? '–' : `${v.toFixed(0)}%`);
+  const semi = results.throughput['gh-public-semi8']?.summary;
+  const plain = results.throughput['gh-public-1']?.summary;
+  switch (id) {
+    case 'public-vs-caddy':
+    case 'auth-vs-caddy':
+      return (
+        `Gatehouse's own proxy code is ${pct(areaShare('public', 'gatehouse proxy/'))} of the CPU; Node core, undici, Fastify and reply-from take most of the rest. ` +
+        'Forwarding with undici dispatch/stream straight from the onRequest hook instead of reply-from (whose undici request API wraps each request in an AsyncResource), and a Fastify childLoggerFactory that does not build a redacting pino child per request, are the next things to measure.'
+      );
+    case 'auth-vs-public':
+      return `The sign-in check (gatehouse auth/) is ${pct(areaShare('auth', 'gatehouse auth/'))} of the CPU on the authenticated path; compare the two profiles below for what else differs (identity headers and the JWT header add bytes to every upstream request).`;
+    case 'p99-half-public':
+    case 'p99-half-auth':
+      return 'Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; young-generation scavenges and incremental marking steps of several ms are the usual cause, and a smaller young generation (--max-semi-space-size) shortens scavenges.';
+    case 'label-to-live':
+      return 'List containers at once on the first event after a quiet period and debounce only the events that follow (Traefik throttles this way), so a lone `docker run` does not wait GATEHOUSE_DOCKER_DEBOUNCE.';
+    case 'rebuild':
+      return 'buildRouteTable makes a canonical copy of every route, deep-freezes it and serialises the whole table with JSON.stringify for the fingerprint on every rebuild. Fingerprint each route once when its spec is built (or hash only changed groups) and skip the copy and freeze for routes whose spec is unchanged.';
+    case 'idle-rss':
+    case 'idle-rss-1000':
+      return 'Most of the idle RSS is there before any Gatehouse code runs (see the dependency figures). Import what a configuration does not use only when it is used (the OpenID client and jose when sign-in is off, prom-client until /metrics is scraped), and check dockerode\'s transitive imports.';
+    case 'peak-rss':
+      return semi && plain
+        ? `V8's young generation grows to tens of MB under load. Capping it with --max-semi-space-size=8 gave a peak of ${(semi.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(semi.rps.median)} req/s here, against ${(plain.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(plain.rps.median)} req/s without: set it in the image (NODE_OPTIONS) if the full run confirms the throughput.`
+        : 'Cap the young generation (--max-semi-space-size) and measure the peak again.';
+    case 'soak':
+      return 'Take heap snapshots at the start and end of the soak and compare retained sizes by constructor.';
+    default:
+      return null;
+  }
 }

@@ -1,15 +1,16 @@
 import type { AppConfig } from '../config/load.ts';
 import { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { AccessGate } from '../proxy/gate.ts';
+import type { AccessGate, RawHandler } from '../proxy/gate.ts';
 import type { RouteTable } from '../routes/table.ts';
 import { createAssertionSigner } from './assertion.ts';
 import type { IdentityContext } from './context.ts';
 import { createIdentityGate } from './gate.ts';
 import { createSecretReader } from './identity-headers.ts';
 import { loadSecrets } from './keys.ts';
-import { createOidcClient } from './oidc.ts';
+import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
+import { connectProvider } from './provider.ts';
 import { openRevocationList } from './revocation.ts';
 
 /**
@@ -35,6 +36,8 @@ export interface IdentityOptions {
 
 export interface IdentityStatus {
   readonly authUrl: string;
+  /** `builtin` when Gatehouse signs users in itself, `oidc` for an outside provider. */
+  readonly kind: 'oidc' | 'builtin';
   readonly issuer: string;
   /** `discovering`, `ready` or `unreachable`. */
   readonly provider: string;
@@ -45,8 +48,10 @@ export interface IdentityStatus {
 export interface Identity {
   readonly gate: AccessGate;
   readonly settings: IdentitySettings;
+  /** The built-in provider's pages and endpoints on the sign-in host; null with an outside provider. */
+  readonly rawHandler: RawHandler | null;
   status(): IdentityStatus;
-  /** Stops discovery retries and saves the signed-out sessions list. */
+  /** Stops discovery retries, the built-in provider, and saves the signed-out sessions list. */
   close(): Promise<void>;
 }
 
@@ -60,21 +65,18 @@ export async function startIdentity(config: AppConfig, options: IdentityOptions)
 export async function createIdentity(settings: IdentitySettings, secret: string | undefined, options: IdentityOptions): Promise<Identity> {
   const logger = options.logger.child({ mod: 'auth' });
   const secrets = await loadSecrets({ GATEHOUSE_SECRET: secret }, settings.dataDir);
+  const provider = await connectProvider(settings, options.logger);
+  let oidc: OidcClient;
+  try {
+    oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
   const revocation = openRevocationList({
     dataDir: settings.dataDir,
     ...(options.now ? { now: options.now } : {}),
     onError: (error) => logger.error({ err: error }, error.message),
-  });
-  const oidc = createOidcClient({
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    clientSecret: settings.clientSecret,
-    redirectUri: `${settings.authUrl}/oauth2/callback`,
-    scopes: settings.scopes,
-    groupsClaim: settings.groupsClaim,
-    logger,
-    allowHttp: settings.allowHttpIssuer,
-    ...(options.retry ? { retry: options.retry } : {}),
   });
   const now = options.now ?? Date.now;
   const ctx: IdentityContext = {
@@ -89,20 +91,22 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     now,
   };
   oidc.start();
+  const { issuer, clientId } = provider.client;
   logger.info(
-    { authUrl: settings.authUrl, issuer: settings.issuer, clientId: settings.clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
+    { authUrl: settings.authUrl, provider: provider.kind, issuer, clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
     'sign-in enabled',
   );
   return {
     gate: createIdentityGate(ctx),
     settings,
+    rawHandler: provider.rawHandler,
     status() {
       const status = oidc.status();
-      return { authUrl: settings.authUrl, issuer: settings.issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+      return { authUrl: settings.authUrl, kind: provider.kind, issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
     },
     async close() {
       oidc.stop();
-      await revocation.close();
+      await Promise.all([revocation.close(), provider.close()]);
     },
   };
 }

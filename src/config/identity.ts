@@ -6,40 +6,75 @@ import type { AppConfig } from './load.ts';
 /**
  * The sign-in settings, checked together: each variable is valid on its own (schema.ts), but
  * sign-in only works when they agree. Every problem is reported at once, naming the variable.
+ * GATEHOUSE_AUTH_URL alone turns on the built-in sign-in; adding GATEHOUSE_OIDC_ISSUER and a
+ * client id signs users in at that provider instead.
  */
-export interface IdentitySettings {
+interface CommonIdentitySettings {
   /** GATEHOUSE_AUTH_URL as an origin without trailing slash, e.g. `https://auth.example.com`. */
   readonly authUrl: string;
   /** The sign-in host: lowercase, without port. */
   readonly authHost: string;
   readonly authSecure: boolean;
+  readonly sessionTtlMs: number;
+  readonly defaultAllow: readonly PolicyEntry[];
+  readonly dataDir: string;
+}
+
+/** Sign-in at an outside OpenID Provider (Keycloak, Authentik, Google, …). */
+export interface OutsideProviderSettings extends CommonIdentitySettings {
+  readonly provider: 'oidc';
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string | undefined;
   readonly scopes: string;
   readonly groupsClaim: string;
-  readonly sessionTtlMs: number;
-  readonly defaultAllow: readonly PolicyEntry[];
-  readonly dataDir: string;
   /** Plain http to the provider is accepted only on this machine (tests, a local provider). */
   readonly allowHttpIssuer: boolean;
 }
 
-const SIGN_IN_VARIABLES = ['GATEHOUSE_AUTH_URL', 'GATEHOUSE_OIDC_ISSUER', 'GATEHOUSE_OIDC_CLIENT_ID', 'GATEHOUSE_OIDC_CLIENT_SECRET'] as const;
+/** Sign-in at Gatehouse's own provider, with users from the users file. */
+export interface BuiltinProviderSettings extends CommonIdentitySettings {
+  readonly provider: 'builtin';
+  /** GATEHOUSE_USERS_FILE as given; unset means `<data dir>/users.yml`. */
+  readonly usersFile: string | undefined;
+}
+
+export type IdentitySettings = OutsideProviderSettings | BuiltinProviderSettings;
+
+/** Any of these names an outside provider. */
+const OUTSIDE_PROVIDER_VARIABLES = ['GATEHOUSE_OIDC_ISSUER', 'GATEHOUSE_OIDC_CLIENT_ID', 'GATEHOUSE_OIDC_CLIENT_SECRET'] as const;
 const MIN_SESSION_TTL_MS = 1_000;
 
-/** Null when sign-in is not configured at all (none of the sign-in variables is set). */
+/** Null when sign-in is not configured at all (neither GATEHOUSE_AUTH_URL nor a provider is set). */
 export function readIdentitySettings(config: AppConfig): IdentitySettings | null {
-  const set = SIGN_IN_VARIABLES.filter((name) => config[name] !== undefined);
-  if (set.length === 0) return null;
+  const outside = OUTSIDE_PROVIDER_VARIABLES.filter((name) => config[name] !== undefined);
+  const usersFile = config.GATEHOUSE_USERS_FILE;
+  if (outside.length === 0 && config.GATEHOUSE_AUTH_URL === undefined) {
+    if (usersFile === undefined) return null;
+    throw new GatehouseError(
+      'CONFIG_INVALID',
+      'invalid sign-in configuration:\n  GATEHOUSE_USERS_FILE is set, but the built-in sign-in also needs GATEHOUSE_AUTH_URL ' +
+        '(the sign-in address, e.g. https://auth.example.com, or http://auth.localhost:8080 on this machine)',
+    );
+  }
 
   const problems: string[] = [];
-  const missing = (['GATEHOUSE_AUTH_URL', 'GATEHOUSE_OIDC_ISSUER', 'GATEHOUSE_OIDC_CLIENT_ID'] as const).filter((name) => config[name] === undefined);
-  if (missing.length > 0) {
-    problems.push(
-      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but sign-in also needs ${missing.join(', ')} ` +
-        '(GATEHOUSE_AUTH_URL is the sign-in address, e.g. https://auth.example.com; the issuer and client id come from your identity provider)',
-    );
+  if (outside.length > 0) {
+    const set = [...(config.GATEHOUSE_AUTH_URL === undefined ? [] : ['GATEHOUSE_AUTH_URL']), ...outside];
+    const missing = (['GATEHOUSE_AUTH_URL', 'GATEHOUSE_OIDC_ISSUER', 'GATEHOUSE_OIDC_CLIENT_ID'] as const).filter((name) => config[name] === undefined);
+    if (missing.length > 0) {
+      problems.push(
+        `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but sign-in also needs ${missing.join(', ')} ` +
+          '(GATEHOUSE_AUTH_URL is the sign-in address, e.g. https://auth.example.com; the issuer and client id come from your identity provider; ' +
+          'leave GATEHOUSE_OIDC_* unset to use the built-in sign-in)',
+      );
+    }
+    if (usersFile !== undefined) {
+      problems.push(
+        `GATEHOUSE_USERS_FILE is set, but users sign in at the provider in ${outside.join(', ')}: ` +
+          'the users file is only read by the built-in sign-in; unset one or the other',
+      );
+    }
   }
 
   let authUrl: URL | null = null;
@@ -71,25 +106,30 @@ export function readIdentitySettings(config: AppConfig): IdentitySettings | null
   if (config.GATEHOUSE_SESSION_TTL < MIN_SESSION_TTL_MS) {
     problems.push(`GATEHOUSE_SESSION_TTL: a session must last at least 1s (the default is 14h)`);
   }
-  if (!config.GATEHOUSE_OIDC_SCOPES.split(/\s+/).includes('openid')) {
+  if (outside.length > 0 && !config.GATEHOUSE_OIDC_SCOPES.split(/\s+/).includes('openid')) {
     problems.push(`GATEHOUSE_OIDC_SCOPES="${config.GATEHOUSE_OIDC_SCOPES}": must include "openid", e.g. "openid email profile"`);
   }
 
   if (problems.length > 0 || authUrl === null || !defaultAllow.ok) {
     throw new GatehouseError('CONFIG_INVALID', `invalid sign-in configuration:\n  ${problems.join('\n  ')}`);
   }
-  return Object.freeze({
+  const common: CommonIdentitySettings = {
     authUrl: authUrl.origin,
     authHost: authUrl.hostname.toLowerCase().replace(/\.$/, ''),
     authSecure: authUrl.protocol === 'https:',
+    sessionTtlMs: config.GATEHOUSE_SESSION_TTL,
+    defaultAllow: Object.freeze(defaultAllow.value),
+    dataDir: config.GATEHOUSE_DATA_DIR,
+  };
+  if (outside.length === 0) return Object.freeze({ ...common, provider: 'builtin', usersFile });
+  return Object.freeze({
+    ...common,
+    provider: 'oidc',
     issuer: config.GATEHOUSE_OIDC_ISSUER as string,
     clientId: config.GATEHOUSE_OIDC_CLIENT_ID as string,
     clientSecret: config.GATEHOUSE_OIDC_CLIENT_SECRET,
     scopes: config.GATEHOUSE_OIDC_SCOPES,
     groupsClaim: config.GATEHOUSE_GROUPS_CLAIM,
-    sessionTtlMs: config.GATEHOUSE_SESSION_TTL,
-    defaultAllow: Object.freeze(defaultAllow.value),
-    dataDir: config.GATEHOUSE_DATA_DIR,
     allowHttpIssuer,
   });
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The built-in provider's pages: sign-in, second step, sign-out confirmation, errors. Plain
  * HTML forms that work without JavaScript, labels tied to their inputs, errors announced to
@@ -138,6 +140,23 @@ ${form}
   );
 }
 
-export function pageHeaders(): Record<string, string> {
-  return { ...SECURITY_HEADERS };
+/** Clicks the page's one button: the second half of a sign-out the user already confirmed at Gatehouse. */
+const CONTINUE_SCRIPT = "document.getElementById('finish').click()";
+const CONTINUE_SCRIPT_HASH = createHash('sha256').update(CONTINUE_SCRIPT).digest('base64');
+
+/**
+ * For a sign-out confirmed on Gatehouse's own page: ends the provider session without asking
+ * again. The one allowed script (by hash) submits the form; without JavaScript it is one click.
+ */
+export function signOutContinuePage(form: string): HtmlPage {
+  const signingOut = page(
+    200,
+    'Signing out',
+    `<h1>Signing out…</h1>
+${form}
+<button type="submit" id="finish" form="op.logoutForm" name="logout" value="yes" autofocus>Finish signing out</button>
+<script>${CONTINUE_SCRIPT}</script>`,
+  );
+  const csp = SECURITY_HEADERS['content-security-policy']!.replace("default-src 'none';", `default-src 'none'; script-src 'sha256-${CONTINUE_SCRIPT_HASH}';`);
+  return { ...signingOut, headers: { ...signingOut.headers, 'content-security-policy': csp } };
 }

@@ -1,6 +1,6 @@
 import { interactionPolicy, type Account, type AdapterFactory, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderSecrets } from './keys.ts';
-import { messagePage, pageHeaders, signOutConfirmPage } from './pages.ts';
+import { messagePage, signOutConfirmPage, signOutContinuePage, type HtmlPage } from './pages.ts';
 import { findUser, type UsersSnapshot } from './users-file.ts';
 
 /**
@@ -39,6 +39,8 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: 'RS256',
+        // auth_time ties each ID token to the provider session it came from (see confirmedAtGatehouse).
+        require_auth_time: true,
       },
     ],
     jwks: secrets.jwks,
@@ -60,8 +62,8 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: (ctx, form) => respond(ctx, 200, signOutConfirmPage(form).body),
-        postLogoutSuccessSource: (ctx) => respond(ctx, 200, messagePage(200, 'Signed out', 'You are signed out.').body),
+        logoutSource: (ctx, form) => respond(ctx, confirmedAtGatehouse(ctx) ? signOutContinuePage(form) : signOutConfirmPage(form)),
+        postLogoutSuccessSource: (ctx) => respond(ctx, messagePage(200, 'Signed out', 'You are signed out.')),
       },
     },
     ttl: {
@@ -98,7 +100,7 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
         href: `${options.authOrigin}/`,
         text: 'Start again',
       });
-      respond(ctx, page.status, page.body);
+      respond(ctx, page);
     },
   };
 }
@@ -114,8 +116,22 @@ function loginPolicy(): interactionPolicy.Prompt[] {
   return policy;
 }
 
-function respond(ctx: KoaContextWithOIDC, status: number, body: string): void {
-  for (const [name, value] of Object.entries(pageHeaders())) ctx.set(name, value);
-  ctx.status = status;
-  ctx.body = body;
+/**
+ * Whether this sign-out comes from Gatehouse's own sign-out, which the user has just confirmed:
+ * the end-session request carries an ID token Gatehouse received in this very provider session
+ * (signature and audience checked by oidc-provider; same account and sign-in time). Gatehouse
+ * keeps ID tokens sealed and sends one only on its way out, so another site cannot forge this,
+ * and a token from an earlier session does not qualify.
+ */
+function confirmedAtGatehouse(ctx: KoaContextWithOIDC): boolean {
+  const hint = ctx.oidc.entities.IdTokenHint?.payload;
+  const session = ctx.oidc.session;
+  if (hint === undefined || session?.accountId === undefined || session.loginTs === undefined) return false;
+  return ctx.oidc.client?.clientId === CLIENT_ID && hint['sub'] === session.accountId && hint['auth_time'] === session.loginTs;
+}
+
+function respond(ctx: KoaContextWithOIDC, page: HtmlPage): void {
+  for (const [name, value] of Object.entries(page.headers)) ctx.set(name, value);
+  ctx.status = page.status;
+  ctx.body = page.body;
 }

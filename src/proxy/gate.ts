@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../routes/table.ts';
 
 /**
@@ -58,3 +58,15 @@ export type GateResponse = {
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
 };
+
+/**
+ * A server Gatehouse hosts on one of its own hosts and hands requests to untouched (the built-in
+ * identity provider under `/idp` on the sign-in host). Asked after the request is described and
+ * before any route or gate; the body is left unread for it.
+ */
+export interface RawHandler {
+  /** `host` is lowercase without port; `path` is normalised. */
+  handles(host: string, path: string): boolean;
+  /** `clientIp` is the client address after trusted-proxy processing. */
+  handle(req: IncomingMessage, res: ServerResponse, clientIp: string): void;
+}

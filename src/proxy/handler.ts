@@ -5,7 +5,7 @@ import type { RouteTable } from '../routes/table.ts';
 import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
 import type { Balancer } from './balance.ts';
 import { upstreamErrorCodes, upstreamFailureStatus, type UpstreamTransport } from './forward.ts';
-import type { AccessGate, GateResponse } from './gate.ts';
+import type { AccessGate, GateResponse, RawHandler } from './gate.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { describeRequest } from './request-info.ts';
@@ -17,6 +17,8 @@ export interface ProxyContext {
   readonly onAbandoned: (request: FastifyRequest, durationMs: number) => void;
   readonly currentTable: () => RouteTable;
   readonly gate: AccessGate;
+  /** Served before routing, from the raw request (the built-in identity provider). */
+  readonly rawHandler?: RawHandler | undefined;
   readonly trusted: TrustedProxies;
   readonly balancer: Balancer;
   readonly transport: UpstreamTransport;
@@ -63,6 +65,14 @@ export function createRequestHandler(ctx: ProxyContext) {
     notes.path = gateRequest.path;
     notes.clientIp = gateRequest.remoteAddress;
     if (REFUSED_METHODS.has(gateRequest.method)) return sendPage(ctx, reply, 'method_not_allowed', {});
+    if (ctx.rawHandler?.handles(gateRequest.host, gateRequest.path) === true) {
+      // Fastify's onResponse still fires on 'finish' for a hijacked reply: the access log and metrics stay whole.
+      reply.hijack();
+      reply.raw.setHeader('x-request-id', request.id);
+      if (ctx.isClosing()) reply.raw.setHeader('connection', 'close');
+      ctx.rawHandler.handle(raw, reply.raw, gateRequest.remoteAddress);
+      return reply;
+    }
 
     // One generation per request: whatever is published meanwhile, this request keeps this route.
     const table = ctx.currentTable();

@@ -3,7 +3,7 @@
  * of fastify). One catch-all handler routes each request against the current route table,
  * asks the access gate, and forwards with clean headers; websockets are relayed the same way.
  */
-export type { AccessGate, GateRequest, GateResponse, GateResult } from './gate.ts';
+export type { AccessGate, GateRequest, GateResponse, GateResult, RawHandler } from './gate.ts';
 export { publicOnlyGate, createPublicOnlyGate, type PublicOnlyGateOptions } from './public-gate.ts';
 export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './server.ts';
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';

@@ -10,7 +10,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { RouteTable } from '../routes/table.ts';
 import { createBalancer } from './balance.ts';
 import { createUpstreamTransport } from './forward.ts';
-import type { AccessGate } from './gate.ts';
+import type { AccessGate, RawHandler } from './gate.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
@@ -28,6 +28,8 @@ export interface ProxyServerOptions {
   metrics: Metrics;
   currentTable: () => RouteTable;
   gate: AccessGate;
+  /** Answers its own requests before routing (the built-in identity provider on the sign-in host). */
+  rawHandler?: RawHandler;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
   discoveryDegraded?: () => boolean;
   /** Turns on the HTTPS listener (GATEHOUSE_HTTPS_LISTEN) and, by default, the HTTP→HTTPS redirect. */
@@ -79,6 +81,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     logger,
     currentTable: options.currentTable,
     gate: options.gate,
+    rawHandler: options.rawHandler,
     trusted,
     balancer: createBalancer(),
     transport,

@@ -63,6 +63,8 @@ export interface HttpSignInOptions {
   stopAt?: (url: URL) => boolean;
   maxRedirects?: number;
   ca?: string | string[];
+  /** Sent with every request (e.g. X-Forwarded-For, as a proxy in front would add it). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpSignInResult {
@@ -102,7 +104,7 @@ export async function signInViaHttp(
   let submittedLogin = false;
   for (let hop = 0; hop <= (options.maxRedirects ?? 20); hop += 1) {
     visited.push(url);
-    const headers: Record<string, string> = { accept: 'text/html,application/json;q=0.9,*/*;q=0.8', 'user-agent': 'gatehouse-tests' };
+    const headers: Record<string, string> = { accept: 'text/html,application/json;q=0.9,*/*;q=0.8', 'user-agent': 'gatehouse-tests', ...options.headers };
     const cookie = cookieJar.header(url);
     if (cookie !== undefined) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';

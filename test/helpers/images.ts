@@ -58,3 +58,40 @@ export async function docker(...args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();
 }
+
+/**
+ * Stands in for httpbin (mccutchen/go-httpbin) in the quick start, built from the local Node
+ * image: like go-httpbin it exposes port 8080 only; `/headers` answers `{"headers": {…}}` with
+ * the request headers as go-httpbin writes them (canonical names, lists of values), and every
+ * other path answers with the method, the URL and the headers.
+ */
+export const HTTPBIN_STAND_IN_IMAGE = 'gatehouse-test-httpbin:local';
+
+const HTTPBIN_SERVER = `const http = require('node:http');
+const canonical = (name) => name.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join('-');
+http.createServer((req, res) => {
+  const headers = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) (headers[canonical(req.rawHeaders[i])] ??= []).push(req.rawHeaders[i + 1]);
+  const path = req.url.split('?')[0];
+  const body = path === '/headers' ? { headers } : { method: req.method, url: req.url, headers };
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body, null, 2) + '\\n');
+}).listen(8080);
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+let httpbinBuilt: Promise<void> | null = null;
+
+export function ensureHttpbinStandIn(): Promise<void> {
+  httpbinBuilt ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gh-httpbin-'));
+    try {
+      await writeFile(join(dir, 'server.cjs'), HTTPBIN_SERVER);
+      await writeFile(join(dir, 'Dockerfile'), 'FROM node:24-bookworm-slim\nCOPY server.cjs /server.cjs\nUSER node\nEXPOSE 8080\nCMD ["node","/server.cjs"]\n');
+      await run('docker', ['build', '-q', '-t', HTTPBIN_STAND_IN_IMAGE, dir]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  })();
+  return httpbinBuilt;
+}

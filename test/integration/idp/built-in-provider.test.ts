@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32, generateTotpSecret } from '../../../src/idp/index.ts';
 import { hotp, totpStep } from '../../../src/idp/totp.ts';
@@ -171,20 +173,50 @@ describe('built-in identity provider', () => {
     expect(signedInUser(ok.body)['sub']).toBe('alice');
   });
 
-  it('signs out at the provider after a confirmation, then asks for the password again', async () => {
+  it('asks before signing out when the request does not come from Gatehouse, then asks for the password again', async () => {
     const jar = new CookieJar();
     await signInViaHttp(app.loginUrl, 'alice', 'alice-password', jar);
-    const confirm = await browse(jar, `${app.origin}/logout`);
+    // No ID token hint: any page could have sent the browser here.
+    const confirm = await browse(jar, `${app.provider.issuer}/session/end`);
     expect(confirm.response.status).toBe(200);
     expect(confirm.body).toContain('<h1>Sign out?</h1>');
+    expect(confirm.body).not.toMatch(/<script/i);
     const action = formAction(confirm.body, confirm.url);
     expect(action.pathname).toBe('/idp/session/end/confirm');
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] ?? '';
     const done = await browse(jar, action, { form: { xsrf, logout: 'yes' }, headers: { origin: app.origin } });
-    expect(done.url.pathname).toBe('/oauth2/signed_out');
+    expect(done.body).toContain('You are signed out.');
     const again = await browse(jar, app.loginUrl);
     expect(again.url.pathname).toMatch(/^\/idp\/interaction\//);
     expect(again.body).toContain('<h1>Sign in</h1>');
+  });
+
+  it('does not ask again when Gatehouse sends the sign-out with an ID token from this session', async () => {
+    const jar = new CookieJar();
+    await signInViaHttp(app.loginUrl, 'alice', 'alice-password', jar);
+    // What Gatehouse's sign-out sends the browser to: the end-session endpoint with the ID token as hint.
+    const endSession = (await loopbackFetch(`${app.origin}/logout`)).headers.get('location')!;
+    expect(new URL(endSession).searchParams.get('id_token_hint')).toBeTruthy();
+    const continuing = await browse(jar, endSession);
+    expect(continuing.response.status).toBe(200);
+    expect(continuing.body).toContain('<h1>Signing out…</h1>');
+    expect(continuing.body).not.toContain('Sign out?');
+    // The page's one script clicks the button; the CSP allows that script by its hash and nothing else.
+    const script = /<script>([^<]*)<\/script>/.exec(continuing.body)?.[1] ?? '';
+    expect(script).toContain("getElementById('finish').click()");
+    expect(continuing.response.headers.get('content-security-policy')).toContain(`script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+    expect(continuing.body).toMatch(/<button type="submit" id="finish" form="op.logoutForm" name="logout" value="yes"/);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(continuing.body)?.[1] ?? '';
+    const done = await browse(jar, formAction(continuing.body, continuing.url), { form: { xsrf, logout: 'yes' }, headers: { origin: app.origin } });
+    expect(done.url.pathname).toBe('/oauth2/signed_out');
+    expect((await browse(jar, app.loginUrl)).body).toContain('<h1>Sign in</h1>');
+
+    // The same ID token in a later session of the same user: asked again.
+    const firstSignIn = (decodeJwt(new URL(endSession).searchParams.get('id_token_hint')!).auth_time as number) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstSignIn + 1_100 - Date.now())));
+    await signInViaHttp(app.loginUrl, 'alice', 'alice-password', jar);
+    const stale = await browse(jar, endSession);
+    expect(stale.body).toContain('<h1>Sign out?</h1>');
   });
 
   it('refuses an authorization request without PKCE', async () => {

@@ -45,9 +45,36 @@ describe('readIdentitySettings', () => {
     });
   });
 
-  it('names what is missing when only part of sign-in is set', () => {
-    expect(problem({ GATEHOUSE_AUTH_URL: 'https://auth.example.com' })).toMatch(/GATEHOUSE_AUTH_URL is set, but sign-in also needs GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID/);
-    expect(problem({ GATEHOUSE_OIDC_ISSUER: 'https://id.example.com', GATEHOUSE_OIDC_CLIENT_ID: 'x' })).toMatch(/also needs GATEHOUSE_AUTH_URL/);
+  it('names what is missing when only part of an outside provider is set', () => {
+    expect(problem({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_OIDC_ISSUER: 'https://id.example.com' })).toMatch(
+      /GATEHOUSE_AUTH_URL, GATEHOUSE_OIDC_ISSUER are set, but sign-in also needs GATEHOUSE_OIDC_CLIENT_ID/,
+    );
+    expect(problem({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_OIDC_CLIENT_ID: 'x' })).toMatch(/also needs GATEHOUSE_OIDC_ISSUER .*leave GATEHOUSE_OIDC_\* unset to use the built-in sign-in/);
+    expect(problem({ GATEHOUSE_OIDC_ISSUER: 'https://id.example.com', GATEHOUSE_OIDC_CLIENT_ID: 'x' })).toMatch(/are set, but sign-in also needs GATEHOUSE_AUTH_URL/);
+  });
+
+  it('signs in at the built-in provider when only GATEHOUSE_AUTH_URL is set', () => {
+    expect(settings({ GATEHOUSE_AUTH_URL: 'http://auth.localhost:8080', GATEHOUSE_DATA_DIR: '/data' })).toEqual({
+      provider: 'builtin',
+      authUrl: 'http://auth.localhost:8080',
+      authHost: 'auth.localhost',
+      authSecure: false,
+      usersFile: undefined,
+      sessionTtlMs: 14 * 3_600_000,
+      defaultAllow: [],
+      dataDir: '/data',
+    });
+    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatchObject({ provider: 'builtin', usersFile: '/config/users.yml' });
+    // Scopes belong to an outside provider; the built-in one does not read them.
+    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_OIDC_SCOPES: 'email' })?.provider).toBe('builtin');
+    expect(settings(complete)?.provider).toBe('oidc');
+  });
+
+  it('refuses a users file that nothing would read', () => {
+    expect(problem({ GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatch(/GATEHOUSE_USERS_FILE is set, but the built-in sign-in also needs GATEHOUSE_AUTH_URL/);
+    expect(problem({ ...complete, GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatch(
+      /GATEHOUSE_USERS_FILE is set, but users sign in at the provider in GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID, GATEHOUSE_OIDC_CLIENT_SECRET/,
+    );
   });
 
   it('reports every problem at once', () => {
@@ -60,8 +87,8 @@ describe('readIdentitySettings', () => {
   });
 
   it('accepts plain http to a provider on this machine', () => {
-    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000' })?.allowHttpIssuer).toBe(true);
-    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://id.localhost:9000' })?.allowHttpIssuer).toBe(true);
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000' })).toMatchObject({ allowHttpIssuer: true });
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://id.localhost:9000' })).toMatchObject({ allowHttpIssuer: true });
   });
 
   it('keeps the port of the sign-in URL and uses plain cookies for an http sign-in host', () => {

@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Browser, type Page } from '../helpers/browser.ts';
+import { loopbackFetch } from '../helpers/http-sign-in.ts';
+import { waitFor } from '../helpers/http.ts';
+import { ensureHttpbinStandIn, HTTPBIN_STAND_IN_IMAGE } from '../helpers/images.ts';
+import { freePort } from '../integration/auth/support.ts';
+
+/**
+ * The README's quick start, for real: compose.example.yml brought up by Debian's docker-compose
+ * (v1, which must read the same file as `docker compose`), the Gatehouse image built from the
+ * Dockerfile, the built-in sign-in with examples/users.yml, and Chromium signing in as the demo
+ * user. Only the httpbin image (HTTPBIN_IMAGE) and the published port (GATEHOUSE_PORT) differ.
+ */
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '../..');
+const project = `ghqs${randomBytes(3).toString('hex')}`;
+
+let port: number;
+let browser: Browser | undefined;
+let page: Page;
+
+async function compose(...args: string[]): Promise<string> {
+  const { stdout, stderr } = await run('docker-compose', ['-f', 'compose.example.yml', '-p', project, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HTTPBIN_IMAGE: HTTPBIN_STAND_IN_IMAGE, GATEHOUSE_PORT: String(port) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return `${stdout}${stderr}`;
+}
+
+async function gatehouseLogs(): Promise<string> {
+  return compose('logs', '--no-color', '--tail', '60', 'gatehouse').catch((error: unknown) => String(error));
+}
+
+const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
+
+beforeAll(async () => {
+  port = await freePort();
+  await ensureHttpbinStandIn();
+  await compose('up', '-d', '--build');
+  // The route exists once the labelled container is discovered: sign-in required, not 404.
+  await waitFor(
+    async () => {
+      const response = await loopbackFetch(url('httpbin.localhost'), { headers: { accept: 'application/json' } }).catch(() => null);
+      return response?.status === 401 ? true : undefined;
+    },
+    'httpbin to be served by the containerised Gatehouse',
+    90_000,
+    500,
+  ).catch(async (error: unknown) => {
+    throw new Error(`${String(error)}\n${await gatehouseLogs()}`);
+  });
+  browser = await launchBrowser();
+  page = await (await browser.newContext()).newPage();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  // Containers, networks, the data volume and the images this project built.
+  await compose('down', '-v', '--rmi', 'local', '--timeout', '5');
+}, 120_000);
+
+async function bodyJson(target: Page): Promise<Record<string, unknown>> {
+  return JSON.parse((await target.locator('body').textContent()) ?? '{}') as Record<string, unknown>;
+}
+
+describe('the compose quick start', () => {
+  it('sends the browser to the built-in sign-in page, and on to httpbin as the demo user', async () => {
+    await page.goto(url('httpbin.localhost'));
+    await page.waitForURL((current) => current.host === `auth.localhost:${port}` && current.pathname.startsWith('/idp/interaction/'));
+    expect(await page.title()).toBe('Sign in · Gatehouse');
+    await page.getByLabel('Username or email').fill('demo');
+    await page.getByLabel('Password').fill('gatehouse-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(url('httpbin.localhost'));
+    const answer = await bodyJson(page);
+    expect(answer['url']).toBe('/');
+    expect(answer['headers']).toMatchObject({ 'X-Iap-Email': ['demo@example.com'], 'X-Iap-User': ['demo'], 'X-Iap-Groups': ['demo'] });
+
+    await page.goto(url('httpbin.localhost', '/headers'));
+    expect((await bodyJson(page))['headers']).toMatchObject({ 'X-Iap-Email': ['demo@example.com'], 'X-Iap-Name': ['Demo User'] });
+  });
+
+  it('signs out with one confirmation, after which the password is asked again', async () => {
+    await page.goto(url('httpbin.localhost', '/.iap/sign_out'));
+    expect(await page.locator('h1').textContent()).toBe('Sign out?');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // The built-in provider does not ask a second time.
+    await page.waitForURL(url('auth.localhost', '/oauth2/signed_out'));
+    expect(await page.locator('h1').textContent()).toBe('You are signed out');
+
+    await page.goto(url('httpbin.localhost', '/headers'));
+    await page.waitForURL((current) => current.host === `auth.localhost:${port}` && current.pathname.startsWith('/idp/interaction/'));
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+  });
+
+  it('runs Gatehouse as a non-root user on a read-only root filesystem, with the demo users in its data volume', async () => {
+    const id = (await compose('ps', '-q', 'gatehouse')).trim().split('\n').at(-1)!;
+    const { stdout } = await run('docker', ['inspect', '-f', '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}', id]);
+    expect(stdout.trim()).toBe('1000:1000 true');
+    const { stdout: users } = await run('docker', ['exec', id, 'node', 'dist/cli/main.js', 'users', 'list']);
+    expect(users).toMatch(/demo\s+demo@example\.com/);
+  });
+});
