@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { watch } from 'chokidar';
 import { GatehouseError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { watchTextFile } from '../util/watch-text-file.ts';
 import { hashPassword } from './phc.ts';
 import { encodeBase32 } from './totp.ts';
 import { UsersFile } from './users-edit.ts';
@@ -33,77 +33,32 @@ export interface UsersStoreOptions {
 export async function openUsersStore(filePath: string, options: UsersStoreOptions): Promise<UsersStore> {
   const { logger } = options;
   const absolute = path.resolve(filePath);
-  const directory = path.dirname(absolute);
   let users: UsersSnapshot = EMPTY_USERS;
-  let lastText: string | null = null;
-  let lastError: string | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  let queue: Promise<void> = Promise.resolve();
 
   await createWithAdminIfMissing(absolute, filePath, logger);
 
-  const reportError = (message: string) => {
-    lastText = null;
-    if (message === lastError) return;
-    lastError = message;
-    logger.error({ file: filePath, error: message, users: users.byName.size }, 'users file not loaded; keeping the users loaded before');
-  };
-
-  const load = async (force: boolean) => {
-    let text: string;
-    try {
-      text = await readFile(absolute, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      reportError(code === 'ENOENT' ? `${filePath} does not exist` : `${filePath}: cannot read the file (${code ?? String(error)})`);
-      return;
-    }
-    if (!force && text === lastText) return;
-    const parsed = parseUsersFile(text, filePath);
-    if (!parsed.ok) {
-      reportError(parsed.error);
-      return;
-    }
-    users = parsed.users;
-    lastText = text;
-    lastError = null;
-    for (const problem of users.problems) logger.error({ file: filePath, problem }, 'users file entry ignored; that user cannot sign in until it is fixed');
-    logger.info({ file: filePath, users: users.byName.size, rejected: users.problems.length }, 'users file loaded');
-  };
-
-  const enqueue = (force: boolean): Promise<void> => {
-    queue = queue
-      .then(() => (closed ? undefined : load(force)))
-      .catch((error: unknown) => logger.error({ err: error, file: filePath }, 'users file handler failed'));
-    return queue;
-  };
-
-  const watcher = watch(directory, {
-    depth: 0,
-    ignoreInitial: true,
-    ignored: (candidate: string) => candidate !== directory && candidate !== absolute,
-    awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 },
-    ...(options.usePolling === true ? { backend: 'polling' as const, pollingInterval: 250 } : {}),
+  const watcher = await watchTextFile(filePath, {
+    logger,
+    what: 'users file',
+    ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+    ...(options.usePolling === undefined ? {} : { usePolling: options.usePolling }),
+    onText(text) {
+      const parsed = parseUsersFile(text, filePath);
+      if (!parsed.ok) return parsed.error;
+      users = parsed.users;
+      for (const problem of users.problems) logger.error({ file: filePath, problem }, 'users file entry ignored; that user cannot sign in until it is fixed');
+      logger.info({ file: filePath, users: users.byName.size, rejected: users.problems.length }, 'users file loaded');
+      return null;
+    },
+    onError(message) {
+      logger.error({ file: filePath, error: message, users: users.byName.size }, 'users file not loaded; keeping the users loaded before');
+    },
   });
-  watcher.on('all', (_event, changed) => {
-    if (changed !== absolute || closed) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void enqueue(false), options.debounceMs ?? 100);
-  });
-  watcher.on('error', (error) => logger.warn({ err: error, directory }, 'users file watcher error'));
-  await new Promise<void>((resolve) => watcher.once('ready', resolve));
-  await enqueue(true);
 
   return {
     current: () => users,
-    reload: () => enqueue(true),
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await watcher.close();
-      await queue;
-    },
+    reload: () => watcher.reload(),
+    close: () => watcher.close(),
   };
 }
 
