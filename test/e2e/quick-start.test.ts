@@ -99,11 +99,35 @@ describe('the compose quick start', () => {
     expect(await page.locator('h1').textContent()).toBe('Sign in');
   });
 
-  it('runs Gatehouse as a non-root user on a read-only root filesystem, with the demo users in its data volume', async () => {
+  it('runs Gatehouse as a non-root user on a read-only root filesystem; users added with the CLI sign in without a restart', async () => {
     const id = (await compose('ps', '-q', 'gatehouse')).trim().split('\n').at(-1)!;
     const { stdout } = await run('docker', ['inspect', '-f', '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}', id]);
     expect(stdout.trim()).toBe('1000:1000 true');
-    const { stdout: users } = await run('docker', ['exec', id, 'node', 'dist/cli/main.js', 'users', 'list']);
-    expect(users).toMatch(/demo\s+demo@example\.com/);
+    const { stdout: before } = await run('docker', ['exec', id, 'node', 'dist/cli/main.js', 'users', 'list']);
+    expect(before).toBe('demo\tdemo@example.com\tdemo\n');
+
+    // As the README shows it, with the password on stdin instead of typed twice.
+    const added = await runWithInput('docker', ['exec', '-i', id, 'node', 'dist/cli/main.js', 'users', 'add', 'alex', '--email', 'alex@example.com', '--groups', 'demo'], 'alex-password-1\n');
+    expect(added).toContain('added alex to /data/users.yml');
+
+    const context = await browser!.newContext();
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(url('httpbin.localhost', '/headers'));
+      await fresh.getByLabel('Username or email').fill('alex');
+      await fresh.getByLabel('Password').fill('alex-password-1');
+      await fresh.getByRole('button', { name: 'Sign in' }).click();
+      await fresh.waitForURL(url('httpbin.localhost', '/headers'));
+      expect((await bodyJson(fresh))['headers']).toMatchObject({ 'X-Iap-Email': ['alex@example.com'] });
+    } finally {
+      await context.close();
+    }
   });
 });
+
+function runWithInput(command: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(`${stdout}${stderr}`)));
+    child.stdin?.end(input);
+  });
+}

@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from '../../../src/observability/metrics.
 import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
+import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 /** A route claim with sensible defaults: public, one upstream, everything else off. */
 export function spec(overrides: Partial<RouteSpec> & { origin?: string; ready?: boolean; name?: string } = {}): RouteSpec {
@@ -17,21 +18,12 @@ export function spec(overrides: Partial<RouteSpec> & { origin?: string; ready?: 
     source: { kind: 'container', containerId: `id-${name}`, containerName: name, group: name, created: 1 },
     routeName: 'default',
     hosts: ['app.test'],
+    ...SPEC_DEFAULTS,
     fromScheme: 'http',
-    path: '/',
-    stripPath: false,
     upstream: { origin, containerId: `id-${name}`, ready, state: ready ? 'running' : 'starting' },
-    policy: { public: true, allow: [], deny: [], bypass: [], corsPreflight: false },
+    policy: { ...NO_POLICY, public: true },
     identity: 'none',
-    setHeaders: {},
-    removeHeaders: [],
-    hostHeader: { mode: 'preserve' },
-    websockets: true,
-    timeoutMs: 30_000,
-    idleTimeoutMs: null,
-    tlsSkipVerify: false,
     health: 'off',
-    lb: 'round_robin',
     display: { name: 'Test App', icon: null, description: null },
     ...rest,
   };

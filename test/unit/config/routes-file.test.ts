@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../../src/config/routes-file.ts';
 import { type RouteIssue, RouteSpec } from '../../../src/routes/spec.ts';
 import { POMERIUM_FILE } from './pomerium-fixture.ts';
+import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 const FILE = 'gatehouse.yml';
 
@@ -20,22 +21,11 @@ function route(...lines: string[]): string {
 const issueLines = (issues: RouteIssue[]) => issues.map((i) => i.message);
 
 const BASE: Omit<RouteSpec, 'hosts' | 'upstream' | 'display'> = {
+  ...SPEC_DEFAULTS,
   source: { kind: 'file', file: FILE, index: 0 },
   routeName: 'file:0',
-  fromScheme: 'https',
-  path: '/',
-  stripPath: false,
-  policy: { public: false, allow: [], deny: [], bypass: [], corsPreflight: false },
-  identity: 'headers',
-  setHeaders: {},
-  removeHeaders: [],
-  hostHeader: { mode: 'preserve' },
-  websockets: true,
-  timeoutMs: 30_000,
-  idleTimeoutMs: null,
-  tlsSkipVerify: false,
+  policy: NO_POLICY,
   health: 'off',
-  lb: 'round_robin',
 };
 
 describe('routes in Gatehouse keys', () => {

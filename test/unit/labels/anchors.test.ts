@@ -2,28 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerSnapshot } from '../../../src/docker/snapshot.ts';
 import { translateContainers } from '../../../src/labels/index.ts';
 import { RouteSpec } from '../../../src/routes/spec.ts';
+import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 /**
  * The compose examples of the recommended label schema, as the engine would list them:
  * labels in, the exact route claims out.
  */
 
-const NO_POLICY = { public: false, allow: [], deny: [], bypass: [], corsPreflight: false };
-const DEFAULTS = {
-  fromScheme: 'https',
-  path: '/',
-  stripPath: false,
-  identity: 'headers',
-  setHeaders: {},
-  removeHeaders: [],
-  hostHeader: { mode: 'preserve' },
-  websockets: true,
-  timeoutMs: 30_000,
-  idleTimeoutMs: null,
-  tlsSkipVerify: false,
-  health: 'docker',
-  lb: 'round_robin',
-} as const;
 
 function compose(service: string, index: number, id: string, ip: string, rest: Partial<ContainerSnapshot> & { labels: Record<string, string> }): ContainerSnapshot {
   return {
@@ -85,7 +70,7 @@ const api = [
 ];
 
 const apiSpec = (c: ContainerSnapshot, ready: boolean, state: string) => ({
-  ...DEFAULTS,
+  ...SPEC_DEFAULTS,
   source: source(c),
   routeName: 'default',
   hosts: ['api.int.nas.example'],
@@ -97,7 +82,7 @@ const apiSpec = (c: ContainerSnapshot, ready: boolean, state: string) => ({
 
 const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
   ['httpbin', [httpbin], [{
-    ...DEFAULTS,
+    ...SPEC_DEFAULTS,
     source: source(httpbin),
     routeName: 'default',
     hosts: ['httpbin.int.nas.example'],
@@ -106,7 +91,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
     display: { name: 'nas-httpbin-1', icon: null, description: null },
   }]],
   ['code-server', [codeServer], [{
-    ...DEFAULTS,
+    ...SPEC_DEFAULTS,
     source: source(codeServer),
     routeName: 'default',
     hosts: ['code.int.nas.example'],
@@ -116,7 +101,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
   }]],
   ['wiki', [wiki], [
     {
-      ...DEFAULTS,
+      ...SPEC_DEFAULTS,
       source: source(wiki),
       routeName: 'admin',
       hosts: ['wiki.int.nas.example'],
@@ -126,7 +111,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       display: { name: 'nas-wiki-1/admin', icon: null, description: null },
     },
     {
-      ...DEFAULTS,
+      ...SPEC_DEFAULTS,
       source: source(wiki),
       routeName: 'default',
       hosts: ['wiki.int.nas.example'],
@@ -137,7 +122,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
   ]],
   ['minio', [minio], [
     {
-      ...DEFAULTS,
+      ...SPEC_DEFAULTS,
       source: source(minio),
       routeName: 'console',
       hosts: ['minio.int.nas.example'],
@@ -146,7 +131,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       display: { name: 'nas-minio-1/console', icon: null, description: null },
     },
     {
-      ...DEFAULTS,
+      ...SPEC_DEFAULTS,
       source: source(minio),
       routeName: 's3',
       hosts: ['s3.int.nas.example'],

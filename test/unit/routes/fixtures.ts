@@ -1,4 +1,5 @@
 import { RouteSpec, type RouteIssue } from '../../../src/routes/spec.ts';
+import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 interface ContainerSpecInput {
   name: string;
@@ -14,19 +15,8 @@ interface ContainerSpecInput {
 
 function baseSpec(): Omit<RouteSpec, 'source' | 'routeName' | 'hosts' | 'path' | 'upstream'> {
   return {
-    fromScheme: 'https',
-    stripPath: false,
-    policy: { public: false, allow: [{ kind: 'domain', domain: 'example.com' }], deny: [], bypass: [], corsPreflight: false },
-    identity: 'headers',
-    setHeaders: {},
-    removeHeaders: [],
-    hostHeader: { mode: 'preserve' },
-    websockets: true,
-    timeoutMs: 30_000,
-    idleTimeoutMs: null,
-    tlsSkipVerify: false,
-    health: 'docker',
-    lb: 'round_robin',
+    ...SPEC_DEFAULTS,
+    policy: { ...NO_POLICY, allow: [{ kind: 'domain', domain: 'example.com' }] },
     display: { name: 'App', icon: null, description: null },
   };
 }
