@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCookie } from '../../../src/auth/cookie.ts';
 import { consumeHandoff } from '../../../src/auth/handoff.ts';
@@ -6,26 +5,14 @@ import { unseal } from '../../../src/auth/seal.ts';
 import { createSession, sessionCookies } from '../../../src/auth/session.ts';
 import { http } from '../../helpers/http.ts';
 import { startAuthStack, type AuthStack } from './support.ts';
+import { OPEN_REDIRECT_CORPUS } from '../../fixtures/open-redirects.ts';
 
 /**
  * `/oauth2/start?rd=` with every payload of the open-redirect corpus: the browser must end at
  * the portal, never at a host Gatehouse does not serve. The known hosts match the corpus.
  */
 
-function decodePlaceholders(line: string): string {
-  return line
-    .replaceAll('<TAB>', '\t')
-    .replaceAll('<LF>', '\n')
-    .replaceAll('<CR>', '\r')
-    .replaceAll('<NUL>', '\u0000')
-    .replaceAll('<SP>', ' ')
-    .replace(/<U\+([0-9A-F]{4,6})>/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
-}
-
-const corpus = readFileSync(new URL('../../fixtures/open-redirects.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((line) => line !== '' && !line.startsWith('# '))
-  .map(decodePlaceholders);
+const corpus = OPEN_REDIRECT_CORPUS;
 
 const AUTH_HOST = 'auth.example.com';
 let stack: AuthStack;

@@ -1,25 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { safeRedirectTarget } from '../../../src/auth/redirect.ts';
+import { OPEN_REDIRECT_CORPUS } from '../../fixtures/open-redirects.ts';
 
 const KNOWN = new Set(['app.example.com', 'auth.example.com', 'files.example.net', 'xn--bcher-kva.example', '[::1]']);
 const isKnownHost = (host: string): boolean => KNOWN.has(host);
 const FALLBACK = 'https://auth.example.com/.gatehouse/';
 
-function decodePlaceholders(line: string): string {
-  return line
-    .replaceAll('<TAB>', '\t')
-    .replaceAll('<LF>', '\n')
-    .replaceAll('<CR>', '\r')
-    .replaceAll('<NUL>', '\u0000')
-    .replaceAll('<SP>', ' ')
-    .replace(/<U\+([0-9A-F]{4,6})>/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
-}
-
-const corpus = readFileSync(new URL('../../fixtures/open-redirects.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((line) => line !== '' && !line.startsWith('# '))
-  .map(decodePlaceholders);
+const corpus = OPEN_REDIRECT_CORPUS;
 
 describe('safeRedirectTarget: open-redirect corpus', () => {
   it('has at least 60 payloads, all distinct', () => {
