@@ -79,6 +79,7 @@ describe('Gatehouse with the built-in identity provider', () => {
     expect(enabled).toMatchObject({ provider: 'builtin', issuer: `http://${AUTH}:${port}/idp`, clientId: 'gatehouse' });
     const discovery = await loopbackFetch(url(AUTH, '/idp/.well-known/openid-configuration'));
     expect(discovery.status).toBe(200);
+    expect(discovery.headers.get('x-request-id')).toMatch(/^[\w-]{8,}$/);
     expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://${AUTH}:${port}/idp`);
     const ready = await loopbackFetch(`http://127.0.0.1:${gh.adminPort}/readyz`);
     const body = (await ready.json()) as { identity: Record<string, unknown> };
