@@ -108,8 +108,12 @@ const bool = (value: boolean) => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
 const bitString = (bytes: Buffer, unusedBits: number) => tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), bytes]));
 
 function integer(bytes: Buffer): Buffer {
-  // Positive: a leading 1 bit would read as a sign, so pad it with a zero byte.
-  return tlv(0x02, (bytes[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  // DER wants the shortest form: no leading zero bytes (random serials can start with some)...
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  const minimal = bytes.subarray(start);
+  // ...and positive numbers: a leading 1 bit would read as a sign, so pad it with a zero byte.
+  return tlv(0x02, (minimal[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
