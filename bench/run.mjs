@@ -9,7 +9,7 @@ import { removeContainers } from './lib/docker-engine.mjs';
 import { measureLabelToLive } from './lib/label-to-live.mjs';
 import { runFixedRate, soak } from './lib/latency.mjs';
 import { baselineRss, idleRss } from './lib/memory.mjs';
-import { createProcessRegistry, runCommand, watchForeignLoad } from './lib/processes.mjs';
+import { createProcessRegistry, killActiveCommands, runCommand, watchForeignLoad } from './lib/processes.mjs';
 import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
 import { markdown, targetsText, textTable } from './lib/report.mjs';
 import { AUTH_HOST, LOAD_CPU, PROXY_CPU, startRig } from './lib/rig.mjs';
@@ -34,7 +34,7 @@ const MODES = {
   },
   quick: {
     seconds: 4, warmupSeconds: 2, repetitions: 3, settleMs: 3_000,
-    fixedRate: { seconds: 5, warmupSeconds: 2 }, soak: { seconds: 30, warmupSeconds: 5 },
+    fixedRate: { seconds: 5, warmupSeconds: 2 }, soak: { seconds: 30, warmupSeconds: 10 },
     profile: { seconds: 4, warmupSeconds: 2 }, rebuild: { sizes: [100, 1000], iterations: 50, churn: 50 },
     live: { singles: 8, burst: 20 },
   },
@@ -62,8 +62,11 @@ const log = (message) => process.stdout.write(`${message}\n`);
 let cleaning = null;
 function cleanUp() {
   cleaning ??= (async () => {
+    killActiveCommands();
     for (const fn of deferred.reverse()) await Promise.resolve().then(fn).catch(() => {});
     await registry.stopAll();
+    // A `docker run` cut short may still be creating its container in the engine.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     await removeContainers([], `gatehouse-bench=${runId}`);
   })();
   return cleaning;
@@ -71,10 +74,16 @@ function cleanUp() {
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     log(`\n${signal}: stopping every process and container this run started…`);
-    cleanUp().finally(() => process.exit(130));
+    cleanUp().finally(() => {
+      log(`Logs kept in ${dir}`);
+      process.exit(130);
+    });
   });
 }
-process.once('exit', () => registry.killAllNow());
+process.once('exit', () => {
+  killActiveCommands();
+  registry.killAllNow();
+});
 
 async function phase(name, results, key, fn) {
   log(`\n▶ ${name}`);
@@ -104,7 +113,6 @@ async function main() {
     failures: [],
   };
   if (mode === 'quick') results.notes.push('Quick mode: runs of a few seconds, a 30 s soak and a smaller container burst; use the full run for published figures.');
-  results.notes.push('The machine was shared with other work during this run unless stated otherwise, so single figures can be noisy; the ratios within one run are the robust signal.');
   log(`Gatehouse bench (${mode}), run ${runId}, work directory ${dir}`);
   log(`${results.machine.cpuModel}, ${results.machine.cores} cores, Linux ${results.machine.kernel}; node ${results.machine.versions.node}, nginx ${results.machine.versions.nginx}, caddy ${results.machine.versions.caddy ?? 'not installed'}, wrk ${results.machine.versions.wrk}, docker ${results.machine.versions.docker}`);
 
@@ -130,6 +138,17 @@ async function main() {
     const { pid: _pid, ...scenario } = entry.scenario;
     results.throughput[id] = { scenario, runs: entry.runs, summary: entry.summary };
     if (entry.summary.failed > 0) results.failures.push(`${scenario.label}: ${entry.summary.problems.join('; ')}`);
+  }
+
+  const noise = Math.max(0, ...Object.values(results.throughput).map((t) => t.summary.foreignLoadPercent ?? 0));
+  results.notes.push(
+    `Other processes used up to ${noise.toFixed(0)}% of the proxy's core during a measured run (see "other load %"); ` +
+      (noise >= 10 ? 'figures from such runs are low, so compare medians and ratios within this run.' : 'the runs had the core essentially to themselves.'),
+  );
+  const direct = results.throughput['direct-13']?.summary.rps.median;
+  const nginxRps = results.throughput.nginx?.summary.rps.median;
+  if (direct && nginxRps && direct < 2 * nginxRps) {
+    results.notes.push(`Direct to the upstream (${Math.round(direct)} req/s) is less than twice nginx (${Math.round(nginxRps)} req/s): the load-generator core may be what limits the nginx figure.`);
   }
 
   results.fixedRate = {};
@@ -182,8 +201,8 @@ async function main() {
   await registry.stopAll();
 
   await phase('Route table rebuild (in process)', results, 'rebuild', async () => {
-    const script_ = fileURLToPath(new URL('./lib/table-rebuild.mjs', import.meta.url));
-    const { stdout } = await runCommand(process.execPath, ['--expose-gc', script_, root, JSON.stringify(plan.rebuild)], { cpu: PROXY_CPU, timeoutMs: 600_000 });
+    const rebuildScript = fileURLToPath(new URL('./lib/table-rebuild.mjs', import.meta.url));
+    const { stdout } = await runCommand(process.execPath, ['--expose-gc', rebuildScript, root, JSON.stringify(plan.rebuild)], { cpu: PROXY_CPU, timeoutMs: 600_000 });
     const rebuild = JSON.parse(stdout.trim().split('\n').at(-1));
     for (const r of rebuild.results) log(`  ${r.size} containers: p50 ${r.totalMs.p50.toFixed(2)} ms (translate ${r.translateMs.p50.toFixed(2)} + build ${r.buildMs.p50.toFixed(2)}), p95 ${r.totalMs.p95.toFixed(2)} ms`);
     return rebuild;

@@ -21,7 +21,9 @@ export async function runFixedRate({ url, headers = {}, rate, seconds, warmupSec
 
 /**
  * Load at `rate` for `seconds` after `warmupSeconds`, sampling the RSS of `pid` each second.
- * Growth compares the median of the last tenth of the samples with the first tenth.
+ * Growth is the median of the last tenth of the samples over the highest sample of the first
+ * half: V8 may take another step of young-generation or heap growth early on, which is not a
+ * leak; a leak keeps climbing past anything seen in the first half.
  */
 export async function soak({ pid, ...load }) {
   const samples = [];
@@ -38,10 +40,12 @@ export async function soak({ pid, ...load }) {
   }
   const measured = samples.filter((s) => s.atS >= load.warmupSeconds);
   const tenth = Math.max(1, Math.floor(measured.length / 10));
-  const first = median(measured.slice(0, tenth).map((s) => s.rssBytes));
+  const firstHalf = measured.slice(0, Math.max(1, Math.floor(measured.length / 2)));
+  const first = firstHalf.length > 0 ? Math.max(...firstHalf.map((s) => s.rssBytes)) : null;
   const last = median(measured.slice(-tenth).map((s) => s.rssBytes));
   return {
     seconds: load.seconds,
+    warmupSeconds: load.warmupSeconds,
     rate: load.rate,
     load: result,
     samples,

@@ -14,7 +14,10 @@ export async function idleRss(pids, settleMs) {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, residentBytes(pid)]));
 }
 
-/** Also each dependency imported on its own, as RSS above the bare process: what each one costs. */
+/**
+ * Also each dependency imported on its own, as RSS above a bare process, both with a 1 MB young
+ * generation so the figure is what the module keeps rather than what V8 grew while parsing it.
+ */
 export async function baselineRss(registry, { root, cpu, settleMs }) {
   const importing = (names) => [
     '--input-type=module',
@@ -26,11 +29,13 @@ export async function baselineRss(registry, { root, cpu, settleMs }) {
     bareNode: registry.start('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], options),
     dependencies: registry.start('node with dependencies', process.execPath, importing(DEPENDENCIES), options),
   };
-  for (const name of DEPENDENCIES) started[`dep:${name}`] = registry.start(`node with ${name}`, process.execPath, importing([name]), options);
+  const small = ['--max-semi-space-size=1'];
+  started.smallBare = registry.start('bare node, small young generation', process.execPath, [...small, '-e', 'setInterval(() => {}, 1000)'], options);
+  for (const name of DEPENDENCIES) started[`dep:${name}`] = registry.start(`node with ${name}`, process.execPath, [...small, ...importing([name])], options);
   try {
     const rss = await idleRss(Object.fromEntries(Object.entries(started).map(([key, proc]) => [key, proc.pid])), settleMs);
     const perDependency = Object.fromEntries(
-      DEPENDENCIES.map((name) => [name, rss[`dep:${name}`] === null || rss.bareNode === null ? null : rss[`dep:${name}`] - rss.bareNode]).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)),
+      DEPENDENCIES.map((name) => [name, rss[`dep:${name}`] === null || rss.smallBare === null ? null : rss[`dep:${name}`] - rss.smallBare]).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)),
     );
     return { bareNode: rss.bareNode, dependencies: rss.dependencies, perDependency };
   } finally {

@@ -70,11 +70,20 @@ export function createProcessRegistry() {
   return { start, stop, stopAll, killAllNow, running: () => [...running.values()].map((e) => ({ name: e.name, pid: e.child.pid })) };
 }
 
+const activeCommands = new Set();
+
+/** Kills every command started by runCommand that has not finished (wrk, the generator, docker CLI). */
+export function killActiveCommands() {
+  for (const child of activeCommands) child.kill('SIGKILL');
+}
+
 /** Runs a command to completion and returns its output; rejects on a non-zero exit. */
 export function runCommand(command, args, { cpu, env = process.env, timeoutMs = 120_000, input } = {}) {
   const argv = cpu === undefined ? [command, ...args] : ['taskset', '-c', String(cpu), command, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    activeCommands.add(child);
+    child.once('close', () => activeCommands.delete(child));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 
 /**
  * A flat summary of a V8 `.cpuprofile` (from `node --cpu-prof`): self time per function and per
- * area (a package under node_modules, a Gatehouse module under dist/, Node core, GC), inclusive
- * time of library and Gatehouse functions, counted only inside a time window when one is given. V8 and libuv both read CLOCK_MONOTONIC, so a
+ * area (a package under node_modules, a Gatehouse module under dist/, Node core, GC), and the
+ * same time charged to the library or Gatehouse module that asked for it, counted only inside a
+ * time window when one is given. V8 and libuv both read CLOCK_MONOTONIC, so a
  * window taken with process.hrtime in another process lines up with the profile's timestamps.
  */
 
@@ -19,7 +20,7 @@ export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
-  const inclusive = new Map();
+  const attributed = new Map();
   const byFunction = new Map();
   const byArea = new Map();
   let time = profile.startTime;
@@ -39,18 +40,12 @@ export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
     const area = areaOf(frame);
     byArea.set(area, (byArea.get(area) ?? 0) + delta);
     byFunction.set(frameKey(frame), (byFunction.get(frameKey(frame)) ?? 0) + delta);
-    // Inclusive time of library and Gatehouse frames only: Node's own stream and event frames
-    // sit on every stack and say nothing about who asked for the work.
-    const counted = new Set();
-    for (let id = profile.samples[i]; id !== undefined; id = parents.get(id)) {
-      const caller = nodes.get(id).callFrame;
-      const callerArea = areaOf(caller);
-      if (callerArea === 'Node core' || callerArea.startsWith('native') || callerArea.startsWith('V8') || callerArea === 'other') continue;
-      const key = frameKey(caller);
-      if (counted.has(key)) continue;
-      counted.add(key);
-      inclusive.set(key, (inclusive.get(key) ?? 0) + delta);
-    }
+    // Node core and native work (socket writes, stream plumbing) is charged to the nearest
+    // library or Gatehouse frame below it on the stack: who asked for that work.
+    let owner = area;
+    for (let id = profile.samples[i]; id !== undefined && !isOwner(owner); id = parents.get(id)) owner = areaOf(nodes.get(id).callFrame);
+    if (!isOwner(owner)) owner = area === 'GC' || area.startsWith('V8') ? area : 'Node itself (HTTP server, sockets; no library on the stack)';
+    attributed.set(owner, (attributed.get(owner) ?? 0) + delta);
   }
   const share = (value) => (total === 0 ? 0 : (value / total) * 100);
   return {
@@ -58,9 +53,13 @@ export function summariseProfile(profile, { windowUs = null, top = 15 } = {}) {
     busyMs: total / 1000,
     idleMs: idle / 1000,
     areas: [...byArea].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, percent: share(us) })),
+    attributed: [...attributed].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, percent: share(us) })),
     functions: ranked(byFunction, top, share),
-    inclusive: ranked(inclusive, top, share),
   };
+}
+
+function isOwner(area) {
+  return area.startsWith('gatehouse') || !(area === 'Node core' || area.startsWith('native') || area.startsWith('V8') || area === 'other');
 }
 
 function frameKey(frame) {
