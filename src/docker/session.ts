@@ -29,7 +29,7 @@ export interface SessionResult {
 
 /**
  * One connection to the engine: ping → version → subscribe to /events → full list, then a
- * debounced full list after relevant events and a periodic resync. Subscribing before the
+ * full list after relevant events (throttled, see requestList) and a periodic resync. Subscribing before the
  * first list means no change between the two is lost. Resolves when the connection is over;
  * every way it can end (clean EOF included) is reported, never swallowed.
  */
@@ -56,6 +56,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let stallTimer: NodeJS.Timeout | null = null;
   let listing = false;
   let listAgain = false;
+  let lastListAt = Number.NEGATIVE_INFINITY;
 
   const list = async (): Promise<void> => {
     if (listing) {
@@ -66,6 +67,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     try {
       do {
         listAgain = false;
+        lastListAt = Date.now();
         const entries = await client.listRunning(controller.signal);
         if (finished) return;
         await options.onList(entries);
@@ -74,12 +76,22 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       listing = false;
     }
   };
-  const requestList = (delayMs: number) => {
+  const startList = () => void list().catch((error: unknown) => fail('listing containers failed', error));
+  /**
+   * The first change after a quiet spell is listed at once (a new container goes live without
+   * waiting); changes within `windowMs` of the last list coalesce into one list at the window's end.
+   */
+  const requestList = (windowMs: number) => {
     if (finished || debounceTimer) return;
+    const wait = lastListAt + windowMs - Date.now();
+    if (wait <= 0) {
+      startList();
+      return;
+    }
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
-      list().catch((error: unknown) => fail('listing containers failed', error));
-    }, delayMs);
+      startList();
+    }, wait);
   };
 
   const watch = (events: Readable) => {
