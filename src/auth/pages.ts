@@ -1,5 +1,6 @@
 import type { GateRequest, GateResponse } from '../proxy/gate.ts';
 import { escapeHtml, prefersJson } from '../proxy/pages.ts';
+import { PAGE_CSS, PAGE_DARK_CSS } from '../util/page-style.ts';
 
 /**
  * The pages and small responses of sign-in: self-contained HTML (inline CSS, no scripts, no
@@ -90,17 +91,11 @@ function layout(status: number, title: string, content: Html, requestId: string)
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Gatehouse</title>
 <style>
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
-main{max-width:34rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
-.brand{margin:0 0 1rem;font-weight:600;letter-spacing:.02em;color:#4a5568}
-.status{display:inline-block;margin-right:.5rem;color:#6b7280}
-h1{margin:0 0 .75rem;font-size:1.4rem}
+${PAGE_CSS}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}
 ul{padding-left:1.2rem}
 button{font:inherit;padding:.45rem 1rem;border-radius:8px;border:1px solid #c4c9d2;background:#fff;cursor:pointer}
-.rid{margin-top:1.5rem;font-size:.85rem;color:#4b5563}
-code{font:.85rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef0f3;padding:.1rem .3rem;border-radius:4px}
-@media (prefers-color-scheme:dark){body{background:#14161b;color:#e6e8ec}main{background:#1d2027;box-shadow:none}.brand,.status,.rid,dt{color:#a0a7b4}code{background:#2a2e37}button{background:#2a2e37;color:inherit;border-color:#3a3f4a}}
+@media (prefers-color-scheme:dark){${PAGE_DARK_CSS}dt{color:#a0a7b4}button{background:#2a2e37;color:inherit;border-color:#3a3f4a}}
 </style></head>
 <body><main role="main">
 <p class="brand">Gatehouse</p>
