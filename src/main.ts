@@ -1,4 +1,5 @@
-import { startIdentity, type Identity } from './auth/index.ts';
+import type { Identity } from './auth/index.ts';
+import { readIdentitySettings } from './config/identity.ts';
 import { loadConfig, type AppConfig } from './config/load.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
@@ -26,7 +27,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
   const metrics = createMetrics();
   const store = new RouteStore();
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, { logger, currentTable: () => store.current().table });
+  const identity = await startIdentity(config, logger, store);
   try {
     return await startServing(config, logger, { metrics, store, identity });
   } catch (error) {
@@ -34,6 +35,14 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     await identity?.close();
     throw error;
   }
+}
+
+/** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
+async function startIdentity(config: AppConfig, logger: Logger, store: RouteStore): Promise<Identity | null> {
+  const settings = readIdentitySettings(config);
+  if (settings === null) return null;
+  const { createIdentity } = await import('./auth/index.ts');
+  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table });
 }
 
 async function startServing(

@@ -1,5 +1,4 @@
-import type { AppConfig } from '../config/load.ts';
-import { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
+import type { IdentitySettings } from '../config/identity.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessGate, RawHandler } from '../proxy/gate.ts';
 import type { RouteTable } from '../routes/table.ts';
@@ -53,13 +52,6 @@ export interface Identity {
   status(): IdentityStatus;
   /** Stops discovery retries, the built-in provider, and saves the signed-out sessions list. */
   close(): Promise<void>;
-}
-
-/** Null when sign-in is not configured; throws CONFIG_INVALID when it is configured inconsistently. */
-export async function startIdentity(config: AppConfig, options: IdentityOptions): Promise<Identity | null> {
-  const settings = readIdentitySettings(config);
-  if (settings === null) return null;
-  return createIdentity(settings, config.GATEHOUSE_SECRET, options);
 }
 
 export async function createIdentity(settings: IdentitySettings, secret: string | undefined, options: IdentityOptions): Promise<Identity> {

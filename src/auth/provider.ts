@@ -1,5 +1,4 @@
 import type { IdentitySettings } from '../config/identity.ts';
-import { createBuiltinProvider, usersFilePath } from '../idp/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RawHandler } from '../proxy/gate.ts';
 import type { OidcClientOptions } from './oidc.ts';
@@ -35,6 +34,8 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
       close: async () => undefined,
     };
   }
+  // Loaded only when used: oidc-provider and its dependencies weigh ~45 MB.
+  const { createBuiltinProvider, usersFilePath } = await import('../idp/index.ts');
   const idp = await createBuiltinProvider({
     authUrl: settings.authUrl,
     dataDir: settings.dataDir,

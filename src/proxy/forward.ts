@@ -1,33 +1,32 @@
 import type { Readable } from 'node:stream';
-import type { FastifyReply } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
 
 /**
- * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects) plus
- * a second one, created on first use, for routes that opted out of TLS verification.
- *
- * reply-from takes a single dispatcher and no per-request context, yet a request needs its own
- * agent, timeouts and body stream. The headers object is the one thing reply-from hands through
- * unchanged (`Object.assign` copies symbol keys), so the context rides on it under a private
- * symbol and the dispatcher below takes it off before undici sees the headers.
+ * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects, no
+ * retries) plus a second one, created on first use, for routes that opted out of TLS
+ * verification. A request is dispatched with undici's handler API and its response is written
+ * straight to the client's response, chunk by chunk with backpressure: no intermediate stream,
+ * no buffering, and an abandoned client aborts the upstream request.
  */
-const kUpstream = Symbol('gatehouse.upstream');
 
-interface UpstreamContext {
-  readonly agent: Agent;
-  readonly body: Readable | undefined;
-  readonly headersTimeout: number;
-  readonly bodyTimeout: number;
+/** What the relay needs of a client response; both HTTP/1.1 and HTTP/2 (compatibility API) responses have it. */
+export interface ClientResponse {
+  readonly headersSent: boolean;
+  writeHead(statusCode: number, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: string | Buffer): unknown;
+  destroy(error?: Error): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  getHeaderNames(): string[];
+  removeHeader(name: string): void;
 }
 
-type HeadersWithContext = Record<string, string | undefined> & { [kUpstream]?: UpstreamContext };
-
 export interface UpstreamCall {
-  /** Origin plus the path to request (already stripped when strip_path is on). */
-  readonly url: string;
-  /** With its leading `?`, or empty. */
-  readonly query: string;
+  readonly origin: string;
+  /** Path and query as the upstream should see them. */
+  readonly path: string;
+  readonly method: string;
   readonly headers: Record<string, string>;
   /** The client's body stream, when there is one. */
   readonly body: Readable | undefined;
@@ -37,14 +36,22 @@ export interface UpstreamCall {
   /** Longest pause between body chunks; 0 = no limit. */
   readonly bodyTimeout: number;
   /** Response headers Gatehouse adds (request id, `Connection: close` while draining). */
-  readonly responseHeaders: () => Record<string, string>;
-  readonly onError: (reply: FastifyReply, error: Error) => void;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /**
+   * The upstream failed before its response started: the client response is untouched and the
+   * callee answers it. Failures after that cut the client's response short instead, which is
+   * how a client learns that a proxied body is incomplete.
+   */
+  readonly onError: (error: Error) => void;
+}
+
+export interface Forwarding {
+  /** Stops the upstream request (the client went away). */
+  abort(): void;
 }
 
 export interface UpstreamTransport {
-  /** Pass to @fastify/reply-from as its `undici` option. */
-  readonly dispatcher: { request: Dispatcher['request'] };
-  forward(reply: FastifyReply, call: UpstreamCall): void;
+  forward(res: ClientResponse, call: UpstreamCall): Forwarding;
   close(): Promise<void>;
 }
 
@@ -64,43 +71,22 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number }): 
     return insecure;
   }
 
-  const dispatcher = {
-    request(opts: Dispatcher.RequestOptions, callback: (err: Error | null, data: Dispatcher.ResponseData) => void): void {
-      const headers = opts.headers as HeadersWithContext;
-      const context = headers[kUpstream];
-      if (context === undefined) throw new Error('upstream request without Gatehouse context');
-      delete headers[kUpstream];
-      for (const name in headers) if (headers[name] === undefined) delete headers[name];
-      const request: Dispatcher.RequestOptions = {
-        ...opts,
-        headers,
-        body: context.body ?? null,
-        headersTimeout: context.headersTimeout,
-        bodyTimeout: context.bodyTimeout,
-      };
-      context.agent.request(request, callback as never);
-    },
-  } as { request: Dispatcher['request'] };
-
   return {
-    dispatcher,
-    forward(reply, call) {
-      const context: UpstreamContext = {
-        agent: agentFor(call.tlsSkipVerify),
-        body: call.body,
-        headersTimeout: call.headersTimeout,
-        bodyTimeout: call.bodyTimeout,
-      };
-      const headers: HeadersWithContext = { ...call.headers, [kUpstream]: context };
-      const query = call.query.startsWith('?') ? call.query.slice(1) : call.query;
-      reply.from(call.url, {
-        rewriteRequestHeaders: () => headers as never,
-        rewriteHeaders: (upstream) => ({ ...cleanResponseHeaders(upstream as never), ...call.responseHeaders() }),
-        queryString: () => query,
-        // An upstream 503 is the app's answer; replaying requests is not Gatehouse's call.
-        retryDelay: () => null,
-        onError: (target, { error }) => call.onError(target as FastifyReply, error),
-      });
+    forward(res, call) {
+      const handler = new ResponseRelay(res, call);
+      agentFor(call.tlsSkipVerify).dispatch(
+        {
+          origin: call.origin,
+          path: call.path,
+          method: call.method as Dispatcher.HttpMethod,
+          headers: call.headers,
+          body: call.body ?? null,
+          headersTimeout: call.headersTimeout,
+          bodyTimeout: call.bodyTimeout,
+        },
+        handler,
+      );
+      return handler;
     },
     async close() {
       // Called once the listener has drained or been forced shut: nothing left worth waiting for.
@@ -109,14 +95,70 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number }): 
   };
 }
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const CLIENT_GONE = 'the client closed the connection';
+
+/** Relays one upstream response to the client response; a class so each request costs one object. */
+class ResponseRelay implements Dispatcher.DispatchHandler, Forwarding {
+  #controller: Dispatcher.DispatchController | null = null;
+  #aborted = false;
+  #waitingForDrain = false;
+  readonly #res: ClientResponse;
+  readonly #call: UpstreamCall;
+
+  constructor(res: ClientResponse, call: UpstreamCall) {
+    this.#res = res;
+    this.#call = call;
+  }
+
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#controller?.abort(new Error(CLIENT_GONE));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#aborted) controller.abort(new Error(CLIENT_GONE));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
+    // Informational responses (103 Early Hints and the like) are not relayed.
+    if (statusCode < 200 || this.#aborted) return;
+    const out = cleanResponseHeaders(headers);
+    Object.assign(out, this.#call.responseHeaders);
+    try {
+      this.#res.writeHead(statusCode, out);
+    } catch (error) {
+      // A header Node refuses to send (a control character in a value): the app's answer cannot be relayed.
+      for (const name of this.#res.getHeaderNames()) this.#res.removeHeader(name);
+      this.#aborted = true;
+      controller.abort(error as Error);
+      this.#call.onError(error as Error);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#aborted || this.#res.write(chunk) || this.#waitingForDrain) return;
+    this.#waitingForDrain = true;
+    controller.pause();
+    this.#res.once('drain', () => {
+      this.#waitingForDrain = false;
+      controller.resume();
+    });
+  }
+
+  onResponseEnd(): void {
+    if (!this.#aborted) this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#aborted) return;
+    if (this.#res.headersSent) this.#res.destroy(error);
+    else this.#call.onError(error);
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
 /** 504 for any timeout in the error's cause chain, 502 for everything else (refused, reset, TLS, DNS). */
 export function upstreamFailureStatus(error: unknown): 502 | 504 {

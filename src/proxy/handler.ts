@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { RouteTable } from '../routes/table.ts';
 import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
 import type { Balancer } from './balance.ts';
-import { upstreamErrorCodes, upstreamFailureStatus, type UpstreamTransport } from './forward.ts';
+import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type UpstreamTransport } from './forward.ts';
 import type { AccessGate, GateResponse, RawHandler } from './gate.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
@@ -90,7 +90,6 @@ export function createRequestHandler(ctx: ProxyContext) {
 
     const route = admission.route;
     const target = ctx.balancer.pick(route);
-    reply.raw.once('close', () => ctx.balancer.release(target));
     const headers = buildUpstreamHeaders(raw.headers, {
       forwarding: described.forwarding,
       host: upstreamHost(route, target.origin, gateRequest.hostHeader),
@@ -99,30 +98,32 @@ export function createRequestHandler(ctx: ProxyContext) {
       gateRemoveHeaders: admission.removeHeaders,
       upgrade: false,
     });
-    try {
-      ctx.transport.forward(reply, {
-        url: target.origin + upstreamPath(route, gateRequest.path),
-        query: gateRequest.query,
-        headers,
-        body: hasBody(raw) ? raw : undefined,
-        tlsSkipVerify: route.tlsSkipVerify,
-        headersTimeout: route.timeoutMs,
-        bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
-        responseHeaders: () => responseHeaders(ctx, request.id),
-        onError: (failedReply, error) => {
-          const status = upstreamFailureStatus(error);
-          ctx.logger.warn(
-            { route: route.id, upstream: target.origin, codes: upstreamErrorCodes(error), requestId: request.id },
-            `upstream request failed (${status})`,
-          );
-          sendPage(ctx, failedReply, status === 504 ? 'gateway_timeout' : 'bad_gateway', { appName: route.display.name });
-        },
-      });
-    } catch (error) {
-      // reply-from refuses some paths outright (a `..` inside a segment name, for one).
-      ctx.logger.info({ err: error, route: route.id, requestId: request.id }, 'request refused before forwarding');
-      return sendPage(ctx, reply, 'bad_request', {});
-    }
+    // From here on the response is written to the raw response; onResponse still fires on 'finish'.
+    reply.hijack();
+    const res = reply.raw;
+    const forwarding = ctx.transport.forward(res, {
+      origin: target.origin,
+      path: upstreamPath(route, gateRequest.path) + gateRequest.query,
+      method: gateRequest.method,
+      headers,
+      body: hasBody(raw) ? raw : undefined,
+      tlsSkipVerify: route.tlsSkipVerify,
+      headersTimeout: route.timeoutMs,
+      bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
+      responseHeaders: responseHeaders(ctx, request),
+      onError: (error) => {
+        const status = upstreamFailureStatus(error);
+        ctx.logger.warn(
+          { route: route.id, upstream: target.origin, codes: upstreamErrorCodes(error), requestId: request.id },
+          `upstream request failed (${status})`,
+        );
+        writePage(ctx, request, res, status === 504 ? 'gateway_timeout' : 'bad_gateway', { appName: route.display.name });
+      },
+    });
+    res.once('close', () => {
+      ctx.balancer.release(target);
+      if (!res.writableFinished) forwarding.abort();
+    });
     return reply;
   };
 }
@@ -134,8 +135,26 @@ export function hasBody(raw: IncomingMessage): boolean {
   return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function responseHeaders(ctx: ProxyContext, requestId: string): Record<string, string> {
-  return ctx.isClosing() ? { 'x-request-id': requestId, connection: 'close' } : { 'x-request-id': requestId };
+function responseHeaders(ctx: ProxyContext, request: FastifyRequest): Record<string, string> {
+  // HTTP/2 has no Connection header: the stream is the unit, and shutdown sends GOAWAY.
+  const close = ctx.isClosing() && request.raw.httpVersionMajor < 2;
+  return close ? { 'x-request-id': request.id, connection: 'close' } : { 'x-request-id': request.id };
+}
+
+/** A page on a response Fastify no longer manages (the request was already handed to the upstream). */
+function writePage(ctx: ProxyContext, request: FastifyRequest, res: ClientResponse, kind: PageKind, extra: { appName?: string | undefined }): void {
+  const detail = staleDetail(ctx, kind);
+  const page = renderPage(kind, {
+    requestId: request.id,
+    accept: request.headers.accept,
+    ...(detail === undefined ? {} : { detail }),
+    ...(extra.appName === undefined ? {} : { appName: extra.appName }),
+  });
+  const headers: Record<string, string | string[]> = { ...page.headers, ...responseHeaders(ctx, request) };
+  // Part of the request body may be unread; the connection cannot carry another request after it.
+  if (hasBody(request.raw) && request.raw.httpVersionMajor < 2) headers.connection = 'close';
+  res.writeHead(page.status, headers);
+  res.end(page.body);
 }
 
 export function sendPage(

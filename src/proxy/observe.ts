@@ -22,7 +22,9 @@ export interface AccessRecord {
 export type Observer = (record: AccessRecord) => void;
 
 export function createObserver(options: { logger: Logger; metrics: Metrics; accessLog: boolean }): Observer {
-  const access = options.logger.child({ mod: 'access' });
+  // The record's fields are fixed and never secret, so the access log skips redaction, which
+  // would otherwise cost more than the rest of the line.
+  const access = options.logger.child({ mod: 'access' }, { redact: [] });
   const { requests, requestDuration } = options.metrics;
   return (record) => {
     const route = record.routeId ?? 'none';

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import replyFrom from '@fastify/reply-from';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -101,6 +100,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Gatehouse logs the request id itself; a per-request child logger (redaction compiled in) would cost more than the routing.
+    childLoggerFactory: (parent) => parent,
     // Our own trusted-proxy handling decides what X-Forwarded-* means; Fastify must not guess.
     trustProxy: false,
     return503OnClosing: true,
@@ -120,7 +121,6 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
   }
   app.decorateRequest('gatehouse', null);
-  await app.register(replyFrom, { undici: transport.dispatcher, disableRequestLogging: true, disableCache: true });
 
   if (redirect) app.addHook('onRequest', (request, reply) => redirectToHttps(redirect, request, reply));
   app.addHook('onRequest', createRequestHandler(ctx));
@@ -144,8 +144,6 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   app.route({
     method: FORWARDED_METHODS,
     url: '*',
-    // reply-from logs every upstream failure at warn; the handler logs them once, with the route.
-    logLevel: 'error',
     // Never reached: onRequest answers every request. Kept so routing succeeds and hooks run.
     handler: (_request, reply) => sendPage(ctx, reply, 'internal_error', {}),
   });
