@@ -8,7 +8,8 @@ import { writeChart } from './lib/chart.mjs';
 import { removeContainers } from './lib/docker-engine.mjs';
 import { measureLabelToLive } from './lib/label-to-live.mjs';
 import { runFixedRate, soak } from './lib/latency.mjs';
-import { baselineRss, idleRss } from './lib/memory.mjs';
+import { baselineRss, idleRss, mergeIdle } from './lib/memory.mjs';
+import { imageNodeOptions, withNodeOptions } from './lib/node-options.mjs';
 import { createProcessRegistry, killActiveCommands, runCommand, watchForeignLoad } from './lib/processes.mjs';
 import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
 import { markdown, targetsText, textTable } from './lib/report.mjs';
@@ -100,13 +101,14 @@ async function main() {
   // The orchestrator itself stays off the proxy's core.
   await runCommand('taskset', ['-apc', String(LOAD_CPU), String(process.pid)]);
   if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  const nodeOptions = imageNodeOptions(root);
 
   const { found: tools, notes } = ensureTools(log);
   if (!tools.nginx || !tools.wrk) throw new Error(`nginx and wrk are required: ${notes.join('; ')}`);
   const results = {
     mode,
     machine: describeMachine(root),
-    settings: { ...plan, connections: 50, threads: 1, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU },
+    settings: { ...plan, connections: 50, threads: 1, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU, gatehouseNodeOptions: nodeOptions },
     notes: [...notes],
     unavailable: {},
     throughput: {},
@@ -115,6 +117,7 @@ async function main() {
   if (mode === 'quick') results.notes.push('Quick mode: runs of a few seconds, a 30 s soak and a smaller container burst; use the full run for published figures.');
   log(`Gatehouse bench (${mode}), run ${runId}, work directory ${dir}`);
   log(`${results.machine.cpuModel}, ${results.machine.cores} cores, Linux ${results.machine.kernel}; node ${results.machine.versions.node}, nginx ${results.machine.versions.nginx}, caddy ${results.machine.versions.caddy ?? 'not installed'}, wrk ${results.machine.versions.wrk}, docker ${results.machine.versions.docker}`);
+  log(`Gatehouse runs with the image's NODE_OPTIONS (${nodeOptions || 'empty'}, from the Dockerfile)`);
 
   const script = writeWrkScript(dir);
   const rig = await startRig({ root, dir, registry, runId, tools, log, defer: (fn) => deferred.push(fn) });
@@ -123,13 +126,16 @@ async function main() {
 
   await phase('Idle memory', results, 'idle', async () => {
     const gh = rig.gatehouse;
-    const pids = { public1: gh.public1.pid, public1000: gh.public1000.pid, publicSemi: gh.publicSemi.pid, nginx: rig.nginx.pid };
+    const pids = { public1: gh.public1.pid, public1000: gh.public1000.pid, publicV8Default: gh.publicV8Default.pid, nginx: rig.nginx.pid };
     if (gh.auth) pids.auth = gh.auth.pid;
     if (rig.caddy) pids.caddy = rig.caddy.pid;
     const idle = await idleRss(pids, plan.settleMs);
     const floors = await baselineRss(registry, { root, cpu: PROXY_CPU, settleMs: plan.settleMs });
-    log(`  idle RSS: 1 route ${mbText(idle.public1)}, 1,000 routes ${mbText(idle.public1000)}, bare node ${mbText(floors.bareNode)}, node + dependencies ${mbText(floors.dependencies)}`);
-    return { ...idle, ...floors };
+    log(
+      `  idle RSS: 1 route ${mbText(idle.public1)} (RssAnon ${mbText(idle.rssAnon.public1)}, RssFile ${mbText(idle.rssFile.public1)}), 1,000 routes ${mbText(idle.public1000)}, ` +
+        `Node's default heap ${mbText(idle.publicV8Default)}, bare node ${mbText(floors.bareNode)}, node + dependencies ${mbText(floors.dependencies)}`,
+    );
+    return mergeIdle(idle, floors);
   });
 
   log(`\n▶ Throughput: ${rig.scenarios.length} scenarios × ${plan.repetitions}, ${plan.seconds} s each after ${plan.warmupSeconds} s warm-up`);
@@ -155,7 +161,7 @@ async function main() {
   const fixedTargets = [
     ['public', rig.scenarios.find((s) => s.id === 'gh-public-1')],
     ['auth', rig.scenarios.find((s) => s.id === 'gh-auth')],
-    ['publicSemi', rig.scenarios.find((s) => s.id === 'gh-public-semi8')],
+    ['publicV8Default', rig.scenarios.find((s) => s.id === 'gh-public-v8default')],
   ];
   for (const [key, scenario] of fixedTargets) {
     if (!scenario) continue;
@@ -202,7 +208,8 @@ async function main() {
 
   await phase('Route table rebuild (in process)', results, 'rebuild', async () => {
     const rebuildScript = fileURLToPath(new URL('./lib/table-rebuild.mjs', import.meta.url));
-    const { stdout } = await runCommand(process.execPath, ['--expose-gc', rebuildScript, root, JSON.stringify(plan.rebuild)], { cpu: PROXY_CPU, timeoutMs: 600_000 });
+    const options = { cpu: PROXY_CPU, env: withNodeOptions(process.env, nodeOptions), timeoutMs: 600_000 };
+    const { stdout } = await runCommand(process.execPath, ['--expose-gc', rebuildScript, root, JSON.stringify(plan.rebuild)], options);
     const rebuild = JSON.parse(stdout.trim().split('\n').at(-1));
     for (const r of rebuild.results) log(`  ${r.size} containers: p50 ${r.totalMs.p50.toFixed(2)} ms (translate ${r.translateMs.p50.toFixed(2)} + build ${r.buildMs.p50.toFixed(2)}), p95 ${r.totalMs.p95.toFixed(2)} ms`);
     return rebuild;
@@ -213,7 +220,7 @@ async function main() {
     const prefix = `ghbd${runId}`;
     const instance = await startGatehouse(registry, { root, dir, cpu: PROXY_CPU, name: 'docker', settings: { GATEHOUSE_LABEL_PREFIX: prefix } });
     try {
-      results.idle.docker = (await idleRss({ docker: instance.pid }, 1_000)).docker;
+      results.idle = mergeIdle(results.idle, await idleRss({ docker: instance.pid }, 1_000));
       const outcome = await measureLabelToLive({ gatehouseUrl: instance.url, logPath: join(dir, 'gatehouse-docker.log'), prefix, runId, ...plan.live, log });
       return { ...outcome, prefix };
     } finally {

@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { throughputRows } from './report.mjs';
+import { shippedPeakRssBytes } from './targets.mjs';
 
 /**
  * One picture of a run: throughput per scenario, the targets with pass/miss, memory against
@@ -116,16 +117,15 @@ export function renderSvg(results) {
   const cpuY = 100 + left.height + 30;
   const cpu = cpuPanel(results, 24, cpuY, 860);
   const idle = results.idle ?? {};
-  const peaks = Object.values(results.throughput).filter((t) => t.scenario.group.startsWith('gatehouse')).map((t) => t.summary.peakRssBytes ?? 0);
   const memY = cpuY + cpu.height + 20;
   const memory = barsWithGoals(
     'Memory, RSS in MB',
     [
       { label: 'Gatehouse idle, 1 route', value: idle.public1 == null ? null : idle.public1 / MB, goal: 50, color: COLORS.gatehouse },
       { label: 'Gatehouse idle, 1,000 routes', value: idle.public1000 == null ? null : idle.public1000 / MB, goal: 80, color: COLORS.gatehouse },
-      { label: 'Gatehouse peak under load', value: Math.max(0, ...peaks, results.soak?.peakRssBytes ?? 0) / MB || null, goal: 130, color: COLORS.gatehouse },
-      ...(results.throughput['gh-public-semi8']
-        ? [{ label: 'peak, --max-semi-space-size=8', value: (results.throughput['gh-public-semi8'].summary.peakRssBytes ?? 0) / MB || null, goal: 130, color: COLORS.gatehouse }]
+      { label: 'Gatehouse peak under load', value: shippedPeakRssBytes(results) / MB || null, goal: 130, color: COLORS.gatehouse },
+      ...(results.throughput['gh-public-v8default']
+        ? [{ label: "peak, Node's default heap", value: (results.throughput['gh-public-v8default'].summary.peakRssBytes ?? 0) / MB || null, goal: 130, color: COLORS.gatehouse }]
         : []),
       { label: 'bare Node', value: idle.bareNode == null ? null : idle.bareNode / MB, color: COLORS.direct },
       { label: 'Node + dependencies only', value: idle.dependencies == null ? null : idle.dependencies / MB, color: COLORS.direct },

@@ -154,6 +154,28 @@ export function residentBytes(pid) {
   return total;
 }
 
+/**
+ * The resident set split as the kernel counts it (/proc/<pid>/status), in bytes, summed over
+ * the process and its direct children: `anon` (RssAnon) is memory the process allocated itself,
+ * `file` (RssFile) is executables and libraries mapped from disk. Null once the process is gone.
+ */
+export function residentBreakdown(pid) {
+  const total = { rss: 0, anon: 0, file: 0 };
+  for (const member of processTree(pid)) {
+    const rss = statusField(member, 'VmRSS');
+    if (rss === null) {
+      if (member === pid) return null;
+      continue;
+    }
+    total.rss += rss * 1024;
+    for (const [key, field] of [['anon', 'RssAnon'], ['file', 'RssFile']]) {
+      const kb = statusField(member, field);
+      total[key] = kb === null || total[key] === null ? null : total[key] + kb * 1024;
+    }
+  }
+  return total;
+}
+
 /** The kernel's high-water mark of the resident set (VmHWM) of one process, in bytes. */
 export function peakResidentBytes(pid) {
   const kb = statusField(pid, 'VmHWM');

@@ -1,19 +1,21 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { imageNodeOptions, withNodeOptions } from './node-options.mjs';
 import { readProfile, summariseProfile } from './profile.mjs';
 import { runCommand } from './processes.mjs';
 import { startGatehouse } from './servers.mjs';
 import { runWrk } from './wrk.mjs';
 
 /**
- * Where the CPU goes: a separate Gatehouse instance under `node --cpu-prof`, warmed up and
- * loaded with wrk exactly like the matrix, then stopped so the profile is written. Only samples
- * from the measured window are counted. Also the route-table rebuild under the profiler.
+ * Where the CPU goes: a separate Gatehouse instance under `node --cpu-prof` (with the image's
+ * NODE_OPTIONS unless `nodeOptions` says otherwise), warmed up and loaded with wrk exactly like
+ * the matrix, then stopped so the profile is written. Only samples from the measured window are
+ * counted. Also the route-table rebuild under the profiler.
  */
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-export async function profileGatehouse({ registry, root, dir, cpu, loadCpu, name, settings, request, script, seconds, warmupSeconds }) {
+export async function profileGatehouse({ registry, root, dir, cpu, loadCpu, name, settings, nodeOptions, request, script, seconds, warmupSeconds }) {
   const profileDir = join(dir, `profile-${name}`);
   const instance = await startGatehouse(registry, {
     root,
@@ -21,6 +23,7 @@ export async function profileGatehouse({ registry, root, dir, cpu, loadCpu, name
     cpu,
     name: `profile-${name}`,
     settings,
+    nodeOptions,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=250'],
   });
   try {
@@ -43,7 +46,7 @@ export async function profileRebuild({ root, dir, cpu }) {
   await runCommand(
     process.execPath,
     ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${profileDir}`, script, root, JSON.stringify({ sizes: [1000], iterations: 200, churn: 0 })],
-    { cpu, timeoutMs: 300_000 },
+    { cpu, env: withNodeOptions(process.env, imageNodeOptions(root)), timeoutMs: 300_000 },
   );
   const { path, profile } = readProfile(profileDir);
   return { file: path, summary: summariseProfile(profile) };

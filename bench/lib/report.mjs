@@ -64,6 +64,12 @@ export function targetsText(targets) {
     .join('\n');
 }
 
+function nodeOptionsText(settings) {
+  const flags = settings.gatehouseNodeOptions;
+  if (flags === undefined) return 'not recorded';
+  return `Gatehouse runs with the image's NODE_OPTIONS (${flags === '' ? 'empty' : `\`${flags}\``}, from the Dockerfile), except the rows marked "Node's default heap"`;
+}
+
 /** `align`: one letter per column, l or r; by default the first column left and the rest right. */
 function mdTable(headers, rows, align = null) {
   const escape = (c) => String(c).replaceAll('|', '\\|');
@@ -95,6 +101,7 @@ export function markdown(results, { chartPath }) {
         ['wrk', m.versions.wrk ?? 'not installed'],
         ['Docker', m.versions.docker ?? 'not available'],
         ['Gatehouse commit', m.git ?? 'unknown'],
+        ['Gatehouse Node options', nodeOptionsText(s)],
       ],
       'll',
     ),
@@ -130,7 +137,7 @@ export function markdown(results, { chartPath }) {
   for (const [key, label] of [
     ['public', 'Gatehouse public, 1 route'],
     ['auth', 'Gatehouse authenticated'],
-    ['publicSemi', 'Gatehouse public, --max-semi-space-size=8'],
+    ['publicV8Default', "Gatehouse public, Node's default heap (no NODE_OPTIONS)"],
   ]) {
     const entry = fr[key];
     if (!entry) continue;
@@ -191,18 +198,24 @@ export function markdown(results, { chartPath }) {
   out.push('### Memory', '');
   const idle = results.idle ?? {};
   out.push(
+    'RssFile is Node\'s own executable and libraries mapped from disk (shared with every Node process, reclaimable; for nginx and Caddy, their own binaries); RssAnon is what the process allocated itself. ' +
+      'Gatehouse and the two Node floors run with the image\'s NODE_OPTIONS, except the row marked "Node\'s default heap".',
+    '',
+  );
+  const memoryRow = (label, key) => [label, mb(idle[key]), mb(idle.rssAnon?.[key]), mb(idle.rssFile?.[key])];
+  out.push(
     mdTable(
-      ['Process', 'RSS MB'],
+      ['Process', 'RSS MB', 'RssAnon MB', 'RssFile MB'],
       [
-        ['Gatehouse idle, 1 route', mb(idle.public1)],
-        ['Gatehouse idle, 1,000 routes', mb(idle.public1000)],
-        ['Gatehouse idle, 1 route, --max-semi-space-size=8', mb(idle.publicSemi)],
-        ['Gatehouse idle, sign-in on', mb(idle.auth)],
-        ['bare Node (`node -e setInterval`)', mb(idle.bareNode)],
-        ['Node with Gatehouse\'s dependencies imported, no Gatehouse code', mb(idle.dependencies)],
-        ['nginx reverse proxy idle (master + worker)', mb(idle.nginx)],
-        ['Caddy idle', mb(idle.caddy)],
-        ['Gatehouse idle, Docker discovery only (label-to-live instance)', mb(idle.docker)],
+        memoryRow('Gatehouse idle, 1 route', 'public1'),
+        memoryRow('Gatehouse idle, 1,000 routes', 'public1000'),
+        memoryRow("Gatehouse idle, 1 route, Node's default heap (no NODE_OPTIONS)", 'publicV8Default'),
+        memoryRow('Gatehouse idle, sign-in on', 'auth'),
+        memoryRow('bare Node (`node -e setInterval`)', 'bareNode'),
+        memoryRow('Node with Gatehouse\'s dependencies imported, no Gatehouse code', 'dependencies'),
+        memoryRow('nginx reverse proxy idle (master + worker)', 'nginx'),
+        memoryRow('Caddy idle', 'caddy'),
+        memoryRow('Gatehouse idle, Docker discovery only (label-to-live instance)', 'docker'),
       ],
     ),
     '',
@@ -228,7 +241,7 @@ export function markdown(results, { chartPath }) {
   if (!rebuild || rebuild.error) out.push(`Not measured: ${rebuild?.error ?? 'skipped'}.`, '');
   else {
     out.push(
-      'translateContainers + buildRouteTable over synthetic listings (one host and a three-entry policy per container), from dist/; the churn column is the heap change after that many rebuilds and a full GC.',
+      'translateContainers + buildRouteTable over synthetic listings (one host and a three-entry policy per container), from dist/, with the image\'s NODE_OPTIONS; the churn column is the heap change after that many rebuilds and a full GC.',
       '',
     );
     out.push(
@@ -266,7 +279,7 @@ export function markdown(results, { chartPath }) {
 
   out.push('## Where the time goes (CPU profiles)', '');
   out.push(
-    'Separate Gatehouse instances run under `node --cpu-prof` with the same load; only samples taken while wrk was measuring are counted. Shares are of the busy (non-idle) time.',
+    'Separate Gatehouse instances run under `node --cpu-prof` with the image\'s NODE_OPTIONS and the same load; only samples taken while wrk was measuring are counted. Shares are of the busy (non-idle) time.',
     '',
   );
   for (const [name, profile] of Object.entries(results.profiles ?? {})) {

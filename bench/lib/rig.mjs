@@ -6,14 +6,14 @@ import { fetchOnce, publicHost, startCaddy, startGatehouse, startNginxProxy, sta
 /**
  * Everything the closed-loop matrix measures, started once: the upstream, nginx and Caddy,
  * and the Gatehouse instances (1 route, 1,000 routes, 1 route with the access log on, 1 route
- * with a capped young generation, and sign-in with a protected route). A part that cannot run is recorded as unavailable, with the
- * reason, instead of failing the whole run.
+ * with Node's default heap, and sign-in with a protected route). Every Gatehouse instance but
+ * the default-heap one runs with the image's NODE_OPTIONS. A part that cannot run is recorded
+ * as unavailable, with the reason, instead of failing the whole run.
  */
 
 export const LOAD_CPU = 0;
 export const PROXY_CPU = 1;
 export const AUTH_HOST = 'app.bench.test';
-export const SEMI_SPACE_MB = 8;
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** `defer(fn)` registers cleanup for what is not a process (the in-process OpenID Provider). */
@@ -46,12 +46,11 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     output: '/dev/null',
     settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: prefix, GATEHOUSE_ACCESS_LOG: 'true' },
   });
-  // Node's default young generation grows to tens of MB under load; this row shows the RSS and
-  // throughput with it capped, as a deployment would set it through NODE_OPTIONS.
-  const publicSemi = await startGatehouse(registry, {
+  // The same instance without the image's NODE_OPTIONS: the difference is what they buy.
+  const publicV8Default = await startGatehouse(registry, {
     ...common,
-    name: 'public-semi8',
-    nodeArgs: [`--max-semi-space-size=${SEMI_SPACE_MB}`],
+    name: 'public-v8default',
+    nodeOptions: null,
     settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: prefix },
   });
   const auth = await startSignedIn({ ...common, registry, upstreamPort: upstream.port, prefix, log, defer }).catch((error) => ({
@@ -65,19 +64,28 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     { id: 'direct-1k', group: 'direct', label: 'Direct to upstream, 1 KiB', url: `${upstream.url}/1k`, headers: {}, pid: upstream.pid },
     { id: 'nginx', group: 'nginx', label: 'nginx reverse proxy (1 worker)', url: `${nginx.url}/`, headers: {}, pid: nginx.pid },
     caddy && { id: 'caddy', group: 'caddy', label: 'Caddy reverse_proxy (GOMAXPROCS=1)', url: `${caddy.url}/`, headers: {}, pid: caddy.pid },
-    { id: 'gh-public-1', group: 'gatehouse', label: 'Gatehouse public, 1 route', url: `${public1.url}/`, headers: { Host: publicHost(1) }, pid: public1.pid },
-    { id: 'gh-public-1000', group: 'gatehouse', label: 'Gatehouse public, 1,000 routes (500th)', url: `${public1000.url}/`, headers: { Host: publicHost(500) }, pid: public1000.pid },
-    { id: 'gh-public-log', group: 'gatehouse', label: 'Gatehouse public, access log on', url: `${publicLog.url}/`, headers: { Host: publicHost(1) }, pid: publicLog.pid },
+    { id: 'gh-public-1', group: 'gatehouse', label: 'Gatehouse public, 1 route', url: `${public1.url}/`, headers: { Host: publicHost(1) }, pid: public1.pid, nodeOptions: public1.nodeOptions },
+    { id: 'gh-public-1000', group: 'gatehouse', label: 'Gatehouse public, 1,000 routes (500th)', url: `${public1000.url}/`, headers: { Host: publicHost(500) }, pid: public1000.pid, nodeOptions: public1000.nodeOptions },
+    { id: 'gh-public-log', group: 'gatehouse', label: 'Gatehouse public, access log on', url: `${publicLog.url}/`, headers: { Host: publicHost(1) }, pid: publicLog.pid, nodeOptions: publicLog.nodeOptions },
     {
-      id: 'gh-public-semi8',
+      id: 'gh-public-v8default',
       group: 'gatehouse',
-      label: `Gatehouse public, --max-semi-space-size=${SEMI_SPACE_MB}`,
-      url: `${publicSemi.url}/`,
+      label: "Gatehouse public, Node's default heap (no NODE_OPTIONS)",
+      url: `${publicV8Default.url}/`,
       headers: { Host: publicHost(1) },
-      pid: publicSemi.pid,
+      pid: publicV8Default.pid,
+      nodeOptions: publicV8Default.nodeOptions,
     },
     auth.instance &&
-      !unavailable.auth && { id: 'gh-auth', group: 'gatehouse-auth', label: 'Gatehouse authenticated (session + JWT)', url: `${auth.instance.url}/`, headers: { Host: AUTH_HOST, Cookie: auth.cookie }, pid: auth.instance.pid },
+      !unavailable.auth && {
+        id: 'gh-auth',
+        group: 'gatehouse-auth',
+        label: 'Gatehouse authenticated (session + JWT)',
+        url: `${auth.instance.url}/`,
+        headers: { Host: AUTH_HOST, Cookie: auth.cookie },
+        pid: auth.instance.pid,
+        nodeOptions: auth.instance.nodeOptions,
+      },
     auth.instance &&
       !unavailable.redirect && {
         id: 'gh-redirect',
@@ -86,6 +94,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
         url: `${auth.instance.url}/`,
         headers: { Host: AUTH_HOST, Accept: BROWSER_ACCEPT },
         pid: auth.instance.pid,
+        nodeOptions: auth.instance.nodeOptions,
         expectStatus: 302,
       },
   ].filter(Boolean);
@@ -95,7 +104,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
     upstream,
     nginx,
     caddy,
-    gatehouse: { public1, public1000, publicLog, publicSemi, auth: auth.instance },
+    gatehouse: { public1, public1000, publicLog, publicV8Default, auth: auth.instance },
     provider: auth.provider ?? null,
     cookie: auth.cookie ?? null,
     authSettings: auth.settings ?? null,

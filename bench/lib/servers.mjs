@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { imageNodeOptions, withNodeOptions } from './node-options.mjs';
 import { freePort, waitFor } from './processes.mjs';
 
 /**
@@ -121,12 +122,15 @@ export function publicHost(index) {
   return `app-${String(index).padStart(4, '0')}.bench.test`;
 }
 
-/** Environment for `gatehouse serve`: nothing inherited from the caller's GATEHOUSE_* variables. */
-export function gatehouseEnv(settings) {
+/**
+ * Environment for `gatehouse serve`: nothing inherited from the caller's GATEHOUSE_* variables or
+ * NODE_OPTIONS; NODE_OPTIONS is `nodeOptions`, or absent when that is null.
+ */
+export function gatehouseEnv(settings, nodeOptions) {
   const env = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('GATEHOUSE_')) env[name] = value;
   return {
-    ...env,
+    ...withNodeOptions(env, nodeOptions),
     NODE_ENV: 'production',
     GATEHOUSE_ACCESS_LOG: 'false',
     GATEHOUSE_SHUTDOWN_GRACE: '1s',
@@ -136,10 +140,11 @@ export function gatehouseEnv(settings) {
 }
 
 /**
- * Starts `node dist/cli/main.js serve` on `cpu` and waits for /readyz. `nodeArgs` go before the
+ * Starts `node dist/cli/main.js serve` on `cpu` and waits for /readyz. `nodeOptions` is its
+ * NODE_OPTIONS: the image's unless given (null: none, Node's defaults). `nodeArgs` go before the
  * script (e.g. --cpu-prof). `output` receives stdout and stderr (the access log too, when on).
  */
-export async function startGatehouse(registry, { name, root, dir, cpu, settings, nodeArgs = [], output, port: chosenPort }) {
+export async function startGatehouse(registry, { name, root, dir, cpu, settings, nodeOptions = imageNodeOptions(root), nodeArgs = [], output, port: chosenPort }) {
   const port = chosenPort ?? (await freePort());
   const adminPort = await freePort();
   const dataDir = join(dir, `data-${name}`);
@@ -149,7 +154,7 @@ export async function startGatehouse(registry, { name, root, dir, cpu, settings,
     GATEHOUSE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
     GATEHOUSE_DATA_DIR: dataDir,
     ...settings,
-  });
+  }, nodeOptions);
   const proc = registry.start(`Gatehouse (${name})`, process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve'], {
     cpu,
     env,
@@ -158,7 +163,7 @@ export async function startGatehouse(registry, { name, root, dir, cpu, settings,
   });
   const started = performance.now();
   await waitHttp(`http://127.0.0.1:${adminPort}/readyz`, 200, `Gatehouse (${name})`, proc, 30_000);
-  return { ...proc, name, port, adminPort, url: `http://127.0.0.1:${port}`, startupMs: performance.now() - started };
+  return { ...proc, name, port, adminPort, nodeOptions, url: `http://127.0.0.1:${port}`, startupMs: performance.now() - started };
 }
 
 /** One GET; the status, headers and body text. */

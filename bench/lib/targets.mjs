@@ -120,24 +120,29 @@ export function evaluateTargets(results) {
           .join(', ')}.`;
   atMost('idle-rss', 'Idle RSS, 1 route', idle.public1 == null ? null : idle.public1 / MB, 50, 'MB', 'not measured', floorHint);
   atMost('idle-rss-1000', 'Idle RSS, 1,000 routes', idle.public1000 == null ? null : idle.public1000 / MB, 80, 'MB', 'not measured', floorHint);
-  const gatehousePeaks = Object.values(results.throughput)
-    .filter((t) => t.scenario.group.startsWith('gatehouse'))
-    .map((t) => t.summary.peakRssBytes)
-    .filter((v) => v !== null);
-  const soakPeak = results.soak?.peakRssBytes ?? null;
-  const peak = Math.max(...gatehousePeaks, soakPeak ?? 0);
+  const peak = shippedPeakRssBytes(results);
   atMost('peak-rss', 'Peak RSS under load', peak > 0 ? peak / MB : null, 130, 'MB', 'not measured', null);
   atMost('soak', `RSS growth over the ${results.soak?.seconds ?? '–'} s soak`, results.soak?.growthPercent ?? null, 5, '%', results.soak?.error ?? 'not measured', null);
   for (const t of targets) if (t.pass === false) t.next = nextStep(t.id, results);
   return targets;
 }
 
+/**
+ * The highest RSS of Gatehouse as shipped under load (matrix and soak), in bytes: the row
+ * started without the image's NODE_OPTIONS is a comparison, not what users run.
+ */
+export function shippedPeakRssBytes(results) {
+  const peaks = Object.values(results.throughput)
+    .filter((t) => t.scenario.group.startsWith('gatehouse') && t.scenario.nodeOptions !== null)
+    .map((t) => t.summary.peakRssBytes)
+    .filter((v) => v !== null);
+  return Math.max(...peaks, results.soak?.peakRssBytes ?? 0);
+}
+
 /** What to try next for a missed target, with this run's own figures where they help. */
 function nextStep(id, results) {
   const areaShare = (profile, area) => results.profiles?.[profile]?.summary?.areas.find((a) => a.area === area)?.percent ?? null;
   const pct = (v) => (v === null ? '–' : `${v.toFixed(0)}%`);
-  const semi = results.throughput['gh-public-semi8']?.summary;
-  const plain = results.throughput['gh-public-1']?.summary;
   switch (id) {
     case 'public-vs-caddy':
     case 'auth-vs-caddy':
@@ -149,7 +154,7 @@ function nextStep(id, results) {
       return `The sign-in check (gatehouse auth/) is ${pct(areaShare('auth', 'gatehouse auth/'))} of the CPU on the authenticated path; compare the two profiles below for what else differs (identity headers and the JWT header add bytes to every upstream request).`;
     case 'p99-half-public':
     case 'p99-half-auth':
-      return 'Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; young-generation scavenges and incremental marking steps of several ms are the usual cause, and a smaller young generation (--max-semi-space-size) shortens scavenges.';
+      return `Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; young-generation scavenges and incremental marking steps of several ms are the usual cause. ${tailWithoutNodeOptions(results)}`;
     case 'label-to-live':
       return 'List containers at once on the first event after a quiet period and debounce only the events that follow (Traefik throttles this way), so a lone `docker run` does not wait GATEHOUSE_DOCKER_DEBOUNCE.';
     case 'rebuild':
@@ -158,12 +163,35 @@ function nextStep(id, results) {
     case 'idle-rss-1000':
       return 'Most of the idle RSS is there before any Gatehouse code runs (see the dependency figures). Import what a configuration does not use only when it is used (the OpenID client and jose when sign-in is off, prom-client until /metrics is scraped), and check dockerode\'s transitive imports.';
     case 'peak-rss':
-      return semi && plain
-        ? `V8's young generation grows to tens of MB under load. Capping it with --max-semi-space-size=8 gave a peak of ${(semi.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(semi.rps.median)} req/s here, against ${(plain.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(plain.rps.median)} req/s without: set it in the image (NODE_OPTIONS) if the full run confirms the throughput.`
-        : 'Cap the young generation (--max-semi-space-size) and measure the peak again.';
+      return `${peakWithoutNodeOptions(results)} Run with --trace-gc under load to see which generation grows, and take a heap snapshot at the peak for what the old generation keeps.`;
     case 'soak':
       return 'Take heap snapshots at the start and end of the soak and compare retained sizes by constructor.';
     default:
       return null;
   }
+}
+
+function imageOptionsText(results) {
+  const flags = results.settings?.gatehouseNodeOptions;
+  return `The image sets NODE_OPTIONS (${flags ? `\`${flags}\`` : 'empty'}) and every Gatehouse figure here is with them, except the "Node's default heap" row`;
+}
+
+/** Peak RSS of the 1-route instance with the image's NODE_OPTIONS and without them. */
+function peakWithoutNodeOptions(results) {
+  const shipped = results.throughput['gh-public-1']?.summary;
+  const v8default = results.throughput['gh-public-v8default']?.summary;
+  if (!shipped?.peakRssBytes || !v8default?.peakRssBytes) return `${imageOptionsText(results)}, which was not measured in this run.`;
+  const saved = (v8default.peakRssBytes - shipped.peakRssBytes) / MB;
+  return (
+    `${imageOptionsText(results)}: the 1-route instance peaked at ${(shipped.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(shipped.rps.median)} req/s, ` +
+    `against ${(v8default.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(v8default.rps.median)} req/s with Node's default heap (${Math.abs(saved).toFixed(0)} MB ${saved >= 0 ? 'less' : 'more'} with them).`
+  );
+}
+
+/** p99 at 50% of each instance's own maximum, with the image's NODE_OPTIONS and without them. */
+function tailWithoutNodeOptions(results) {
+  const shipped = results.fixedRate?.public?.result?.latencyMs?.p99;
+  const v8default = results.fixedRate?.publicV8Default?.result?.latencyMs?.p99;
+  if (shipped == null || v8default == null) return `${imageOptionsText(results)}, whose latency at a fixed rate was not measured in this run.`;
+  return `${imageOptionsText(results)}: at 50% of its own maximum the 1-route instance had p99 ${shipped.toFixed(2)} ms, and ${v8default.toFixed(2)} ms with Node's default heap.`;
 }
