@@ -2,10 +2,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * In-process micro-benchmark of what the control loop does on every Docker change: translate
- * a listing of N labelled containers (labels/) and build the frozen route table (routes/),
- * using the built code in dist/. Also a churn check: many rebuilds of the same listing, then a
- * full GC, and how much heap is left over. Run as its own pinned process with --expose-gc:
+ * In-process micro-benchmark of what the control loop does on a Docker change, using the built
+ * code in dist/:
+ * - cold build (translateMs + buildMs = totalMs, also given as coldMs): translate a listing of
+ *   N labelled containers (labels/) and build the frozen route table (routes/) from scratch,
+ *   as at startup;
+ * - change one (changeOneMs, over changeOneRuns): what the reconciler does when one container
+ *   of the N changed: its incremental table builder rebuilds, then the fingerprint is compared
+ *   and the tables diffed. A different container changes each time (its allow label bumped);
+ * - churn: many rebuilds through that builder while containers come and go (one replaced by a
+ *   new one each time), then a full GC, and how much heap is left over.
+ * Run as its own pinned process with --expose-gc:
  *
  *   node --expose-gc table-rebuild.mjs <repo root> '{"sizes":[1000],"iterations":200,"churn":200}'
  */
@@ -14,60 +21,68 @@ const [root, optionsText] = process.argv.slice(2);
 const { sizes = [100, 1000], iterations = 200, churn = 200 } = JSON.parse(optionsText ?? '{}');
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const { translateContainers } = await load('labels/index.js');
-const { buildRouteTable } = await load('routes/index.js');
+const { buildRouteTable, diffTables } = await load('routes/index.js');
+const { createTableBuilder } = await load('control/index.js');
 
 const PREFIX = 'iap';
 const options = { prefix: PREFIX, dockerNetwork: undefined };
+const translate = (input) => translateContainers(input, options);
 
-/** N running containers, each publishing one host with a three-entry policy, on the default bridge. */
-function listing(n) {
-  const containers = [];
-  for (let i = 0; i < n; i++) {
-    containers.push({
-      id: i.toString(16).padStart(64, '0'),
-      name: `app-${i}`,
-      labels: {
-        [`${PREFIX}.from`]: `https://app-${i}.bench.test`,
-        [`${PREFIX}.allow`]: `user${i}@example.com, @example.org, group:team-${i % 10}`,
-        [`${PREFIX}.port`]: '8080',
-        'com.docker.compose.project': 'bench',
-      },
-      state: 'running',
-      health: 'none',
-      created: 1_700_000_000 + i,
-      networks: { bridge: `172.17.${(i >> 8) & 255}.${(i & 255) + 1}` },
-      networkMode: 'bridge',
-      exposedPorts: [8080],
-    });
-  }
-  return Object.freeze({ containers, selfNetworks: null });
+/** Container i: one host with a three-entry policy, on the default bridge; a `version` renames its group in the policy. */
+function container(i, version = 0) {
+  return Object.freeze({
+    id: i.toString(16).padStart(64, '0'),
+    name: `app-${i}`,
+    labels: Object.freeze({
+      [`${PREFIX}.from`]: `https://app-${i}.bench.test`,
+      [`${PREFIX}.allow`]: `user${i}@example.com, @example.org, group:team-${i % 10}${version === 0 ? '' : `-r${version}`}`,
+      [`${PREFIX}.port`]: '8080',
+      'com.docker.compose.project': 'bench',
+    }),
+    state: 'running',
+    health: 'none',
+    created: 1_700_000_000 + i,
+    networks: Object.freeze({ bridge: `172.17.${(i >> 8) & 255}.${(i & 255) + 1}` }),
+    networkMode: 'bridge',
+    exposedPorts: Object.freeze([8080]),
+  });
+}
+
+function listing(containers) {
+  return Object.freeze({ containers: Object.freeze(containers), selfNetworks: null });
 }
 
 function rebuild(input) {
-  const translated = translateContainers(input, options);
+  const translated = translate(input);
   const table = buildRouteTable(translated.specs, translated.issues);
   return { table, translated };
+}
+
+/** One reconciler step: rebuild, compare fingerprints, diff for the log line. */
+function reconcile(builder, input, before) {
+  const table = builder.build(input, null);
+  const diff = table.fingerprint === before.fingerprint ? null : diffTables(before, table);
+  return { table, diff };
 }
 
 function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-const results = [];
-for (const size of sizes) {
-  const input = listing(size);
-  const check = rebuild(input);
-  if (check.table.routes.length !== size || check.translated.issues.length !== 0) {
-    throw new Error(`expected ${size} routes and no issues, got ${check.table.routes.length} routes and ${check.translated.issues.length} issues`);
-  }
-  const runs = Math.max(10, Math.round((iterations * 1000) / Math.max(size, 1000)));
+const summary = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted.at(-1) };
+};
+
+/** Translate + build from scratch, `runs` times. */
+function measureCold(input, runs) {
   for (let i = 0; i < Math.min(20, runs); i++) rebuild(input);
   const translateMs = [];
   const buildMs = [];
   const totalMs = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const translated = translateContainers(input, options);
+    const translated = translate(input);
     const t1 = performance.now();
     buildRouteTable(translated.specs, translated.issues);
     const t2 = performance.now();
@@ -75,29 +90,105 @@ for (const size of sizes) {
     buildMs.push(t2 - t1);
     totalMs.push(t2 - t0);
   }
-  for (const list of [translateMs, buildMs, totalMs]) list.sort((a, b) => a - b);
-  const summary = (list) => ({ p50: quantile(list, 0.5), p95: quantile(list, 0.95), max: list.at(-1) });
+  return { translateMs: summary(translateMs), buildMs: summary(buildMs), totalMs: summary(totalMs) };
+}
 
-  // Churn: every generation must be collectable once replaced, so the heap after a full GC
-  // should be where it was before the rebuilds.
+/** A reconciler's state: its builder, the live table and the containers listed now. */
+function startSession(containers) {
+  const builder = createTableBuilder(translate);
+  const current = [...containers];
+  return { builder, current, live: builder.build(listing([...current]), null), arrivals: 0 };
+}
+
+/** A different container each step, its allow label bumped; times one reconciler step each. */
+function measureChangeOne(session, runs) {
+  const size = session.current.length;
+  const times = [];
+  for (let step = 0; step < Math.min(20, runs) + runs; step++) {
+    const i = (step * 7919) % size;
+    session.current[i] = container(i, step + 1);
+    const next = listing([...session.current]);
+    const t0 = performance.now();
+    const { table, diff } = reconcile(session.builder, next, session.live);
+    const t1 = performance.now();
+    if (diff === null || diff.changed.length !== 1 || table.routes.length !== size) throw new Error(`step ${step}: expected exactly one changed route`);
+    session.live = table;
+    if (step >= Math.min(20, runs)) times.push(t1 - t0);
+  }
+  return summary(times);
+}
+
+/** One container leaves and a new one arrives. */
+function replaceOne(session) {
+  const size = session.current.length;
+  const i = (session.arrivals * 7919) % size;
+  session.current[i] = container(size + session.arrivals++);
+  session.live = reconcile(session.builder, listing([...session.current]), session.live).table;
+}
+
+/**
+ * The heap after a full GC. The fingerprint is made of the routes' own JSON and copied flat only
+ * when a comparison needs it: it is measured flat, so figures show leaks, not the last comparison.
+ */
+function settledHeap(session) {
+  session.live.fingerprint.charCodeAt(0);
+  globalThis.gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Churn: every generation and every departed container must be collectable once replaced, so
+ * the heap after many rebuilds should be where it was before them. The measuring functions
+ * return before each heap reading, so no stale local keeps an old table alive.
+ */
+function measureChurn(session, cycles) {
+  // A few cycles first, so code the engine compiles for this path is not counted as growth.
+  for (let cycle = 0; cycle < Math.min(cycles, 20); cycle++) replaceOne(session);
+  const before = settledHeap(session);
+  for (let cycle = 0; cycle < cycles; cycle++) replaceOne(session);
+  const after = settledHeap(session);
+  const size = session.current.length;
+  if (session.builder.rememberedContainers !== size) throw new Error(`the builder remembers ${session.builder.rememberedContainers} containers, not ${size}`);
+  return { cycles, heapBeforeMB: before / 2 ** 20, heapAfterMB: after / 2 ** 20, growthPercent: ((after - before) / before) * 100 };
+}
+
+/** The heap one more table built from scratch takes. */
+function measureTableHeap(input) {
   globalThis.gc();
   const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < churn; i++) rebuild(input);
+  const kept = rebuild(input).table;
   globalThis.gc();
   const after = process.memoryUsage().heapUsed;
-  let kept = rebuild(input).table;
-  globalThis.gc();
-  const oneTable = process.memoryUsage().heapUsed - after;
+  if (kept.routes.length === 0) throw new Error('empty table');
+  return (after - before) / 2 ** 20;
+}
 
+const results = [];
+for (const size of sizes) {
+  const containers = Array.from({ length: size }, (_, i) => container(i));
+  const input = listing(containers);
+  const check = rebuild(input);
+  if (check.table.routes.length !== size || check.translated.issues.length !== 0) {
+    throw new Error(`expected ${size} routes and no issues, got ${check.table.routes.length} routes and ${check.translated.issues.length} issues`);
+  }
+  const runs = Math.max(10, Math.round((iterations * 1000) / Math.max(size, 1000)));
+  const cold = measureCold(input, runs);
+  const session = startSession(containers);
+  const changeOneRuns = Math.min(runs * 10, 1000);
+  const changeOneMs = measureChangeOne(session, changeOneRuns);
+  const churnResult = measureChurn(session, churn);
+  if (session.live.fingerprint !== rebuild(listing([...session.current])).table.fingerprint) {
+    throw new Error('the incremental table differs from a cold build');
+  }
   results.push({
     size,
     runs,
-    translateMs: summary(translateMs),
-    buildMs: summary(buildMs),
-    totalMs: summary(totalMs),
-    tableHeapMB: oneTable / 2 ** 20,
-    churn: { cycles: churn, heapBeforeMB: before / 2 ** 20, heapAfterMB: after / 2 ** 20, growthPercent: ((after - before) / before) * 100 },
+    ...cold,
+    coldMs: cold.totalMs,
+    changeOneMs,
+    changeOneRuns,
+    tableHeapMB: measureTableHeap(input),
+    churn: churnResult,
   });
-  kept = null;
 }
 process.stdout.write(`${JSON.stringify({ results })}\n`);

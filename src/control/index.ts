@@ -2,3 +2,4 @@
 export { RouteStore, type Generation } from './store.ts';
 export { createReconciler, buildOnce, type Reconciler, type ReconcilerOptions, type ReconcilerSnapshot } from './reconciler.ts';
 export { createThrottle, type Throttle } from './throttle.ts';
+export { createTableBuilder, type TableBuilder } from './table-builder.ts';

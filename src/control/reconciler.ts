@@ -4,9 +4,15 @@ import type { Metrics } from '../observability/metrics.ts';
 import { buildRouteTable, diffTables, type RouteTable } from '../routes/index.ts';
 import { RouteIssue, type TranslationResult } from '../routes/spec.ts';
 import type { Generation, RouteStore } from './store.ts';
+import { createTableBuilder } from './table-builder.ts';
 import { createThrottle } from './throttle.ts';
 
 export interface ReconcilerOptions {
+  /**
+   * Pure, and each container translated on its own, naming that container as the source of its
+   * routes and issues (see createTableBuilder): after a change only the changed containers are
+   * translated again.
+   */
   translateContainers: (listing: DockerListing) => TranslationResult;
   store: RouteStore;
   logger: Logger;
@@ -41,7 +47,7 @@ export interface Reconciler {
 
 const NO_CONTAINERS: DockerListing = Object.freeze({ containers: [], selfNetworks: null });
 
-/** Containers + routes file → one table, with no publishing; also what the CLI uses. */
+/** Containers + routes file → one table from scratch, with no publishing; also what the CLI uses. */
 export function buildOnce(
   listing: DockerListing,
   fileResult: TranslationResult | null,
@@ -65,6 +71,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let fileAt: number | null = null;
   let builtWithListing = false;
   let builtWithFile = false;
+  // One builder for the reconciler's life, so a rebuild after one change redoes only that change.
+  const builder = createTableBuilder(translateContainers);
 
   const rebuild = (): void => {
     const started = performance.now();
@@ -72,7 +80,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const hasFile = fileAt !== null;
     let table: RouteTable;
     try {
-      table = buildOnce(listing ?? NO_CONTAINERS, fileRoutes, translateContainers);
+      table = builder.build(listing ?? NO_CONTAINERS, fileRoutes);
     } catch (error) {
       // A bug in a translator must not take down the routes that are live now.
       metrics.reloads.inc({ outcome: 'failed' });

@@ -20,6 +20,10 @@ type Problem = Omit<RouteIssue, 'source'>;
  * `<prefix>.<route>.from`) are read. Any problem on a container withholds all of its routes, so a
  * policy that did not parse can never leave a route open; every problem is reported at once.
  * Output is ordered by container creation time, id, then route name.
+ *
+ * Each container is translated on its own (from its snapshot, `selfNetworks` and the options)
+ * and named as the source of every spec and issue it yields: the control loop relies on this
+ * to translate again only the containers that changed.
  */
 export function translateContainers(listing: DockerListing, options: TranslateOptions): TranslationResult {
   const context: NetworkContext = { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks };

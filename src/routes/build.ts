@@ -1,99 +1,83 @@
-import type { Route, RouteTable } from './table.ts';
+import type { RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import { byPrecedence, groupSpecs, type Candidate } from './group.ts';
-import { canonicalCopy, compareStrings, deepFreeze, FrozenMap } from './canonical.ts';
+import { assembleTable, settle, type SettledIssue } from './assemble.ts';
+import { groupSpecs, mergeGroup, routeIdOf, type Candidate } from './group.ts';
+
+/** Builds tables one after another, reusing what the previous build already did. */
+export interface RouteTableBuilder {
+  /**
+   * The same table `buildRouteTable(specs, issues)` gives. A route whose members are the very
+   * spec objects of the previous build is taken over as it was, frozen and already serialised,
+   * and when nothing changed at all the previous table itself comes back. So callers must treat
+   * the specs and issues they pass as values and never change them in place.
+   */
+  build(specs: readonly RouteSpec[], issues: readonly RouteIssue[]): RouteTable;
+}
+
+interface MergedGroup {
+  /** In input order, to recognise the same group next time. */
+  readonly members: readonly RouteSpec[];
+  readonly candidate: Candidate;
+}
+
+/** The latest build only, so what a builder holds follows the current inputs, never their history. */
+interface Previous {
+  readonly groups: ReadonlyMap<string, MergedGroup>;
+  readonly issues: ReadonlyMap<RouteIssue, SettledIssue>;
+  readonly settled: readonly SettledIssue[];
+  readonly table: RouteTable;
+}
+
+export function createRouteTableBuilder(): RouteTableBuilder {
+  let previous: Previous | null = null;
+  // The same id string for a spec each time, so its hash is computed once rather than per build.
+  const ids = new WeakMap<RouteSpec, string>();
+  const idOf = (spec: RouteSpec): string => {
+    let id = ids.get(spec);
+    if (id === undefined) {
+      id = routeIdOf(spec);
+      ids.set(spec, id);
+    }
+    return id;
+  };
+
+  return {
+    build(specs, issues) {
+      const last = previous;
+      const groups = new Map<string, MergedGroup>();
+      let allReused = true;
+      for (const [id, members] of groupSpecs(specs, idOf)) {
+        const before = last?.groups.get(id);
+        const reused = before !== undefined && sameItems(before.members, members);
+        allReused &&= reused;
+        groups.set(id, reused ? before : { members, candidate: mergeGroup(id, members) });
+      }
+      const settledByIssue = new Map<RouteIssue, SettledIssue>();
+      const settled: SettledIssue[] = [];
+      for (const issue of issues) {
+        const done = settledByIssue.get(issue) ?? last?.issues.get(issue) ?? settle(issue);
+        settledByIssue.set(issue, done);
+        settled.push(done);
+      }
+      // The same merged routes and issues can only make the same table.
+      const unchanged = last !== null && allReused && groups.size === last.groups.size && sameItems(settled, last.settled);
+      const table = unchanged ? last.table : assembleTable([...groups.values()].map((group) => group.candidate), settled);
+      previous = { groups, issues: settledByIssue, settled, table };
+      return table;
+    },
+  };
+}
 
 /**
- * Specs → one frozen table. Replicas merge into one route; when two routes claim the same
- * host + path, the older claim keeps it and the newcomer is left out entirely, so a container
- * started later can never take over a name that is already served.
+ * Specs → one frozen table, from scratch. Replicas merge into one route; when two routes claim
+ * the same host + path, the older claim keeps it (see assembleTable).
  */
 export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly RouteIssue[]): RouteTable {
-  const candidates = groupSpecs(specs).sort(byPrecedence);
-  const claims = new Map<string, Candidate>();
-  const accepted: Route[] = [];
-  const allIssues: RouteIssue[] = issues.map(canonicalCopy);
-
-  for (const candidate of candidates) {
-    const { hosts, path } = candidate.route;
-    let holder: Candidate | undefined;
-    let claimedHost = '';
-    for (const host of hosts) {
-      holder = claims.get(claimKey(host, path));
-      if (holder) {
-        claimedHost = host;
-        break;
-      }
-    }
-    if (holder) {
-      allIssues.push(...conflictIssues(candidate, holder, claimedHost).map(canonicalCopy));
-      continue;
-    }
-    for (const host of hosts) claims.set(claimKey(host, path), candidate);
-    accepted.push(candidate.route);
-  }
-
-  const routes = accepted.sort((a, b) => compareStrings(a.id, b.id));
-  const sortedIssues = allIssues
-    .map((issue) => [JSON.stringify(issue), issue] as const)
-    .sort(([a], [b]) => compareStrings(a, b))
-    .map(([, issue]) => issue);
-  deepFreeze(routes);
-  deepFreeze(sortedIssues);
-  return Object.freeze({
-    routes,
-    issues: sortedIssues,
-    // Routes and issues are canonical copies (see group.ts), so plain JSON is a canonical form.
-    fingerprint: JSON.stringify({ routes, issues: sortedIssues }),
-    byHost: indexByHost(routes),
-  });
+  return createRouteTableBuilder().build(specs, issues);
 }
 
-function claimKey(host: string, path: string): string {
-  // A space can occur in neither a host name nor a normalised path.
-  return `${host} ${path}`;
-}
-
-function indexByHost(routes: readonly Route[]): FrozenMap<string, readonly Route[]> {
-  const byHost = new Map<string, Route[]>();
-  for (const route of routes) {
-    for (const host of route.hosts) {
-      const list = byHost.get(host);
-      if (list) list.push(route);
-      else byHost.set(host, [route]);
-    }
-  }
-  for (const list of byHost.values()) {
-    list.sort((a, b) => b.path.length - a.path.length || compareStrings(a.path, b.path) || compareStrings(a.id, b.id));
-    Object.freeze(list);
-  }
-  return new FrozenMap([...byHost.entries()].sort(([a], [b]) => compareStrings(a, b)));
-}
-
-function describe(candidate: Candidate, spec: RouteSpec): string {
-  const source = spec.source;
-  return source.kind === 'container'
-    ? `container "${source.containerName}" (route ${candidate.routeName})`
-    : `file "${source.file}" (route ${candidate.routeName})`;
-}
-
-/** One issue per member of the rejected route, each naming the route that keeps the address. */
-function conflictIssues(newcomer: Candidate, holder: Candidate, host: string): RouteIssue[] {
-  const url = `${newcomer.route.fromScheme}://${host}${newcomer.route.path}`;
-  // The oldest member dates the holder's claim, so it is the one to name.
-  const holderName = describe(holder, holder.members[holder.members.length - 1] as RouteSpec);
-  return newcomer.members.map((member): RouteIssue => {
-    const source = member.source;
-    const loser = source.kind === 'container' ? `container "${source.containerName}"` : `file "${source.file}"`;
-    return {
-      source:
-        source.kind === 'container'
-          ? { kind: 'container', containerId: source.containerId, containerName: source.containerName }
-          : { kind: 'file', file: source.file, index: source.index },
-      label: null,
-      value: url,
-      code: 'conflict',
-      message: `${url} is already served by ${holderName}; ${loser} route ${newcomer.routeName} was not published`,
-    };
-  });
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,10 +1,16 @@
 import type { Route } from './table.ts';
-import type { RoutePolicy, RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
-import { canonicalCopy, canonicalJson, compareStrings } from './canonical.ts';
+import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
+import { canonicalJson, compareStrings } from './canonical.ts';
+import { copyHeaders, copyHostHeader, copyPolicy, copySource, copyUpstream, frozen } from './copies.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
+  /** Frozen all the way down. */
   readonly route: Route;
+  /** JSON.stringify(route), its part of the table's fingerprint. */
+  readonly json: string;
+  /** `<host> <path>` for each host: the addresses the route claims. */
+  readonly claims: readonly string[];
   readonly routeName: string;
   /** Members, newest first: the first one set the route's settings. */
   readonly members: readonly RouteSpec[];
@@ -37,17 +43,16 @@ function newestFirst(a: RouteSpec, b: RouteSpec): number {
   );
 }
 
-export function groupSpecs(specs: readonly RouteSpec[]): Candidate[] {
+/** Route id → the specs that claim it, in input order. */
+export function groupSpecs(specs: readonly RouteSpec[], idOf: (spec: RouteSpec) => string = routeIdOf): Map<string, RouteSpec[]> {
   const groups = new Map<string, RouteSpec[]>();
   for (const spec of specs) {
-    const id = routeIdOf(spec);
+    const id = idOf(spec);
     const members = groups.get(id);
     if (members) members.push(spec);
     else groups.set(id, [spec]);
   }
-  const candidates: Candidate[] = [];
-  for (const [id, members] of groups) candidates.push(mergeGroup(id, members.sort(newestFirst)));
-  return candidates;
+  return groups;
 }
 
 /** Higher precedence first: file routes (by file, index), then the oldest container claim, then id. */
@@ -57,7 +62,9 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
   return a.claimedAt - b.claimedAt || compareStrings(a.route.id, b.route.id);
 }
 
-function mergeGroup(id: string, members: RouteSpec[]): Candidate {
+/** The members of one route id → one frozen route. Depends on the members alone, never on their order. */
+export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
+  const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
   const upstreams = new Map<string, UpstreamTarget>();
   const sources = new Map<string, RouteSource>();
@@ -65,36 +72,40 @@ function mergeGroup(id: string, members: RouteSpec[]): Candidate {
   for (const member of members) {
     if (!upstreams.has(member.upstream.origin)) upstreams.set(member.upstream.origin, copyUpstream(member.upstream));
     const key = sourceKey(member.source);
-    if (!sources.has(key)) sources.set(key, canonicalCopy(member.source));
+    if (!sources.has(key)) sources.set(key, copySource(member.source));
     claimedAt = Math.min(claimedAt, createdOf(member));
   }
   const sortedUpstreams = [...upstreams.values()].sort((a, b) => compareStrings(a.origin, b.origin));
   const sortedSources = [...sources.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source);
-  // Fixed key order here and canonical copies of the free-form parts keep JSON.stringify(route) canonical.
-  const route: Route = {
+  // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
+  // JSON.stringify(route) is a canonical form: equal routes give equal strings.
+  const route: Route = frozen({
     id,
-    hosts: [...new Set(lead.hosts)],
+    hosts: frozen([...new Set(lead.hosts)]),
     fromScheme: lead.fromScheme,
     path: lead.path,
     stripPath: lead.stripPath,
     policy: copyPolicy(lead.policy),
     identity: lead.identity,
-    setHeaders: canonicalCopy(lead.setHeaders),
-    removeHeaders: [...lead.removeHeaders],
-    hostHeader: canonicalCopy(lead.hostHeader),
+    setHeaders: copyHeaders(lead.setHeaders),
+    removeHeaders: frozen([...lead.removeHeaders]),
+    hostHeader: copyHostHeader(lead.hostHeader),
     websockets: lead.websockets,
     timeoutMs: lead.timeoutMs,
     idleTimeoutMs: lead.idleTimeoutMs,
     tlsSkipVerify: lead.tlsSkipVerify,
     lb: lead.lb,
-    display: { name: lead.display.name, icon: lead.display.icon, description: lead.display.description },
-    upstreams: sortedUpstreams,
-    ready: sortedUpstreams.filter((target) => target.ready),
-    sources: sortedSources,
-  };
+    display: frozen({ name: lead.display.name, icon: lead.display.icon, description: lead.display.description }),
+    upstreams: frozen(sortedUpstreams),
+    ready: frozen(sortedUpstreams.filter((target) => target.ready)),
+    sources: frozen(sortedSources),
+  });
   const source = lead.source;
   return {
     route,
+    json: JSON.stringify(route),
+    // A space can occur in neither a host name nor a normalised path.
+    claims: route.hosts.map((host) => `${host} ${route.path}`),
     routeName: lead.routeName,
     members,
     isFile: source.kind === 'file',
@@ -102,18 +113,4 @@ function mergeGroup(id: string, members: RouteSpec[]): Candidate {
     file: source.kind === 'file' ? source.file : '',
     index: source.kind === 'file' ? source.index : 0,
   };
-}
-
-function copyPolicy(policy: RoutePolicy): RoutePolicy {
-  return {
-    public: policy.public,
-    allow: policy.allow.map(canonicalCopy),
-    deny: policy.deny.map(canonicalCopy),
-    bypass: policy.bypass.map((rule) => ({ method: rule.method, path: rule.path })),
-    corsPreflight: policy.corsPreflight,
-  };
-}
-
-function copyUpstream(target: UpstreamTarget): UpstreamTarget {
-  return { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state };
 }

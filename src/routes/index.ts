@@ -2,7 +2,7 @@
  * Route table: specs → a frozen, indexed table, and the per-request lookups against it.
  * Pure: no I/O, no clock.
  */
-export { buildRouteTable } from './build.ts';
+export { buildRouteTable, createRouteTableBuilder, type RouteTableBuilder } from './build.ts';
 export { matchRoute, normalizeHost, isSegmentPrefix } from './match.ts';
 export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, type TableDiff } from './diff.ts';

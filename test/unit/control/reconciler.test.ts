@@ -292,6 +292,26 @@ describe('reconciler: snapshot() and buildOnce()', () => {
     expect(snapshot.generation).toBe(h.store.current());
   });
 
+  it('translates only the containers that changed and publishes what a from-scratch build gives', () => {
+    const asked: string[][] = [];
+    const h = setup({
+      translator: (l) => {
+        asked.push(l.containers.map((c) => c.name));
+        return translate(l);
+      },
+    });
+    const file = { specs: [fileSpec({ index: 0, hosts: ['b.example'] })], issues: [] };
+    h.reconciler.setFileRoutes(file);
+    const first = listing(container('a', { 'test.host': 'a.example' }), container('b', { 'test.host': 'b.example' }, 500), container('c', { 'test.bad': 'x' }));
+    h.reconciler.setContainers(first);
+    const second = listing(container('a', { 'test.host': 'a.example', 'test.path': '/v2' }), container('b', { 'test.host': 'b.example' }, 500), container('c', { 'test.bad': 'x' }));
+    h.reconciler.setContainers(second);
+    expect(asked).toEqual([[], ['a', 'b', 'c'], ['a']]);
+    expect(h.store.current().id).toBe(3);
+    expect(h.store.current().table.fingerprint).toBe(buildOnce(second, file, translate).fingerprint);
+    expect(h.store.current().table.issues.map((i) => i.code).sort()).toEqual(['conflict', 'port']);
+  });
+
   it('builds the same table the reconciler publishes', () => {
     const h = setup();
     const input = listing(container('web', { 'test.host': 'app.example' }), container('broken', { 'test.bad': 'x' }));

@@ -178,4 +178,21 @@ describe('translateContainers, for any labels', () => {
       { numRuns: 200 },
     );
   });
+
+  // The control loop relies on this to translate only the containers that changed.
+  it('translates each container on its own, naming it as the source of everything it yields', () => {
+    fc.assert(
+      fc.property(scenario, ({ prefix, containers, selfNetworks, dockerNetwork }) => {
+        const options = { prefix, dockerNetwork };
+        const whole = translateContainers({ containers, selfNetworks }, options);
+        const byContainer = containers.map((c) => ({ c, result: translateContainers({ containers: [c], selfNetworks }, options) }));
+        for (const { c, result } of byContainer) {
+          for (const item of [...result.specs, ...result.issues]) expect(item.source).toMatchObject({ kind: 'container', containerId: c.id });
+        }
+        const sorted = [...byContainer].sort((x, y) => x.c.created - y.c.created || (x.c.id < y.c.id ? -1 : 1));
+        expect(whole).toEqual({ specs: sorted.flatMap((x) => x.result.specs), issues: sorted.flatMap((x) => x.result.issues) });
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
