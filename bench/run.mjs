@@ -172,12 +172,14 @@ async function main() {
       const result = await runFixedRate({ ...load, url: scenario.url, headers: lowerCase(scenario.headers) });
       result.foreignLoadPercent = foreignLoad();
       const floor = await runFixedRate({ ...load, url: `${rig.upstream.url}/` });
+      // A native proxy at the same rate on the same core: the tail this rig gives any proxy.
+      const caddy = rig.caddy ? await runFixedRate({ ...load, url: `${rig.caddy.url}/` }) : null;
       log(
         `  ${Math.round(rate)} req/s: p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms ` +
-          `(generator alone: p99 ${floor.latencyMs.p99.toFixed(2)} ms; other load on the proxy core ${result.foreignLoadPercent.toFixed(0)}%)`,
+          `(generator alone: p99 ${floor.latencyMs.p99.toFixed(2)} ms; Caddy at this rate: p99 ${caddy ? caddy.latencyMs.p99.toFixed(2) : '–'} ms; other load on the proxy core ${result.foreignLoadPercent.toFixed(0)}%)`,
       );
       if (result.problems.length > 0) results.failures.push(`fixed-rate ${scenario.label}: ${result.problems.join('; ')}`);
-      return { rate, result, floor };
+      return { rate, result, floor, caddy };
     });
   }
 

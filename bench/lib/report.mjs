@@ -129,7 +129,7 @@ export function markdown(results, { chartPath }) {
 
   out.push('### Latency at a fixed rate (50% of each path\'s own maximum)', '');
   out.push(
-    'An open-loop generator (bench/lib/fixed-rate.mjs, undici, 50 connections) sends at a fixed rate and measures each request from the moment it was due, so queueing cannot hide (no coordinated omission). The "generator alone" row sends the same rate straight to the upstream: it is the floor of this rig.',
+    'An open-loop generator (bench/lib/fixed-rate.mjs, undici, 50 connections) sends at a fixed rate and measures each request from the moment it was due, so queueing cannot hide (no coordinated omission). The "generator alone" row sends the same rate straight to the upstream: it is the floor of this rig. The "Caddy" row sends the same rate through Caddy on the same core: the tail any proxy gets here.',
     '',
   );
   const fr = results.fixedRate ?? {};
@@ -148,6 +148,7 @@ export function markdown(results, { chartPath }) {
     for (const [name, r] of [
       [label, entry.result],
       ['  generator alone, same rate', entry.floor],
+      ['  Caddy, same rate', entry.caddy],
     ]) {
       if (!r) continue;
       frRows.push([name, thousands(r.targetRate), fixed(r.latencyMs.p50, 2), fixed(r.latencyMs.p99, 2), fixed(r.latencyMs.p999, 2), fixed(r.foreignLoadPercent), r.problems.join('; ') || 'ok']);

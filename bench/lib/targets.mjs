@@ -154,7 +154,7 @@ function nextStep(id, results) {
       return `The sign-in check (gatehouse auth/) is ${pct(areaShare('auth', 'gatehouse auth/'))} of the CPU on the authenticated path; compare the two profiles below for what else differs (identity headers and the JWT header add bytes to every upstream request).`;
     case 'p99-half-public':
     case 'p99-half-auth':
-      return `Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; young-generation scavenges and incremental marking steps of several ms are the usual cause. ${tailWithoutNodeOptions(results)}`;
+      return `${tailReference(results, id === 'p99-half-auth' ? 'auth' : 'public')}Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; old-generation mark-compact pauses of several ms are the usual cause, and each request's garbage (about 20 KB, most of it in Node's HTTP server, undici and Fastify) sets how often they come. ${tailWithoutNodeOptions(results)}`;
     case 'label-to-live':
       return 'List containers at once on the first event after a quiet period and debounce only the events that follow (Traefik throttles this way), so a lone `docker run` does not wait GATEHOUSE_DOCKER_DEBOUNCE.';
     case 'rebuild':
@@ -211,6 +211,15 @@ function peakWithoutNodeOptions(results) {
     `${imageOptionsText(results)}: the 1-route instance peaked at ${(shipped.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(shipped.rps.median)} req/s, ` +
     `against ${(v8default.peakRssBytes / MB).toFixed(0)} MB at ${Math.round(v8default.rps.median)} req/s with Node's default heap (${Math.abs(saved).toFixed(0)} MB ${saved >= 0 ? 'less' : 'more'} with them).`
   );
+}
+
+/** The generator's own p99 and Caddy's p99 at the same rate, when measured: what any proxy gets in this rig. */
+function tailReference(results, key) {
+  const run = results.fixedRate?.[key];
+  const floor = run?.floor?.latencyMs?.p99;
+  const caddy = run?.caddy?.latencyMs?.p99;
+  if (floor == null) return '';
+  return `At the same rate the generator alone had p99 ${floor.toFixed(2)} ms${caddy == null ? '' : ` and Caddy on the same core ${caddy.toFixed(2)} ms`}. `;
 }
 
 /** p99 at 50% of each instance's own maximum, with the image's NODE_OPTIONS and without them. */
