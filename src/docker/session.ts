@@ -9,6 +9,12 @@ export interface SessionOptions {
   /** The watcher's stop signal. */
   signal: AbortSignal;
   debounceMs: number;
+  /**
+   * One more list this long after the last relevant event: the engine sometimes reports an
+   * event before the listing shows its effect (a network attachment, a health status), and
+   * that should not wait for the periodic resync.
+   */
+  settleMs: number;
   resyncMs: number;
   stallTimeoutMs: number;
   logger: Logger;
@@ -54,6 +60,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let debounceTimer: NodeJS.Timeout | null = null;
   let resyncTimer: NodeJS.Timeout | null = null;
   let stallTimer: NodeJS.Timeout | null = null;
+  let settleTimer: NodeJS.Timeout | null = null;
   let listing = false;
   let listAgain = false;
   let lastListAt = Number.NEGATIVE_INFINITY;
@@ -93,6 +100,16 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       startList();
     }, wait);
   };
+  const onChange = () => {
+    requestList(options.debounceMs);
+    if (settleTimer) settleTimer.refresh();
+    else {
+      settleTimer = setTimeout(() => {
+        settleTimer = null;
+        requestList(0);
+      }, options.settleMs);
+    }
+  };
 
   const watch = (events: Readable) => {
     const splitter = new EventLineSplitter();
@@ -112,9 +129,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         if (!line.ok) {
           // Unreadable event: a full list is always safe, and cheaper than guessing.
           logger.debug({ line: line.line.slice(0, 200) }, 'unreadable Docker event; re-listing containers');
-          requestList(options.debounceMs);
+          onChange();
         } else if (isRelevantEvent(line.event)) {
-          requestList(options.debounceMs);
+          onChange();
         }
       }
     });
@@ -144,6 +161,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     if (debounceTimer) clearTimeout(debounceTimer);
     if (resyncTimer) clearInterval(resyncTimer);
     if (stallTimer) clearTimeout(stallTimer);
+    if (settleTimer) clearTimeout(settleTimer);
     const events = stream as Readable | null;
     events?.removeAllListeners('data');
     events?.on('error', () => {});

@@ -27,6 +27,8 @@ export interface DockerWatcherOptions {
   logger: Logger;
   onListing: (listing: DockerListing) => void;
   debounceMs?: number;
+  /** A last list this long after a burst of events (default 1 s). */
+  settleMs?: number;
   resyncMs?: number;
   stallTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -51,6 +53,7 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
   const logger = options.logger.child({ component: 'docker' });
   const settings = {
     debounceMs: options.debounceMs ?? 100,
+    settleMs: options.settleMs ?? 1_000,
     resyncMs: options.resyncMs ?? 30_000,
     stallTimeoutMs: options.stallTimeoutMs ?? 300_000,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,

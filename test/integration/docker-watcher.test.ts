@@ -88,6 +88,20 @@ describe('Docker watcher on the real engine', () => {
     expect(names(rec.last(), prefix)).toEqual(expect.arrayContaining(burst));
   });
 
+  it('lists once more shortly after the last event, for state the engine reports after its event', async () => {
+    const { rec } = startWatcher({ resyncMs: 600_000, settleMs: 400 });
+    await rec.waitForListing(() => true, 10_000, 'the first listing');
+    const name = `${prefix}-settle`;
+    await runBusybox(name);
+    const first = await rec.waitForListing((l) => names(l, prefix).includes(name), 5_000, `${name} in a listing`);
+    await sleep(1_500);
+    const later = rec.listings.filter((entry) => entry.at >= first.at + 300);
+    // With the periodic resync out of the way, only the settle list can come this late.
+    expect(later.length).toBeGreaterThanOrEqual(1);
+    expect(later.length).toBeLessThanOrEqual(2);
+    expect(names(later.at(-1)?.listing as never, prefix)).toContain(name);
+  });
+
   it('keeps the last listing while the connection is down and resyncs when it is back', async () => {
     const relay = await startRelay();
     const { watcher, rec, log } = startWatcher({ dockerHost: relay.dockerHost, backoff: { initialMs: 100, maxMs: 800 }, resyncMs: 600_000 });
@@ -138,7 +152,8 @@ describe('Docker watcher on the real engine', () => {
 
   it('detects an event stream that stops carrying bytes, reconnects and resyncs', async () => {
     const relay = await startRelay();
-    const { watcher, rec, log } = startWatcher({ dockerHost: relay.dockerHost, stallTimeoutMs: 1_500, resyncMs: 600_000 });
+    // No settle list either: after the stall, only the reconnect may list.
+    const { watcher, rec, log } = startWatcher({ dockerHost: relay.dockerHost, stallTimeoutMs: 1_500, resyncMs: 600_000, settleMs: 600_000 });
     await rec.waitForListing(() => true, 10_000, 'the first listing');
 
     // Docker sends nothing while idle, so keep real events flowing: pause/unpause a container.
