@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GatehouseError } from '../errors.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
 import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
 
 export type AppConfig = Readonly<EnvConfig>;
@@ -47,12 +48,4 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
 
 function readUtf8(path: string): string {
   return readFileSync(path, 'utf8');
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,5 +1,6 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/snapshot.ts';
 import type { RouteIssue, RouteSource, TranslationResult } from '../routes/spec.ts';
+import { sameItems } from '../util/same-items.ts';
 
 export type TranslateContainers = (listing: DockerListing) => TranslationResult;
 
@@ -90,7 +91,7 @@ export function sameSnapshot(a: ContainerSnapshot, b: ContainerSnapshot): boolea
     a.health === b.health &&
     Object.is(a.created, b.created) &&
     a.networkMode === b.networkMode &&
-    sameList(a.exposedPorts, b.exposedPorts) &&
+    sameItems(a.exposedPorts, b.exposedPorts) &&
     sameRecord(a.networks, b.networks) &&
     sameRecord(a.labels, b.labels)
   );
@@ -108,16 +109,10 @@ function unchangeable(container: ContainerSnapshot): ContainerSnapshot {
   });
 }
 
-function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Same entries in the same order: a reordered record counts as a change, never the reverse. */
 function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const names = Object.keys(a);
-  if (!sameList(names, Object.keys(b))) return false;
+  if (!sameItems(names, Object.keys(b))) return false;
   for (const name of names) if (a[name] !== b[name]) return false;
   return true;
 }

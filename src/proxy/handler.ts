@@ -52,7 +52,6 @@ export function createRequestHandler(ctx: ProxyContext) {
     const raw = request.raw;
     const notes: RequestNotes = { host: null, path: null, routeId: null, clientIp: null };
     request.gatehouse = notes;
-    reply.header('x-request-id', request.id);
     // onResponse only sees finished responses; this catches clients that hang up first.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) ctx.onAbandoned(request, reply.elapsedTime);
@@ -143,13 +142,7 @@ function responseHeaders(ctx: ProxyContext, request: FastifyRequest): Record<str
 
 /** A page on a response Fastify no longer manages (the request was already handed to the upstream). */
 function writePage(ctx: ProxyContext, request: FastifyRequest, res: ClientResponse, kind: PageKind, extra: { appName?: string | undefined }): void {
-  const detail = staleDetail(ctx, kind);
-  const page = renderPage(kind, {
-    requestId: request.id,
-    accept: request.headers.accept,
-    ...(detail === undefined ? {} : { detail }),
-    ...(extra.appName === undefined ? {} : { appName: extra.appName }),
-  });
+  const page = pageFor(ctx, request, kind, extra);
   const headers: Record<string, string | string[]> = { ...page.headers, ...responseHeaders(ctx, request) };
   // Part of the request body may be unread; the connection cannot carry another request after it.
   if (hasBody(request.raw) && request.raw.httpVersionMajor < 2) headers.connection = 'close';
@@ -163,14 +156,18 @@ export function sendPage(
   kind: PageKind,
   extra: { detail?: string | undefined; appName?: string | undefined },
 ): FastifyReply {
+  const page = pageFor(ctx, reply.request, kind, extra);
+  return sendGateResponse(ctx, reply, { kind: 'respond', status: page.status, headers: page.headers, body: page.body });
+}
+
+function pageFor(ctx: ProxyContext, request: FastifyRequest, kind: PageKind, extra: { detail?: string | undefined; appName?: string | undefined }) {
   const detail = extra.detail ?? staleDetail(ctx, kind);
-  const page = renderPage(kind, {
-    requestId: reply.request.id,
-    accept: reply.request.headers.accept,
+  return renderPage(kind, {
+    requestId: request.id,
+    accept: request.headers.accept,
     ...(detail === undefined ? {} : { detail }),
     ...(extra.appName === undefined ? {} : { appName: extra.appName }),
   });
-  return sendGateResponse(ctx, reply, { kind: 'respond', status: page.status, headers: page.headers, body: page.body });
 }
 
 /** While discovery is degraded, a missing or unready app may just be news Gatehouse has not heard. */

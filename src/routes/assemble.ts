@@ -1,7 +1,8 @@
 import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
 import { byPrecedence, type Candidate } from './group.ts';
-import { canonicalCopy, compareStrings, deepFreeze, FrozenMap } from './canonical.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
+import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {

@@ -1,6 +1,7 @@
 import type { RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
 import { assembleTable, settle, type SettledIssue } from './assemble.ts';
+import { sameItems } from '../util/same-items.ts';
 import { groupSpecs, mergeGroup, routeIdOf, type Candidate } from './group.ts';
 
 /** Builds tables one after another, reusing what the previous build already did. */
@@ -74,10 +75,4 @@ export function createRouteTableBuilder(): RouteTableBuilder {
  */
 export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly RouteIssue[]): RouteTable {
   return createRouteTableBuilder().build(specs, issues);
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -24,15 +24,6 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Freezes a value and everything reachable from it through plain objects and arrays. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
-
 /** A Map that refuses changes once built, so a published table cannot be edited in place. */
 export class FrozenMap<K, V> extends Map<K, V> {
   #sealed = false;
