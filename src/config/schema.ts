@@ -121,6 +121,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_TLS_DIR: z.string().min(1).optional(),
   GATEHOUSE_TLS_ACME_JSON: z.string().min(1).optional(),
   GATEHOUSE_TLS_DEFAULT_CERT: z.string().min(1).optional(),
+  /** How long a certificate whose files are gone stays in use (traefik-certs-dumper empties its folder before rewriting it). */
+  GATEHOUSE_TLS_ABSENT_GRACE: duration.prefault('60s'),
   /** Unset: on whenever TLS is on. */
   GATEHOUSE_HTTP_REDIRECT: bool.optional(),
   /** The HTTPS port users see, when a port mapping makes it differ from 443. */
