@@ -35,9 +35,9 @@ interface Pair {
 /**
  * The certificate folder, in the layouts other tools write:
  * - `NAME.crt` + `NAME.key` side by side (any tool; Kubernetes `tls.crt`/`tls.key`);
- * - `certs/NAME.crt` + `private/NAME.key` (traefik-certs-dumper; `.pem` for both with its `--crt-ext`/`--key-ext`);
+ * - `certs/NAME.crt` + `private/NAME.key` (traefik-certs-dumper; also `.pem`/`.cer` and `.pem` with its `--crt-ext`/`--key-ext`);
  * - a folder with `fullchain.pem` (or `cert.pem`) + `privkey.pem` (certbot `live/DOMAIN/`, DSM exports);
- * - a folder with `certificate.crt` + `privatekey.key` (traefik-certs-dumper `--domain-subdir`).
+ * - a folder with `certificate.crt` + `privatekey.key` (traefik-certs-dumper `--domain-subdir`; other extensions likewise).
  * Hidden entries are skipped (Kubernetes' `..data` would list every pair twice).
  */
 export async function scanCertificateDir(root: string): Promise<SourceScan> {
@@ -76,7 +76,10 @@ export async function scanCertificateDir(root: string): Promise<SourceScan> {
 }
 
 export const DIR_LAYOUTS =
-  'NAME.crt + NAME.key, certs/NAME.crt (or .pem) + private/NAME.key (or .pem), a folder with fullchain.pem (or cert.pem) + privkey.pem, or a folder with certificate.crt + privatekey.key';
+  'NAME.crt + NAME.key, certs/NAME.crt (or .pem, .cer) + private/NAME.key (or .pem), a folder with fullchain.pem (or cert.pem) + privkey.pem, or a folder with certificate.crt + privatekey.key (or .pem)';
+
+const DUMPER_CERT_EXTS = ['.crt', '.pem', '.cer'];
+const DUMPER_KEY_EXTS = ['.key', '.pem'];
 
 // Keys alone (the dumper's private/letsencrypt.key for the ACME account) are no sign of a certificate.
 const CERT_LIKE = /\.(?:crt|cer|pem)$/i;
@@ -108,24 +111,32 @@ async function walk(root: string, dir: string, depth: number, pairs: Pair[], cer
     const keyFile = files.has('privkey.pem') ? path.join(dir, 'privkey.pem') : null;
     pairs.push({ source: source(certFile), name: folderName, certFile, keyFile, expected: `privkey.pem in ${dir}` });
   }
+  // traefik-certs-dumper --domain-subdir: DOMAIN/certificate.EXT + DOMAIN/privatekey.EXT (any --crt-ext/--key-ext).
+  const subdirCert = DUMPER_CERT_EXTS.map((ext) => `certificate${ext}`).find((file) => files.has(file));
+  const subdirKey = DUMPER_KEY_EXTS.map((ext) => `privatekey${ext}`).find((file) => files.has(file));
+  if (subdirCert && subdirKey) {
+    const certFile = path.join(dir, subdirCert);
+    pairs.push({ source: source(certFile), name: folderName, certFile, keyFile: path.join(dir, subdirKey), expected: '' });
+  }
   for (const file of files) {
-    // traefik-certs-dumper writes .crt by default and .pem with --crt-ext=.pem --key-ext=.pem.
-    const dumperPem = folderName === 'certs' && file.endsWith('.pem') && chain === null;
-    if (!file.endsWith('.crt') && !dumperPem) continue;
-    const stem = file.slice(0, -4);
-    const ext = file.slice(-4);
+    if (file === subdirCert && subdirKey) continue;
+    const ext = path.extname(file);
+    // The dumper's certs/ folder takes whatever --crt-ext it was given; elsewhere only NAME.crt + NAME.key.
+    const inDumperCerts = folderName === 'certs' && chain === null && DUMPER_CERT_EXTS.includes(ext);
+    if (ext !== '.crt' && !inDumperCerts) continue;
+    const stem = file.slice(0, -ext.length);
     const certFile = path.join(dir, file);
-    if (file === 'certificate.crt' && files.has('privatekey.key')) {
-      pairs.push({ source: source(certFile), name: folderName, certFile, keyFile: path.join(dir, 'privatekey.key'), expected: '' });
-      continue;
-    }
-    const keyName = ext === '.pem' ? `${stem}.pem` : `${stem}.key`;
-    let keyFile: string | null = ext === '.crt' && files.has(keyName) ? path.join(dir, keyName) : null;
-    let expected = `${keyName} beside it`;
+    let keyFile: string | null = ext === '.crt' && files.has(`${stem}.key`) ? path.join(dir, `${stem}.key`) : null;
+    let expected = `${stem}.key beside it`;
     if (keyFile === null && folderName === 'certs') {
-      const privateKey = path.join(dir, '..', 'private', keyName);
-      if ((await kindOf(privateKey)) === 'file') keyFile = privateKey;
-      expected = ext === '.pem' ? `../private/${keyName}` : `${keyName} beside it or ../private/${keyName}`;
+      for (const keyExt of DUMPER_KEY_EXTS) {
+        const privateKey = path.join(dir, '..', 'private', `${stem}${keyExt}`);
+        if ((await kindOf(privateKey)) === 'file') {
+          keyFile = privateKey;
+          break;
+        }
+      }
+      expected = `${ext === '.crt' ? `${stem}.key beside it or ` : ''}../private/${stem}.key (or .pem)`;
     }
     pairs.push({ source: source(certFile), name: stem, certFile, keyFile, expected });
   }

@@ -82,7 +82,7 @@ describe('the certificate folder', () => {
     expect(scan.candidates).toEqual([]);
     const bySource = Object.fromEntries(scan.failures.map((f) => [f.source, f.reason]));
     expect(bySource['dir:lonely.crt']).toBe('no private key found; expected lonely.key beside it');
-    expect(bySource['dir:certs/orphan.test.crt']).toBe('no private key found; expected orphan.test.key beside it or ../private/orphan.test.key');
+    expect(bySource['dir:certs/orphan.test.crt']).toBe('no private key found; expected orphan.test.key beside it or ../private/orphan.test.key (or .pem)');
     expect(bySource['dir:half/fullchain.pem']).toMatch(/expected privkey.pem in .*half/);
   });
 
@@ -93,14 +93,20 @@ describe('the certificate folder', () => {
     expect(scan.fatal?.missing).toBe(true);
   });
 
-  it("reads traefik-certs-dumper's .pem output (--crt-ext=.pem --key-ext=.pem)", async () => {
-    const pair = ca.issue({ names: ['pem.test'] });
-    await put('certs/pem.test.pem', pair.certPem);
-    await put('private/pem.test.pem', pair.keyPem);
-    await put('private/letsencrypt.pem', 'the ACME account key');
+  it("reads traefik-certs-dumper's output with other extensions (--crt-ext, --key-ext, with and without --domain-subdir)", async () => {
+    const flat = ca.issue({ names: ['flat.test'] });
+    const sub = ca.issue({ names: ['sub.test'] });
+    await put('certs/flat.test.pem', flat.certPem);
+    await put('private/flat.test.key', flat.keyPem);
+    await put('private/letsencrypt.key', 'the ACME account key');
+    await put('sub.test/certificate.pem', sub.certPem);
+    await put('sub.test/privatekey.pem', sub.keyPem);
     const scan = await scanCertificateDir(dir);
     expect(scan.failures).toEqual([]);
-    expect(scan.candidates.map((c) => [c.source, c.name, c.certPem, c.keyPem])).toEqual([['dir:certs/pem.test.pem', 'pem.test', pair.certPem, pair.keyPem]]);
+    expect(scan.candidates.map((c) => [c.source, c.name, c.certPem, c.keyPem]).sort()).toEqual([
+      ['dir:certs/flat.test.pem', 'flat.test', flat.certPem, flat.keyPem],
+      ['dir:sub.test/certificate.pem', 'sub.test', sub.certPem, sub.keyPem],
+    ]);
   });
 
   it('says plainly when certificate files are there but in no layout it reads', async () => {
