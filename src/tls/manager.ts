@@ -22,6 +22,8 @@ export interface CertificateStatus {
   readonly notAfter: string;
   readonly daysLeft: number;
   readonly default: boolean;
+  /** Set while its files are gone: it stays in use until `droppedAt` unless they come back. */
+  readonly absent?: { readonly since: string; readonly droppedAt: string };
 }
 
 export interface CertificateManager {
@@ -197,6 +199,7 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
     },
     list() {
       const time = now();
+      const absentSince = new Map([...byOrigin.values()].flatMap((state) => [...state.absentSince]));
       return index.certificates.map((certificate) => ({
         source: certificate.source,
         name: certificate.name,
@@ -206,6 +209,7 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
         notAfter: iso(certificate.notAfter),
         daysLeft: daysLeft(certificate, time),
         default: certificate === index.fallback,
+        ...absence(absentSince.get(certificate.source), graceMs),
       }));
     },
     skipped() {
@@ -215,6 +219,10 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
       return queue;
     },
   };
+}
+
+function absence(since: number | undefined, graceMs: number): Pick<CertificateStatus, 'absent'> {
+  return since === undefined ? {} : { absent: { since: iso(since), droppedAt: iso(since + graceMs) } };
 }
 
 function iso(ms: number): string {

@@ -61,6 +61,11 @@ describe('certificate manager: absent files', () => {
       [30, new Date(missedAt + 60_000).toISOString()],
     ]);
 
+    expect(t.manager.list().map((c) => c.absent)).toEqual([
+      { since: new Date(missedAt).toISOString(), droppedAt: new Date(missedAt + 60_000).toISOString() },
+      { since: new Date(missedAt).toISOString(), droppedAt: new Date(missedAt + 60_000).toISOString() },
+    ]);
+
     t.advance(59_999);
     await t.manager.reload();
     expect(t.served()).toEqual(['a.test', 'b.test']);
@@ -88,6 +93,10 @@ describe('certificate manager: absent files', () => {
     t.setScan(full);
     await t.manager.reload();
     expect(t.lines.filter((l) => l.msg === 'certificate files are back').map((l) => l.source)).toEqual(['dir:a.test.crt']);
+    expect(t.manager.list().map((c) => [c.names[0], c.absent !== undefined])).toEqual([
+      ['a.test', false],
+      ['b.test', true],
+    ]);
     t.setScan({ candidates: [], failures: [] });
     t.advance(20_000);
     await t.manager.reload();
