@@ -1,6 +1,7 @@
 import type { Identity } from './auth/index.ts';
 import { readIdentitySettings } from './config/identity.ts';
 import { loadConfig, type AppConfig } from './config/load.ts';
+import { combineRouteSources, readPolicyEnv } from './config/routes-file-sources.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
@@ -74,10 +75,13 @@ async function startServing(
   watcher.onStatus(reportDiscovery);
   reportDiscovery(watcher.status());
 
+  // Pomerium's POLICY variable: routes beside (or instead of) the routes file.
+  const policyRoutes = readPolicyEnv(config.POLICY, logger);
+  if (policyRoutes !== null && config.GATEHOUSE_CONFIG === undefined) reconciler.setFileRoutes(policyRoutes);
   const routesFile = config.GATEHOUSE_CONFIG
     ? await watchRoutesFile(config.GATEHOUSE_CONFIG, {
         logger,
-        onLoad: (result) => reconciler.setFileRoutes(result),
+        onLoad: (result) => reconciler.setFileRoutes(combineRouteSources(result, policyRoutes)),
         onError: (message) => {
           metrics.configFileErrors.inc();
           logger.error({ file: config.GATEHOUSE_CONFIG, error: message }, 'routes file rejected; keeping the last good version');

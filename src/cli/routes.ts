@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.ts';
-import { parseRoutesFile } from '../config/routes-file.ts';
+import { parseRoutesFile, type RoutesFileResult } from '../config/routes-file.ts';
+import { combineRouteSources, parsePolicyEnv } from '../config/routes-file-sources.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
 import { translateContainers } from '../labels/index.ts';
@@ -19,17 +20,20 @@ export async function routesCommand(args: string[]): Promise<number> {
   const config = loadConfig();
   const listing = await listOnce(config.DOCKER_HOST);
   let fileResult: TranslationResult | null = null;
-  if (config.GATEHOUSE_CONFIG) {
-    const parsed = parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG);
-    fileResult = parsed.ok
-      ? parsed.result
-      : { specs: [], issues: [{ source: { kind: 'file', file: config.GATEHOUSE_CONFIG, index: null }, label: null, value: null, code: 'invalid_value', message: parsed.error }] };
-  }
+  if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);
+  if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY), 'POLICY'));
   const table = buildOnce(listing, fileResult, (l) =>
     translateContainers(l, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
   );
   process.stdout.write(json ? `${JSON.stringify(toJson(table), null, 2)}\n` : renderText(table));
   return table.issues.length > 0 ? 1 : 0;
+}
+
+/** A file's routes; its Pomerium settings, which are no problem with the routes, go to stderr. */
+function readRoutes(parsed: RoutesFileResult, file: string): TranslationResult {
+  if (!parsed.ok) return { specs: [], issues: [{ source: { kind: 'file', file, index: null }, label: null, value: null, code: 'invalid_value', message: parsed.error }] };
+  for (const note of parsed.settings) process.stderr.write(`gatehouse routes: ${note.message}\n`);
+  return parsed.result;
 }
 
 function toJson(table: RouteTable) {

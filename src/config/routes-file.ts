@@ -3,21 +3,34 @@ import { closestKey } from '../labels/index.ts';
 import type { RouteIssue, TranslationResult } from '../routes/spec.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
-export type RoutesFileResult = { ok: true; result: TranslationResult } | { ok: false; error: string };
+/** A Pomerium global setting found beside the routes, and what Gatehouse did with it. */
+export interface SettingNote {
+  readonly key: string;
+  readonly outcome: 'ignored';
+  readonly message: string;
+}
+
+export type RoutesFileResult = { ok: true; result: TranslationResult; settings: readonly SettingNote[] } | { ok: false; error: string };
 
 /** Pomerium settings that live beside `routes:` in its config file; Gatehouse reads its own from GATEHOUSE_* variables. */
 const POMERIUM_GLOBALS = /^(?:address|authenticate_service_url|authenticate_internal_service_url|idp_\w+|cookie_\w+|shared_secret\w*|signing_key\w*|certificates?|certificate_\w+|autocert\w*|insecure_server|log_level|proxy_log_level|access_log_fields|authorize_log_fields|databroker_\w+|grpc_\w+|metrics_\w+|tracing_\w+|jwt_claims_headers|pass_identity_headers|default_upstream_timeout|timeout_\w+|http_redirect_addr|forward_auth_url|routes_portal|health_check_addr|services|signout_redirect_url|client_ca\w*|downstream_mtls)$/;
 
+/** The top-level keys that hold routes: Pomerium's older `policy:` and its current `routes:`, read in that order. */
+const ROUTE_LISTS = ['policy', 'routes'] as const;
+
 /**
- * The static routes file (GATEHOUSE_CONFIG): YAML with a top-level `routes:` list. Each route is
- * written either with Gatehouse's label keys or as a Pomerium route, unchanged.
+ * The static routes file (GATEHOUSE_CONFIG), in every shape Pomerium reads: a mapping with a
+ * `routes:` list and/or Pomerium's older `policy:` list (both are read), or a bare list of
+ * routes (Pomerium's policy file, and what its POLICY variable holds). Each route is written
+ * either with Gatehouse's label keys or as a Pomerium route, unchanged. Pomerium's global
+ * settings beside them come back as notes, not problems.
  *
- * A YAML error or a top level that is not `{ routes: [...] }` rejects the whole file
- * (`ok: false`; the caller keeps its last good version). A bad route rejects only itself.
+ * A YAML error or a top level in none of these shapes rejects the whole file (`ok: false`; the
+ * caller keeps its last good version). A bad route rejects only itself.
  *
  * A route with several `to` URLs yields one RouteSpec per URL, all with the same source
- * (file + index) and routeName `file:<index>`: the route table groups specs by source file and
- * index into one route with that upstream set.
+ * (file + index, counted across the lists of the file) and routeName `file:<index>`: the route
+ * table groups specs by source file and index into one route with that upstream set.
  */
 export function parseRoutesFile(text: string, fileName: string): RoutesFileResult {
   const lines = new LineCounter();
@@ -33,14 +46,13 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return { ok: false, error: `${fileName}: the file is empty; expected a routes: list` };
-  if (isSeq(root)) {
-    return { ok: false, error: `${at(root.range?.[0])}: expected a mapping with a routes: list at the top (a bare list is Pomerium's old policy-file format: indent it under routes:)` };
-  }
-  if (!isMap(root)) return { ok: false, error: `${at(root.range?.[0])}: expected a mapping with a routes: list at the top` };
-  const routesNode = root.get('routes', true) as Node | undefined;
-  if (routesNode === undefined) {
-    const legacy = root.has('policy') ? ' (Pomerium\'s old policy: key holds the same list: rename it to routes:)' : '';
-    return { ok: false, error: `${fileName}: expected a routes: list at the top${legacy}` };
+  if (!isMap(root) && !isSeq(root)) return { ok: false, error: `${at(root.range?.[0])}: expected a mapping with a routes: list at the top, or a list of routes` };
+  const lists: { label: string; node: Node | null }[] = isSeq(root)
+    ? [{ label: 'policy', node: root }]
+    : ROUTE_LISTS.filter((key) => root.has(key)).map((key) => ({ label: key, node: (root.get(key, true) as Node | null) ?? null }));
+  if (lists.length === 0) return { ok: false, error: `${fileName}: expected a routes: list at the top (or Pomerium's policy: list, or a bare list of routes)` };
+  for (const { label, node } of lists) {
+    if (node !== null && !isSeq(node) && !(isScalar(node) && node.value === null)) return { ok: false, error: `${at(node.range?.[0])}: ${label} must be a list` };
   }
 
   let data: unknown;
@@ -49,43 +61,41 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   } catch (error) {
     return { ok: false, error: `${fileName}: ${(error as Error).message}` };
   }
-  const routes = (data as Record<string, unknown>).routes;
-  if (routes !== null && !Array.isArray(routes)) return { ok: false, error: `${at(routesNode.range?.[0])}: routes must be a list` };
 
   const result: TranslationResult = { specs: [], issues: [] };
-  reportTopLevelKeys(root, fileName, at, result.issues);
-  const items = isSeq(routesNode) ? routesNode.items : [];
-  (routes ?? []).forEach((route: unknown, index: number) => {
-    const node = items[index];
-    const sink = issueSink(fileName, index, node, at, result.issues);
-    if (route === null || typeof route !== 'object' || Array.isArray(route)) {
-      sink.report(null, 'invalid_value', 'expected a mapping with at least from and to');
-      return;
-    }
-    result.specs.push(...translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink));
-  });
-  return { ok: true, result };
+  const settings = isMap(root) ? reportTopLevelKeys(root, fileName, at, result.issues) : [];
+  let index = 0;
+  for (const { label, node } of lists) {
+    const items = node !== null && isSeq(node) ? node.items : [];
+    const values = (isSeq(root) ? data : (data as Record<string, unknown>)[label]) as unknown[] | null;
+    (values ?? []).forEach((route: unknown, position: number) => {
+      const sink = issueSink(fileName, `${label}[${position}]`, index, items[position], at, result.issues);
+      if (route === null || typeof route !== 'object' || Array.isArray(route)) sink.report(null, 'invalid_value', 'expected a mapping with at least from and to');
+      else result.specs.push(...translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink));
+      index += 1;
+    });
+  }
+  return { ok: true, result, settings };
 }
 
-function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number | undefined) => string, issues: RouteIssue[]): void {
+function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number | undefined) => string, issues: RouteIssue[]): SettingNote[] {
   const issue = (label: string | null, offset: number | undefined, message: string) =>
     issues.push({ source: { kind: 'file', file: fileName, index: null }, label, value: null, code: 'unknown_key', message: `${at(offset)}: ${message}` });
-  const pomerium: { key: string; offset: number | undefined }[] = [];
+  const settings: SettingNote[] = [];
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-    if (key === 'routes') continue;
-    if (POMERIUM_GLOBALS.test(key)) pomerium.push({ key, offset });
-    else if (closestKey(key, ['routes']) === 'routes') issue(key, offset, `unknown top-level key ${key}; did you mean routes?`);
-    else issue(key, offset, `unknown top-level key ${key}; only routes: is read`);
+    if ((ROUTE_LISTS as readonly string[]).includes(key)) continue;
+    if (POMERIUM_GLOBALS.test(key)) {
+      settings.push({ key, outcome: 'ignored', message: `${at(offset)}: Pomerium setting ${key} ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables` });
+    } else if (closestKey(key, ['routes']) === 'routes') issue(key, offset, `unknown top-level key ${key}; did you mean routes?`);
+    else issue(key, offset, `unknown top-level key ${key}; only routes: and policy: are read`);
   }
-  if (pomerium.length > 0) {
-    const names = pomerium.map((p) => p.key).join(', ');
-    issue(null, pomerium[0]?.offset, `Pomerium settings are ignored (${names}); Gatehouse takes its global settings from GATEHOUSE_* environment variables`);
-  }
+  return settings;
 }
 
-function issueSink(fileName: string, index: number, node: unknown, at: (offset: number | undefined) => string, issues: RouteIssue[]): IssueSink {
+/** `where` names the route as the file does (`routes[2]`, `policy[0]`); `index` is its identity across the file. */
+function issueSink(fileName: string, where: string, index: number, node: unknown, at: (offset: number | undefined) => string, issues: RouteIssue[]): IssueSink {
   const keyOffset = (key: string | null): number | undefined => {
     if (key !== null && isMap(node)) {
       const top = key.split('.')[0];
@@ -96,7 +106,7 @@ function issueSink(fileName: string, index: number, node: unknown, at: (offset: 
   };
   return {
     report(key, code, problem, value = null) {
-      const subject = key === null ? `routes[${index}]` : value === null ? `routes[${index}].${key}` : `routes[${index}].${key}="${value}"`;
+      const subject = key === null ? where : value === null ? `${where}.${key}` : `${where}.${key}="${value}"`;
       issues.push({
         source: { kind: 'file', file: fileName, index },
         label: key,

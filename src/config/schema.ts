@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.ts';
+import { decodePolicyEnv, POLICY_ENV_HINT } from './routes-file-policy-env.ts';
 
 /**
  * Every setting Gatehouse reads from its environment. Each variable also has a `_FILE`
@@ -25,6 +26,15 @@ const duration = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   return ms;
+});
+
+const policyEnv = z.string().transform((value, ctx) => {
+  const decoded = decodePolicyEnv(value);
+  if (decoded === null) {
+    ctx.addIssue({ code: 'custom', message: POLICY_ENV_HINT });
+    return z.NEVER;
+  }
+  return decoded;
 });
 
 const cidrList = z.string().transform((value, ctx) => {
@@ -90,6 +100,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_DOCKER_NETWORK: z.string().min(1).optional(),
   DOCKER_HOST: z.string().default('unix:///var/run/docker.sock'),
   GATEHOUSE_CONFIG: z.string().min(1).optional(),
+  /** Pomerium's variable, read as Pomerium reads it: routes as base64 of YAML or JSON. Holds the decoded text. */
+  POLICY: policyEnv.optional(),
   GATEHOUSE_TRUSTED_PROXIES: cidrList.prefault(''),
   GATEHOUSE_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -121,6 +133,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_TLS_DIR: z.string().min(1).optional(),
   GATEHOUSE_TLS_ACME_JSON: z.string().min(1).optional(),
   GATEHOUSE_TLS_DEFAULT_CERT: z.string().min(1).optional(),
+  /** How long a certificate whose files are gone stays in use (traefik-certs-dumper empties its folder before rewriting it). */
+  GATEHOUSE_TLS_ABSENT_GRACE: duration.prefault('60s'),
   /** Unset: on whenever TLS is on. */
   GATEHOUSE_HTTP_REDIRECT: bool.optional(),
   /** The HTTPS port users see, when a port mapping makes it differ from 443. */

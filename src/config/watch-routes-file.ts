@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { TranslationResult } from '../routes/spec.ts';
 import { watchTextFile } from '../util/watch-text-file.ts';
 import { parseRoutesFile } from './routes-file.ts';
+import { logSettingNotes } from './routes-file-sources.ts';
 
 export interface WatchRoutesFileOptions {
   logger: Logger;
@@ -27,6 +28,7 @@ export interface RoutesFileWatcher {
  */
 export async function watchRoutesFile(filePath: string, options: WatchRoutesFileOptions): Promise<RoutesFileWatcher> {
   const { logger } = options;
+  const settingsLogged = new Set<string>();
   return watchTextFile(filePath, {
     logger,
     what: 'routes file',
@@ -36,6 +38,7 @@ export async function watchRoutesFile(filePath: string, options: WatchRoutesFile
       const parsed = parseRoutesFile(text, filePath);
       if (!parsed.ok) return parsed.error;
       logger.info({ file: filePath, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, 'routes file loaded');
+      logSettingNotes(logger, filePath, parsed.settings, settingsLogged);
       options.onLoad(parsed.result);
       return null;
     },

@@ -47,15 +47,25 @@ export async function startCertificates(config: AppConfig, options: CertificateO
   if (dir) origins.push({ id: 'dir', scan: () => scanCertificateDir(dir) });
   if (acme) origins.push({ id: 'acme', scan: () => readAcmeJson(acme) });
 
+  const now = options.now ?? Date.now;
+  let closed = false;
+  let graceTimer: NodeJS.Timeout | undefined;
   const manager = createCertificateManager({
     origins,
     defaultName: config.GATEHOUSE_TLS_DEFAULT_CERT,
     logger,
     metrics: options.metrics,
-    now: options.now ?? Date.now,
+    now,
+    absentGraceMs: config.GATEHOUSE_TLS_ABSENT_GRACE,
+    recheckAt: (at) => {
+      if (closed) return;
+      clearTimeout(graceTimer);
+      // A little past the deadline, so the reload is sure to find it reached.
+      graceTimer = setTimeout(() => void manager.reload(), Math.max(0, at - now()) + 5);
+      graceTimer.unref();
+    },
   });
 
-  let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     if (closed) return;
@@ -91,6 +101,7 @@ export async function startCertificates(config: AppConfig, options: CertificateO
     async close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       clearInterval(daily);
       await Promise.all(watchers.map((watcher) => watcher.close()));
       await manager.idle();

@@ -4,7 +4,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { LoadedCertificate } from './certificate.ts';
 import type { SourceScan } from './dir-source.ts';
 import { daysLeft, expiresSoon, EXPIRY_WARNING_DAYS } from './expiry.ts';
-import { mergeScan, type SkippedCertificate } from './merge.ts';
+import { EMPTY_ORIGIN, graceDeadline, mergeScan, type OriginState, type SkippedCertificate } from './merge.ts';
 import { buildSniIndex, selectCertificate, type SniIndex } from './sni.ts';
 
 /** Where certificates come from: the folder, acme.json. Each is scanned whole on every reload. */
@@ -22,6 +22,8 @@ export interface CertificateStatus {
   readonly notAfter: string;
   readonly daysLeft: number;
   readonly default: boolean;
+  /** Set while its files are gone: it stays in use until `droppedAt` unless they come back. */
+  readonly absent?: { readonly since: string; readonly droppedAt: string };
 }
 
 export interface CertificateManager {
@@ -48,6 +50,13 @@ export interface ManagerOptions {
   logger: Logger;
   metrics: Metrics;
   now: () => number;
+  /**
+   * How long a certificate whose files are gone stays in use (default 0: dropped at once). Tools
+   * that rewrite their folder by emptying it first must not leave a gap.
+   */
+  absentGraceMs?: number;
+  /** Asked to reload again at this time, when a certificate kept through the grace period runs out of it. */
+  recheckAt?: (at: number) => void;
 }
 
 /**
@@ -57,7 +66,8 @@ export interface ManagerOptions {
  */
 export function createCertificateManager(options: ManagerOptions): CertificateManager {
   const { logger, metrics, now } = options;
-  const byOrigin = new Map<string, ReadonlyMap<string, LoadedCertificate>>();
+  const graceMs = options.absentGraceMs ?? 0;
+  const byOrigin = new Map<string, OriginState>();
   let index: SniIndex = buildSniIndex([]);
   let skipped: SkippedCertificate[] = [];
   let loggedSkips = new Set<string>();
@@ -72,15 +82,25 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
     const fresh: LoadedCertificate[] = [];
     for (const origin of options.origins) {
       const scan = await origin.scan();
-      const merged = mergeScan(byOrigin.get(origin.id) ?? new Map(), scan, time);
-      if (merged.next !== byOrigin.get(origin.id)) byOrigin.set(origin.id, merged.next);
+      const before = byOrigin.get(origin.id) ?? EMPTY_ORIGIN;
+      const merged = mergeScan(before, scan, time, graceMs);
+      byOrigin.set(origin.id, { certificates: merged.certificates, absentSince: merged.absentSince });
       nextSkipped.push(...merged.skipped);
+      logAbsence(before, merged);
       fresh.push(...merged.loaded);
       for (const certificate of merged.loaded) {
         logger.info({ source: certificate.source, file: certificate.location, names: certificate.names, notAfter: iso(certificate.notAfter) }, 'certificate loaded');
       }
       for (const certificate of merged.removed) {
-        logger.info({ source: certificate.source, names: certificate.names }, 'certificate no longer served');
+        const since = before.absentSince.get(certificate.source);
+        if (since === undefined) logger.info({ source: certificate.source, names: certificate.names }, 'certificate no longer served');
+        else {
+          const seconds = Math.round((time - since) / 1000);
+          logger.warn(
+            { source: certificate.source, file: certificate.location, names: certificate.names, absentSeconds: seconds },
+            `certificate for ${certificate.names.join(', ')} no longer served: its files have been gone for ${seconds} s (longer than the grace period for absent certificates)`,
+          );
+        }
       }
       changed ||= merged.loaded.length > 0 || merged.removed.length > 0;
     }
@@ -100,7 +120,7 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
     metrics.tlsCertificatesSkipped.set(skipped.length);
 
     if (changed || index.certificates.length === 0) {
-      const all = [...byOrigin.values()].flatMap((map) => [...map.values()]);
+      const all = [...byOrigin.values()].flatMap((state) => [...state.certificates.values()]);
       index = buildSniIndex(all, options.defaultName);
       publishMetrics(time);
       for (const listener of listeners) listener();
@@ -111,6 +131,24 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
       logger.error('no usable TLS certificate: HTTPS handshakes fail until one is loaded');
     }
     warnExpiring(fresh, time);
+    const deadline = graceDeadline(byOrigin.values(), graceMs);
+    // A deadline already past belongs to an origin that could not be read: its next change reloads.
+    if (deadline !== null && deadline > time) options.recheckAt?.(deadline);
+  }
+
+  function logAbsence(before: OriginState, after: OriginState): void {
+    for (const [source, since] of after.absentSince) {
+      if (before.absentSince.has(source)) continue;
+      const certificate = after.certificates.get(source) as LoadedCertificate;
+      logger.info(
+        { source, file: certificate.location, names: certificate.names, keptUntil: iso(since + graceMs) },
+        `certificate files for ${certificate.names.join(', ')} are gone; the certificate stays in use until ${iso(since + graceMs)} in case they are being rewritten`,
+      );
+    }
+    for (const source of before.absentSince.keys()) {
+      if (after.absentSince.has(source) || !after.certificates.has(source)) continue;
+      logger.info({ source }, 'certificate files are back');
+    }
   }
 
   function publishMetrics(time: number): void {
@@ -161,6 +199,7 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
     },
     list() {
       const time = now();
+      const absentSince = new Map([...byOrigin.values()].flatMap((state) => [...state.absentSince]));
       return index.certificates.map((certificate) => ({
         source: certificate.source,
         name: certificate.name,
@@ -170,6 +209,7 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
         notAfter: iso(certificate.notAfter),
         daysLeft: daysLeft(certificate, time),
         default: certificate === index.fallback,
+        ...absence(absentSince.get(certificate.source), graceMs),
       }));
     },
     skipped() {
@@ -179,6 +219,10 @@ export function createCertificateManager(options: ManagerOptions): CertificateMa
       return queue;
     },
   };
+}
+
+function absence(since: number | undefined, graceMs: number): Pick<CertificateStatus, 'absent'> {
+  return since === undefined ? {} : { absent: { since: iso(since), droppedAt: iso(since + graceMs) } };
 }
 
 function iso(ms: number): string {

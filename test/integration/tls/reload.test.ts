@@ -38,7 +38,7 @@ describe('certificate folder: reload without restart', () => {
     first = ca.issue({ names: ['app.test'] });
     await writePair(dir, 'app.crt', 'app.key', first);
     await writePair(dir, 'other.crt', 'other.key', ca.issue({ names: ['other.test'] }));
-    gh = await startTlsProxy({ table: table(spec({ origin: echo.origin, hosts: ['app.test'] })), env: { GATEHOUSE_TLS_DIR: dir, GATEHOUSE_TLS_DEFAULT_CERT: 'other' } });
+    gh = await startTlsProxy({ table: table(spec({ origin: echo.origin, hosts: ['app.test'] })), env: { GATEHOUSE_TLS_DIR: dir, GATEHOUSE_TLS_DEFAULT_CERT: 'other', GATEHOUSE_TLS_ABSENT_GRACE: '300ms' } });
   });
   afterEach(async () => {
     await gh.close();
@@ -97,7 +97,7 @@ describe('certificate folder: reload without restart', () => {
     expect(await servedFor(gh, 'old.test')()).not.toBe(expired.fingerprint256);
   });
 
-  it('adds a new pair and stops serving a deleted one', async () => {
+  it('adds a new pair, and stops serving a deleted one once the grace period for absent files is over', async () => {
     const added = ca.issue({ names: ['new.test'] });
     await writePair(dir, 'live/new.test/fullchain.pem', 'live/new.test/privkey.pem', added);
     await waitFor(async () => ((await servedFor(gh, 'new.test')()) === added.fingerprint256 ? true : undefined), 'the added certificate');

@@ -120,18 +120,19 @@ describe('routes in Gatehouse keys', () => {
 });
 
 describe('routes in Pomerium format', () => {
-  it('loads an existing Pomerium config unchanged', () => {
+  it('loads an existing Pomerium config unchanged; its global settings are notes, not problems', () => {
+    const parsed = parseRoutesFile(POMERIUM_FILE, FILE);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.settings).toEqual(
+      ['authenticate_service_url', 'idp_provider', 'idp_provider_url', 'idp_client_id', 'idp_client_secret'].map((key, i) => ({
+        key,
+        outcome: 'ignored',
+        message: `${FILE}:${i + 2}:1: Pomerium setting ${key} ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables`,
+      })),
+    );
+    expect(JSON.stringify(parsed)).not.toContain('do-not-echo-me');
     const result = parse(POMERIUM_FILE);
-    expect(result.issues).toEqual([
-      {
-        source: { kind: 'file', file: FILE, index: null },
-        label: null,
-        value: null,
-        code: 'unknown_key',
-        message: `${FILE}:2:1: Pomerium settings are ignored (authenticate_service_url, idp_provider, idp_provider_url, idp_client_id, idp_client_secret); Gatehouse takes its global settings from GATEHOUSE_* environment variables`,
-      },
-    ]);
-    expect(JSON.stringify(result)).not.toContain('do-not-echo-me');
+    expect(result.issues).toEqual([]);
     const at = (index: number) => ({ ...BASE, source: { kind: 'file', file: FILE, index }, routeName: `file:${index}` });
     const up = (origin: string) => ({ origin, containerId: null, ready: true, state: 'running' });
     const grafana = {
@@ -251,11 +252,10 @@ describe('errors', () => {
     ['routes:\n\t- from: a\n', `${FILE}:2:1:`],
     ['', `${FILE}: the file is empty; expected a routes: list`],
     ['# only a comment\n', `${FILE}: the file is empty; expected a routes: list`],
-    ['- from: https://a.example.com\n  to: http://b\n', `${FILE}:1:1: expected a mapping with a routes: list at the top (a bare list is Pomerium's old policy-file format: indent it under routes:)`],
-    ['just text\n', `${FILE}:1:1: expected a mapping with a routes: list at the top`],
-    ['policy:\n  - from: https://a.example.com\n', `${FILE}: expected a routes: list at the top (Pomerium's old policy: key holds the same list: rename it to routes:)`],
-    ['rutes: []\n', `${FILE}: expected a routes: list at the top`],
+    ['just text\n', `${FILE}:1:1: expected a mapping with a routes: list at the top, or a list of routes`],
+    ['rutes: []\n', `${FILE}: expected a routes: list at the top (or Pomerium's policy: list, or a bare list of routes)`],
     ['routes:\n  from: https://a.example.com\n', `${FILE}:2:3: routes must be a list`],
+    ['policy:\n  from: https://a.example.com\n', `${FILE}:2:3: policy must be a list`],
     [
       ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...['b', 'c', 'd', 'e', 'f'].map((n, i) => `${n}: &${n} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`), 'routes: [*f]'].join('\n'),
       `${FILE}: Excessive alias count indicates a resource exhaustion attack`,
@@ -362,7 +362,7 @@ describe('errors', () => {
   it('unknown top-level keys are reported without rejecting the routes', () => {
     const result = parse('route: x\nextra: 1\nroutes:\n  - { from: https://b.example.com, to: http://10.0.0.1 }\n');
     expect(result.specs).toHaveLength(1);
-    expect(issueLines(result.issues)).toEqual([`${FILE}:1:1: unknown top-level key route; did you mean routes?`, `${FILE}:2:1: unknown top-level key extra; only routes: is read`]);
+    expect(issueLines(result.issues)).toEqual([`${FILE}:1:1: unknown top-level key route; did you mean routes?`, `${FILE}:2:1: unknown top-level key extra; only routes: and policy: are read`]);
     expect(result.issues.every((i) => i.source.kind === 'file' && i.source.index === null)).toBe(true);
   });
 });

@@ -1,0 +1,36 @@
+import { GatehouseError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { TranslationResult } from '../routes/spec.ts';
+import { parseRoutesFile, type RoutesFileResult, type SettingNote } from './routes-file.ts';
+import { POLICY_SOURCE } from './routes-file-policy-env.ts';
+
+/** The routes in POLICY's decoded text; its messages name POLICY and the line in the decoded text. */
+export function parsePolicyEnv(decoded: string): RoutesFileResult {
+  return parseRoutesFile(decoded, POLICY_SOURCE);
+}
+
+/** The routes file's routes and POLICY's, as one set for the route table (either may be absent). */
+export function combineRouteSources(file: TranslationResult | null, policy: TranslationResult | null): TranslationResult | null {
+  if (file === null || policy === null) return file ?? policy;
+  return { specs: [...file.specs, ...policy.specs], issues: [...file.issues, ...policy.issues] };
+}
+
+/** Each Pomerium global setting once, as mapped or ignored; `seen` carries what was already said across reloads. */
+export function logSettingNotes(logger: Logger, source: string, notes: readonly SettingNote[], seen = new Set<string>()): void {
+  for (const note of notes) {
+    const key = `${note.key}\n${note.outcome}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    logger.warn({ file: source, setting: note.key, outcome: note.outcome }, note.message);
+  }
+}
+
+/** POLICY's routes, read once at startup (the environment does not change); a POLICY that does not parse stops startup. */
+export function readPolicyEnv(decoded: string | undefined, logger: Logger): TranslationResult | null {
+  if (decoded === undefined) return null;
+  const parsed = parsePolicyEnv(decoded);
+  if (!parsed.ok) throw new GatehouseError('CONFIG_INVALID', `${parsed.error} (in the base64-decoded text of the POLICY variable)`);
+  logger.info({ file: POLICY_SOURCE, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, 'routes loaded from the POLICY variable');
+  logSettingNotes(logger, POLICY_SOURCE, parsed.settings);
+  return parsed.result;
+}
