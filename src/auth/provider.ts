@@ -63,7 +63,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
       fetch: idp.fetch,
     },
     rawHandler: { handles: idp.handles, handle: idp.handle },
-    endSession: (providerSid) => idp.endSession(providerSid),
+    endSession: (session) => idp.endSession(session),
     close: () => idp.close(),
   };
 }

@@ -35,8 +35,8 @@ export interface MemoryStore {
   readonly adapter: AdapterFactory;
   /** Stored entries, and interactions among them (tests and metrics). */
   counts(): { entries: number; interactions: number };
-  /** Ends the provider session whose per-client `sid` this is, with its grants and their tokens. */
-  endSession(sid: string): void;
+  /** Ends the provider sessions of this account begun at this time (seconds), with their grants and tokens; returns how many. */
+  endSession(accountId: string, loginTs: number): number;
 }
 
 const INTERACTION = 'Interaction';
@@ -163,15 +163,17 @@ export function createMemoryStore(options: MemoryAdapterOptions = {}): MemorySto
   return {
     adapter,
     counts: () => ({ entries: entries.size, interactions }),
-    endSession(sid) {
+    endSession(accountId, loginTs) {
+      let ended = 0;
       for (const [key, entry] of [...entries]) {
         if (!key.startsWith('Session:')) continue;
-        const authorizations = (entry.payload as { authorizations?: Record<string, { sid?: string; grantId?: string }> }).authorizations ?? {};
-        const grants = Object.values(authorizations);
-        if (!grants.some((authorization) => authorization.sid === sid)) continue;
-        for (const { grantId } of grants) if (typeof grantId === 'string') revokeGrant(grantId);
+        const session = entry.payload as { accountId?: unknown; loginTs?: unknown; authorizations?: Record<string, { grantId?: unknown }> };
+        if (session.accountId !== accountId || session.loginTs !== loginTs) continue;
+        for (const { grantId } of Object.values(session.authorizations ?? {})) if (typeof grantId === 'string') revokeGrant(grantId);
         remove(key);
+        ended += 1;
       }
+      return ended;
     },
   };
 }

@@ -60,8 +60,8 @@ export interface BuiltinProvider {
   handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): void;
   users(): UsersSnapshot;
   reloadUsers(): Promise<void>;
-  /** Ends the provider session with this `sid` (from an ID token) and its grants, on the server. */
-  endSession(sid: string): Promise<boolean>;
+  /** Ends the provider session an ID token came from (its `sub` and `auth_time`) and its grants, on the server. */
+  endSession(session: { sub: string; authTime: number }): Promise<boolean>;
   /** What the provider holds in memory now. */
   storedEntries(): { entries: number; interactions: number };
   close(): Promise<void>;
@@ -152,9 +152,9 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     handle: (req, res, clientIp) => dispatch(req, res, clientIp ?? req.socket.remoteAddress ?? '', true),
     users: () => store.current(),
     reloadUsers: () => store.reload(),
-    async endSession(sid) {
-      memory.endSession(sid);
-      logger.info({ event: 'provider_session_ended' }, 'provider session and its grants ended at sign-out');
+    async endSession({ sub, authTime }) {
+      const ended = memory.endSession(sub, authTime);
+      logger.info({ event: 'provider_session_ended', user: sub, sessions: ended }, 'provider session and its grants ended at sign-out');
       return true;
     },
     storedEntries: () => memory.counts(),
