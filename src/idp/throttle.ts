@@ -79,7 +79,8 @@ export function parseThrottleEntry(stored: unknown): ThrottleEntry | undefined {
 
 /** The two maps in a state store; the store's own bound sits above the throttle's, which evicts first. */
 export function throttleMaps(state: StateStore, maxEntries = DEFAULT_THROTTLE.maxEntries): ThrottleMaps {
-  const options = { maxEntries: maxEntries + 1, parse: parseThrottleEntry };
+  // Failures come in bursts and each save writes the whole map: gather a second's worth (a stop saves the rest).
+  const options = { maxEntries: maxEntries + 1, parse: parseThrottleEntry, writeDelayMs: 1_000 };
   return { users: state.map('sign-in-accounts', options), ips: state.map('sign-in-addresses', options) };
 }
 

@@ -33,6 +33,8 @@ export interface MapOptions<V> {
   maxEntries: number;
   /** Returns the value, or undefined to drop a stored entry that no longer fits. */
   parse: (stored: unknown) => V | undefined;
+  /** Delay that gathers changes into one write (the store's default when absent); `flush()` never waits for it. */
+  writeDelayMs?: number;
 }
 
 /** Map names become file names: keep them plain. */

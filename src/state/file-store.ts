@@ -73,7 +73,7 @@ export function openFileState(options: FileStateOptions): StateStore {
       onChange() {
         pending = true;
         if (timer === undefined && !closed) {
-          timer = setTimeout(write, delay);
+          timer = setTimeout(write, mapOptions.writeDelayMs ?? delay);
           timer.unref();
         }
       },
