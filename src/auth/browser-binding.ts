@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { expireCookie, getCookie, serializeCookie } from './cookie.ts';
+import { expireCookie, forEachCookie, serializeCookie } from './cookie.ts';
 
 /**
  * Ties a sign-in to the browser that started it (login CSRF). Before a route host sends a
@@ -9,7 +9,10 @@ import { expireCookie, getCookie, serializeCookie } from './cookie.ts';
  * link made in someone else's browser therefore signs nobody in.
  *
  * The cookie is neither `Secure` nor `__Host-` on plain http hosts, like the session cookie,
- * and it is consumed by the sign-in it served. Open tabs signing in at once share one nonce.
+ * and it is consumed by the sign-in it served. Every start makes a new nonce, and the callback
+ * wants exactly one nonce cookie: a nonce planted by a sibling subdomain (a `Domain` cookie,
+ * possible on plain http) is never adopted, and beside the browser's own it makes the callback
+ * refuse rather than guess.
  */
 
 export const BINDING_LIFETIME_SECONDS = 600;
@@ -21,19 +24,22 @@ export function bindingCookieName(secure: boolean): string {
   return secure ? '__Host-gatehouse_bind' : 'gatehouse_bind';
 }
 
-/** The binding for this browser on this host: the nonce it holds, or a new one with its Set-Cookie. */
-export function startBinding(cookieHeader: string | undefined, secure: boolean): { binding: string; setCookie: string | null } {
-  const held = getCookie(cookieHeader, bindingCookieName(secure));
-  if (held !== undefined && NONCE.test(held)) return { binding: hashNonce(held), setCookie: null };
+/** A new nonce for this browser on this host: its hash for the sign-in URL, and its Set-Cookie. */
+export function startBinding(secure: boolean): { binding: string; setCookie: string } {
   const nonce = randomBytes(32).toString('base64url');
   return { binding: hashNonce(nonce), setCookie: serializeCookie(bindingCookieName(secure), nonce, { secure, maxAge: BINDING_LIFETIME_SECONDS }) };
 }
 
-/** True when this browser holds the nonce whose hash is `binding`. */
+/** True when this browser holds exactly one nonce cookie, and it is the one whose hash is `binding`. */
 export function holdsBinding(cookieHeader: string | undefined, secure: boolean, binding: string): boolean {
-  const held = getCookie(cookieHeader, bindingCookieName(secure));
-  if (held === undefined || !NONCE.test(held) || !BINDING.test(binding)) return false;
-  return timingSafeEqual(Buffer.from(hashNonce(held)), Buffer.from(binding));
+  const name = bindingCookieName(secure);
+  const held: string[] = [];
+  forEachCookie(cookieHeader, (cookieName, value) => {
+    if (cookieName === name) held.push(value);
+  });
+  const [nonce] = held;
+  if (held.length !== 1 || nonce === undefined || !NONCE.test(nonce) || !BINDING.test(binding)) return false;
+  return timingSafeEqual(Buffer.from(hashNonce(nonce)), Buffer.from(binding));
 }
 
 export function clearBinding(secure: boolean): string {

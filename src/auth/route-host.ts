@@ -70,9 +70,8 @@ function startSignIn(ctx: IdentityContext, req: GateRequest, secure: boolean): G
   const origin = requestOrigin(req, routeHostScheme(req, secure));
   const rd = queryParams(req).get('rd');
   const returnTo = rd !== null && originOf(rd) === originOf(origin) ? rd : `${origin}/`;
-  const { binding, setCookie } = startBinding(req.headers.cookie, secure);
-  const target = `${signInUrl(ctx, returnTo)}&${BINDING_PARAM}=${binding}`;
-  return redirect(target, setCookie === null ? [] : [setCookie]);
+  const { binding, setCookie } = startBinding(secure);
+  return redirect(`${signInUrl(ctx, returnTo)}&${BINDING_PARAM}=${binding}`, [setCookie]);
 }
 
 /** `/.iap/callback?token=…`: the one-time handoff from the sign-in host becomes this host's own cookie. */
