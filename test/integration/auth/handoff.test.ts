@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../../src/auth/session.ts';
+import { http } from '../../helpers/http.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import type { TestUser } from '../../helpers/oidc-provider.ts';
 import { logsWith, mintHandoff, startAuthStack, type AuthStack } from './support.ts';
@@ -67,6 +68,30 @@ describe('sign-in handoff', () => {
     // The token is still good where it belongs.
     const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
     expect(home.status).toBe(302);
+  });
+
+  it('refuses a token presented under another origin of the same host name, without using it up', async () => {
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/`);
+    const path = `${url.pathname}${url.search}`;
+    // The same listener, addressed as another port: the origin the browser sees is not the token's.
+    const elsewhere = await http(stack.port, `${APP}:${stack.port + 1}`, path, { headers: { accept: 'text/html', cookie } });
+    expect(elsewhere.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'wrong_origin', host: APP });
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
+    expect(home.status).toBe(302);
+  });
+
+  it('refuses a token in a browser without the nonce of the sign-in it belongs to, without using it up', async () => {
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/`);
+    const without = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    expect(without.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'other_browser' });
+    const other = await handoff(`http://${APP}:${stack.port}/`);
+    const swapped = await loopbackFetch(url, { headers: { accept: 'text/html', cookie: other.cookie } });
+    expect(swapped.status).toBe(400);
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
+    expect(home.status).toBe(302);
+    expect(home.headers.getSetCookie().some((c) => c.startsWith('gatehouse_bind=;') && /Max-Age=0/.test(c))).toBe(true);
   });
 
   it.each([
