@@ -9,7 +9,7 @@ import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
-import { startCertificates } from './tls/index.ts';
+import { startCertificates, tlsConfigured } from './tls/index.ts';
 
 export interface RunningGatehouse {
   config: AppConfig;
@@ -43,7 +43,8 @@ async function startIdentity(config: AppConfig, logger: Logger, store: RouteStor
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
-  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table });
+  const httpsPublicPort = tlsConfigured(config) ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
+  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table, httpsPublicPort });
 }
 
 async function startServing(

@@ -5,7 +5,10 @@ import type { RouteTable } from '../routes/table.ts';
 import type { AssertionSigner } from './assertion.ts';
 import type { SecretReader } from './identity-headers.ts';
 import type { Secrets } from './keys.ts';
+import type { UsedHandoffs } from './handoff.ts';
 import type { OidcClient } from './oidc.ts';
+import type { FrontDoor } from './origins.ts';
+import type { ProviderSessions } from './provider-sessions.ts';
 import type { RevocationList } from './revocation.ts';
 import { readSession, type Session } from './session.ts';
 
@@ -16,6 +19,12 @@ export interface IdentityContext {
   readonly signer: AssertionSigner;
   readonly oidc: OidcClient;
   readonly revocation: RevocationList;
+  /** The origins users reach Gatehouse at (exact-origin redirects and handoffs). */
+  readonly frontDoor: FrontDoor;
+  /** Ids of handoff tokens already used, kept across restarts until the tokens expire. */
+  readonly usedHandoffs: UsedHandoffs;
+  /** Ends the provider's own session on sign-out (built-in provider: server side). */
+  readonly providerSessions: ProviderSessions;
   readonly currentTable: () => RouteTable;
   readonly readSecret: SecretReader;
   readonly logger: Logger;
@@ -46,12 +55,6 @@ export function liveSession(ctx: IdentityContext, req: GateRequest, secure: bool
   const session = readSession(cookie, { secure, keys: ctx.secrets.session, now: ctx.now(), host: req.host });
   if (session === null || ctx.revocation.isRevoked(session.sid)) return null;
   return session;
-}
-
-/** Hosts a redirect may go to: every host the current route table serves, and the sign-in host. */
-export function knownHost(ctx: IdentityContext): (host: string) => boolean {
-  const table = ctx.currentTable();
-  return (host) => host === ctx.settings.authHost || table.byHost.has(host);
 }
 
 export function queryParams(req: GateRequest): URLSearchParams {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -38,14 +37,4 @@ export function readOrCreateSecretFile(path: string, create: () => string): stri
   }
 }
 
-/** Replaces a file's content atomically (write a sibling, then rename over the target). */
-export async function replaceFile(path: string, content: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
+export { replaceFile } from '../state/index.ts';

@@ -18,6 +18,8 @@ const MAX_FLOW_COOKIE_LENGTH = 4_096;
 
 export const Flow = z.object({
   returnTo: z.string(),
+  /** The route host's browser binding (browser-binding.ts); empty when returning to the sign-in host. */
+  binding: z.string(),
   codeVerifier: z.string().min(1),
   state: z.string().min(1),
   nonce: z.string().min(1),
@@ -45,7 +47,7 @@ export function startFlow(
   secure: boolean,
 ): { setCookies: string[] } {
   const name = flowCookieName(input.state, secure);
-  const flow: Flow = { returnTo: input.returnTo, codeVerifier: input.codeVerifier, state: input.state, nonce: input.nonce, createdAt: now };
+  const flow: Flow = { returnTo: input.returnTo, binding: input.binding, codeVerifier: input.codeVerifier, state: input.state, nonce: input.nonce, createdAt: now };
   const sealed = seal(keys, { ...flow, exp: Math.floor(now / 1000) + FLOW_LIFETIME_SECONDS }, now);
   const setCookies = [serializeCookie(name, sealed, { secure, maxAge: FLOW_LIFETIME_SECONDS })];
 

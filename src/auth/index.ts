@@ -10,6 +10,11 @@ import { loadSecrets } from './keys.ts';
 import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
 import { connectProvider } from './provider.ts';
+import { join } from 'node:path';
+import { openFileState, openMemoryState } from '../state/index.ts';
+import { parseUsedHandoff } from './handoff.ts';
+import { frontDoor } from './origins.ts';
+import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
 import { openRevocationList } from './revocation.ts';
 
 /**
@@ -28,6 +33,11 @@ export interface IdentityOptions {
   currentTable: () => RouteTable;
   /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
   secretsDir?: string;
+  /**
+   * The https port users see when Gatehouse serves https itself (GATEHOUSE_HTTPS_PUBLIC_PORT, else
+   * 443 with TLS on); null without TLS. Only needed when GATEHOUSE_AUTH_URL is http.
+   */
+  httpsPublicPort?: number | null;
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
@@ -57,7 +67,10 @@ export interface Identity {
 export async function createIdentity(settings: IdentitySettings, secret: string | undefined, options: IdentityOptions): Promise<Identity> {
   const logger = options.logger.child({ mod: 'auth' });
   const secrets = await loadSecrets({ GATEHOUSE_SECRET: secret }, settings.dataDir);
-  const provider = await connectProvider(settings, options.logger);
+  const now = options.now ?? Date.now;
+  // Used handoffs and sign-in failure counters outlive a restart (state/).
+  const state = openFileState({ dir: join(settings.dataDir, 'state'), now, onError: (error) => logger.error({ err: error }, error.message) });
+  const provider = await connectProvider(settings, options.logger, state);
   let oidc: OidcClient;
   try {
     oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
@@ -70,13 +83,17 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     ...(options.now ? { now: options.now } : {}),
     onError: (error) => logger.error({ err: error }, error.message),
   });
-  const now = options.now ?? Date.now;
+  // Provider session links die with the built-in provider's sessions, which live in memory.
+  const links = openMemoryState({ now }).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
   const ctx: IdentityContext = {
     settings,
     secrets,
     signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
     oidc,
     revocation,
+    frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
+    usedHandoffs: state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff }),
+    providerSessions: createProviderSessions(provider.endSession, links),
     currentTable: options.currentTable,
     readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
     logger,
@@ -99,6 +116,7 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     async close() {
       oidc.stop();
       await Promise.all([revocation.close(), provider.close()]);
+      await state.close();
     },
   };
 }

@@ -185,7 +185,7 @@ function clientAuthentication(secret: string | undefined): client.ClientAuth {
 }
 
 /** openid-client verified signature, iss, aud, exp and nonce; these are Gatehouse's stricter rules on top. */
-function checkIdToken(idToken: string, claims: client.IDToken, clientId: string): void {
+export function checkIdToken(idToken: string, claims: client.IDToken, clientId: string): void {
   const alg = decodeProtectedHeader(idToken).alg;
   if (alg === undefined || !ID_TOKEN_ALGORITHMS.has(alg)) {
     throw signInFailed(`the ID token is signed with ${alg ?? 'no algorithm'}; Gatehouse accepts ${[...ID_TOKEN_ALGORITHMS].join(', ')}`);

@@ -1,7 +1,9 @@
 import type { IdentitySettings } from '../config/identity.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RawHandler } from '../proxy/gate.ts';
+import type { StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
+import type { EndProviderSession } from './provider-sessions.ts';
 
 /**
  * The identity provider Gatehouse signs users in at: an outside one, reached as configured, or
@@ -13,10 +15,12 @@ export interface ConnectedProvider {
   readonly kind: 'oidc' | 'builtin';
   readonly client: Omit<OidcClientOptions, 'logger' | 'retry' | 'timeoutMs'>;
   readonly rawHandler: RawHandler | null;
+  /** Ends a provider session on the server (built-in provider); null for outside providers. */
+  readonly endSession: EndProviderSession | null;
   close(): Promise<void>;
 }
 
-export async function connectProvider(settings: IdentitySettings, logger: Logger): Promise<ConnectedProvider> {
+export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore): Promise<ConnectedProvider> {
   const redirectUri = `${settings.authUrl}/oauth2/callback`;
   if (settings.provider === 'oidc') {
     return {
@@ -31,6 +35,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
         allowHttp: settings.allowHttpIssuer,
       },
       rawHandler: null,
+      endSession: null,
       close: async () => undefined,
     };
   }
@@ -42,6 +47,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
     usersFile: usersFilePath(settings.usersFile, settings.dataDir),
     logger: logger.child({ mod: 'idp' }),
     sessionTtlMs: settings.sessionTtlMs,
+    state,
   });
   return {
     kind: 'builtin',
@@ -57,6 +63,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
       fetch: idp.fetch,
     },
     rawHandler: { handles: idp.handles, handle: idp.handle },
+    endSession: (session) => idp.endSession(session),
     close: () => idp.close(),
   };
 }

@@ -1,6 +1,8 @@
+import type { Target } from './origins.ts';
+
 /**
- * Where a browser may be sent after sign-in or sign-out. Only absolute http(s) URLs on a
- * host Gatehouse currently serves pass; everything else becomes the fallback.
+ * Where a browser may be sent after sign-in or sign-out. Only absolute http(s) URLs whose exact
+ * origin (scheme, host and port) `isKnown` accepts pass; everything else becomes the fallback.
  *
  * The check is two-sided on purpose. The raw text must look like a plain URL (an explicit
  * `http://` or `https://`, no whitespace or controls, no backslash, no userinfo, no percent
@@ -14,7 +16,7 @@ const MAX_LENGTH = 4_096;
 const UNSAFE_CHARS = /[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]/;
 const SCHEME = /^https?:\/\//i;
 
-export function safeRedirectTarget(raw: string | undefined, isKnownHost: (host: string) => boolean, fallback: string): string {
+export function safeRedirectTarget(raw: string | undefined, isKnown: (target: Target) => boolean, fallback: string): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_LENGTH) return fallback;
   if (UNSAFE_CHARS.test(raw) || raw.includes('\\')) return fallback;
   if (!SCHEME.test(raw)) return fallback;
@@ -39,6 +41,8 @@ export function safeRedirectTarget(raw: string | undefined, isKnownHost: (host: 
     url.hostname = host;
     if (url.hostname !== host) return fallback;
   }
-  if (!isKnownHost(host)) return fallback;
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+  if (!isKnown({ scheme, host, port })) return fallback;
   return url.href;
 }

@@ -1,6 +1,8 @@
 import type { GateRequest, GateResponse } from '../proxy/gate.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { displayName, liveSession, queryParams, requestOrigin, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext } from './context.ts';
+import { originOf } from './origins.ts';
+import { clearBinding, holdsBinding, startBinding } from './browser-binding.ts';
 import { consumeHandoff } from './handoff.ts';
 import { html, json, link, methodNotAllowed, page, prefersJson, redirect } from './pages.ts';
 import { sessionCookies } from './session.ts';
@@ -9,7 +11,7 @@ import { userDetails, userJson } from './user-info.ts';
 
 /**
  * The paths Gatehouse answers itself on every route host, public routes included, before any
- * route is matched: the end of the sign-in handoff, who-am-I, sign-out and the JWKS.
+ * route is matched: the start and the end of the sign-in handoff, who-am-I, sign-out and the JWKS.
  */
 
 export const JWKS_PATH = '/.well-known/iap/jwks.json';
@@ -19,8 +21,13 @@ export function isRouteHostPath(path: string): boolean {
   return path === JWKS_PATH || path === PREFIX || path.startsWith(`${PREFIX}/`);
 }
 
+/** The route host's own sign-in start, which ties the sign-in to this browser (browser-binding.ts). */
+export const START_PATH = '/.iap/start';
+/** The query parameter that carries the binding to the sign-in host's `/oauth2/start`. */
+export const BINDING_PARAM = 'bind';
+
 /** Null when the request is not for one of these paths on a route host. */
-export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateResponse | null {
+export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateResponse | Promise<GateResponse> | null {
   if (!isRouteHostPath(req.path)) return null;
   const table = ctx.currentTable();
   if (!table.byHost.has(req.host)) return null;
@@ -34,6 +41,8 @@ export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateRes
   switch (req.path) {
     case JWKS_PATH:
       return jwksResponse(ctx);
+    case START_PATH:
+      return startSignIn(ctx, req, secure);
     case '/.iap/callback':
       return finishHandoff(ctx, req, secure);
     case '/.iap':
@@ -52,28 +61,55 @@ export function jwksResponse(ctx: IdentityContext): GateResponse {
   return { kind: 'respond', status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: JSON.stringify(ctx.signer.jwks()) };
 }
 
+/**
+ * `/.iap/start?rd=…`: gives this browser its sign-in nonce on this host, then goes to the
+ * sign-in host with the nonce's hash. `rd` must be on this very origin; anything else returns
+ * to this host's root.
+ */
+function startSignIn(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
+  const origin = requestOrigin(req, routeHostScheme(req, secure));
+  const rd = queryParams(req).get('rd');
+  const returnTo = rd !== null && originOf(rd) === originOf(origin) ? rd : `${origin}/`;
+  const { binding, setCookie } = startBinding(secure);
+  return redirect(`${signInUrl(ctx, returnTo)}&${BINDING_PARAM}=${binding}`, [setCookie]);
+}
+
 /** `/.iap/callback?token=…`: the one-time handoff from the sign-in host becomes this host's own cookie. */
-function finishHandoff(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
+async function finishHandoff(ctx: IdentityContext, req: GateRequest, secure: boolean): Promise<GateResponse> {
   const token = queryParams(req).get('token');
   const now = ctx.now();
-  const result = token === null ? ({ ok: false, reason: 'invalid' } as const) : consumeHandoff(ctx.secrets.handoff, token, req.host, now);
+  const place = {
+    origin: originOf(requestOrigin(req, routeHostScheme(req, secure))) ?? '',
+    host: req.host,
+    holds: (binding: string) => holdsBinding(req.headers.cookie, secure, binding),
+  };
+  const result = token === null ? ({ ok: false, reason: 'invalid' } as const) : consumeHandoff(ctx.secrets.handoff, token, place, ctx.usedHandoffs, now);
   if (!result.ok || ctx.revocation.isRevoked(result.session.sid)) {
     const reason = result.ok ? 'signed_out' : result.reason;
     ctx.logger.info({ host: req.host, reason, requestId: req.requestId }, 'sign-in handoff refused');
     return page(req, {
       status: 400,
       title: 'This sign-in link cannot be used',
-      message: 'It has expired, was already used, or was made for another address. Open the app again to sign in.',
+      message:
+        'It has expired, was already used, was made for another address, or was started in another browser. ' +
+        'Open the app again to sign in (and check that this browser keeps cookies for it).',
       body: html`<p>${link(`${ctx.settings.authUrl}/`, 'Go to the list of apps')}</p>`,
       code: 'handoff_refused',
     });
+  }
+  // The use is on disk before the session cookie leaves, so a restart cannot make the link work again.
+  try {
+    await ctx.usedHandoffs.flush();
+  } catch (error) {
+    ctx.logger.error({ err: error, host: req.host, requestId: req.requestId }, 'cannot record a used sign-in link; sign-in refused');
+    return page(req, { status: 503, title: 'Sign-in is unavailable', message: 'Gatehouse cannot write to its data directory right now. Try again in a moment.', code: 'state_unavailable' });
   }
   const cookies = sessionCookies(result.session, { secure, keys: ctx.secrets.session, now, existing: req.headers.cookie });
   if ('error' in cookies) {
     return page(req, { status: 431, title: 'Your session is too large', message: 'Your account carries too many groups or claims for a session cookie.', code: 'session_too_large' });
   }
   ctx.logger.info({ host: req.host, user: displayName(result.session), sub: result.session.sub, requestId: req.requestId }, 'signed in on route host');
-  return redirect(sameHostTarget(result.returnTo, req.host) ?? '/', cookies);
+  return redirect(sameHostTarget(result.returnTo, req.host) ?? '/', [...cookies, clearBinding(secure)]);
 }
 
 /** The handoff's return URL, only if it points back at this host (it always should). */
@@ -88,7 +124,8 @@ function sameHostTarget(returnTo: string, host: string): string | null {
 function whoAmI(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
   const session = liveSession(ctx, req, secure);
   if (session === null) {
-    const target = signInUrl(ctx, `${requestOrigin(req, routeHostScheme(req, secure))}/.iap/`);
+    const origin = requestOrigin(req, routeHostScheme(req, secure));
+    const target = `${origin}${START_PATH}?rd=${encodeURIComponent(`${origin}/.iap/`)}`;
     return page(req, {
       status: 401,
       title: 'You are not signed in',

@@ -1,14 +1,16 @@
 import { isGatehouseError } from '../errors.ts';
 import type { GateRequest, GateResponse } from '../proxy/gate.ts';
 import { normalizeHost } from '../routes/index.ts';
-import { displayName, knownHost, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
+import { BINDING } from './browser-binding.ts';
+import { displayName, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
 import { startFlow, takeFlow } from './flow.ts';
 import { createHandoff } from './handoff.ts';
 import type { SignedInUser, SignInStart } from './oidc.ts';
 import { html, link, methodNotAllowed, page, redirect } from './pages.ts';
 import { portal } from './portal.ts';
 import { safeRedirectTarget } from './redirect.ts';
-import { JWKS_PATH, jwksResponse } from './route-host.ts';
+import { isKnownOrigin, type Target } from './origins.ts';
+import { BINDING_PARAM, JWKS_PATH, jwksResponse, START_PATH } from './route-host.ts';
 import { createSession, sessionCookies, type Session } from './session.ts';
 import { SIGNED_OUT_PATH, signedOutPage, signInHostSignOut } from './sign-out.ts';
 import { idTokenHintCookie } from './tokens.ts';
@@ -42,13 +44,29 @@ export async function handleSignInHost(ctx: IdentityContext, req: GateRequest): 
 /** Marks the hop from a finished callback to the handoff (see `callback`). */
 const RESUMED = 'resumed';
 
-/** `/oauth2/start?rd=…`: straight back with a handoff when already signed in here, else off to the provider. */
+/** Origins a browser may be sent to: the sign-in URL's, and each route host's on Gatehouse's public ports. */
+function knownOrigin(ctx: IdentityContext): (target: Target) => boolean {
+  const table = ctx.currentTable();
+  return (target) => isKnownOrigin(ctx.frontDoor, table, target);
+}
+
+/**
+ * `/oauth2/start?rd=…&bind=…`: straight back with a handoff when already signed in here, else
+ * off to the provider. A route host target without the route host's binding is first sent
+ * through that host's `/.iap/start`, so every handoff belongs to the browser that asked for it.
+ */
 async function start(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
   const params = queryParams(req);
-  const returnTo = safeRedirectTarget(params.get('rd') ?? undefined, knownHost(ctx), portalUrl(ctx));
+  const returnTo = safeRedirectTarget(params.get('rd') ?? undefined, knownOrigin(ctx), portalUrl(ctx));
+  const target = new URL(returnTo);
+  const toRouteHost = normalizeHost(target.host) !== ctx.settings.authHost;
+  const binding = params.get(BINDING_PARAM);
+  if (toRouteHost && (binding === null || !BINDING.test(binding))) {
+    return redirect(`${target.origin}${START_PATH}?rd=${encodeURIComponent(returnTo)}`);
+  }
   const secure = ctx.settings.authSecure;
   const session = liveSession(ctx, req, secure);
-  if (session !== null) return handOff(ctx, session, returnTo, []);
+  if (session !== null) return handOff(ctx, session, returnTo, binding ?? '', []);
   if (params.get(RESUMED) === '1') {
     // Straight from a successful callback, yet without the cookie it set: going to the provider
     // again would loop. The browser is not keeping this host's cookies.
@@ -69,7 +87,13 @@ async function start(ctx: IdentityContext, req: GateRequest): Promise<GateRespon
     return providerFailure(ctx, req, error, [], returnTo);
   }
   const now = ctx.now();
-  const flow = startFlow(ctx.secrets.flow, { returnTo, codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce }, now, req.headers.cookie, secure);
+  const flow = startFlow(
+    ctx.secrets.flow,
+    { returnTo, binding: binding ?? '', codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce },
+    now,
+    req.headers.cookie,
+    secure,
+  );
   ctx.logger.debug({ returnHost: new URL(returnTo).host, requestId: req.requestId }, 'sign-in started');
   return redirect(signIn.url, flow.setCookies);
 }
@@ -96,7 +120,7 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   try {
     user = await ctx.oidc.finishSignIn(new URL(`${ctx.settings.authUrl}/oauth2/callback${req.query}`), taken.flow);
   } catch (error) {
-    return providerFailure(ctx, req, error, clearFlow, safeRedirectTarget(taken.flow.returnTo, knownHost(ctx), portalUrl(ctx)));
+    return providerFailure(ctx, req, error, clearFlow, safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx)));
   }
 
   const session = createSession(
@@ -115,23 +139,25 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
     });
   }
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
+  ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
   ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
   const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])];
   // The route table may have changed while the user was at the provider: check the target again.
-  const returnTo = safeRedirectTarget(taken.flow.returnTo, knownHost(ctx), portalUrl(ctx));
+  const returnTo = safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx));
   if (normalizeHost(new URL(returnTo).host) === ctx.settings.authHost) return redirect(returnTo, setCookies);
   // With a large group list the session cookies and the handoff token are several kilobytes
   // each: set the cookies here and hand off from /oauth2/start, so no response carries both.
-  return redirect(`${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}&${RESUMED}=1`, setCookies);
+  const bound = `${BINDING_PARAM}=${encodeURIComponent(taken.flow.binding)}`;
+  return redirect(`${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}&${bound}&${RESUMED}=1`, setCookies);
 }
 
 /** Sends the browser to `returnTo`, through the route host's `/.iap/callback` when it is another host. */
-function handOff(ctx: IdentityContext, session: Session, returnTo: string, setCookies: string[]): GateResponse {
+function handOff(ctx: IdentityContext, session: Session, returnTo: string, binding: string, setCookies: string[]): GateResponse {
   const target = new URL(returnTo);
   const host = normalizeHost(target.host);
   if (host === ctx.settings.authHost) return redirect(returnTo, setCookies);
   const { host: _signInHost, ...handed } = session;
-  const token = createHandoff(ctx.secrets.handoff, { session: handed, host, returnTo }, ctx.now());
+  const token = createHandoff(ctx.secrets.handoff, { session: handed, returnTo, binding }, ctx.now());
   return redirect(`${target.origin}/.iap/callback?token=${encodeURIComponent(token)}`, setCookies);
 }
 

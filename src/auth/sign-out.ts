@@ -8,13 +8,14 @@ import { checkCsrfToken, clearIdTokenHint, createCsrfToken, createSignOutToken, 
  * Sign-out on a route host (`/.iap/sign_out`) and on the sign-in host (`/oauth2/sign_out`).
  * A GET only shows a confirmation page, so a link or an image elsewhere cannot sign anyone
  * out; the page's form POSTs with a CSRF token bound to the session and host. Signing out
- * revokes the session id, which every route host's cookie from the same sign-in shares, then
- * ends the provider's session too when it offers an end_session_endpoint.
+ * revokes the session id, which every route host's cookie from the same sign-in shares, and
+ * ends the provider's session: the built-in provider's on the server at once (wherever the
+ * user signs out), an outside provider's through its end_session_endpoint.
  */
 
 export const SIGNED_OUT_PATH = '/oauth2/signed_out';
 
-export function routeHostSignOut(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
+export async function routeHostSignOut(ctx: IdentityContext, req: GateRequest, secure: boolean): Promise<GateResponse> {
   const session = liveSession(ctx, req, secure);
   const everywhere = `${ctx.settings.authUrl}/oauth2/sign_out`;
   const cleared = clearSessionCookies(req.headers.cookie, secure);
@@ -22,6 +23,7 @@ export function routeHostSignOut(ctx: IdentityContext, req: GateRequest, secure:
     if (session === null) return redirect(everywhere, cleared, 303);
     if (!checkCsrfToken(ctx.secrets.csrf, queryParams(req).get('csrf'), session.sid, req.host, ctx.now())) return staleForm(req, '/.iap/sign_out');
     revoke(ctx, req, session);
+    await endProviderSession(ctx, req, session);
     const token = createSignOutToken(ctx.secrets.signout, session.sid, ctx.now());
     return redirect(`${everywhere}?token=${encodeURIComponent(token)}`, cleared, 303);
   }
@@ -37,7 +39,7 @@ export function routeHostSignOut(ctx: IdentityContext, req: GateRequest, secure:
   return confirmation(ctx, req, session, '/.iap/sign_out');
 }
 
-export function signInHostSignOut(ctx: IdentityContext, req: GateRequest): GateResponse {
+export async function signInHostSignOut(ctx: IdentityContext, req: GateRequest): Promise<GateResponse> {
   const secure = ctx.settings.authSecure;
   const now = ctx.now();
   // Read even when revoked: a route host may have revoked it a moment ago on the user's behalf.
@@ -80,13 +82,25 @@ function confirmation(ctx: IdentityContext, req: GateRequest, session: Session, 
 }
 
 /** Revokes the session (when there is one), clears the sign-in host's cookies, then leaves for the provider. */
-function finish(ctx: IdentityContext, req: GateRequest, session: Session | null): GateResponse {
+async function finish(ctx: IdentityContext, req: GateRequest, session: Session | null): Promise<GateResponse> {
   const secure = ctx.settings.authSecure;
   if (session !== null) revoke(ctx, req, session);
-  const hint = readIdTokenHint(ctx.secrets.signout, req.headers.cookie, session?.sid ?? null, ctx.now(), secure);
+  const ended = session !== null && (await endProviderSession(ctx, req, session));
   const cookies = [...clearSessionCookies(req.headers.cookie, secure), clearIdTokenHint(secure)];
   const signedOut = `${ctx.settings.authUrl}${SIGNED_OUT_PATH}`;
+  if (ended) return redirect(signedOut, cookies, 303);
+  const hint = readIdTokenHint(ctx.secrets.signout, req.headers.cookie, session?.sid ?? null, ctx.now(), secure);
   return redirect(ctx.oidc.endSessionUrl(hint, signedOut) ?? signedOut, cookies, 303);
+}
+
+/** True when the provider's session is over without the browser visiting the provider. */
+async function endProviderSession(ctx: IdentityContext, req: GateRequest, session: Session): Promise<boolean> {
+  try {
+    return await ctx.providerSessions.end(session.sid);
+  } catch (error) {
+    ctx.logger.error({ err: error, sub: session.sub, requestId: req.requestId }, 'could not end the provider session on the server; sending the browser to the provider instead');
+    return false;
+  }
 }
 
 function revoke(ctx: IdentityContext, req: GateRequest, session: Session): void {

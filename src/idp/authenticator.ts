@@ -51,7 +51,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
   }
 
   async function failed(login: string, ip: string): Promise<PasswordOutcome & TotpOutcome> {
-    const result = throttle.failure(throttleKey(login), addressKey(ip));
+    const result = throttle.failure(accountKey(options.users(), login), addressKey(ip));
     if (result.status.locked) {
       logger.warn({ event: 'sign_in_locked', user: login.slice(0, 64), ip, scope: result.status.scope, retryAfterMs: result.status.retryAfterMs }, 'too many failed sign-ins; temporarily locked');
       return { kind: 'locked', retryAfterMs: result.status.retryAfterMs };
@@ -62,7 +62,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
 
   return {
     async checkPassword(login, password, ip) {
-      const status = throttle.status(throttleKey(login), addressKey(ip));
+      const status = throttle.status(accountKey(options.users(), login), addressKey(ip));
       if (status.locked) {
         log('failure', 'password', login, ip, `locked (${status.scope})`, 'warn');
         return { kind: 'locked', retryAfterMs: status.retryAfterMs };
@@ -76,7 +76,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
         return failed(login, ip);
       }
       if (user.totp === null) {
-        throttle.success(throttleKey(login));
+        throttle.success(accountKey(options.users(), login));
         log('success', 'password', user.username, ip, 'password');
       } else {
         log('success', 'password', user.username, ip, 'password correct; TOTP code required');
@@ -85,7 +85,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
     },
 
     async checkTotp(login, username, code, ip) {
-      const status = throttle.status(throttleKey(login), addressKey(ip));
+      const status = throttle.status(accountKey(options.users(), login), addressKey(ip));
       if (status.locked) {
         log('failure', 'totp', username, ip, `locked (${status.scope})`, 'warn');
         return { kind: 'locked', retryAfterMs: status.retryAfterMs };
@@ -104,16 +104,22 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
         return failed(login, ip);
       }
       lastTotpStep.set(key, step);
-      throttle.success(throttleKey(login));
+      throttle.success(accountKey(options.users(), login));
       log('success', 'totp', user.username, ip, 'password and TOTP');
       return { kind: 'ok', user };
     },
   };
 }
 
-/** What was typed, folded: unknown names are counted like real ones, so a lock reveals nothing. */
-function throttleKey(login: string): string {
-  return login.trim().toLowerCase().slice(0, MAX_LOGIN_LENGTH);
+/**
+ * The throttling key of a login: the account it names, whichever of its name or email was
+ * typed and in whatever case, so a lock on `bob` also holds for `BOB` and `bob@example.com`.
+ * Unknown names are counted by their folded text, exactly like real ones.
+ */
+export function accountKey(users: UsersSnapshot, login: string): string {
+  const user = login.length > MAX_LOGIN_LENGTH ? undefined : findUser(users, login);
+  if (user !== undefined) return `account:${user.username.toLowerCase()}`;
+  return `name:${login.trim().toLowerCase().slice(0, MAX_LOGIN_LENGTH)}`;
 }
 
 function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {

@@ -11,6 +11,8 @@ import { findUser, type UsersSnapshot } from './users-file.ts';
 
 export const CLIENT_ID = 'gatehouse';
 export const SCOPES = ['openid', 'email', 'profile', 'groups'] as const;
+/** Time to fill in the sign-in form (and the TOTP step) before starting again. */
+export const INTERACTION_TTL_SECONDS = 5 * 60;
 
 export interface ProviderConfigOptions {
   authOrigin: string;
@@ -70,7 +72,8 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
       AuthorizationCode: 60,
       AccessToken: 10 * 60,
       IdToken: 10 * 60,
-      Interaction: 15 * 60,
+      // Anyone can start one without signing in: short-lived, and bounded per client (memory-adapter.ts).
+      Interaction: INTERACTION_TTL_SECONDS,
       Session: sessionTtlSeconds,
       Grant: sessionTtlSeconds,
     },

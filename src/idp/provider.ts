@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
 import type { Logger } from '../observability/logger.ts';
@@ -5,10 +6,11 @@ import { createAuthenticator } from './authenticator.ts';
 import { startBackChannel, type ProviderFetch } from './back-channel.ts';
 import { createInteractionHandler } from './interaction.ts';
 import { loadProviderSecrets } from './keys.ts';
-import { createMemoryAdapter } from './memory-adapter.ts';
+import { createMemoryStore, type MemoryAdapterOptions } from './memory-adapter.ts';
 import { messagePage } from './pages.ts';
 import { CLIENT_ID, providerConfiguration, SCOPES } from './provider-config.ts';
-import { createSignInThrottle, type ThrottleOptions } from './throttle.ts';
+import { addressKey, createSignInThrottle, throttleMaps, type ThrottleOptions } from './throttle.ts';
+import type { StateStore } from '../state/index.ts';
 import { openUsersStore } from './users-store.ts';
 import type { UsersSnapshot } from './users-file.ts';
 
@@ -35,6 +37,10 @@ export interface BuiltinProviderOptions {
   throttle?: Partial<Omit<ThrottleOptions, 'now'>>;
   /** Poll the users file instead of relying on change events. */
   usersFilePolling?: boolean;
+  /** Where sign-in failure counters are kept across restarts; in memory when absent. */
+  state?: StateStore;
+  /** Bounds on what unauthenticated clients can make the provider keep (tests lower them). */
+  storage?: Pick<MemoryAdapterOptions, 'maxEntries' | 'maxInteractions' | 'maxInteractionsPerClient'>;
 }
 
 export interface BuiltinProvider {
@@ -54,6 +60,10 @@ export interface BuiltinProvider {
   handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): void;
   users(): UsersSnapshot;
   reloadUsers(): Promise<void>;
+  /** Ends the provider session an ID token came from (its `sub` and `auth_time`) and its grants, on the server. */
+  endSession(session: { sub: string; authTime: number }): Promise<boolean>;
+  /** What the provider holds in memory now. */
+  storedEntries(): { entries: number; interactions: number };
   close(): Promise<void>;
 }
 
@@ -69,6 +79,9 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
   const redirectUri = `${authOrigin}/oauth2/callback`;
   const secrets = loadProviderSecrets(options.dataDir);
   const store = await openUsersStore(options.usersFile, { logger, ...(options.usersFilePolling === true ? { usePolling: true } : {}) });
+  // The client address of the request in progress, for the per-client bound on interactions.
+  const currentClient = new AsyncLocalStorage<string>();
+  const memory = createMemoryStore({ ...options.storage, clientOf: () => currentClient.getStore() });
 
   const provider = new Provider(
     issuer,
@@ -80,19 +93,27 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
       secrets,
       users: () => store.current(),
       sessionTtlSeconds: Math.max(60, Math.round((options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS) / 1000)),
-      adapter: createMemoryAdapter(),
+      adapter: memory.adapter,
     }),
   );
   // URLs and cookie flags come from GATEHOUSE_AUTH_URL, which `handle` states in forwarded headers.
   provider.proxy = true;
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'built-in identity provider error'));
 
-  const throttle = createSignInThrottle({ ...options.throttle, now });
+  const throttle = createSignInThrottle({
+    ...options.throttle,
+    now,
+    ...(options.state === undefined ? {} : { maps: throttleMaps(options.state, options.throttle?.maxEntries) }),
+  });
   const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now });
   const interaction = createInteractionHandler({ provider, authenticator, logger, authOrigin, prefix: IDP_PREFIX, scopes: SCOPES, now });
   const callback = provider.callback();
 
   function dispatch(req: IncomingMessage, res: ServerResponse, clientIp: string, frontChannel: boolean): void {
+    currentClient.run(addressKey(clientIp), () => route(req, res, clientIp, frontChannel));
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, clientIp: string, frontChannel: boolean): void {
     const originalUrl = req.url ?? '/';
     const pathname = originalUrl.split('?')[0]!;
     const inner = originalUrl.slice(IDP_PREFIX.length) || '/';
@@ -131,6 +152,12 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     handle: (req, res, clientIp) => dispatch(req, res, clientIp ?? req.socket.remoteAddress ?? '', true),
     users: () => store.current(),
     reloadUsers: () => store.reload(),
+    async endSession({ sub, authTime }) {
+      const ended = memory.endSession(sub, authTime);
+      logger.info({ event: 'provider_session_ended', user: sub, sessions: ended }, 'provider session and its grants ended at sign-out');
+      return true;
+    },
+    storedEntries: () => memory.counts(),
     async close() {
       await backChannel.close();
       await store.close();

@@ -1,9 +1,12 @@
+import { openMemoryState, type ExpiringMap, type StateStore } from '../state/index.ts';
+
 /**
- * Sign-in throttling, per user name and per client IP. Each failure makes the next answer
+ * Sign-in throttling, per account and per client IP. Each failure makes the next answer
  * slower; after `threshold` failures the key is locked for `lockMs`, and each further lock of
  * the same key lasts twice as long, up to `maxLockMs`. A key that stays quiet for `forgetMs`
  * starts over. Unknown user names are throttled exactly like real ones, so a lock tells an
- * attacker nothing about which names exist. Pure state, injected clock.
+ * attacker nothing about which names exist. The counters live in two state maps, so a
+ * restart lifts no lock; the clock is injected.
  */
 
 export interface ThrottlePolicy {
@@ -22,6 +25,12 @@ export interface ThrottleOptions {
   forgetMs: number;
   /** Bound on remembered keys per kind; the oldest are dropped first. */
   maxEntries: number;
+}
+
+/** Where the counters are kept: one map per kind of key (default: in memory). */
+export interface ThrottleMaps {
+  users: ExpiringMap<ThrottleEntry>;
+  ips: ExpiringMap<ThrottleEntry>;
 }
 
 export const DEFAULT_THROTTLE: Omit<ThrottleOptions, 'now'> = Object.freeze({
@@ -49,19 +58,37 @@ export interface SignInThrottle {
   success(user: string): void;
 }
 
-interface Entry {
+export interface ThrottleEntry {
   failures: number;
   locks: number;
   lockedUntil: number;
   lastFailure: number;
 }
 
-export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: () => number }): SignInThrottle {
-  const settings: ThrottleOptions = { ...DEFAULT_THROTTLE, ...options };
-  const users = new Map<string, Entry>();
-  const ips = new Map<string, Entry>();
+type Entry = ThrottleEntry;
+type Counters = ExpiringMap<Entry>;
 
-  function current(map: Map<string, Entry>, key: string, now: number): Entry | undefined {
+/** Checks a stored counter (state files are read back at start). */
+export function parseThrottleEntry(stored: unknown): ThrottleEntry | undefined {
+  if (stored === null || typeof stored !== 'object') return undefined;
+  const { failures, locks, lockedUntil, lastFailure } = stored as Record<string, unknown>;
+  const numbers = [failures, locks, lockedUntil, lastFailure];
+  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
+  return { failures, locks, lockedUntil, lastFailure } as ThrottleEntry;
+}
+
+/** The two maps in a state store; the store's own bound sits above the throttle's, which evicts first. */
+export function throttleMaps(state: StateStore, maxEntries = DEFAULT_THROTTLE.maxEntries): ThrottleMaps {
+  // Failures come in bursts and each save writes the whole map: gather a second's worth (a stop saves the rest).
+  const options = { maxEntries: maxEntries + 1, parse: parseThrottleEntry, writeDelayMs: 1_000 };
+  return { users: state.map('sign-in-accounts', options), ips: state.map('sign-in-addresses', options) };
+}
+
+export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: () => number; maps?: ThrottleMaps }): SignInThrottle {
+  const settings: ThrottleOptions = { ...DEFAULT_THROTTLE, ...options };
+  const { users, ips } = options.maps ?? throttleMaps(openMemoryState({ now: options.now }), settings.maxEntries);
+
+  function current(map: Counters, key: string, now: number): Entry | undefined {
     const entry = map.get(key);
     if (entry !== undefined && entry.lockedUntil <= now && now - entry.lastFailure > settings.forgetMs) {
       map.delete(key);
@@ -70,7 +97,12 @@ export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: 
     return entry;
   }
 
-  function remaining(map: Map<string, Entry>, key: string, now: number): number {
+  /** Stored until it would be forgotten; a stored copy, so changes are saved. */
+  function store(map: Counters, key: string, entry: Entry): void {
+    map.set(key, { ...entry }, Math.max(entry.lockedUntil, entry.lastFailure + settings.forgetMs) + 1);
+  }
+
+  function remaining(map: Counters, key: string, now: number): number {
     const entry = current(map, key, now);
     return entry === undefined ? 0 : Math.max(0, entry.lockedUntil - now);
   }
@@ -82,12 +114,13 @@ export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: 
     return userWait >= ipWait ? { locked: true, retryAfterMs: userWait, scope: 'user' } : { locked: true, retryAfterMs: ipWait, scope: 'ip' };
   }
 
-  function fail(map: Map<string, Entry>, key: string, policy: ThrottlePolicy, now: number): number {
+  function fail(map: Counters, key: string, policy: ThrottlePolicy, now: number): number {
     let entry = current(map, key, now);
     if (entry === undefined) {
       if (map.size >= settings.maxEntries) evict(map, now);
       entry = { failures: 0, locks: 0, lockedUntil: 0, lastFailure: now };
-      map.set(key, entry);
+    } else {
+      entry = { ...entry };
     }
     entry.failures += 1;
     entry.lastFailure = now;
@@ -97,20 +130,21 @@ export function createSignInThrottle(options: Partial<ThrottleOptions> & { now: 
       entry.locks += 1;
       entry.failures = 0;
     }
+    store(map, key, entry);
     return failures;
   }
 
   /** Makes room: forgotten entries first, then the oldest unlocked ones, so a flood of names cannot lift a lock. */
-  function evict(map: Map<string, Entry>, now: number): void {
-    for (const key of [...map.keys()]) current(map, key, now);
-    for (const [key, entry] of map) {
+  function evict(map: Counters, now: number): void {
+    for (const [key] of [...map.entries()]) current(map, key, now);
+    for (const [key, entry] of [...map.entries()]) {
       if (map.size < settings.maxEntries) return;
       if (entry.lockedUntil <= now) map.delete(key);
     }
     while (map.size >= settings.maxEntries) {
-      const oldest = map.keys().next();
+      const oldest = map.entries().next();
       if (oldest.done === true) break;
-      map.delete(oldest.value);
+      map.delete(oldest.value[0]);
     }
   }
 

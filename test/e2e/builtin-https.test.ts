@@ -68,9 +68,10 @@ describe('built-in sign-in over HTTPS', () => {
       await page.getByLabel('Password').fill('demo-password');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(`https://${APP}:${port}/report`);
-      const received = upstream.received.at(-1)!;
-      expect(received.url).toBe('/report');
-      expect(received.headers['x-iap-email']).toBe('demo@example.com');
+      // The browser also asks for /favicon.ico, in any order: pick the app's own request.
+      const received = upstream.received.find((request) => request.url === '/report');
+      expect(received, `the app saw ${upstream.received.map((request) => request.url).join(', ')}`).toBeDefined();
+      expect(received!.headers['x-iap-email']).toBe('demo@example.com');
       const idpRequests = gh.logs.filter((line) => line.msg === 'request' && line.host === AUTH && String(line.path).startsWith('/idp/'));
       expect(idpRequests.map((line) => line.status)).toEqual(expect.arrayContaining([200, 303]));
     } finally {

@@ -67,6 +67,7 @@ export interface IdpTestAppOptions {
   /** Reuse a data directory (kept on close); default: a fresh one, removed on close. */
   dataDir?: string;
   throttle?: BuiltinProviderOptions['throttle'];
+  storage?: BuiltinProviderOptions['storage'];
   now?: () => number;
 }
 
@@ -101,6 +102,7 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
     logger,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
   const oidc = createOidcClient({
     issuer: provider.issuer,
@@ -121,7 +123,9 @@ export async function startIdpTestApp(options: IdpTestAppOptions = {}): Promise<
   app = (req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     if (provider.handles(url.hostname, url.pathname)) {
-      provider.handle(req, res);
+      // This server plays the proxy in front: X-Forwarded-For names the client, as Gatehouse would pass it on.
+      const forwarded = req.headers['x-forwarded-for'];
+      provider.handle(req, res, typeof forwarded === 'string' ? forwarded : undefined);
       return;
     }
     void route(url, req, res).catch((error: unknown) => {

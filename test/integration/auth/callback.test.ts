@@ -30,7 +30,7 @@ interface PendingSignIn {
 
 /** Starts a sign-in and logs in at the provider, stopping before the callback is requested. */
 async function pendingSignIn(jar = new CookieJar()): Promise<PendingSignIn> {
-  const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/after'))}`, { headers: { accept: 'text/html' } });
+  const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/after'))}&bind=${'b'.repeat(43)}`, { headers: { accept: 'text/html' } });
   expect(start.status).toBe(302);
   jar.store(new URL(stack.authUrl), start.headers.getSetCookie());
   const provider = start.headers.get('location')!;

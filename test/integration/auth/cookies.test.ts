@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandoff } from '../../../src/auth/handoff.ts';
 import { derivePurposeKeys } from '../../../src/auth/keys.ts';
 import { seal } from '../../../src/auth/seal.ts';
 import { createSession, sessionCookies } from '../../../src/auth/session.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import type { TestUser } from '../../helpers/oidc-provider.ts';
-import { startAuthStack, type AuthStack } from './support.ts';
+import { mintHandoff, startAuthStack, type AuthStack } from './support.ts';
 
 /** Session cookies: what a broken or hostile cookie does (never a 500), and what upstreams see. */
 
@@ -175,8 +174,9 @@ describe('cookies on an https route', () => {
     const now = Date.now();
     const session = createSession({ sub: 'u-alice', email: alice.email, emailVerified: true, name: 'Alice', groups: [], claims: {}, host: SECURE }, { now, ttlMs: 3_600_000 });
     const { host: _host, ...handed } = session;
-    const token = createHandoff(stack.keys('handoff'), { session: handed, host: SECURE, returnTo: `https://${SECURE}/` }, now);
-    const response = await loopbackFetch(stack.url(SECURE, `/.iap/callback?token=${encodeURIComponent(token)}`), { headers: html });
+    const minted = mintHandoff(stack, { session: handed, returnTo: `https://${SECURE}:${stack.port}/`, secure: true });
+    const callback = new URL(minted.url);
+    const response = await loopbackFetch(stack.url(SECURE, `${callback.pathname}${callback.search}`), { headers: { ...html, cookie: minted.cookie } });
     expect(response.status).toBe(302);
     const [cookie] = response.headers.getSetCookie();
     expect(cookie).toMatch(/^__Host-gatehouse_session=v1\.[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax; Secure$/);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandoff } from '../../../src/auth/handoff.ts';
 import { createSession } from '../../../src/auth/session.ts';
+import { http } from '../../helpers/http.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import type { TestUser } from '../../helpers/oidc-provider.ts';
-import { logsWith, startAuthStack, type AuthStack } from './support.ts';
+import { logsWith, mintHandoff, startAuthStack, type AuthStack } from './support.ts';
 
 /** The one-time token that carries a sign-in from the sign-in host to one route host. */
 
@@ -27,11 +27,15 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Signs in up to the route host's callback and returns its URL, unused. */
-async function handoffUrl(target: string, jar = new CookieJar()): Promise<URL> {
+/** Signs in up to the route host's callback and returns its URL, unused, with the browser's Cookie header for it. */
+async function handoff(target: string, jar = new CookieJar()): Promise<{ url: URL; cookie: string }> {
   const result = await signInViaHttp(target, alice.email, alice.password, jar, { stopAt: (url) => url.pathname === '/.iap/callback' });
   expect(result.url.pathname).toBe('/.iap/callback');
-  return result.url;
+  return { url: result.url, cookie: jar.header(result.url) ?? '' };
+}
+
+async function handoffUrl(target: string): Promise<URL> {
+  return (await handoff(target)).url;
 }
 
 function sessionCookiesIn(response: Response): string[] {
@@ -40,13 +44,13 @@ function sessionCookiesIn(response: Response): string[] {
 
 describe('sign-in handoff', () => {
   it('sets the session once, then refuses the same token (replay)', async () => {
-    const url = await handoffUrl(`http://${APP}:${stack.port}/start`);
-    const first = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/start`);
+    const first = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
     expect(first.status).toBe(302);
     expect(first.headers.get('location')).toBe(`http://${APP}:${stack.port}/start`);
     expect(sessionCookiesIn(first)).toHaveLength(1);
 
-    const replay = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    const replay = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
     expect(replay.status).toBe(400);
     expect(sessionCookiesIn(replay)).toEqual([]);
     expect(await replay.text()).toContain('This sign-in link cannot be used');
@@ -54,7 +58,7 @@ describe('sign-in handoff', () => {
   });
 
   it('refuses a token made for another host', async () => {
-    const url = await handoffUrl(`http://${APP}:${stack.port}/`);
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/`);
     const elsewhere = new URL(url);
     elsewhere.hostname = OTHER;
     const response = await loopbackFetch(elsewhere, { headers: { accept: 'text/html' } });
@@ -62,8 +66,32 @@ describe('sign-in handoff', () => {
     expect(sessionCookiesIn(response)).toEqual([]);
     expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'wrong_host', host: OTHER });
     // The token is still good where it belongs.
-    const home = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
     expect(home.status).toBe(302);
+  });
+
+  it('refuses a token presented under another origin of the same host name, without using it up', async () => {
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/`);
+    const path = `${url.pathname}${url.search}`;
+    // The same listener, addressed as another port: the origin the browser sees is not the token's.
+    const elsewhere = await http(stack.port, `${APP}:${stack.port + 1}`, path, { headers: { accept: 'text/html', cookie } });
+    expect(elsewhere.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'wrong_origin', host: APP });
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
+    expect(home.status).toBe(302);
+  });
+
+  it('refuses a token in a browser without the nonce of the sign-in it belongs to, without using it up', async () => {
+    const { url, cookie } = await handoff(`http://${APP}:${stack.port}/`);
+    const without = await loopbackFetch(url, { headers: { accept: 'text/html' } });
+    expect(without.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'other_browser' });
+    const other = await handoff(`http://${APP}:${stack.port}/`);
+    const swapped = await loopbackFetch(url, { headers: { accept: 'text/html', cookie: other.cookie } });
+    expect(swapped.status).toBe(400);
+    const home = await loopbackFetch(url, { headers: { accept: 'text/html', cookie } });
+    expect(home.status).toBe(302);
+    expect(home.headers.getSetCookie().some((c) => c.startsWith('gatehouse_bind=;') && /Max-Age=0/.test(c))).toBe(true);
   });
 
   it.each([
@@ -84,8 +112,8 @@ describe('sign-in handoff', () => {
     const now = Date.now();
     const session = createSession({ sub: 'u-alice', email: alice.email, emailVerified: true, name: 'Alice', groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
     const { host: _host, ...handed } = session;
-    const token = createHandoff(stack.keys('handoff'), { session: handed, host: APP, returnTo: `http://${APP}:${stack.port}/` }, now - 120_000);
-    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
+    const minted = mintHandoff(stack, { session: handed, returnTo: `http://${APP}:${stack.port}/`, now: now - 120_000 });
+    const response = await loopbackFetch(minted.url, { headers: { accept: 'text/html', cookie: minted.cookie } });
     expect(response.status).toBe(400);
     expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'expired' });
   });
@@ -96,18 +124,23 @@ describe('sign-in handoff', () => {
     const foreign = derivePurposeKeys([Buffer.alloc(32, 7)], 'handoff');
     const session = createSession({ sub: 'u-mallory', email: 'mallory@example.test', emailVerified: true, name: null, groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
     const { host: _host, ...handed } = session;
-    const token = createHandoff(foreign, { session: handed, host: APP, returnTo: `http://${APP}:${stack.port}/` }, now);
-    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
+    const minted = mintHandoff({ keys: () => foreign }, { session: handed, returnTo: `http://${APP}:${stack.port}/` });
+    const response = await loopbackFetch(minted.url, { headers: { accept: 'text/html', cookie: minted.cookie } });
     expect(response.status).toBe(400);
   });
 
-  it('never sends the browser to a return URL on another host, even from a valid token', async () => {
+  it('never sends the browser to a return URL on another origin, even from a valid token', async () => {
     const now = Date.now();
     const session = createSession({ sub: 'u-alice', email: alice.email, emailVerified: true, name: 'Alice', groups: [], claims: {}, host: APP }, { now, ttlMs: 3_600_000 });
     const { host: _host, ...handed } = session;
-    const token = createHandoff(stack.keys('handoff'), { session: handed, host: APP, returnTo: 'https://evil.example/' }, now);
-    const response = await loopbackFetch(`http://${APP}:${stack.port}/.iap/callback?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
-    expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toBe('/');
+    // A token for this origin whose return URL was changed to another one (as a bug elsewhere might).
+    const minted = mintHandoff(stack, { session: handed, returnTo: `http://${APP}:${stack.port}/` });
+    const other = mintHandoff(stack, { session: handed, returnTo: 'https://evil.example/' });
+    const response = await loopbackFetch(`http://${APP}:${stack.port}${new URL(other.url).pathname}${new URL(other.url).search}`, { headers: { accept: 'text/html', cookie: other.cookie } });
+    expect(response.status).toBe(400);
+    expect(logsWith(stack.gh, 'sign-in handoff refused').at(-1)).toMatchObject({ reason: 'wrong_host' });
+    const good = await loopbackFetch(minted.url, { headers: { accept: 'text/html', cookie: minted.cookie } });
+    expect(good.status).toBe(302);
+    expect(good.headers.get('location')).toBe(`http://${APP}:${stack.port}/`);
   });
 });

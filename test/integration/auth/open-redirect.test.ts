@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCookie } from '../../../src/auth/cookie.ts';
-import { consumeHandoff } from '../../../src/auth/handoff.ts';
+import { consumeHandoff, parseUsedHandoff } from '../../../src/auth/handoff.ts';
 import { unseal } from '../../../src/auth/seal.ts';
 import { createSession, sessionCookies } from '../../../src/auth/session.ts';
+import { openMemoryState } from '../../../src/state/index.ts';
 import { http } from '../../helpers/http.ts';
 import { startAuthStack, type AuthStack } from './support.ts';
 import { OPEN_REDIRECT_CORPUS } from '../../fixtures/open-redirects.ts';
@@ -46,8 +47,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function start(rd: string, cookie?: string) {
-  return http(stack.port, `${AUTH_HOST}:${stack.port}`, `/oauth2/start?rd=${encodeURIComponent(rd)}`, {
+/** A browser binding as a route host's `/.iap/start` would send it. */
+const BINDING = 'b'.repeat(43);
+
+function start(rd: string, cookie?: string, bind: string | null = BINDING) {
+  return http(stack.port, `${AUTH_HOST}:${stack.port}`, `/oauth2/start?rd=${encodeURIComponent(rd)}${bind === null ? '' : `&bind=${bind}`}`, {
     headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) },
   });
 }
@@ -71,8 +75,31 @@ describe('open redirects through /oauth2/start', () => {
     const location = new URL(response.headers.location as string);
     expect(location.origin).toBe(`http://app.example.com:${stack.port}`);
     expect(location.pathname).toBe('/.iap/callback');
-    const handed = consumeHandoff(stack.keys('handoff'), location.searchParams.get('token')!, 'app.example.com', Date.now());
+    const used = openMemoryState().map('used-handoffs', { maxEntries: 10, parse: parseUsedHandoff });
+    const place = { origin: `http://app.example.com:${stack.port}`, host: 'app.example.com', holds: (b: string) => b === BINDING };
+    const handed = consumeHandoff(stack.keys('handoff'), location.searchParams.get('token')!, place, used, Date.now());
     expect(handed).toMatchObject({ ok: true, returnTo: target });
+  });
+
+  it.each([
+    ['another port of a route host', (port: number) => `http://app.example.com:${port + 1}/`],
+    ['the default port of a route host', () => 'http://app.example.com/'],
+    ['https on a route host served over http', (port: number) => `https://app.example.com:${port + 1}/`],
+    ['another port of the sign-in host', (port: number) => `http://${AUTH_HOST}:${port + 1}/`],
+    ['https on the sign-in host', (port: number) => `https://${AUTH_HOST}:${port}/`],
+  ])('sends %s to the portal, with no handoff token', async (_label, target) => {
+    const response = await start(target(stack.port), sessionCookie);
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe(portal);
+  });
+
+  it("sends a target without the route host's binding through that host's own sign-in start first", async () => {
+    const target = `http://app.example.com:${stack.port}/dashboard?tab=1`;
+    const response = await start(target, sessionCookie, null);
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe(`http://app.example.com:${stack.port}/.iap/start?rd=${encodeURIComponent(target)}`);
+    const malformed = await start(target, sessionCookie, 'not-a-binding');
+    expect(malformed.headers.location).toBe(`http://app.example.com:${stack.port}/.iap/start?rd=${encodeURIComponent(target)}`);
   });
 
   it('treats a redirect chain as an ordinary path on a known host', async () => {

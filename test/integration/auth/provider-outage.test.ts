@@ -43,7 +43,7 @@ describe('identity provider outages', () => {
     }, 'readiness');
     expect(['discovering', 'unreachable']).toContain(ready.body.identity.provider);
 
-    const start = await loopbackFetch(`${s.authUrl}/oauth2/start?rd=${encodeURIComponent(s.url(APP, '/'))}`, { headers: { accept: 'text/html' } });
+    const start = await loopbackFetch(`${s.authUrl}/oauth2/start?rd=${encodeURIComponent(s.url(APP, '/'))}&bind=${'b'.repeat(43)}`, { headers: { accept: 'text/html' } });
     expect(start.status).toBe(503);
     expect(start.headers.get('retry-after')).toBe('5');
     const page = await start.text();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCsrfToken } from '../../../src/auth/tokens.ts';
+import { createCsrfToken, createSignOutToken } from '../../../src/auth/tokens.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import type { TestUser } from '../../helpers/oidc-provider.ts';
 import { startAuthStack, type AuthStack } from './support.ts';
@@ -104,7 +104,7 @@ describe('sign-out on a route host', () => {
     // Every copy of the session is dead, on every host, even if a browser kept the old cookies.
     expect(await status(APP, appCookie)).toBe(401);
     expect(await status(OTHER, otherCookie)).toBe(401);
-    const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/'))}`, { headers: { accept: 'text/html', cookie: authCookie } });
+    const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/'))}&bind=${'b'.repeat(43)}`, { headers: { accept: 'text/html', cookie: authCookie } });
     expect(new URL(start.headers.get('location')!).origin).toBe(stack.op.issuer);
 
   });
@@ -125,6 +125,36 @@ describe('sign-out on the sign-in host', () => {
     expect(new URL(posted.headers.get('location')!).origin).toBe(stack.op.issuer);
     expect(await status(APP, cookieFor(jar, APP))).toBe(401);
     expect(await status(OTHER, cookieFor(jar, OTHER))).toBe(401);
+  });
+
+  it('refuses a POST without the CSRF token, or with one of another session or host, and changes nothing', async () => {
+    const jar = await signedIn();
+    const authCookie = jar.header(new URL(stack.authUrl))!;
+    const post = (query: string) => loopbackFetch(`${stack.authUrl}/oauth2/sign_out${query}`, { method: 'POST', headers: { accept: 'text/html', cookie: authCookie } });
+    expect((await post('')).status).toBe(403);
+    expect((await post('?csrf=garbage')).status).toBe(403);
+    const authHost = new URL(stack.authUrl).hostname;
+    expect((await post(`?csrf=${encodeURIComponent(createCsrfToken(stack.keys('csrf'), 'some-other-sid', authHost, Date.now()))}`)).status).toBe(403);
+    // A route host's own confirmation form does not work here either.
+    const routePage = await (await loopbackFetch(stack.url(APP, '/.iap/sign_out'), { headers: { accept: 'text/html', cookie: cookieFor(jar, APP) } })).text();
+    expect((await post(`?csrf=${encodeURIComponent(csrfFrom(routePage))}`)).status).toBe(403);
+    expect(await status(APP, cookieFor(jar, APP))).toBe(200);
+    const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/'))}&bind=${'b'.repeat(43)}`, { headers: { accept: 'text/html', cookie: authCookie } });
+    expect(new URL(start.headers.get('location')!).pathname).toBe('/.iap/callback');
+  });
+
+  it("takes a hand-over token only for the browser's own session: another session's token just asks", async () => {
+    const jar = await signedIn();
+    const authCookie = jar.header(new URL(stack.authUrl))!;
+    // Genuine, sealed with the right key, but for a session this browser does not hold.
+    const token = createSignOutToken(stack.keys('signout'), 'another-users-sid', Date.now());
+    const response = await loopbackFetch(`${stack.authUrl}/oauth2/sign_out?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html', cookie: authCookie } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Sign out?');
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(await status(APP, cookieFor(jar, APP))).toBe(200);
+    const start = await loopbackFetch(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/'))}&bind=${'b'.repeat(43)}`, { headers: { accept: 'text/html', cookie: authCookie } });
+    expect(new URL(start.headers.get('location')!).pathname).toBe('/.iap/callback');
   });
 
   it('shows the signed-out page to a browser without a session', async () => {

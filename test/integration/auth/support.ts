@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { stringify } from 'yaml';
+import { bindingCookieName } from '../../../src/auth/browser-binding.ts';
+import { createHandoff } from '../../../src/auth/handoff.ts';
+import type { Session } from '../../../src/auth/session.ts';
 import { derivePurposeKeys, parseSecretList, type Purpose, type PurposeKeys } from '../../../src/auth/keys.ts';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { http, waitFor } from '../../helpers/http.ts';
@@ -171,4 +174,19 @@ export async function startAuthStack(options: AuthStackOptions): Promise<AuthSta
 /** The log lines with this message. */
 export function logsWith(gh: TestGatehouse, message: string): Array<Record<string, unknown>> {
   return gh.logs.filter((line) => line.msg === message);
+}
+
+/**
+ * A handoff made the way the sign-in host makes it, for the browser holding `cookie` (the
+ * route host's sign-in nonce): the callback URL on `returnTo`'s origin and that Cookie header.
+ */
+export function mintHandoff(
+  stack: Pick<AuthStack, 'keys'>,
+  input: { session: Omit<Session, 'host'>; returnTo: string; secure?: boolean; now?: number },
+): { url: string; cookie: string; binding: string } {
+  const nonce = randomBytes(32).toString('base64url');
+  const binding = createHash('sha256').update(nonce).digest('base64url');
+  const token = createHandoff(stack.keys('handoff'), { session: input.session, returnTo: input.returnTo, binding }, input.now ?? Date.now());
+  const url = `${new URL(input.returnTo).origin}/.iap/callback?token=${encodeURIComponent(token)}`;
+  return { url, cookie: `${bindingCookieName(input.secure ?? false)}=${nonce}`, binding };
 }

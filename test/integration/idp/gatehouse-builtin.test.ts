@@ -131,18 +131,14 @@ describe('Gatehouse with the built-in identity provider', () => {
     expect(response.status).toBe(401);
   });
 
-  it('signs out everywhere with one confirmation, ending the provider session too', async () => {
+  it('signs out everywhere with one confirmation, ending the provider session on the server', async () => {
     const jar = new CookieJar();
     await signInViaHttp(url(APP), 'demo', 'demo-password', jar);
     const confirm = await browse(jar, url(APP, '/.iap/sign_out'));
     expect(confirm.body).toContain('Sign out?');
-    const continuing = await browse(jar, formAction(confirm.body, confirm.url), { method: 'POST' });
-    // Gatehouse asked already: the provider's page only finishes (a script clicks its button).
-    expect(continuing.url.pathname).toBe('/idp/session/end');
-    expect(continuing.body).toContain('<h1>Signing out…</h1>');
-    expect(continuing.body).not.toContain('Sign out?');
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(continuing.body)?.[1] ?? '';
-    const done = await browse(jar, formAction(continuing.body, continuing.url), { form: { xsrf, logout: 'yes' }, headers: { origin: `http://${AUTH}:${port}` } });
+    const done = await browse(jar, formAction(confirm.body, confirm.url), { method: 'POST' });
+    // Gatehouse ended the provider's session itself: no stop at the provider's sign-out page.
+    expect(done.visited.map((visited) => visited.pathname)).not.toContain('/idp/session/end');
     expect(done.url.href).toBe(url(AUTH, '/oauth2/signed_out'));
     expect(done.body).toContain('You are signed out');
     // Both sessions are over: the next visit asks for the password again.
@@ -154,9 +150,16 @@ describe('Gatehouse with the built-in identity provider', () => {
   it('throttles by the client address the proxy in front reports', async () => {
     const attacker = { 'x-forwarded-for': '203.0.113.7' };
     // Twenty wrong passwords for twenty different names from one address lock that address.
-    const failures = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => signInViaHttp(url(OTHER), `guess-${i}`, 'wrong-password', new CookieJar(), { headers: attacker })),
-    );
+    // Five at a time: each unknown name costs a full password hash, two at once, so twenty at once
+    // would queue single requests past their timeout on a busy machine.
+    const failures = [];
+    for (let batch = 0; batch < 4; batch += 1) {
+      failures.push(
+        ...(await Promise.all(
+          Array.from({ length: 5 }, (_, i) => signInViaHttp(url(OTHER), `guess-${batch * 5 + i}`, 'wrong-password', new CookieJar(), { headers: attacker })),
+        )),
+      );
+    }
     expect(failures.every((result) => result.submittedLogin && [401, 429].includes(result.response.status))).toBe(true);
     const locked = await signInViaHttp(url(OTHER), 'demo', 'demo-password', new CookieJar(), { headers: attacker });
     expect(locked.response.status).toBe(429);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { frontDoor, isKnownOrigin, type Target } from '../../../src/auth/origins.ts';
 import { safeRedirectTarget } from '../../../src/auth/redirect.ts';
+import type { Route, RouteTable } from '../../../src/routes/table.ts';
 import { OPEN_REDIRECT_CORPUS } from '../../fixtures/open-redirects.ts';
 
 const KNOWN = new Set(['app.example.com', 'auth.example.com', 'files.example.net', 'xn--bcher-kva.example', '[::1]']);
-const isKnownHost = (host: string): boolean => KNOWN.has(host);
+const isKnownHost = ({ host }: Target): boolean => KNOWN.has(host);
 const FALLBACK = 'https://auth.example.com/.gatehouse/';
 
 const corpus = OPEN_REDIRECT_CORPUS;
@@ -49,10 +51,12 @@ describe('safeRedirectTarget: legitimate targets', () => {
     expect(safeRedirectTarget(target, isKnownHost, FALLBACK)).toBe(expected);
   });
 
-  it('asks about the host without port, userinfo or trailing dot, lowercased', () => {
-    const asked: string[] = [];
-    safeRedirectTarget('https://App.Example.COM.:8443/x', (host) => (asked.push(host), true), FALLBACK);
-    expect(asked).toEqual(['app.example.com']);
+  it('asks about the scheme, the port, and the host without userinfo or trailing dot, lowercased', () => {
+    const asked: Target[] = [];
+    safeRedirectTarget('https://App.Example.COM.:8443/x', (target) => (asked.push(target), true), FALLBACK);
+    expect(asked).toEqual([{ scheme: 'https', host: 'app.example.com', port: 8443 }]);
+    safeRedirectTarget('http://app.example.com/x', (target) => (asked.push(target), true), FALLBACK);
+    expect(asked.at(-1)).toEqual({ scheme: 'http', host: 'app.example.com', port: 80 });
   });
 
   it('falls back for undefined, empty and very long input', () => {
@@ -63,9 +67,56 @@ describe('safeRedirectTarget: legitimate targets', () => {
 
   it('a host that stops being routed stops being a valid target', () => {
     const routed = new Set(['app.example.com']);
-    const check = (host: string) => routed.has(host);
+    const check = ({ host }: Target) => routed.has(host);
     expect(safeRedirectTarget('https://app.example.com/', check, FALLBACK)).toBe('https://app.example.com/');
     routed.delete('app.example.com');
     expect(safeRedirectTarget('https://app.example.com/', check, FALLBACK)).toBe(FALLBACK);
+  });
+});
+
+/** A table with these hosts; `https` hosts carry an https route. */
+function table(hosts: Record<string, 'http' | 'https'>): RouteTable {
+  const byHost = new Map<string, Route[]>(Object.entries(hosts).map(([host, scheme]) => [host, [{ fromScheme: scheme } as Route]]));
+  return { byHost } as unknown as RouteTable;
+}
+
+describe('exact origins (scheme, host and port)', () => {
+  const routes = table({ 'app.example.com': 'http', 'secure.example.com': 'https' });
+  const httpDoor = frontDoor('http://auth.example.com:8080', null);
+  const pass = (door: ReturnType<typeof frontDoor>, url: string) => safeRedirectTarget(url, (target) => isKnownOrigin(door, routes, target), FALLBACK) === url;
+
+  it.each([
+    'http://app.example.com:8080/',
+    'http://auth.example.com:8080/',
+    'https://secure.example.com:8080/x',
+  ])('%s is where Gatehouse answers', (url) => {
+    expect(pass(httpDoor, url)).toBe(true);
+  });
+
+  it.each([
+    ['another port of a route host', 'http://app.example.com:9999/'],
+    ['the default port of a route host', 'http://app.example.com/'],
+    ['another port of the sign-in host', 'http://auth.example.com:9999/'],
+    ['another scheme of the sign-in host', 'https://auth.example.com:8080/'],
+    ['plain http to a host with an https route', 'http://secure.example.com:8080/'],
+    ['a host that only ends like the sign-in host', 'http://evilauth.example.com:8080/'],
+    ['a subdomain of the sign-in host', 'http://x.auth.example.com:8080/'],
+    ['a host that only ends like a route host', 'http://evilapp.example.com:8080/'],
+  ])('refuses %s', (_label, url) => {
+    expect(pass(httpDoor, url)).toBe(false);
+  });
+
+  it('with an https sign-in URL, plain http is never a target and https uses its port', () => {
+    const door = frontDoor('https://auth.example.com', null);
+    expect(pass(door, 'https://app.example.com/')).toBe(true);
+    expect(pass(door, 'http://app.example.com/')).toBe(false);
+    expect(pass(door, 'http://app.example.com:8080/')).toBe(false);
+    expect(pass(door, 'https://app.example.com:8443/')).toBe(false);
+  });
+
+  it("with Gatehouse's own TLS beside an http sign-in URL, https is on the public https port only", () => {
+    const door = frontDoor('http://auth.example.com:8080', 443);
+    expect(pass(door, 'https://app.example.com/')).toBe(true);
+    expect(pass(door, 'https://app.example.com:8080/')).toBe(false);
   });
 });
