@@ -3,8 +3,9 @@
  * because they sit on the request path and must keep other cookies byte-for-byte.
  */
 
-/** Every cookie Gatehouse sets starts with one of these (compared case-insensitively). */
-const OWN_PREFIXES = ['gatehouse_', '__host-gatehouse_', '__secure-gatehouse_'];
+import { isGatehouseCookieName } from '../http/index.ts';
+
+export { isGatehouseCookieName };
 
 export function serializeCookie(name: string, value: string, options: { secure: boolean; maxAge: number }): string {
   const maxAge = Math.max(0, Math.floor(options.maxAge));
@@ -35,11 +36,6 @@ export function getCookie(header: string | undefined, name: string): string | un
     if (found === undefined && cookieName === name) found = value;
   });
   return found;
-}
-
-export function isGatehouseCookieName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return OWN_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
 /**

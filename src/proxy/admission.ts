@@ -2,6 +2,7 @@ import { matchRoute } from '../routes/index.ts';
 import type { Route, RouteTable } from '../routes/table.ts';
 import type { AccessGate, GateRequest, GateResponse } from './gate.ts';
 import type { PageKind } from './pages.ts';
+import { websocketOriginAllowed } from './ws-origin.ts';
 
 /**
  * What happens to one request, decided once against one table generation: Gatehouse answers
@@ -22,6 +23,10 @@ export async function admit(request: GateRequest, table: RouteTable, gate: Acces
   }
   const route = matchRoute(table, request.host, request.path);
   if (route === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  // Before any identity work: a page on another site must not even learn whether the user is signed in.
+  if (request.isUpgrade && !websocketOriginAllowed(request.headers.origin, request, route)) {
+    return { kind: 'page', route, page: 'websocket_origin_refused' };
+  }
 
   // The gate runs before anything that reveals the app's state to someone it may not admit.
   const decision = await gate.check(request, route);

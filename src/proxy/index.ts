@@ -8,4 +8,4 @@ export { publicOnlyGate, createPublicOnlyGate, type PublicOnlyGateOptions } from
 export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './server.ts';
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
-export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from './headers.ts';
+export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from '../http/index.ts';

@@ -15,6 +15,7 @@ export type PageKind =
   | 'method_not_allowed'
   | 'sign_in_not_configured'
   | 'websockets_disabled'
+  | 'websocket_origin_refused'
   | 'upstream_unavailable'
   | 'bad_gateway'
   | 'gateway_timeout'
@@ -52,6 +53,11 @@ const PAGES: Record<PageKind, PageText> = {
     status: 400,
     title: 'WebSockets are not enabled',
     message: 'This app does not accept WebSocket connections through Gatehouse.',
+  },
+  websocket_origin_refused: {
+    status: 403,
+    title: 'Connection from another site refused',
+    message: 'A page on another site tried to open a live connection to this app. Open the app at its own address instead.',
   },
   upstream_unavailable: {
     status: 503,

@@ -74,7 +74,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const logger = options.logger.child({ mod: 'proxy' });
   const trusted = createTrustedProxies(config.GATEHOUSE_TRUSTED_PROXIES);
   const transport = createUpstreamTransport({ connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT });
-  const observe = createObserver({ logger, metrics: options.metrics, accessLog: config.GATEHOUSE_ACCESS_LOG });
+  // From the root logger: a child of the proxy's would write `mod` twice in every access line.
+  const observe = createObserver({ logger: options.logger, metrics: options.metrics, accessLog: config.GATEHOUSE_ACCESS_LOG });
   let closing = false;
   const ctx: ProxyContext = {
     logger,

@@ -14,6 +14,7 @@ import { renderPage, type PageKind } from './pages.ts';
 import { serializeHead, writeRawResponse } from './raw-response.ts';
 import { describeRequest, requestIdFor } from './request-info.ts';
 import { Tunnel } from './tunnel.ts';
+import { setsGatehouseCookie } from '../http/index.ts';
 
 /**
  * Websocket upgrades arrive on the Node server's `upgrade` event, outside Fastify and its hooks,
@@ -213,12 +214,15 @@ function openUpstream(
   return tls ? https.request({ ...common, rejectUnauthorized: !route.tlsSkipVerify }) : http.request(common);
 }
 
-/** The upstream's handshake headers, as it sent them, with Gatehouse's request id. */
+/** The upstream's handshake headers, as it sent them, with Gatehouse's request id and without Gatehouse's cookies. */
 function switchingProtocols(res: IncomingMessage, requestId: string): string {
   const lines = ['HTTP/1.1 101 Switching Protocols'];
   for (let i = 0; i < res.rawHeaders.length; i += 2) {
     const name = res.rawHeaders[i] as string;
-    if (name.toLowerCase() !== 'x-request-id') lines.push(`${name}: ${res.rawHeaders[i + 1] as string}`);
+    const value = res.rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower === 'x-request-id' || (lower === 'set-cookie' && setsGatehouseCookie(value))) continue;
+    lines.push(`${name}: ${value}`);
   }
   lines.push(`x-request-id: ${requestId}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

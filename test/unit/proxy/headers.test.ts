@@ -1,13 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { connectionTokens, foldHeaderName, isIdentityHeader, sanitizeHeaderValue as sanitizeValue } from '../../../src/http/index.ts';
 import {
   buildUpstreamHeaders,
   cleanResponseHeaders,
-  connectionTokens,
-  foldHeaderName,
-  isIdentityHeader,
   routeStripNames,
-  sanitizeValue,
   type ForwardingFacts,
   type UpstreamHeaderOptions,
 } from '../../../src/proxy/headers.ts';

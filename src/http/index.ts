@@ -1,0 +1,19 @@
+/**
+ * The HTTP vocabulary (header names and their folding, Gatehouse's cookie names, escaping) and
+ * the one page kit every Gatehouse page is drawn with. A floor room: it imports no other room.
+ */
+export {
+  CLIENT_IP_HEADERS,
+  HEADER_NAME,
+  HOP_BY_HOP,
+  IDENTITY_PREFIX,
+  connectionTokens,
+  foldHeaderName,
+  hasControlCharacter,
+  isClientAddressHeader,
+  isForwardingHeader,
+  isIdentityHeader,
+  sanitizeHeaderValue,
+} from './headers.ts';
+export { isGatehouseCookieName, setsGatehouseCookie } from './cookies.ts';
+export { escapeHtml } from './escape.ts';
