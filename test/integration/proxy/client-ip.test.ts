@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_IP_HEADERS } from '../../../src/http/index.ts';
 import { docker, ECHO_IMAGE, ensureEchoImage, parseEcho } from '../../helpers/images.ts';
-import { spec, startProxy, table, type Harness } from './support.ts';
+import { waitFor } from '../../helpers/http.ts';
+import { rawGet, spec, startProxy, table, type Harness } from './support.ts';
 
 /**
  * Client-address headers against a real CGI upstream (busybox httpd), where `X-Client-IP`,
@@ -41,11 +42,7 @@ describe('proxy: client-address headers against a CGI upstream', () => {
     direct = await startProxy({ table: routes });
     behindProxy = await startProxy({ table: routes, env: { GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' } });
     // busybox httpd may take a moment to listen after the container starts.
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`http://127.0.0.1:${direct.port}/`, { headers: { host: 'app.test' } }).then((r) => r.status === 200, () => false);
-      if (ok) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(async () => ((await rawGet(direct.port, '/', [])).status === 200 ? true : undefined), 'the CGI upstream');
   }, 120_000);
   afterAll(async () => {
     await direct?.close();
@@ -54,9 +51,10 @@ describe('proxy: client-address headers against a CGI upstream', () => {
   });
 
   async function echo(port: number, headers: Record<string, string>): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${port}/cgi-bin/echo`, { headers: { host: 'app.test', ...headers } });
+    // Raw lines: every spelling reaches Gatehouse exactly as written.
+    const res = await rawGet(port, '/cgi-bin/echo', Object.entries(headers).map(([name, value]) => `${name}: ${value}`));
     expect(res.status).toBe(200);
-    return res.text();
+    return res.body;
   }
 
   it('drops every client-address header, in every spelling, from a client that is not a trusted proxy', async () => {
