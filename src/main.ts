@@ -7,7 +7,7 @@ import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+import { createAdminServer, createProxyServer } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -27,7 +27,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
   const metrics = createMetrics();
   const store = new RouteStore();
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger, store);
+  const identity = await startIdentity(config, logger);
   try {
     return await startServing(config, logger, { metrics, store, identity });
   } catch (error) {
@@ -38,11 +38,11 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger, store: RouteStore): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
-  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table });
+  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger });
 }
 
 async function startServing(
@@ -92,7 +92,7 @@ async function startServing(
     logger,
     metrics,
     currentTable: () => store.current().table,
-    gate: identity?.gate ?? publicOnlyGate,
+    ...(identity ? { gate: identity.gate, defaultAllow: identity.settings.defaultAllow } : {}),
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),

@@ -1,11 +1,9 @@
 import type { IdentitySettings } from '../config/identity.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { AccessGate, RawHandler } from '../proxy/gate.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
-import type { IdentityContext } from './context.ts';
-import { createIdentityGate } from './gate.ts';
-import { createSecretReader } from './identity-headers.ts';
+import type { IdentityServices } from './context.ts';
+import { createIdentityGate, type AccessGate } from './gate.ts';
 import { loadSecrets } from './keys.ts';
 import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
@@ -18,16 +16,12 @@ import { openRevocationList } from './revocation.ts';
  * (identity headers and a signed JWT).
  */
 
-export { createIdentityGate } from './gate.ts';
-export type { IdentityContext } from './context.ts';
+export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
+export type { IdentityContext, IdentityServices } from './context.ts';
 export { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
 
 export interface IdentityOptions {
   logger: Logger;
-  /** The route table in force: known redirect hosts, cookie security per host, the portal. */
-  currentTable: () => RouteTable;
-  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
-  secretsDir?: string;
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
@@ -71,14 +65,12 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     onError: (error) => logger.error({ err: error }, error.message),
   });
   const now = options.now ?? Date.now;
-  const ctx: IdentityContext = {
+  const services: IdentityServices = {
     settings,
     secrets,
     signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
     oidc,
     revocation,
-    currentTable: options.currentTable,
-    readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
     logger,
     now,
   };
@@ -89,7 +81,7 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     'sign-in enabled',
   );
   return {
-    gate: createIdentityGate(ctx),
+    gate: createIdentityGate(services),
     settings,
     rawHandler: provider.rawHandler,
     status() {

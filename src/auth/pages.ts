@@ -1,4 +1,4 @@
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import { escapeHtml, prefersJson } from '../proxy/pages.ts';
 import { PAGE_CSS, PAGE_DARK_CSS } from '../util/page-style.ts';
 

@@ -1,5 +1,5 @@
 import { evaluate } from '../policy/index.ts';
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import type { Route } from '../routes/table.ts';
 import { displayName, liveSession, portalUrl, signInUrl, type IdentityContext } from './context.ts';
 import { html, json, link, page, prefersJson } from './pages.ts';
@@ -43,7 +43,7 @@ export function portal(ctx: IdentityContext, req: GateRequest): GateResponse {
 export function reachableApps(ctx: IdentityContext, req: GateRequest, session: Session): PortalApp[] {
   const seen = new Set<string>();
   const apps: PortalApp[] = [];
-  for (const route of ctx.currentTable().routes) {
+  for (const route of ctx.table.routes) {
     const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {} }, ctx.settings.defaultAllow);
     if (!decision.allow) continue;
     const url = appUrl(route, req);

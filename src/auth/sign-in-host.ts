@@ -1,5 +1,5 @@
 import { isGatehouseError } from '../errors.ts';
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { displayName, knownHost, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
 import { startFlow, takeFlow } from './flow.ts';

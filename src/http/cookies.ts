@@ -23,3 +23,22 @@ export function setsGatehouseCookie(setCookie: string): boolean {
   const name = pair.slice(0, eq).trim();
   return name === '' ? isGatehouseCookieName(pair.slice(eq + 1)) : isGatehouseCookieName(name);
 }
+
+/**
+ * The Cookie header an upstream should see: every Gatehouse cookie (session, its chunks,
+ * flow cookies, any `gatehouse_` name) removed, every other cookie kept exactly as sent and
+ * in order. Undefined when nothing is left.
+ */
+export function stripGatehouseCookies(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  if (!/gatehouse_/i.test(header)) return header;
+  const kept: string[] = [];
+  for (const piece of header.split(';')) {
+    const eq = piece.indexOf('=');
+    const name = (eq === -1 ? piece : piece.slice(0, eq)).trim();
+    if (eq !== -1 && isGatehouseCookieName(name)) continue;
+    if (piece.trim() === '') continue;
+    kept.push(kept.length === 0 ? piece.trimStart() : piece);
+  }
+  return kept.length === 0 ? undefined : kept.join(';');
+}

@@ -31,6 +31,15 @@ export function foldHeaderName(name: string): string {
   return lower.includes('_') || lower.includes('.') ? lower.replace(/[_.]/g, '-') : lower;
 }
 
+/** The headers that tell an upstream who the signed-in user is. */
+export const IDENTITY_HEADERS = {
+  user: 'x-iap-user',
+  email: 'x-iap-email',
+  groups: 'x-iap-groups',
+  name: 'x-iap-name',
+  jwt: 'x-iap-jwt-assertion',
+} as const;
+
 export function isIdentityHeader(name: string): boolean {
   return foldHeaderName(name).startsWith(IDENTITY_PREFIX);
 }

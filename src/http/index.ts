@@ -6,6 +6,7 @@ export {
   CLIENT_IP_HEADERS,
   HEADER_NAME,
   HOP_BY_HOP,
+  IDENTITY_HEADERS,
   IDENTITY_PREFIX,
   connectionTokens,
   foldHeaderName,
@@ -15,5 +16,6 @@ export {
   isIdentityHeader,
   sanitizeHeaderValue,
 } from './headers.ts';
-export { isGatehouseCookieName, setsGatehouseCookie } from './cookies.ts';
+export { isGatehouseCookieName, setsGatehouseCookie, stripGatehouseCookies } from './cookies.ts';
 export { escapeHtml } from './escape.ts';
+export type { GateRequest, GateResponse, RawHandler } from './exchange.ts';

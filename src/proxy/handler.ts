@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../observability/logger.ts';
 import type { RouteTable } from '../routes/table.ts';
-import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
+import { admit, type Admission, type PassOptions } from './passes.ts';
+import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type UpstreamTransport } from './forward.ts';
-import type { AccessGate, GateResponse, RawHandler } from './gate.ts';
+import type { GateResponse, RawHandler } from '../http/index.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { describeRequest } from './request-info.ts';
@@ -15,8 +16,9 @@ export interface ProxyContext {
   readonly logger: Logger;
   /** Records a request the client abandoned before its response was complete (status 499). */
   readonly onAbandoned: (request: FastifyRequest, durationMs: number) => void;
+  /** Read once per request, at the start; every later pass gets that generation. */
   readonly currentTable: () => RouteTable;
-  readonly gate: AccessGate;
+  readonly passes: PassOptions;
   /** Served before routing, from the raw request (the built-in identity provider). */
   readonly rawHandler?: RawHandler | undefined;
   readonly trusted: TrustedProxies;
@@ -78,14 +80,14 @@ export function createRequestHandler(ctx: ProxyContext) {
     ctx.balancer.observe(table);
     let admission: Admission;
     try {
-      admission = await admit(gateRequest, table, ctx.gate);
+      admission = await admit(gateRequest, table, ctx.passes);
     } catch (error) {
       ctx.logger.error({ err: error, requestId: request.id }, 'the access gate failed; the request is refused');
       return sendPage(ctx, reply, 'internal_error', {});
     }
     notes.routeId = admission.route?.id ?? null;
     if (admission.kind === 'respond') return sendGateResponse(ctx, reply, admission.response);
-    if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name });
+    if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name, detail: admission.detail });
 
     const route = admission.route;
     const target = ctx.balancer.pick(route);

@@ -7,9 +7,13 @@ import type { AppConfig } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RouteTable } from '../routes/table.ts';
+import type { PolicyEntry } from '../routes/spec.ts';
+import { createSecretReader } from '../util/secrets.ts';
 import { createBalancer } from './balance.ts';
+import { NO_SIGN_IN } from './passes.ts';
 import { createUpstreamTransport } from './forward.ts';
-import type { AccessGate, RawHandler } from './gate.ts';
+import type { AccessGate } from '../auth/index.ts';
+import type { RawHandler } from '../http/index.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
@@ -26,7 +30,12 @@ export interface ProxyServerOptions {
   logger: Logger;
   metrics: Metrics;
   currentTable: () => RouteTable;
-  gate: AccessGate;
+  /** Who is calling, and Gatehouse's own endpoints; without one, sign-in is not configured and only open routes pass. */
+  gate?: AccessGate;
+  /** Who may use a route whose labels name no allow entry (GATEHOUSE_DEFAULT_ALLOW). */
+  defaultAllow?: readonly PolicyEntry[];
+  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
+  secretsDir?: string;
   /** Answers its own requests before routing (the built-in identity provider on the sign-in host). */
   rawHandler?: RawHandler;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
@@ -80,7 +89,12 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const ctx: ProxyContext = {
     logger,
     currentTable: options.currentTable,
-    gate: options.gate,
+    passes: {
+      gate: options.gate ?? NO_SIGN_IN,
+      defaultAllow: options.defaultAllow ?? [],
+      readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
+      logger,
+    },
     rawHandler: options.rawHandler,
     trusted,
     balancer: createBalancer(),

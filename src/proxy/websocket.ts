@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Route } from '../routes/table.ts';
 import type { UpstreamTarget } from '../routes/spec.ts';
-import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
+import { admit, type Admission } from './passes.ts';
+import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
 import { staleDetail, type ProxyContext } from './handler.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
@@ -74,7 +75,7 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
     ctx.balancer.observe(table);
     let admission: Admission;
     try {
-      admission = await admit(gateRequest, table, ctx.gate);
+      admission = await admit(gateRequest, table, ctx.passes);
     } catch (error) {
       ctx.logger.error({ err: error, requestId }, 'the access gate failed on a websocket upgrade; refused');
       return refuse('internal_error');
@@ -87,7 +88,10 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
       return finish(status);
     }
     if (admission.kind === 'page') {
-      return refuse(admission.page, admission.route ? { appName: admission.route.display.name } : {});
+      return refuse(admission.page, {
+        ...(admission.route ? { appName: admission.route.display.name } : {}),
+        ...(admission.detail === undefined ? {} : { detail: admission.detail }),
+      });
     }
 
     const route = admission.route;

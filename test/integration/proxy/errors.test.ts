@@ -105,11 +105,13 @@ describe('proxy: error pages', () => {
     const big = await http(gh.port, 'dead.test', '/', { headers: { cookie: 'a='.padEnd(20_000, 'x') } }).catch(() => null);
     expect(big?.status).toBe(431);
     const throwing: AccessGate = {
-      check: () => {
+      identify: () => {
         throw new Error('boom');
       },
+      refuse: () => ({ kind: 'respond', status: 401 }),
     };
-    const other = await startProxy({ table: table(spec({ origin: slow.origin })), gate: throwing });
+    const signedInOnly = { public: false, allow: [{ kind: 'any' as const }], deny: [], bypass: [], corsPreflight: false };
+    const other = await startProxy({ table: table(spec({ origin: slow.origin, policy: signedInOnly })), gate: throwing });
     try {
       const res = await http(other.port, 'app.test', '/');
       expect(res.status).toBe(500);

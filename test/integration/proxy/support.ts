@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type AppConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
-import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
+import { createProxyServer, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
@@ -119,6 +119,7 @@ export interface Harness {
 export async function startProxy(options: {
   table: RouteTable;
   gate?: AccessGate;
+  secretsDir?: string;
   env?: Record<string, string>;
   discoveryDegraded?: () => boolean;
 }): Promise<Harness> {
@@ -142,7 +143,8 @@ export async function startProxy(options: {
       reads++;
       return current;
     },
-    gate: options.gate ?? publicOnlyGate,
+    ...(options.gate ? { gate: options.gate } : {}),
+    ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
     ...(options.discoveryDegraded ? { discoveryDegraded: options.discoveryDegraded } : {}),
   });
   const { port } = await proxy.listen();
