@@ -19,3 +19,15 @@ export {
 export { isGatehouseCookieName, setsGatehouseCookie, stripGatehouseCookies } from './cookies.ts';
 export { escapeHtml } from './escape.ts';
 export type { GateRequest, GateResponse, RawHandler } from './exchange.ts';
+export {
+  PAGE_CSS,
+  PAGE_DARK_CSS,
+  PAGE_HEADERS,
+  heading,
+  html,
+  prefersJson,
+  renderDocument,
+  requestIdLine,
+  type DocumentOptions,
+  type Html,
+} from './page.ts';

@@ -6,7 +6,7 @@ import { admit, type Admission, type PassOptions } from './passes.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type UpstreamTransport } from './forward.ts';
-import type { GateResponse, RawHandler } from '../http/index.ts';
+import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { describeRequest } from './request-info.ts';
@@ -75,16 +75,7 @@ export function createRequestHandler(ctx: ProxyContext) {
       return reply;
     }
 
-    // One generation per request: whatever is published meanwhile, this request keeps this route.
-    const table = ctx.currentTable();
-    ctx.balancer.observe(table);
-    let admission: Admission;
-    try {
-      admission = await admit(gateRequest, table, ctx.passes);
-    } catch (error) {
-      ctx.logger.error({ err: error, requestId: request.id }, 'the access gate failed; the request is refused');
-      return sendPage(ctx, reply, 'internal_error', {});
-    }
+    const admission = await admitOnce(ctx, gateRequest);
     notes.routeId = admission.route?.id ?? null;
     if (admission.kind === 'respond') return sendGateResponse(ctx, reply, admission.response);
     if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name, detail: admission.detail });
@@ -127,6 +118,22 @@ export function createRequestHandler(ctx: ProxyContext) {
     });
     return reply;
   };
+}
+
+/**
+ * Reads the route store once for this request and runs the passes against that generation:
+ * whatever is published meanwhile, this request keeps this route and this decision. A pass
+ * that throws refuses the request (fail closed). Shared by plain requests and upgrades.
+ */
+export async function admitOnce(ctx: ProxyContext, request: GateRequest): Promise<Admission> {
+  const table = ctx.currentTable();
+  ctx.balancer.observe(table);
+  try {
+    return await admit(request, table, ctx.passes);
+  } catch (error) {
+    ctx.logger.error({ err: error, requestId: request.requestId, websocket: request.isUpgrade }, 'the access gate failed; the request is refused');
+    return { kind: 'page', route: null, page: 'internal_error' };
+  }
 }
 
 export function hasBody(raw: IncomingMessage): boolean {

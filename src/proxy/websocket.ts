@@ -5,10 +5,9 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Route } from '../routes/table.ts';
 import type { UpstreamTarget } from '../routes/spec.ts';
-import { admit, type Admission } from './passes.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
-import { staleDetail, type ProxyContext } from './handler.ts';
+import { admitOnce, staleDetail, type ProxyContext } from './handler.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
 import { pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage, type PageKind } from './pages.ts';
@@ -71,15 +70,7 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
     record.path = gateRequest.path;
     record.clientIp = gateRequest.remoteAddress;
 
-    const table = ctx.currentTable();
-    ctx.balancer.observe(table);
-    let admission: Admission;
-    try {
-      admission = await admit(gateRequest, table, ctx.passes);
-    } catch (error) {
-      ctx.logger.error({ err: error, requestId }, 'the access gate failed on a websocket upgrade; refused');
-      return refuse('internal_error');
-    }
+    const admission = await admitOnce(ctx, gateRequest);
     record.routeId = admission.route?.id ?? null;
     if (socket.destroyed) return finish(499);
     if (admission.kind === 'respond') {

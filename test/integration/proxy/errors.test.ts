@@ -73,7 +73,7 @@ describe('proxy: error pages', () => {
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.body).toContain('<meta http-equiv="refresh" content="5">');
-    expect(res.body).toContain('Wiki &#60;beta&#62; is starting or unavailable');
+    expect(res.body).toContain('Wiki &lt;beta&gt; is starting or unavailable');
     expect(res.body).not.toContain('<beta>');
     const json = await http(gh.port, 'starting.test', '/', { headers: { accept: 'application/json' } });
     expect(json.status).toBe(503);
