@@ -1,12 +1,12 @@
 import type { Identity } from './auth/index.ts';
-import { readIdentitySettings } from './config/identity.ts';
-import { loadConfig, type AppConfig } from './config/load.ts';
-import { watchRoutesFile } from './config/watch-routes-file.ts';
+import { readIdentitySettings } from './config/index.ts';
+import { loadConfig, type AppConfig } from './config/index.ts';
+import { watchRoutesFile } from './config/index.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createLogger, type Logger } from './observability/index.ts';
+import { createMetrics, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 

@@ -1,7 +1,7 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 import type { GateRequest } from '../http/index.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { RouteTable } from '../routes/index.ts';
 import type { AssertionSigner } from './assertion.ts';
 import type { Secrets } from './keys.ts';
 import type { OidcClient } from './oidc.ts';

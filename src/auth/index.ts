@@ -1,5 +1,5 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
 import type { IdentityServices } from './context.ts';
@@ -18,7 +18,7 @@ import { openRevocationList } from './revocation.ts';
 
 export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
 export type { IdentityContext, IdentityServices } from './context.ts';
-export { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
+export { readIdentitySettings, type IdentitySettings } from '../config/index.ts';
 
 export interface IdentityOptions {
   logger: Logger;

@@ -1,6 +1,6 @@
 import { evaluate } from '../policy/index.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
-import type { Route } from '../routes/table.ts';
+import type { Route } from '../routes/index.ts';
 import { displayName, liveSession, portalUrl, signInUrl, type IdentityContext } from './context.ts';
 import { html, json, link, page, prefersJson } from './pages.ts';
 import type { Session } from './session.ts';

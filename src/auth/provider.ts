@@ -1,5 +1,5 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
 

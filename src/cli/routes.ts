@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../config/load.ts';
-import { parseRoutesFile } from '../config/routes-file.ts';
+import { loadConfig } from '../config/index.ts';
+import { parseRoutesFile } from '../config/index.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
 import { translateContainers } from '../labels/index.ts';
-import type { TranslationResult } from '../routes/spec.ts';
-import type { Route, RouteTable } from '../routes/table.ts';
+import type { TranslationResult } from '../routes/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
 import { formatEntry } from '../policy/index.ts';
 
 /** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */

@@ -1,4 +1,4 @@
-import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/spec.ts';
+import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
 import { compileEntries, firstMatch, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';

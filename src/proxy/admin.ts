@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController } from 'fastify';
-import type { AppConfig } from '../config/load.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { AppConfig } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 
 export interface AdminServerOptions {
   config: AppConfig;

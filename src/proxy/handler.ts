@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../observability/logger.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { Logger } from '../observability/index.ts';
+import type { RouteTable } from '../routes/index.ts';
 import { admit, type Admission, type PassOptions } from './passes.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';

@@ -1,7 +1,7 @@
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { evaluate, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
 import { matchRoute, type Route, type RouteTable } from '../routes/index.ts';
-import type { PolicyEntry } from '../routes/spec.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 import type { AccessGate, Caller } from '../auth/index.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
