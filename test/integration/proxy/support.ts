@@ -110,6 +110,8 @@ export interface Harness {
   readonly metrics: Metrics;
   readonly config: AppConfig;
   readonly logLines: () => Record<string, unknown>[];
+  /** The log lines as written, before JSON.parse folds repeated keys into one. */
+  readonly rawLogLines: () => string[];
   /** How many times the proxy has read the current table. */
   readonly tableReads: () => number;
   setTable(next: RouteTable): void;
@@ -154,6 +156,7 @@ export async function startProxy(options: {
     metrics,
     config,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLogLines: () => [...lines],
     tableReads: () => reads,
     setTable(next) {
       current = next;
@@ -232,4 +235,21 @@ export function rawHeaderValues(received: ReceivedRequest, name: string): string
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The top-level keys of one JSON object as written, repeats included (JSON.parse keeps only the last). */
+export function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && json[end + 1] === ':') keys.push(JSON.parse(json.slice(i, end + 1)) as string);
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
 }
