@@ -44,7 +44,10 @@ export interface PassOptions {
 
 export async function admit(request: GateRequest, table: RouteTable, options: PassOptions): Promise<Admission> {
   const { gate } = options;
-  const own = gate.ownEndpoint ? await gate.ownEndpoint(request, table) : null;
+  // Only what is really pending is awaited: the common answers (no own endpoint, a session read
+  // synchronously, a cached JWT) are plain values and cost no extra turn of the event loop.
+  const ownAnswer = gate.ownEndpoint ? gate.ownEndpoint(request, table) : null;
+  const own = ownAnswer instanceof Promise ? await ownAnswer : ownAnswer;
   if (own !== null) return { kind: 'respond', route: null, response: own };
 
   const route = matchRoute(table, request.host, request.path);
@@ -57,7 +60,8 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   // identify (lazily: only when the policy needs someone) → decide, once.
   const policyRequest = toPolicyRequest(request);
   const open = openAccess(route.policy, policyRequest);
-  const caller = open === null ? await gate.identify(request, table) : null;
+  const found = open === null ? gate.identify(request, table) : null;
+  const caller = found instanceof Promise ? await found : found;
   const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
   logDecision(options.logger, request, route, decision, caller);
   if (!decision.allow) return { kind: 'respond', route, response: gate.refuse(request, route, decision, caller, table) };
@@ -66,7 +70,8 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   if (request.isUpgrade && !route.websockets) return { kind: 'page', route, page: 'websockets_disabled' };
   if (route.ready.length === 0) return { kind: 'page', route, page: 'upstream_unavailable' };
 
-  const identity = caller === null ? null : await identityValues(caller, route, request.host);
+  const values = caller === null ? null : identityValues(caller, route, request.host);
+  const identity = values instanceof Promise ? await values : values;
   const rendered = renderHeaders(route, identity, request.headers.cookie, options.readSecret);
   if (!rendered.ok) {
     options.logger.error(
