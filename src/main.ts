@@ -7,7 +7,7 @@ import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { createMetrics, type Metrics } from './observability/index.ts';
-import { createAdminServer, createProxyServer } from './proxy/index.ts';
+import { createAdminServer, createProxyServer, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -88,7 +88,7 @@ async function startServing(
   // The HTTPS listener, when GATEHOUSE_TLS_DIR or GATEHOUSE_TLS_ACME_JSON is set.
   const certificates = await startCertificates(config, { logger, metrics });
   const proxy = await createProxyServer({
-    config,
+    network: proxyNetworkOptions(config),
     logger,
     metrics,
     currentTable: () => store.current().table,
@@ -98,7 +98,7 @@ async function startServing(
     ...(certificates ? { certificates } : {}),
   });
   const admin = createAdminServer({
-    config,
+    listen: config.GATEHOUSE_ADMIN_LISTEN,
     logger,
     metrics,
     readiness: () => {
@@ -149,6 +149,23 @@ async function startServing(
       logger.info('stopped');
     })());
   return { config, proxyPort, httpsPort, adminPort, stop };
+}
+
+/** The environment, as the proxy room needs it: only config/ and this file know the variable names. */
+export function proxyNetworkOptions(config: AppConfig): ProxyNetworkOptions {
+  return {
+    listen: config.GATEHOUSE_LISTEN,
+    httpsListen: config.GATEHOUSE_HTTPS_LISTEN,
+    httpsPublicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT,
+    httpRedirect: config.GATEHOUSE_HTTP_REDIRECT,
+    trustedProxies: config.GATEHOUSE_TRUSTED_PROXIES,
+    accessLog: config.GATEHOUSE_ACCESS_LOG,
+    requestTimeoutMs: config.GATEHOUSE_REQUEST_TIMEOUT,
+    headersTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,
+    keepAliveTimeoutMs: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
+    upstreamConnectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT,
+    shutdownGraceMs: config.GATEHOUSE_SHUTDOWN_GRACE,
+  };
 }
 
 /** `gatehouse serve`: start, then stop gracefully on SIGTERM/SIGINT. */

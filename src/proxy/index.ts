@@ -7,7 +7,7 @@
 export type { AccessGate, Caller } from '../auth/index.ts';
 export type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
 export { NO_SIGN_IN } from './passes.ts';
-export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './server.ts';
+export { createProxyServer, type ProxyNetworkOptions, type ProxyServer, type ProxyServerOptions } from './server.ts';
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
 export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from '../http/index.ts';

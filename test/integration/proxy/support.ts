@@ -1,3 +1,4 @@
+import { proxyNetworkOptions } from '../../../src/main.ts';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -138,7 +139,7 @@ export async function startProxy(options: {
   let current = options.table;
   let reads = 0;
   const proxy = await createProxyServer({
-    config,
+    network: proxyNetworkOptions(config),
     logger,
     metrics,
     currentTable: () => {

@@ -1,3 +1,4 @@
+import { proxyNetworkOptions } from '../../../src/main.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -44,7 +45,7 @@ export async function startTlsProxy(options: { table: RouteTable; gate?: AccessG
   const metrics = createMetrics();
   const certificates = await startCertificates(config, { logger, metrics, debounceMs: 50 });
   if (certificates === null) throw new Error('no certificate source in the test environment');
-  const proxy = await createProxyServer({ config, logger, metrics, currentTable: () => options.table, ...(options.gate ? { gate: options.gate } : {}), certificates });
+  const proxy = await createProxyServer({ network: proxyNetworkOptions(config), logger, metrics, currentTable: () => options.table, ...(options.gate ? { gate: options.gate } : {}), certificates });
   const { port, httpsPort } = await proxy.listen();
   return {
     proxy,
