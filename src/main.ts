@@ -1,14 +1,13 @@
 import type { Identity } from './auth/index.ts';
-import { readIdentitySettings } from './config/identity.ts';
-import { loadConfig, type AppConfig } from './config/load.ts';
-import { combineRouteSources, readPolicyEnv } from './config/routes-file-sources.ts';
-import { watchRoutesFile } from './config/watch-routes-file.ts';
+import { readIdentitySettings } from './config/index.ts';
+import { loadConfig, type AppConfig } from './config/index.ts';
+import { combineRouteSources, readPolicyEnv, watchRoutesFile } from './config/index.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+import { createLogger, type Logger } from './observability/index.ts';
+import { createMetrics, type Metrics } from './observability/index.ts';
+import { createAdminServer, createProxyServer, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, tlsConfigured } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -28,7 +27,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
   const metrics = createMetrics();
   const store = new RouteStore();
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger, store);
+  const identity = await startIdentity(config, logger);
   try {
     return await startServing(config, logger, { metrics, store, identity });
   } catch (error) {
@@ -39,12 +38,12 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger, store: RouteStore): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
   const httpsPublicPort = tlsConfigured(config) ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
-  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table, httpsPublicPort });
+  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, httpsPublicPort });
 }
 
 async function startServing(
@@ -93,17 +92,17 @@ async function startServing(
   // The HTTPS listener, when GATEHOUSE_TLS_DIR or GATEHOUSE_TLS_ACME_JSON is set.
   const certificates = await startCertificates(config, { logger, metrics });
   const proxy = await createProxyServer({
-    config,
+    network: proxyNetworkOptions(config),
     logger,
     metrics,
     currentTable: () => store.current().table,
-    gate: identity?.gate ?? publicOnlyGate,
+    ...(identity ? { gate: identity.gate, defaultAllow: identity.settings.defaultAllow } : {}),
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
   });
   const admin = createAdminServer({
-    config,
+    listen: config.GATEHOUSE_ADMIN_LISTEN,
     logger,
     metrics,
     readiness: () => {
@@ -154,6 +153,23 @@ async function startServing(
       logger.info('stopped');
     })());
   return { config, proxyPort, httpsPort, adminPort, stop };
+}
+
+/** The environment, as the proxy room needs it: only config/ and this file know the variable names. */
+export function proxyNetworkOptions(config: AppConfig): ProxyNetworkOptions {
+  return {
+    listen: config.GATEHOUSE_LISTEN,
+    httpsListen: config.GATEHOUSE_HTTPS_LISTEN,
+    httpsPublicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT,
+    httpRedirect: config.GATEHOUSE_HTTP_REDIRECT,
+    trustedProxies: config.GATEHOUSE_TRUSTED_PROXIES,
+    accessLog: config.GATEHOUSE_ACCESS_LOG,
+    requestTimeoutMs: config.GATEHOUSE_REQUEST_TIMEOUT,
+    headersTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,
+    keepAliveTimeoutMs: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
+    upstreamConnectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT,
+    shutdownGraceMs: config.GATEHOUSE_SHUTDOWN_GRACE,
+  };
 }
 
 /** `gatehouse serve`: start, then stop gracefully on SIGTERM/SIGINT. */

@@ -1,42 +1,30 @@
-import { evaluate, type Decision, type PolicyRequest } from '../policy/index.ts';
-import type { GateRequest, GateResult } from '../proxy/gate.ts';
-import type { Route } from '../routes/table.ts';
-import { displayName, liveSession, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext } from './context.ts';
-import { forwardWith, needsAssertion, type IdentityValues } from './identity-headers.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
+import type { Decision } from '../policy/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
+import { displayName, liveSession, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext, type IdentityServices } from './context.ts';
+import type { Caller } from './gate.ts';
 import { countRoundTrip } from './loop-breaker.ts';
 import { html, json, link, page, redirect } from './pages.ts';
 import type { Session } from './session.ts';
 
 /**
- * The decision for one matched request (websocket upgrades included): let it through as it is,
- * with the signed-in user, send the browser to sign in, or refuse. The common case (a valid
- * session whose identity JWT is cached) stays synchronous: no async crypto, no signing.
+ * Who is calling: the session in this request's cookies, as a Caller, or null. Synchronous in
+ * the common case; the identity JWT is only signed when a route asks for it, and then once per
+ * (session, host) thanks to the signer's cache.
  */
-export function checkAccess(ctx: IdentityContext, req: GateRequest, route: Route): GateResult | Promise<GateResult> {
-  const policyRequest = toPolicyRequest(req);
-  const defaultAllow = ctx.settings.defaultAllow;
-  const open = evaluate(route.policy, null, policyRequest, defaultAllow);
-  if (open.allow) {
-    logDecision(ctx, 'debug', req, route, open, null);
-    return forward(ctx, req, route, null);
-  }
+export function identify(services: IdentityServices, req: GateRequest, table: RouteTable): Caller | null {
+  const session = liveSession(services, req, routeHostSecure(table, req));
+  if (session === null) return null;
+  return {
+    ...session,
+    assertion: (host) => services.signer.signCached(session, host)?.token ?? services.signer.sign(session, host),
+  };
+}
 
-  const secure = routeHostSecure(ctx.currentTable(), req);
-  const session = liveSession(ctx, req, secure);
-  if (session === null) {
-    logDecision(ctx, 'info', req, route, open, null);
-    return signInRequired(ctx, req, secure);
-  }
-  const decision = evaluate(route.policy, session, policyRequest, defaultAllow);
-  if (!decision.allow) {
-    logDecision(ctx, 'info', req, route, decision, session);
-    return accessDenied(req, route, session);
-  }
-  logDecision(ctx, 'debug', req, route, decision, session);
-  if (!needsAssertion(route)) return forward(ctx, req, route, identityValues(session, ''));
-  const cached = ctx.signer.signCached(session, req.host);
-  if (cached !== null) return forward(ctx, req, route, identityValues(session, cached.token));
-  return ctx.signer.sign(session, req.host).then((jwt) => forward(ctx, req, route, identityValues(session, jwt)));
+/** The answer when the policy refused this request: go and sign in (nobody), or a 403 page (someone). */
+export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, _decision: Decision, caller: Caller | null): GateResponse {
+  if (caller === null) return signInRequired(ctx, req, routeHostSecure(ctx.table, req));
+  return accessDenied(req, route, caller);
 }
 
 /** A top-level browser navigation, which may be redirected to sign in; anything else gets a 401. */
@@ -49,35 +37,7 @@ export function isNavigation(req: GateRequest): boolean {
   return typeof accept === 'string' && /\btext\/html\b/i.test(accept);
 }
 
-function toPolicyRequest(req: GateRequest): PolicyRequest {
-  const origin = req.headers.origin;
-  const method = req.headers['access-control-request-method'];
-  const headers: PolicyRequest['headers'] = {};
-  if (typeof origin === 'string') headers.origin = origin;
-  if (typeof method === 'string') headers['access-control-request-method'] = method;
-  return { method: req.method, path: req.path, headers };
-}
-
-function identityValues(session: Session, jwt: string): IdentityValues {
-  return { user: session.sub, email: session.email ?? '', name: session.name ?? '', groups: session.groups.join(','), jwt };
-}
-
-function forward(ctx: IdentityContext, req: GateRequest, route: Route, identity: IdentityValues | null): GateResult {
-  const outcome = forwardWith(route, identity, req.headers.cookie, ctx.readSecret);
-  if (outcome.ok) return outcome.result;
-  ctx.logger.error(
-    { route: route.id, secret: outcome.missingSecret, requestId: req.requestId },
-    `cannot read secret:${outcome.missingSecret} for a header of this route: the request is refused`,
-  );
-  return page(req, {
-    status: 500,
-    title: 'Something went wrong',
-    message: 'A secret this app needs is missing on the Gatehouse host.',
-    code: 'internal_error',
-  });
-}
-
-function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResult {
+function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
   const original = `${routeHostScheme(req, secure)}://${req.publicHost}${req.path}${req.query}`;
   const target = signInUrl(ctx, original);
   if (!isNavigation(req)) {
@@ -104,7 +64,7 @@ function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean)
   return redirect(target, [trip.setCookie]);
 }
 
-function accessDenied(req: GateRequest, route: Route, session: Session): GateResult {
+function accessDenied(req: GateRequest, route: Route, session: Pick<Session, 'email' | 'sub'>): GateResponse {
   const who = displayName(session);
   const message = `You are signed in as ${who}, but ${route.display.name} does not let this account in.`;
   return page(req, {
@@ -116,20 +76,3 @@ function accessDenied(req: GateRequest, route: Route, session: Session): GateRes
   });
 }
 
-function logDecision(ctx: IdentityContext, level: 'info' | 'debug', req: GateRequest, route: Route, decision: Decision, session: Session | null): void {
-  if (!ctx.logger.isLevelEnabled(level)) return;
-  ctx.logger[level](
-    {
-      route: route.id,
-      user: session === null ? null : displayName(session),
-      sub: session?.sub ?? null,
-      allow: decision.allow,
-      reason: decision.reason,
-      entry: decision.entry,
-      method: req.method,
-      path: req.path,
-      requestId: req.requestId,
-    },
-    decision.allow ? 'access allowed' : decision.reason === 'sign_in_required' ? 'sign-in required' : 'access denied',
-  );
-}

@@ -1,9 +1,8 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { GateRequest } from '../proxy/gate.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { GateRequest } from '../http/index.ts';
+import type { RouteTable } from '../routes/index.ts';
 import type { AssertionSigner } from './assertion.ts';
-import type { SecretReader } from './identity-headers.ts';
 import type { Secrets } from './keys.ts';
 import type { UsedHandoffs } from './handoff.ts';
 import type { OidcClient } from './oidc.ts';
@@ -12,8 +11,8 @@ import type { ProviderSessions } from './provider-sessions.ts';
 import type { RevocationList } from './revocation.ts';
 import { readSession, type Session } from './session.ts';
 
-/** Everything the sign-in endpoints and the access check share. */
-export interface IdentityContext {
+/** Everything the sign-in endpoints and the identity check share, for the life of the process. */
+export interface IdentityServices {
   readonly settings: IdentitySettings;
   readonly secrets: Secrets;
   readonly signer: AssertionSigner;
@@ -25,11 +24,18 @@ export interface IdentityContext {
   readonly usedHandoffs: UsedHandoffs;
   /** Ends the provider's own session on sign-out (built-in provider: server side). */
   readonly providerSessions: ProviderSessions;
-  readonly currentTable: () => RouteTable;
-  readonly readSecret: SecretReader;
   readonly logger: Logger;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+}
+
+/**
+ * The services plus the route table generation the proxy read for this request: every answer
+ * about hosts (known redirect targets, cookie security, the portal's list) comes from it, never
+ * from a later table.
+ */
+export interface IdentityContext extends IdentityServices {
+  readonly table: RouteTable;
 }
 
 /**
@@ -49,7 +55,7 @@ export function routeHostScheme(req: GateRequest, secure: boolean): 'http' | 'ht
 }
 
 /** The session in this request's cookies, unless it is absent, invalid, expired, for another host or signed out. */
-export function liveSession(ctx: IdentityContext, req: GateRequest, secure: boolean): Session | null {
+export function liveSession(ctx: IdentityServices, req: GateRequest, secure: boolean): Session | null {
   const cookie = req.headers.cookie;
   if (cookie === undefined) return null;
   const session = readSession(cookie, { secure, keys: ctx.secrets.session, now: ctx.now(), host: req.host });
@@ -67,7 +73,7 @@ export function requestOrigin(req: GateRequest, scheme: 'http' | 'https'): strin
 }
 
 /** The URL to the sign-in start for `returnTo`. */
-export function signInUrl(ctx: IdentityContext, returnTo: string): string {
+export function signInUrl(ctx: IdentityServices, returnTo: string): string {
   return `${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}`;
 }
 

@@ -3,8 +3,9 @@
  * because they sit on the request path and must keep other cookies byte-for-byte.
  */
 
-/** Every cookie Gatehouse sets starts with one of these (compared case-insensitively). */
-const OWN_PREFIXES = ['gatehouse_', '__host-gatehouse_', '__secure-gatehouse_'];
+import { isGatehouseCookieName, stripGatehouseCookies } from '../http/index.ts';
+
+export { isGatehouseCookieName, stripGatehouseCookies };
 
 export function serializeCookie(name: string, value: string, options: { secure: boolean; maxAge: number }): string {
   const maxAge = Math.max(0, Math.floor(options.maxAge));
@@ -35,28 +36,4 @@ export function getCookie(header: string | undefined, name: string): string | un
     if (found === undefined && cookieName === name) found = value;
   });
   return found;
-}
-
-export function isGatehouseCookieName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return OWN_PREFIXES.some((prefix) => lower.startsWith(prefix));
-}
-
-/**
- * The Cookie header an upstream should see: every Gatehouse cookie (session, its chunks,
- * flow cookies, any `gatehouse_` name) removed, every other cookie kept exactly as sent and
- * in order. Undefined when nothing is left.
- */
-export function stripGatehouseCookies(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  if (!/gatehouse_/i.test(header)) return header;
-  const kept: string[] = [];
-  for (const piece of header.split(';')) {
-    const eq = piece.indexOf('=');
-    const name = (eq === -1 ? piece : piece.slice(0, eq)).trim();
-    if (eq !== -1 && isGatehouseCookieName(name)) continue;
-    if (piece.trim() === '') continue;
-    kept.push(kept.length === 0 ? piece.trimStart() : piece);
-  }
-  return kept.length === 0 ? undefined : kept.join(';');
 }

@@ -1,21 +1,53 @@
-import type { AccessGate } from '../proxy/gate.ts';
-import { checkAccess } from './access.ts';
-import type { IdentityContext } from './context.ts';
-import { handleRouteHost } from './route-host.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
+import type { Decision, Identity } from '../policy/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
+import { accessRefused, identify } from './access.ts';
+import type { IdentityServices } from './context.ts';
+import { isRouteHostPath, handleRouteHost } from './route-host.ts';
 import { handleSignInHost } from './sign-in-host.ts';
 
 /**
- * The access gate once sign-in is configured. Everything on the sign-in host, and the `/.iap/`
- * and JWKS paths on route hosts, are answered here before any route is matched; every matched
- * request then goes through the access check. For ordinary traffic `handleSpecial` returns
- * null after a host comparison and a path prefix test.
+ * The seam between the proxy, which owns the order of the request path, and the identity layer,
+ * which answers questions about the caller. The proxy reads the route table once per request
+ * and hands that one generation to every call here; nothing behind the seam reads the store.
+ *
+ *   own endpoints → match → identify → decide → render headers → forward
+ *
+ * The gate answers "who is calling" (`identify`), never "may they pass": the proxy evaluates
+ * the route's policy itself, once, and renders the identity headers itself. A public route is
+ * simply one whose policy needs nobody, so `identify` is not even asked.
  */
-export function createIdentityGate(ctx: IdentityContext): AccessGate {
+export interface AccessGate {
+  /**
+   * Gatehouse's own endpoints on every route host (`/.iap/…`, the JWKS) and on hosts that are
+   * not routes (the sign-in host). Null falls through to routing.
+   */
+  ownEndpoint?(req: GateRequest, table: RouteTable): Promise<GateResponse | null> | GateResponse | null;
+  /** The signed-in caller, or null for nobody. Renders nothing; asked only when the policy needs someone. */
+  identify(req: GateRequest, table: RouteTable): Promise<Caller | null> | Caller | null;
+  /** The answer when the decision refused: a sign-in redirect or 401 (nobody), or a 403 page (someone). */
+  refuse(req: GateRequest, route: Route, decision: Decision, caller: Caller | null, table: RouteTable): GateResponse;
+}
+
+/** Who is calling, as policies see them, plus what only the identity layer can make for them. */
+export interface Caller extends Identity {
+  /** The signed identity JWT for an upstream on `host`; asked only for routes that forward it. */
+  assertion(host: string): Promise<string> | string;
+}
+
+/**
+ * The gate once sign-in is configured. Everything on the sign-in host, and the `/.iap/` and
+ * JWKS paths on route hosts, are Gatehouse's own endpoints; for ordinary traffic `ownEndpoint`
+ * returns null after a host comparison and a path prefix test.
+ */
+export function createIdentityGate(services: IdentityServices): AccessGate {
   return {
-    handleSpecial(req) {
-      if (req.host === ctx.settings.authHost) return handleSignInHost(ctx, req);
-      return handleRouteHost(ctx, req);
+    ownEndpoint(req, table) {
+      if (req.host === services.settings.authHost) return handleSignInHost({ ...services, table }, req);
+      if (!isRouteHostPath(req.path)) return null;
+      return handleRouteHost({ ...services, table }, req);
     },
-    check: (req, route) => checkAccess(ctx, req, route),
+    identify: (req, table) => identify(services, req, table),
+    refuse: (req, route, decision, caller, table) => accessRefused({ ...services, table }, req, route, decision, caller),
   };
 }

@@ -1,11 +1,9 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { AccessGate, RawHandler } from '../proxy/gate.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
-import type { IdentityContext } from './context.ts';
-import { createIdentityGate } from './gate.ts';
-import { createSecretReader } from './identity-headers.ts';
+import type { IdentityServices } from './context.ts';
+import { createIdentityGate, type AccessGate } from './gate.ts';
 import { loadSecrets } from './keys.ts';
 import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
@@ -23,16 +21,12 @@ import { openRevocationList } from './revocation.ts';
  * (identity headers and a signed JWT).
  */
 
-export { createIdentityGate } from './gate.ts';
-export type { IdentityContext } from './context.ts';
-export { readIdentitySettings, type IdentitySettings } from '../config/identity.ts';
+export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
+export type { IdentityContext, IdentityServices } from './context.ts';
+export { readIdentitySettings, type IdentitySettings } from '../config/index.ts';
 
 export interface IdentityOptions {
   logger: Logger;
-  /** The route table in force: known redirect hosts, cookie security per host, the portal. */
-  currentTable: () => RouteTable;
-  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
-  secretsDir?: string;
   /**
    * The https port users see when Gatehouse serves https itself (GATEHOUSE_HTTPS_PUBLIC_PORT, else
    * 443 with TLS on); null without TLS. Only needed when GATEHOUSE_AUTH_URL is http.
@@ -85,7 +79,7 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
   });
   // Provider session links die with the built-in provider's sessions, which live in memory.
   const links = openMemoryState({ now }).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
-  const ctx: IdentityContext = {
+  const services: IdentityServices = {
     settings,
     secrets,
     signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
@@ -94,8 +88,6 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
     usedHandoffs: state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff }),
     providerSessions: createProviderSessions(provider.endSession, links),
-    currentTable: options.currentTable,
-    readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
     logger,
     now,
   };
@@ -106,7 +98,7 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     'sign-in enabled',
   );
   return {
-    gate: createIdentityGate(ctx),
+    gate: createIdentityGate(services),
     settings,
     rawHandler: provider.rawHandler,
     status() {

@@ -1,8 +1,8 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/load.ts';
+import type { AppConfig } from '../config/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { readOrCreateSecretFile } from './files.ts';
+import { readOrCreateSecretFile } from '../util/data-files.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
 
 export type { SigningKey, PublicSigningJwk } from './signing-key.ts';

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { decodeProtectedHeader } from 'jose';
 import { GatehouseError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { toSignedInUser, type SignedInUser } from './oidc-claims.ts';
 import { createRetryingDiscovery, type DiscoveryStatus, type RetryOptions } from './oidc-discovery.ts';
 import { describeError, signInFailed, toSignInError, unreachableError } from './oidc-errors.ts';

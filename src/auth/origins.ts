@@ -1,4 +1,4 @@
-import type { RouteTable } from '../routes/table.ts';
+import type { RouteTable } from '../routes/index.ts';
 
 /**
  * The exact origins (scheme, host and port) Gatehouse answers for: the sign-in URL, and each

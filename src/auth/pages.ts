@@ -1,6 +1,5 @@
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
-import { escapeHtml, prefersJson } from '../proxy/pages.ts';
-import { PAGE_CSS, PAGE_DARK_CSS } from '../util/page-style.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
+import { PAGE_HEADERS, heading, html, prefersJson, renderDocument, requestIdLine, type Html } from '../http/index.ts';
 
 /**
  * The pages and small responses of sign-in: self-contained HTML (inline CSS, no scripts, no
@@ -8,23 +7,7 @@ import { PAGE_CSS, PAGE_DARK_CSS } from '../util/page-style.ts';
  * nothing here ever shows a token, a cookie or a route's rules.
  */
 
-export { escapeHtml, prefersJson };
-
-/** Trusted markup: built here from escaped parts only. */
-export interface Html {
-  readonly html: string;
-}
-
-export function html(strings: TemplateStringsArray, ...values: (string | Html | readonly Html[])[]): Html {
-  let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    if (typeof value === 'string') out += escapeHtml(value);
-    else if (Array.isArray(value)) out += value.map((part: Html) => part.html).join('');
-    else out += (value as Html).html;
-    out += strings[i + 1] ?? '';
-  });
-  return { html: out };
-}
+export { html, prefersJson, type Html };
 
 const BASE_HEADERS = {
   'cache-control': 'no-store',
@@ -54,14 +37,7 @@ export function page(req: GateRequest, content: PageContent): GateResponse {
   return {
     kind: 'respond',
     status: content.status,
-    headers: {
-      ...BASE_HEADERS,
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-      'x-frame-options': 'DENY',
-      'referrer-policy': 'no-referrer',
-      ...extra,
-    },
+    headers: { ...PAGE_HEADERS, ...extra },
     body: layout(content.status, content.title, html`<p>${content.message}</p>${content.body ?? html``}`, req.requestId),
   };
 }
@@ -86,24 +62,21 @@ export function link(href: string, label: string): Html {
   return html`<a href="${href}">${label}</a>`;
 }
 
-function layout(status: number, title: string, content: Html, requestId: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Gatehouse</title>
-<style>
-${PAGE_CSS}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}
+/** Sign-in pages also show user details (a definition list), app lists and buttons. */
+const SIGN_IN_CSS = `dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}
 ul{padding-left:1.2rem}
-button{font:inherit;padding:.45rem 1rem;border-radius:8px;border:1px solid #c4c9d2;background:#fff;cursor:pointer}
-@media (prefers-color-scheme:dark){${PAGE_DARK_CSS}dt{color:#a0a7b4}button{background:#2a2e37;color:inherit;border-color:#3a3f4a}}
-</style></head>
-<body><main role="main">
-<p class="brand">Gatehouse</p>
-<h1>${status >= 400 ? `<span class="status">${status}</span>` : ''}${escapeHtml(title)}</h1>
-${content.html}
-<p class="rid">Request ID: <code>${escapeHtml(requestId)}</code></p>
-</main></body></html>
-`;
+button{font:inherit;padding:.45rem 1rem;border-radius:8px;border:1px solid #c4c9d2;background:#fff;cursor:pointer}`;
+const SIGN_IN_DARK_CSS = 'dt{color:#a0a7b4}button{background:#2a2e37;color:inherit;border-color:#3a3f4a}';
+
+function layout(status: number, title: string, content: Html, requestId: string): string {
+  return renderDocument({
+    title,
+    content: html`${heading(status, title)}
+${content}
+${requestIdLine(requestId)}`,
+    extraCss: SIGN_IN_CSS,
+    extraDarkCss: SIGN_IN_DARK_CSS,
+  });
 }
 
 export function methodNotAllowed(req: GateRequest, allow: string): GateResponse {

@@ -1,6 +1,6 @@
 import { evaluate } from '../policy/index.ts';
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
-import type { Route } from '../routes/table.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
+import type { Route } from '../routes/index.ts';
 import { displayName, liveSession, portalUrl, signInUrl, type IdentityContext } from './context.ts';
 import { html, json, link, page, prefersJson } from './pages.ts';
 import type { Session } from './session.ts';
@@ -43,7 +43,7 @@ export function portal(ctx: IdentityContext, req: GateRequest): GateResponse {
 export function reachableApps(ctx: IdentityContext, req: GateRequest, session: Session): PortalApp[] {
   const seen = new Set<string>();
   const apps: PortalApp[] = [];
-  for (const route of ctx.currentTable().routes) {
+  for (const route of ctx.table.routes) {
     const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {} }, ctx.settings.defaultAllow);
     if (!decision.allow) continue;
     const url = appUrl(route, req);

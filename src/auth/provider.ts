@@ -1,6 +1,6 @@
-import type { IdentitySettings } from '../config/identity.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { RawHandler } from '../proxy/gate.ts';
+import type { IdentitySettings } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { RawHandler } from '../http/index.ts';
 import type { StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
 import type { EndProviderSession } from './provider-sessions.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
-import { ensureDataDir, replaceFile } from './files.ts';
+import { ensureDataDir, replaceFile } from '../util/data-files.ts';
 
 /**
  * Signed-out session ids. A sealed cookie stays valid until its `exp`, so sign-out has to be

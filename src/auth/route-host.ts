@@ -1,4 +1,4 @@
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { displayName, liveSession, queryParams, requestOrigin, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext } from './context.ts';
 import { originOf } from './origins.ts';
@@ -29,7 +29,7 @@ export const BINDING_PARAM = 'bind';
 /** Null when the request is not for one of these paths on a route host. */
 export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateResponse | Promise<GateResponse> | null {
   if (!isRouteHostPath(req.path)) return null;
-  const table = ctx.currentTable();
+  const table = ctx.table;
   if (!table.byHost.has(req.host)) return null;
   const secure = routeHostSecure(table, req);
   const read = req.method === 'GET' || req.method === 'HEAD';

@@ -1,5 +1,5 @@
 import { isGatehouseError } from '../errors.ts';
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { BINDING } from './browser-binding.ts';
 import { displayName, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
@@ -46,7 +46,7 @@ const RESUMED = 'resumed';
 
 /** Origins a browser may be sent to: the sign-in URL's, and each route host's on Gatehouse's public ports. */
 function knownOrigin(ctx: IdentityContext): (target: Target) => boolean {
-  const table = ctx.currentTable();
+  const table = ctx.table;
   return (target) => isKnownOrigin(ctx.frontDoor, table, target);
 }
 

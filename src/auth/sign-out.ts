@@ -1,4 +1,4 @@
-import type { GateRequest, GateResponse } from '../proxy/gate.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
 import { displayName, liveSession, queryParams, type IdentityContext } from './context.ts';
 import { html, link, page, postButton, redirect } from './pages.ts';
 import { clearSessionCookies, readSession, type Session } from './session.ts';

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { GatehouseError } from '../errors.ts';
-import { readOrCreateSecretFile } from './files.ts';
+import { readOrCreateSecretFile } from '../util/data-files.ts';
 
 /** The public half as served in the JWKS. */
 export interface PublicSigningJwk {

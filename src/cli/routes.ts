@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../config/load.ts';
-import { parseRoutesFile, type RoutesFileResult } from '../config/routes-file.ts';
-import { combineRouteSources, parsePolicyEnv } from '../config/routes-file-sources.ts';
+import { combineRouteSources, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
 import { translateContainers } from '../labels/index.ts';
-import type { TranslationResult } from '../routes/spec.ts';
-import type { Route, RouteTable } from '../routes/table.ts';
+import type { TranslationResult } from '../routes/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
 import { formatEntry } from '../policy/index.ts';
 
 /** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */

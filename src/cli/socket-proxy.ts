@@ -1,7 +1,7 @@
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from '../config/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { createSocketProxy } from '../docker/socket-proxy.ts';
-import { createLogger } from '../observability/logger.ts';
+import { createSocketProxy } from '../docker/index.ts';
+import { createLogger } from '../observability/index.ts';
 
 export async function runSocketProxy(): Promise<void> {
   const config = loadConfig();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from '../config/index.ts';
 import { GatehouseError } from '../errors.ts';
 import {
   decodeBase32,

@@ -1,6 +1,6 @@
 import { GatehouseError } from '../errors.ts';
-import { parsePolicyList } from '../labels/policy-entries.ts';
-import type { PolicyEntry } from '../routes/spec.ts';
+import { parsePolicyList } from '../labels/index.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 import type { AppConfig } from './load.ts';
 
 /**

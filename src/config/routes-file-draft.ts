@@ -1,5 +1,5 @@
 import { foldHeaderName, type FromValue, parseHeaderName, parseHeaderValue, parseTarget, type RouteSettings } from '../labels/index.ts';
-import type { RouteIssue } from '../routes/spec.ts';
+import type { RouteIssue } from '../routes/index.ts';
 
 /** The pieces both route formats of the routes file fill in. */
 

@@ -1,5 +1,5 @@
 import { parsePathPrefix, parsePolicyEntry, parseValue } from '../labels/index.ts';
-import type { PolicyEntry } from '../routes/spec.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { parsePpl } from './routes-file-ppl.ts';
 

@@ -1,5 +1,5 @@
 import { parsePolicyEntry } from '../labels/index.ts';
-import type { PolicyEntry } from '../routes/spec.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 
 /**
  * The part of Pomerium's policy language (PPL) that maps onto allow/deny entries:

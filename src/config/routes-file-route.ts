@@ -1,5 +1,5 @@
 import { buildRouteSpec, closestKey, type FromValue, isSecretValue, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
-import type { RouteSpec } from '../routes/spec.ts';
+import type { RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
 

@@ -1,6 +1,6 @@
 import { GatehouseError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { TranslationResult } from '../routes/spec.ts';
+import type { Logger } from '../observability/index.ts';
+import type { TranslationResult } from '../routes/index.ts';
 import { parseRoutesFile, type RoutesFileResult, type SettingNote } from './routes-file.ts';
 import { POLICY_SOURCE } from './routes-file-policy-env.ts';
 

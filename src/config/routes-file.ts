@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { closestKey } from '../labels/index.ts';
-import type { RouteIssue, TranslationResult } from '../routes/spec.ts';
+import type { RouteIssue, TranslationResult } from '../routes/index.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
 /** A Pomerium global setting found beside the routes, and what Gatehouse did with it. */

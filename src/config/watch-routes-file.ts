@@ -1,5 +1,5 @@
-import type { Logger } from '../observability/logger.ts';
-import type { TranslationResult } from '../routes/spec.ts';
+import type { Logger } from '../observability/index.ts';
+import type { TranslationResult } from '../routes/index.ts';
 import { watchTextFile } from '../util/watch-text-file.ts';
 import { parseRoutesFile } from './routes-file.ts';
 import { logSettingNotes } from './routes-file-sources.ts';

@@ -1,8 +1,8 @@
-import type { DockerListing } from '../docker/snapshot.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { DockerListing } from '../docker/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 import { buildRouteTable, diffTables, type RouteTable } from '../routes/index.ts';
-import { RouteIssue, type TranslationResult } from '../routes/spec.ts';
+import { RouteIssue, type TranslationResult } from '../routes/index.ts';
 import type { Generation, RouteStore } from './store.ts';
 import { createTableBuilder } from './table-builder.ts';
 import { createThrottle } from './throttle.ts';

@@ -1,6 +1,6 @@
-import type { DockerListing } from '../docker/snapshot.ts';
+import type { DockerListing } from '../docker/index.ts';
 import { createRouteTableBuilder, type RouteTable } from '../routes/index.ts';
-import type { TranslationResult } from '../routes/spec.ts';
+import type { TranslationResult } from '../routes/index.ts';
 import { createTranslationMemo, type TranslateContainers } from './translation-memo.ts';
 
 /** Containers + routes file → route tables, one build after another. */

@@ -1,5 +1,5 @@
-import type { ContainerSnapshot, DockerListing } from '../docker/snapshot.ts';
-import type { RouteIssue, RouteSource, TranslationResult } from '../routes/spec.ts';
+import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
+import type { RouteIssue, RouteSource, TranslationResult } from '../routes/index.ts';
 import { sameItems } from '../util/same-items.ts';
 
 export type TranslateContainers = (listing: DockerListing) => TranslationResult;

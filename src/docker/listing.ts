@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { findSelfNetworks } from './self.ts';
 import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
 import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';

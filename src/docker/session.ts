@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import type { DockerClient } from './client.ts';
 import { EventLineSplitter, isRelevantEvent } from './events.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';

@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 
 /**
  * `gatehouse socket-proxy`: the only process that needs the Docker socket. It answers the four

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, openDockerClient, type DockerClient } from './client.ts';
 import { parseDockerHost } from './host.ts';

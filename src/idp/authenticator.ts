@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { hashPassword, parsePhc, verifyPhc, type PhcHash } from './phc.ts';
 import { addressKey, type SignInThrottle } from './throttle.ts';
 import { matchTotp } from './totp.ts';

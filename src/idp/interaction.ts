@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import type { Authenticator } from './authenticator.ts';
 import { lockedMessage, messagePage, signInPage, totpPage, WRONG_CODE, WRONG_PASSWORD, type HtmlPage } from './pages.ts';
 import type { UserRecord } from './users-file.ts';

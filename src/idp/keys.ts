@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { JWK } from 'oidc-provider';
-import { readOrCreateSecretFile } from '../auth/files.ts';
+import { readOrCreateSecretFile } from '../util/data-files.ts';
 import { GatehouseError } from '../errors.ts';
 
 /**

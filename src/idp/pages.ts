@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PAGE_HEADERS, escapeHtml, renderDocument } from '../http/index.ts';
 
 /**
  * The built-in provider's pages: sign-in, second step, sign-out confirmation, errors. Plain
@@ -38,36 +39,16 @@ a{color:#93c5fd}.error{background:#450a0a;color:#fecaca;border-color:#f87171}
 
 /** No script, no external resource, never framed; the form posts to this origin only. */
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
+  ...PAGE_HEADERS,
   // Not no-referrer: with it, browsers send `Origin: null` on form posts and the origin check could not tell.
   'referrer-policy': 'same-origin',
 };
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
+export { escapeHtml };
 
+/** The provider's forms in the shared frame, with their own stylesheet. */
 function layout(title: string, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)} · Gatehouse</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<p class="brand">Gatehouse</p>
-${content}
-</main>
-</body>
-</html>`;
+  return renderDocument({ title, content: { html: content }, style: CSS, noIndex: true });
 }
 
 function page(status: number, title: string, content: string): HtmlPage {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { startBackChannel, type ProviderFetch } from './back-channel.ts';
 import { createInteractionHandler } from './interaction.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GatehouseError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 import { watchTextFile } from '../util/watch-text-file.ts';
 import { hashPassword } from './phc.ts';
 import { encodeBase32 } from './totp.ts';

@@ -1,3 +1,4 @@
+import { HEADER_NAME, HOP_BY_HOP, IDENTITY_PREFIX, foldHeaderName, hasControlCharacter } from '../http/index.ts';
 import { fail, ok, type Parsed } from './parsed.ts';
 
 /**
@@ -6,32 +7,18 @@ import { fail, ok, type Parsed } from './parsed.ts';
  * when the request is forwarded.
  */
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Compared after folding, because many backends read `X_Iap_User` and `X.Iap.User` as `X-Iap-User`:
+ * the hop-by-hop names plus what the proxy itself manages.
+ */
+const FORBIDDEN: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length', 'cookie']);
 
-/** Compared after folding, because many backends read `X_Iap_User` and `X.Iap.User` as `X-Iap-User`. */
-const FORBIDDEN = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'cookie',
-]);
-
-export function foldHeaderName(name: string): string {
-  return name.toLowerCase().replace(/[_.]/g, '-');
-}
+export { foldHeaderName };
 
 export function parseHeaderName(name: string): Parsed<string> {
-  if (!TOKEN.test(name)) return fail(`"${name}" is not a valid HTTP header name`);
+  if (!HEADER_NAME.test(name)) return fail(`"${name}" is not a valid HTTP header name`);
   const folded = foldHeaderName(name);
-  if (folded.startsWith('x-iap-')) return fail(`"${name}": X-IAP-* headers carry the signed-in identity and are set by Gatehouse alone`);
+  if (folded.startsWith(IDENTITY_PREFIX)) return fail(`"${name}": X-IAP-* headers carry the signed-in identity and are set by Gatehouse alone`);
   if (FORBIDDEN.has(folded)) return fail(`"${name}" is managed by the proxy and cannot be set`);
   return ok(name);
 }
@@ -40,7 +27,7 @@ const SECRET_NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Never echoes the value: it may be a credential. */
 export function parseHeaderValue(value: string): Parsed<string> {
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return fail('the value contains a line break or control character');
+  if (hasControlCharacter(value)) return fail('the value contains a line break or control character');
   const trimmed = value.trim();
   if (trimmed.toLowerCase().startsWith('secret:')) {
     const name = trimmed.slice('secret:'.length);

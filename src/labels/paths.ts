@@ -1,5 +1,5 @@
-import type { BypassRule } from '../routes/spec.ts';
-import { normalizeRequestPath } from '../routes/path.ts';
+import type { BypassRule } from '../routes/index.ts';
+import { normalizeRequestPath } from '../routes/index.ts';
 import { fail, ok, type Parsed, splitList } from './parsed.ts';
 
 /**

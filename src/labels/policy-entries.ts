@@ -1,4 +1,4 @@
-import type { PolicyEntry } from '../routes/spec.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 import { fail, ok, type Parsed, splitList } from './parsed.ts';
 
 /**

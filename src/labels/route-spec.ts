@@ -1,4 +1,4 @@
-import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/spec.ts';
+import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/index.ts';
 import type { FromValue } from './urls.ts';
 import type { RouteSettings } from './values.ts';
 

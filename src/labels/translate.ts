@@ -1,5 +1,5 @@
-import type { ContainerSnapshot, DockerListing } from '../docker/snapshot.ts';
-import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/spec.ts';
+import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
+import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/index.ts';
 import { collectLabels, type RouteLabels, wantsRoutes } from './collect.ts';
 import { DEFAULT_ROUTE, type ValueKey } from './keys.ts';
 import { buildRouteSpec } from './route-spec.ts';

@@ -1,5 +1,5 @@
-import type { ContainerSnapshot } from '../docker/snapshot.ts';
-import type { UpstreamTarget } from '../routes/spec.ts';
+import type { ContainerSnapshot } from '../docker/index.ts';
+import type { UpstreamTarget } from '../routes/index.ts';
 
 /**
  * Where a container route sends its traffic: which of the container's addresses, which port,

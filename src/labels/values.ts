@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BypassRule, HostHeaderMode, IdentityMode, PolicyEntry } from '../routes/spec.ts';
+import type { BypassRule, HostHeaderMode, IdentityMode, PolicyEntry } from '../routes/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { ValueKey } from './keys.ts';
 import { fail, ok, type Parsed } from './parsed.ts';

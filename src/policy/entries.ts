@@ -1,4 +1,4 @@
-import type { PolicyEntry } from '../routes/spec.ts';
+import type { PolicyEntry } from '../routes/index.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {

@@ -1,4 +1,4 @@
-import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/spec.ts';
+import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
 import { compileEntries, firstMatch, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
@@ -49,10 +49,8 @@ export function evaluate(
   request: PolicyRequest,
   defaultAllow: readonly PolicyEntry[],
 ): Decision {
-  if (policy.public) return PUBLIC;
-  const bypass = matchingBypass(policy.bypass, request);
-  if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };
-  if (policy.corsPreflight && isCorsPreflight(request)) return CORS_PREFLIGHT;
+  const open = openAccess(policy, request);
+  if (open !== null) return open;
   if (identity === null) return SIGN_IN_REQUIRED;
 
   const subject = toSubject(identity);
@@ -63,6 +61,19 @@ export function evaluate(
   if (allow.size === 0) return NO_RULE;
   const allowed = firstMatch(allow, subject);
   return allowed === null ? NOT_ALLOWED : { allow: true, reason: 'allowed', entry: allowed };
+}
+
+/**
+ * The decision when the route lets this request through without anyone (public, a bypass rule,
+ * a CORS preflight), else null: then only an identity can decide, and the caller knows it need
+ * not look for one otherwise.
+ */
+export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decision | null {
+  if (policy.public) return PUBLIC;
+  const bypass = matchingBypass(policy.bypass, request);
+  if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };
+  if (policy.corsPreflight && isCorsPreflight(request)) return CORS_PREFLIGHT;
+  return null;
 }
 
 /** The text of the first bypass rule that covers the request, or null. */

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController } from 'fastify';
-import type { AppConfig } from '../config/load.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { ListenAddress } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 
 export interface AdminServerOptions {
-  config: AppConfig;
+  /** GATEHOUSE_ADMIN_LISTEN: loopback by default. */
+  listen: ListenAddress;
   logger: Logger;
   metrics: Metrics;
   readiness: () => { ready: boolean; detail: Record<string, unknown> };
@@ -43,7 +44,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   return {
     async listen() {
-      const listen = options.config.GATEHOUSE_ADMIN_LISTEN;
+      const listen = options.listen;
       await app.listen({ host: listen.host, port: listen.port });
       const info = app.server.address() as AddressInfo;
       logger.info({ address: `${info.address}:${info.port}` }, 'admin listening');

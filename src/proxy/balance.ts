@@ -1,5 +1,5 @@
-import type { UpstreamTarget } from '../routes/spec.ts';
-import type { Route, RouteTable } from '../routes/table.ts';
+import type { UpstreamTarget } from '../routes/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
 
 /**
  * Picks one ready member of a route per request. State lives here, not in the frozen table:

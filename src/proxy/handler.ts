@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../observability/logger.ts';
-import type { RouteTable } from '../routes/table.ts';
-import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
+import type { Logger } from '../observability/index.ts';
+import type { RouteTable } from '../routes/index.ts';
+import { admit, type Admission, type PassOptions } from './passes.ts';
+import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type UpstreamTransport } from './forward.ts';
-import type { AccessGate, GateResponse, RawHandler } from './gate.ts';
+import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { describeRequest } from './request-info.ts';
@@ -15,8 +16,9 @@ export interface ProxyContext {
   readonly logger: Logger;
   /** Records a request the client abandoned before its response was complete (status 499). */
   readonly onAbandoned: (request: FastifyRequest, durationMs: number) => void;
+  /** Read once per request, at the start; every later pass gets that generation. */
   readonly currentTable: () => RouteTable;
-  readonly gate: AccessGate;
+  readonly passes: PassOptions;
   /** Served before routing, from the raw request (the built-in identity provider). */
   readonly rawHandler?: RawHandler | undefined;
   readonly trusted: TrustedProxies;
@@ -73,19 +75,10 @@ export function createRequestHandler(ctx: ProxyContext) {
       return reply;
     }
 
-    // One generation per request: whatever is published meanwhile, this request keeps this route.
-    const table = ctx.currentTable();
-    ctx.balancer.observe(table);
-    let admission: Admission;
-    try {
-      admission = await admit(gateRequest, table, ctx.gate);
-    } catch (error) {
-      ctx.logger.error({ err: error, requestId: request.id }, 'the access gate failed; the request is refused');
-      return sendPage(ctx, reply, 'internal_error', {});
-    }
+    const admission = await admitOnce(ctx, gateRequest);
     notes.routeId = admission.route?.id ?? null;
     if (admission.kind === 'respond') return sendGateResponse(ctx, reply, admission.response);
-    if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name });
+    if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name, detail: admission.detail });
 
     const route = admission.route;
     const target = ctx.balancer.pick(route);
@@ -125,6 +118,22 @@ export function createRequestHandler(ctx: ProxyContext) {
     });
     return reply;
   };
+}
+
+/**
+ * Reads the route store once for this request and runs the passes against that generation:
+ * whatever is published meanwhile, this request keeps this route and this decision. A pass
+ * that throws refuses the request (fail closed). Shared by plain requests and upgrades.
+ */
+export async function admitOnce(ctx: ProxyContext, request: GateRequest): Promise<Admission> {
+  const table = ctx.currentTable();
+  ctx.balancer.observe(table);
+  try {
+    return await admit(request, table, ctx.passes);
+  } catch (error) {
+    ctx.logger.error({ err: error, requestId: request.requestId, websocket: request.isUpgrade }, 'the access gate failed; the request is refused');
+    return { kind: 'page', route: null, page: 'internal_error' };
+  }
 }
 
 export function hasBody(raw: IncomingMessage): boolean {

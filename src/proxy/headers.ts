@@ -1,4 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import {
+  CLIENT_IP_HEADERS,
+  HEADER_NAME,
+  HOP_BY_HOP,
+  IDENTITY_PREFIX,
+  connectionTokens,
+  foldHeaderName,
+  isClientAddressHeader,
+  sanitizeHeaderValue,
+  setsGatehouseCookie,
+} from '../http/index.ts';
 
 /**
  * Header hygiene between the client and an upstream. The order is the point: everything the
@@ -6,20 +17,6 @@ import type { IncomingHttpHeaders } from 'node:http';
  * forwarding headers from untrusted peers), and only then does Gatehouse add its own, so no
  * client header can remove or shadow a header Gatehouse sets.
  */
-
-/** RFC 9110 §7.6.1 plus the non-standard ones proxies agree on; never forwarded either way. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'http2-settings',
-]);
 
 /**
  * Dropped from requests as well: Node answers `Expect: 100-continue` itself, `Proxy` is the
@@ -39,36 +36,16 @@ const TRUSTED_FORWARDING = new Set([
   'x-forwarded-ssl',
 ]);
 
+/**
+ * Client-address headers a trusted proxy may pass on, in canonical spelling: its own
+ * forwarding headers, and the ones a CDN in front of it sets (`CF-Connecting-IP`, …).
+ */
+function trustedClientAddress(name: string): boolean {
+  return TRUSTED_FORWARDING.has(name) || CLIENT_IP_HEADERS.has(name);
+}
+
 /** Framing must survive a hostile `Connection:` list: the body was already read by its length. */
 const NOT_NOMINATABLE = new Set(['content-length']);
-
-export const IDENTITY_PREFIX = 'x-iap-';
-
-/**
- * The name as CGI, WSGI, PHP and many frameworks see it: `X_Iap.User` and `x-iap-user` are the
- * same variable there, so they must be the same header here.
- */
-export function foldHeaderName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.includes('_') || lower.includes('.') ? lower.replace(/[_.]/g, '-') : lower;
-}
-
-export function isIdentityHeader(name: string): boolean {
-  return foldHeaderName(name).startsWith(IDENTITY_PREFIX);
-}
-
-/** Lowercased, trimmed tokens of a `Connection` header (one string or several). */
-export function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const tokens = new Set<string>();
-  if (value === undefined) return tokens;
-  for (const line of Array.isArray(value) ? value : [value]) {
-    for (const token of line.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '') tokens.add(name);
-    }
-  }
-  return tokens;
-}
 
 export interface ForwardingFacts {
   /** The socket peer is in GATEHOUSE_TRUSTED_PROXIES. */
@@ -112,8 +89,9 @@ export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: Upstr
     if (nominated.has(name) && !NOT_NOMINATABLE.has(name)) continue;
     const folded = foldHeaderName(name);
     if (folded.startsWith(IDENTITY_PREFIX) || removed.has(folded)) continue;
-    if (folded !== name && (REQUEST_ONLY_DROP.has(folded) || isForwardingName(folded))) continue;
-    if (isForwardingName(name) && !(trusted && TRUSTED_FORWARDING.has(name))) continue;
+    // An alias spelling (`X_Client_IP`, `x.forwarded.for`) is never a proxy's header: always dropped.
+    if (folded !== name && (REQUEST_ONLY_DROP.has(folded) || isClientAddressHeader(folded))) continue;
+    if (isClientAddressHeader(name) && !(trusted && trustedClientAddress(name))) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
 
@@ -125,14 +103,10 @@ export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: Upstr
   }
   for (const name in options.setHeaders) {
     const lower = name.toLowerCase();
-    if (!isToken(lower) || HOP_BY_HOP.has(lower)) continue;
-    out[lower] = sanitizeValue(options.setHeaders[name] as string);
+    if (!HEADER_NAME.test(lower) || HOP_BY_HOP.has(lower)) continue;
+    out[lower] = sanitizeHeaderValue(options.setHeaders[name] as string);
   }
   return out;
-}
-
-function isForwardingName(folded: string): boolean {
-  return folded.startsWith('x-forwarded-') || folded === 'forwarded' || folded === 'x-real-ip';
 }
 
 function addForwarding(out: Record<string, string>, facts: ForwardingFacts): void {
@@ -171,21 +145,12 @@ export function routeStripNames(route: { readonly removeHeaders: readonly string
   return names;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-
-function isToken(name: string): boolean {
-  return TOKEN.test(name);
-}
-
-/** Values derived from claims or labels must never split into a second header line. */
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
-
-export function sanitizeValue(value: string): string {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(value) ? value.replace(CONTROL, ' ') : value;
-}
-
-/** Upstream response headers minus hop-by-hop ones and whatever the upstream named in `Connection`. */
+/**
+ * Upstream response headers minus hop-by-hop ones, whatever the upstream named in `Connection`,
+ * and any `Set-Cookie` for one of Gatehouse's own cookie names: an app that could set
+ * `gatehouse_session` (or its `__Host-` form) would plant its chosen session in the browser
+ * beside the real one, which is session fixation.
+ */
 export function cleanResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
@@ -194,7 +159,18 @@ export function cleanResponseHeaders(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || nominated.has(name)) continue;
+    if (name === 'set-cookie') {
+      const kept = withoutGatehouseCookies(value);
+      if (kept !== undefined) out[name] = kept;
+      continue;
+    }
     out[name] = value;
   }
   return out;
+}
+
+export function withoutGatehouseCookies(value: string | string[]): string | string[] | undefined {
+  if (!Array.isArray(value)) return setsGatehouseCookie(value) ? undefined : value;
+  const kept = value.filter((item) => !setsGatehouseCookie(item));
+  return kept.length === 0 ? undefined : kept;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { GateRequest } from './gate.ts';
+import type { GateRequest } from '../http/index.ts';
 import { describeRequest } from './request-info.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 

@@ -1,11 +1,13 @@
 /**
- * The proxy: the only module that speaks HTTP to clients and upstreams (and the only importer
- * of fastify). One catch-all handler routes each request against the current route table,
- * asks the access gate, and forwards with clean headers; websockets are relayed the same way.
+ * The proxy: the only room that speaks HTTP to clients and upstreams (and the only importer of
+ * fastify and undici). It owns the request path as ordered passes (see passes.ts): describe →
+ * own endpoints → match → identify → decide → render headers → forward, for plain requests and
+ * websocket upgrades alike.
  */
-export type { AccessGate, GateRequest, GateResponse, GateResult, RawHandler } from './gate.ts';
-export { publicOnlyGate, createPublicOnlyGate, type PublicOnlyGateOptions } from './public-gate.ts';
-export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './server.ts';
+export type { AccessGate, Caller } from '../auth/index.ts';
+export type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
+export { NO_SIGN_IN } from './passes.ts';
+export { createProxyServer, type ProxyNetworkOptions, type ProxyServer, type ProxyServerOptions } from './server.ts';
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
-export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from './headers.ts';
+export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from '../http/index.ts';

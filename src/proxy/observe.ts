@@ -1,5 +1,5 @@
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 
 /**
  * One access-log line and one metrics sample per request. The path is logged without its

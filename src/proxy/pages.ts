@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { PAGE_CSS, PAGE_DARK_CSS } from '../util/page-style.ts';
+import { PAGE_HEADERS, heading, html, prefersJson, renderDocument, requestIdLine } from '../http/index.ts';
 
 /**
  * The pages Gatehouse answers with when it cannot forward: small, self-contained (inline CSS,
@@ -15,6 +15,7 @@ export type PageKind =
   | 'method_not_allowed'
   | 'sign_in_not_configured'
   | 'websockets_disabled'
+  | 'websocket_origin_refused'
   | 'upstream_unavailable'
   | 'bad_gateway'
   | 'gateway_timeout'
@@ -52,6 +53,11 @@ const PAGES: Record<PageKind, PageText> = {
     status: 400,
     title: 'WebSockets are not enabled',
     message: 'This app does not accept WebSocket connections through Gatehouse.',
+  },
+  websocket_origin_refused: {
+    status: 403,
+    title: 'Connection from another site refused',
+    message: 'A page on another site tried to open a live connection to this app. Open the app at its own address instead.',
   },
   upstream_unavailable: {
     status: 503,
@@ -103,70 +109,26 @@ export const RETRY_AFTER_SECONDS = 5;
 
 export function renderPage(kind: PageKind, options: PageOptions): PageResponse {
   const page = PAGES[kind];
-  const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
   const retry = kind === 'upstream_unavailable' || kind === 'shutting_down';
-  if (retry) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
   const title = options.appName && page.appTitle ? page.appTitle(options.appName) : page.title;
 
   if (prefersJson(options.accept)) {
-    headers['content-type'] = 'application/json; charset=utf-8';
+    const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8' };
+    if (retry) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
     const body: Record<string, unknown> = { error: kind, status: page.status, message: title, requestId: options.requestId };
     if (options.detail) body.detail = options.detail;
     return { status: page.status, headers, body: JSON.stringify(body) };
   }
-  headers['content-type'] = 'text/html; charset=utf-8';
-  headers['content-security-policy'] = "default-src 'none'; style-src 'unsafe-inline'";
-  headers['referrer-policy'] = 'no-referrer';
-  return { status: page.status, headers, body: html(page.status, title, page.message, options, retry) };
+  const headers: Record<string, string> = { ...PAGE_HEADERS };
+  if (retry) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  const content = html`${heading(page.status, title)}
+<p>${page.message}</p>${options.detail ? html`<p>${options.detail}</p>` : html``}
+${requestIdLine(options.requestId)}`;
+  const body = renderDocument({ title: `${page.status} ${title}`, content, ...(retry ? { refreshSeconds: RETRY_AFTER_SECONDS } : {}) });
+  return { status: page.status, headers, body };
 }
 
-function html(status: number, title: string, message: string, options: PageOptions, refresh: boolean): string {
-  const detail = options.detail ? `<p>${escapeHtml(options.detail)}</p>` : '';
-  const meta = refresh ? `<meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}">` : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${meta}
-<title>${status} ${escapeHtml(title)} · Gatehouse</title>
-<style>
-${PAGE_CSS}
-@media (prefers-color-scheme:dark){${PAGE_DARK_CSS}}
-</style></head>
-<body><main role="main">
-<p class="brand">Gatehouse</p>
-<h1><span class="status">${status}</span>${escapeHtml(title)}</h1>
-<p>${escapeHtml(message)}</p>${detail}
-<p class="rid">Request ID: <code>${escapeHtml(options.requestId)}</code></p>
-</main></body></html>
-`;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/**
- * JSON when the client asks for it more than for HTML: `Accept: application/json` yes,
- * a browser's `text/html,…,*\/*;q=0.8` no, a bare `*\/*` no (HTML is the default).
- */
-export function prefersJson(accept: string | string[] | undefined): boolean {
-  if (accept === undefined) return false;
-  let json = -1;
-  let html = -1;
-  for (const line of Array.isArray(accept) ? accept : [accept]) {
-    for (const range of line.split(',')) {
-      const [type = '', ...params] = range.split(';');
-      const media = type.trim().toLowerCase();
-      let q = 1;
-      for (const param of params) {
-        const [key, value] = param.split('=');
-        if (key?.trim().toLowerCase() === 'q') q = Number(value);
-      }
-      if (!Number.isFinite(q)) q = 0;
-      if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) json = Math.max(json, q);
-      else if (media === 'text/html') html = Math.max(html, q);
-    }
-  }
-  return json > 0 && json > html;
-}
+export { prefersJson };
 
 /** The page as a GateResponse-compatible object (for gates that answer with a Gatehouse page). */
 export function pageFor(kind: PageKind, headers: IncomingHttpHeaders, requestId: string, detail?: string): PageResponse {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { sanitizeValue } from './headers.ts';
+import { sanitizeHeaderValue } from '../http/index.ts';
 
 /**
  * Responses written straight to a socket, for upgrade requests (which never get a
@@ -16,7 +16,7 @@ export function serializeHead(status: number, headers: HeaderBag, requestId: str
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || !TOKEN.test(name) || FRAMING.has(name.toLowerCase())) continue;
-    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${sanitizeValue(String(item))}`);
+    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${sanitizeHeaderValue(String(item))}`);
   }
   lines.push(...extraLines, `x-request-id: ${requestId}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

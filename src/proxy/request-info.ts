@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { normalizeHost, normalizeRequestPath } from '../routes/index.ts';
-import type { GateRequest } from './gate.ts';
+import type { GateRequest } from '../http/index.ts';
 import type { ForwardingFacts } from './headers.ts';
 import { normalizeIp, resolveClientIp, type TrustedProxies } from './trusted-proxies.ts';
 

@@ -3,13 +3,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AppConfig } from '../config/load.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { RouteTable } from '../routes/table.ts';
+import type { ListenAddress } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
+import type { RouteTable } from '../routes/index.ts';
+import type { PolicyEntry } from '../routes/index.ts';
+import { createSecretReader } from '../util/secrets.ts';
 import { createBalancer } from './balance.ts';
+import { NO_SIGN_IN } from './passes.ts';
 import { createUpstreamTransport } from './forward.ts';
-import type { AccessGate, RawHandler } from './gate.ts';
+import type { AccessGate } from '../auth/index.ts';
+import type { RawHandler } from '../http/index.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
@@ -21,12 +25,37 @@ import { createTlsListener, type ServerCertificates, type TlsListener } from './
 import { createTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
 
+/** How the proxy listens, whom it trusts and how long it waits: main.ts maps the environment onto this. */
+export interface ProxyNetworkOptions {
+  readonly listen: ListenAddress;
+  /** Used when certificates are given. */
+  readonly httpsListen: ListenAddress;
+  /** The HTTPS port users see, when not 443 (behind a port mapping). */
+  readonly httpsPublicPort: number | undefined;
+  /** With TLS on, redirect plain http to https; default on. */
+  readonly httpRedirect: boolean | undefined;
+  /** CIDRs or addresses whose X-Forwarded-* (and client-address headers) are believed. */
+  readonly trustedProxies: readonly string[];
+  readonly accessLog: boolean;
+  /** 0 = no limit. */
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+}
+
 export interface ProxyServerOptions {
-  config: AppConfig;
+  network: ProxyNetworkOptions;
   logger: Logger;
   metrics: Metrics;
   currentTable: () => RouteTable;
-  gate: AccessGate;
+  /** Who is calling, and Gatehouse's own endpoints; without one, sign-in is not configured and only open routes pass. */
+  gate?: AccessGate;
+  /** Who may use a route whose labels name no allow entry (GATEHOUSE_DEFAULT_ALLOW). */
+  defaultAllow?: readonly PolicyEntry[];
+  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
+  secretsDir?: string;
   /** Answers its own requests before routing (the built-in identity provider on the sign-in host). */
   rawHandler?: RawHandler;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
@@ -70,16 +99,22 @@ function accessRecord(request: FastifyRequest, status: number, durationMs: numbe
 const FORWARDED_METHODS = http.METHODS.filter((method) => method !== 'CONNECT');
 
 export async function createProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
-  const { config } = options;
+  const net = options.network;
   const logger = options.logger.child({ mod: 'proxy' });
-  const trusted = createTrustedProxies(config.GATEHOUSE_TRUSTED_PROXIES);
-  const transport = createUpstreamTransport({ connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT });
-  const observe = createObserver({ logger, metrics: options.metrics, accessLog: config.GATEHOUSE_ACCESS_LOG });
+  const trusted = createTrustedProxies(net.trustedProxies);
+  const transport = createUpstreamTransport({ connectTimeoutMs: net.upstreamConnectTimeoutMs });
+  // From the root logger: a child of the proxy's would write `mod` twice in every access line.
+  const observe = createObserver({ logger: options.logger, metrics: options.metrics, accessLog: net.accessLog });
   let closing = false;
   const ctx: ProxyContext = {
     logger,
     currentTable: options.currentTable,
-    gate: options.gate,
+    passes: {
+      gate: options.gate ?? NO_SIGN_IN,
+      defaultAllow: options.defaultAllow ?? [],
+      readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
+      logger,
+    },
     rawHandler: options.rawHandler,
     trusted,
     balancer: createBalancer(),
@@ -88,9 +123,9 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     onAbandoned: (request, durationMs) => observe(accessRecord(request, CLIENT_CLOSED, durationMs)),
     discoveryDegraded: options.discoveryDegraded ?? (() => false),
   };
-  const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, observe });
+  const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: net.upstreamConnectTimeoutMs, observe });
   const tlsOn = options.certificates !== undefined;
-  const redirect = tlsOn && (config.GATEHOUSE_HTTP_REDIRECT ?? true) ? createHttpsRedirect({ trusted, publicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT }) : null;
+  const redirect = tlsOn && (net.httpRedirect ?? true) ? createHttpsRedirect({ trusted, publicPort: net.httpsPublicPort }) : null;
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (redirect && redirectUpgrade(redirect, req, socket, trusted, observe)) return;
     upgrades.handle(req, socket, head);
@@ -109,7 +144,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     genReqId: (raw) => requestIdFor(raw, trusted),
     serverFactory: (handler) => {
       fastifyHandler = handler;
-      return createNodeServer(handler, config, onUpgrade);
+      return createNodeServer(handler, net, onUpgrade);
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, observe),
     frameworkErrors: (error, request, reply) => {
@@ -155,8 +190,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
         http1: app.server,
         handler: fastifyHandler as http.RequestListener,
         logger,
-        idleTimeoutMs: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
-        handshakeTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,
+        idleTimeoutMs: net.keepAliveTimeoutMs,
+        handshakeTimeoutMs: net.headersTimeoutMs,
       })
     : null;
   let address: { host: string; port: number } | null = null;
@@ -165,13 +200,13 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
   return {
     async listen() {
-      const listen = config.GATEHOUSE_LISTEN;
+      const listen = net.listen;
       await app.listen({ host: listen.host, port: listen.port });
       const info = app.server.address() as AddressInfo;
       address = { host: info.address, port: info.port };
       logger.info({ address: `${info.address}:${info.port}`, redirectsToHttps: redirect !== null }, 'proxy listening');
       if (tlsListener) {
-        httpsAddress = await tlsListener.listen(config.GATEHOUSE_HTTPS_LISTEN);
+        httpsAddress = await tlsListener.listen(net.httpsListen);
         logger.info({ address: `${httpsAddress.host}:${httpsAddress.port}`, protocols: ['h2', 'http/1.1'] }, 'proxy listening for HTTPS');
       }
       return { port: info.port, httpsPort: httpsAddress?.port ?? null };
@@ -193,7 +228,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
   async function shutDown(): Promise<void> {
     closing = true;
-    const grace = config.GATEHOUSE_SHUTDOWN_GRACE;
+    const grace = net.shutdownGraceMs;
     const drained = Promise.all([app.close(), tlsListener?.close()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
@@ -214,19 +249,19 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 
 function createNodeServer(
   handler: http.RequestListener,
-  config: AppConfig,
+  net: ProxyNetworkOptions,
   onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
 ): http.Server {
-  const requestTimeout = config.GATEHOUSE_REQUEST_TIMEOUT;
+  const requestTimeout = net.requestTimeoutMs;
   // Node insists headersTimeout <= requestTimeout whenever the latter is set.
-  const headersTimeout = requestTimeout > 0 ? Math.min(config.GATEHOUSE_HEADERS_TIMEOUT, requestTimeout) : config.GATEHOUSE_HEADERS_TIMEOUT;
+  const headersTimeout = requestTimeout > 0 ? Math.min(net.headersTimeoutMs, requestTimeout) : net.headersTimeoutMs;
   const server = http.createServer(
     {
       requestTimeout,
       headersTimeout,
       // A missing Host gets Gatehouse's own 400 page rather than Node's empty one.
       requireHostHeader: false,
-      keepAliveTimeout: config.GATEHOUSE_KEEPALIVE_TIMEOUT,
+      keepAliveTimeout: net.keepAliveTimeoutMs,
       // Timeouts are only checked this often; keep it well under the headers timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
       shouldUpgradeCallback: isWebsocketUpgrade,

@@ -2,8 +2,8 @@ import type http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import tls, { type SecureContext, type TLSSocket } from 'node:tls';
-import type { ListenAddress } from '../config/schema.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { ListenAddress } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 
 /** What the HTTPS listener needs from the certificate store (src/tls). */
 export interface ServerCertificates {

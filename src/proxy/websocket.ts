@@ -3,17 +3,18 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { Route } from '../routes/table.ts';
-import type { UpstreamTarget } from '../routes/spec.ts';
-import { admit, upstreamHost, upstreamPath, type Admission } from './admission.ts';
+import type { Route } from '../routes/index.ts';
+import type { UpstreamTarget } from '../routes/index.ts';
+import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
-import { staleDetail, type ProxyContext } from './handler.ts';
+import { admitOnce, staleDetail, type ProxyContext } from './handler.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
 import { pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { serializeHead, writeRawResponse } from './raw-response.ts';
 import { describeRequest, requestIdFor } from './request-info.ts';
 import { Tunnel } from './tunnel.ts';
+import { setsGatehouseCookie } from '../http/index.ts';
 
 /**
  * Websocket upgrades arrive on the Node server's `upgrade` event, outside Fastify and its hooks,
@@ -69,15 +70,7 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
     record.path = gateRequest.path;
     record.clientIp = gateRequest.remoteAddress;
 
-    const table = ctx.currentTable();
-    ctx.balancer.observe(table);
-    let admission: Admission;
-    try {
-      admission = await admit(gateRequest, table, ctx.gate);
-    } catch (error) {
-      ctx.logger.error({ err: error, requestId }, 'the access gate failed on a websocket upgrade; refused');
-      return refuse('internal_error');
-    }
+    const admission = await admitOnce(ctx, gateRequest);
     record.routeId = admission.route?.id ?? null;
     if (socket.destroyed) return finish(499);
     if (admission.kind === 'respond') {
@@ -86,7 +79,10 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
       return finish(status);
     }
     if (admission.kind === 'page') {
-      return refuse(admission.page, admission.route ? { appName: admission.route.display.name } : {});
+      return refuse(admission.page, {
+        ...(admission.route ? { appName: admission.route.display.name } : {}),
+        ...(admission.detail === undefined ? {} : { detail: admission.detail }),
+      });
     }
 
     const route = admission.route;
@@ -213,12 +209,15 @@ function openUpstream(
   return tls ? https.request({ ...common, rejectUnauthorized: !route.tlsSkipVerify }) : http.request(common);
 }
 
-/** The upstream's handshake headers, as it sent them, with Gatehouse's request id. */
+/** The upstream's handshake headers, as it sent them, with Gatehouse's request id and without Gatehouse's cookies. */
 function switchingProtocols(res: IncomingMessage, requestId: string): string {
   const lines = ['HTTP/1.1 101 Switching Protocols'];
   for (let i = 0; i < res.rawHeaders.length; i += 2) {
     const name = res.rawHeaders[i] as string;
-    if (name.toLowerCase() !== 'x-request-id') lines.push(`${name}: ${res.rawHeaders[i + 1] as string}`);
+    const value = res.rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower === 'x-request-id' || (lower === 'set-cookie' && setsGatehouseCookie(value))) continue;
+    lines.push(`${name}: ${value}`);
   }
   lines.push(`x-request-id: ${requestId}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

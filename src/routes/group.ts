@@ -23,8 +23,13 @@ export interface Candidate {
 
 export function routeIdOf(spec: RouteSpec): string {
   const source = spec.source;
-  return source.kind === 'container' ? `container:${source.group}/${spec.routeName}` : `file:${source.file}#${source.index}`;
+  if (source.kind === 'file') return `file:${source.file}#${source.index}`;
+  // Groups from labels already say their kind (`container:<id>`, `compose:…`, `swarm:…`);
+  // prefixing them again made ids like `container:container:<id>/default`.
+  return KIND_PREFIX.test(source.group) ? `${source.group}/${spec.routeName}` : `container:${source.group}/${spec.routeName}`;
 }
+
+const KIND_PREFIX = /^(container|compose|swarm):/;
 
 function sourceKey(source: RouteSource): string {
   return source.kind === 'container' ? `container:${source.containerId}` : `file:${source.file}#${source.index}`;
@@ -91,6 +96,7 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
     removeHeaders: frozen([...lead.removeHeaders]),
     hostHeader: copyHostHeader(lead.hostHeader),
     websockets: lead.websockets,
+    wsOrigins: frozen([...(lead.wsOrigins ?? [])]),
     timeoutMs: lead.timeoutMs,
     idleTimeoutMs: lead.idleTimeoutMs,
     tlsSkipVerify: lead.tlsSkipVerify,

@@ -7,3 +7,4 @@ export { matchRoute, normalizeHost, isSegmentPrefix } from './match.ts';
 export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, type TableDiff } from './diff.ts';
 export type { Route, RouteTable } from './table.ts';
+export * from './spec.ts';

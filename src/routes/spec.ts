@@ -101,6 +101,11 @@ export const RouteSpec = z.object({
   removeHeaders: z.array(z.string()),
   hostHeader: HostHeaderMode,
   websockets: z.boolean(),
+  /**
+   * Origins (`scheme://host[:port]`, lowercase) besides the route's own that may open websockets
+   * to it (`iap.ws_origins`). Absent means none.
+   */
+  wsOrigins: z.array(z.string()).optional(),
   timeoutMs: z.number().int().nonnegative(),
   /** null: no idle timeout. */
   idleTimeoutMs: z.number().int().positive().nullable(),

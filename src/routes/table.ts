@@ -13,7 +13,7 @@ import type {
  * with several upstreams. Frozen; never mutated after the table is built.
  */
 export interface Route {
-  /** Stable across rebuilds while the claim is unchanged: `container:<group>/<routeName>` or `file:<file>#<index>`. */
+  /** Stable across rebuilds while the claim is unchanged: `<group>/<routeName>` (group: `container:<id>`, `compose:<project>/<service>`, `swarm:<id>`) or `file:<file>#<index>`. */
   readonly id: string;
   readonly hosts: readonly string[];
   readonly fromScheme: 'http' | 'https';
@@ -25,6 +25,8 @@ export interface Route {
   readonly removeHeaders: readonly string[];
   readonly hostHeader: HostHeaderMode;
   readonly websockets: boolean;
+  /** Origins besides the route's own that may open websockets to it; see RouteSpec. */
+  readonly wsOrigins: readonly string[];
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number | null;
   readonly tlsSkipVerify: boolean;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatehouseError } from '../errors.ts';
-import { ensurePrivateDir, replaceFile } from './atomic-file.ts';
+import { ensurePrivateDir, replaceFile } from '../util/atomic-file.ts';
 import { MAP_NAME, type ExpiringMap, type MapOptions, type StateStore } from './expiring-map.ts';
 import { createMemoryMap, type MemoryMap, type Stored } from './memory-map.ts';
 

@@ -5,4 +5,4 @@
 export type { ExpiringMap, MapOptions, StateStore } from './expiring-map.ts';
 export { openFileState, type FileStateOptions } from './file-store.ts';
 export { openMemoryState } from './memory-store.ts';
-export { ensurePrivateDir, replaceFile } from './atomic-file.ts';
+export { ensurePrivateDir, replaceFile } from '../util/atomic-file.ts';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { AppConfig } from '../config/load.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { AppConfig } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 import { readAcmeJson } from './acme-json.ts';
 import { scanCertificateDir } from './dir-source.ts';
 import { createCertificateManager, type CertificateManager, type CertificateOrigin } from './manager.ts';

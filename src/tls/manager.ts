@@ -1,6 +1,6 @@
 import type { SecureContext } from 'node:tls';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/index.ts';
+import type { Metrics } from '../observability/index.ts';
 import type { LoadedCertificate } from './certificate.ts';
 import type { SourceScan } from './dir-source.ts';
 import { daysLeft, expiresSoon, EXPIRY_WARNING_DAYS } from './expiry.ts';

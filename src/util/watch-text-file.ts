@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watch } from 'chokidar';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/index.ts';
 
 export interface WatchTextFileOptions {
   logger: Logger;

@@ -9,7 +9,7 @@ import { derivePurposeKeys, parseSecretList } from '../../../src/auth/keys.ts';
 import { createSession, sessionCookies } from '../../../src/auth/session.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { readIdentitySettings } from '../../../src/config/identity.ts';
-import type { GateRequest, GateResult } from '../../../src/proxy/gate.ts';
+import type { Caller, GateRequest } from '../../../src/proxy/index.ts';
 import { buildRouteTable } from '../../../src/routes/index.ts';
 import { containerSpec } from '../../unit/routes/fixtures.ts';
 
@@ -21,7 +21,6 @@ import { containerSpec } from '../../unit/routes/fixtures.ts';
 const HOST = 'app.hot.example';
 const secret = randomBytes(32).toString('base64url');
 const table = buildRouteTable([containerSpec({ name: 'hot', hosts: [HOST], overrides: { fromScheme: 'http', policy: { public: false, allow: [{ kind: 'any' }], deny: [], bypass: [], corsPreflight: false } } })], []);
-const route = table.routes[0]!;
 
 let dataDir: string;
 let identity: Identity;
@@ -37,7 +36,7 @@ beforeAll(async () => {
     GATEHOUSE_SECRET: secret,
     GATEHOUSE_DATA_DIR: dataDir,
   });
-  identity = await createIdentity(readIdentitySettings(config)!, secret, { logger: pino({ level: 'silent' }), currentTable: () => table, retry: { initialMs: 60_000, maxMs: 60_000 } });
+  identity = await createIdentity(readIdentitySettings(config)!, secret, { logger: pino({ level: 'silent' }), retry: { initialMs: 60_000, maxMs: 60_000 } });
   const now = Date.now();
   const keys = derivePurposeKeys(parseSecretList(secret, 'test'), 'session');
   const session = createSession({ sub: 'u-hot', email: 'hot@example.com', emailVerified: true, name: 'Hot', groups: ['a'], claims: {}, host: HOST }, { now, ttlMs: 3_600_000 });
@@ -72,27 +71,31 @@ function isPromise(value: unknown): value is Promise<unknown> {
 }
 
 describe('the signed-in hot path', () => {
-  it('signs once, then answers synchronously from the cache', async () => {
-    const first = identity.gate.check(request('/first'), route);
-    expect(isPromise(first)).toBe(true);
-    const signed = (await first) as GateResult & { kind: 'forward' };
-    expect(signed.setHeaders['x-iap-user']).toBe('u-hot');
+  it('identifies synchronously; signs the JWT once, then answers it synchronously from the cache', async () => {
+    const first = identity.gate.identify(request('/first'), table) as Caller;
+    expect(isPromise(first)).toBe(false);
+    expect(first.sub).toBe('u-hot');
+    const signing = first.assertion(HOST);
+    expect(isPromise(signing)).toBe(true);
+    const jwt = await signing;
 
     const started = process.hrtime.bigint();
-    let last: GateResult | Promise<GateResult> | null = null;
+    let last: string | Promise<string> = '';
+    let promises = 0;
     for (let i = 0; i < 2_000; i += 1) {
-      last = identity.gate.check(request(`/again/${i}`), route);
-      expect(isPromise(last)).toBe(false);
+      const found = identity.gate.identify(request(`/again/${i}`), table);
+      if (isPromise(found)) promises++;
+      last = (found as Caller).assertion(HOST);
+      if (isPromise(last)) promises++;
     }
     const perCheckUs = Number(process.hrtime.bigint() - started) / 2_000 / 1_000;
-    const result = last as GateResult & { kind: 'forward' };
-    expect(result.setHeaders['x-iap-jwt-assertion']).toBe(signed.setHeaders['x-iap-jwt-assertion']);
-    expect(result.setHeaders['cookie']).toBe('app=1');
+    expect(promises).toBe(0);
+    expect(last).toBe(jwt);
     // Generous bound for a slow, shared 2-core machine; a per-request ES256 signature alone costs ~65 µs.
     expect(perCheckUs).toBeLessThan(200);
   });
 
-  it('does not look for special paths beyond a prefix test on ordinary requests', () => {
-    expect(identity.gate.handleSpecial!(request('/ordinary'))).toBeNull();
+  it('does not look for own endpoints beyond a prefix test on ordinary requests', () => {
+    expect(identity.gate.ownEndpoint!(request('/ordinary'), table)).toBeNull();
   });
 });

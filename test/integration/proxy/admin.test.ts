@@ -14,7 +14,7 @@ describe('admin listener', () => {
   beforeAll(async () => {
     const config = loadConfig({ GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0' });
     admin = createAdminServer({
-      config,
+      listen: config.GATEHOUSE_ADMIN_LISTEN,
       logger: createLogger({ level: 'silent', format: 'json' }),
       metrics,
       readiness: () => (ready ? { ready, detail: { routes: 3 } } : { ready, detail: { discovery: 'degraded since 2026-01-01T00:00:00Z' } }),

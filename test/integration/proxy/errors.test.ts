@@ -73,7 +73,7 @@ describe('proxy: error pages', () => {
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.body).toContain('<meta http-equiv="refresh" content="5">');
-    expect(res.body).toContain('Wiki &#60;beta&#62; is starting or unavailable');
+    expect(res.body).toContain('Wiki &lt;beta&gt; is starting or unavailable');
     expect(res.body).not.toContain('<beta>');
     const json = await http(gh.port, 'starting.test', '/', { headers: { accept: 'application/json' } });
     expect(json.status).toBe(503);
@@ -105,11 +105,13 @@ describe('proxy: error pages', () => {
     const big = await http(gh.port, 'dead.test', '/', { headers: { cookie: 'a='.padEnd(20_000, 'x') } }).catch(() => null);
     expect(big?.status).toBe(431);
     const throwing: AccessGate = {
-      check: () => {
+      identify: () => {
         throw new Error('boom');
       },
+      refuse: () => ({ kind: 'respond', status: 401 }),
     };
-    const other = await startProxy({ table: table(spec({ origin: slow.origin })), gate: throwing });
+    const signedInOnly = { public: false, allow: [{ kind: 'any' as const }], deny: [], bypass: [], corsPreflight: false };
+    const other = await startProxy({ table: table(spec({ origin: slow.origin, policy: signedInOnly })), gate: throwing });
     try {
       const res = await http(other.port, 'app.test', '/');
       expect(res.status).toBe(500);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../helpers/http.ts';
-import { echoed, rawGet, rawHeaderValues, rawRequest, spec, startEcho, startProxy, table, type Echo, type Harness } from './support.ts';
+import { echoed, rawGet, rawHeaderValues, rawRequest, spec, startEcho, startProxy, table, topLevelKeys, type Echo, type Harness } from './support.ts';
 
 describe('proxy: forwarding, Host modes and paths', () => {
   let echo: Echo;
@@ -173,5 +173,17 @@ describe('proxy: forwarding, Host modes and paths', () => {
     const metrics = await gh.metrics.registry.getSingleMetricAsString('gatehouse_requests_total');
     expect(metrics).toMatch(/gatehouse_requests_total\{route="container:root\/default",status="200"\} \d+/);
     expect(metrics).toMatch(/gatehouse_requests_total\{route="none",status="404"\} \d+/);
+  });
+
+  it('writes no key twice in any log line (JSON readers keep only one of them)', async () => {
+    await http(gh.port, 'app.test', '/twice');
+    await http(gh.port, 'nowhere.test', '/');
+    const lines = gh.rawLogLines();
+    expect(lines.some((line) => line.includes('"path":"/twice"'))).toBe(true);
+    const repeated = lines.flatMap((line) => {
+      const keys = topLevelKeys(line);
+      return keys.filter((key, i) => keys.indexOf(key) !== i).map((key) => `${key} in ${line}`);
+    });
+    expect(repeated).toEqual([]);
   });
 });

@@ -3,13 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../helpers/http.ts';
-import { createPublicOnlyGate, type AccessGate } from '../../../src/proxy/index.ts';
+import { gateFor } from '../../helpers/gates.ts';
 import { echoed, rawGet, rawHeaderValues, rawRequest, spec, startEcho, startProxy, table, type Echo, type Harness } from './support.ts';
 
-/** A gate that signs everyone in as alice, the way the identity layer will. */
-const aliceGate: AccessGate = {
-  check: () => ({ kind: 'forward', setHeaders: { 'x-iap-user': 'alice', 'x-iap-email': 'alice@corp.example' } }),
-};
+/** Everyone is alice, the way the identity layer would say it. */
+const aliceGate = gateFor();
+const ALICE_HEADERS = [
+  'x-iap-email: alice@corp.example',
+  'x-iap-groups: ',
+  'x-iap-jwt-assertion: jwt.for.alice',
+  'x-iap-name: ',
+  'x-iap-user: alice',
+];
 
 function iapHeaders(rawHeaders: string[]): string[] {
   const out: string[] = [];
@@ -28,7 +33,10 @@ describe('proxy: client identity headers never reach the upstream', () => {
   beforeAll(async () => {
     echo = await startEcho();
     publicProxy = await startProxy({ table: table(spec({ origin: echo.origin })) });
-    signedIn = await startProxy({ table: table(spec({ origin: echo.origin, policy: { public: false, allow: [{ kind: 'any' }], deny: [], bypass: [], corsPreflight: false } })), gate: aliceGate });
+    signedIn = await startProxy({
+      table: table(spec({ origin: echo.origin, identity: 'headers', policy: { public: false, allow: [{ kind: 'any' }], deny: [], bypass: [], corsPreflight: false } })),
+      gate: aliceGate,
+    });
   });
   afterAll(async () => {
     await publicProxy.close();
@@ -58,7 +66,7 @@ describe('proxy: client identity headers never reach the upstream', () => {
       const got = echoed(await rawGet(signedIn.port, '/', lines));
       expect(rawHeaderValues(got, 'x-iap-user')).toEqual(['alice']);
       expect(rawHeaderValues(got, 'x-iap-email')).toEqual(['alice@corp.example']);
-      expect(iapHeaders(got.rawHeaders).sort()).toEqual(['x-iap-email: alice@corp.example', 'x-iap-user: alice']);
+      expect(iapHeaders(got.rawHeaders).sort()).toEqual(ALICE_HEADERS);
     });
   }
 
@@ -188,12 +196,12 @@ describe('proxy: route header settings', () => {
     secretsDir = await mkdtemp(join(tmpdir(), 'gatehouse-secrets-'));
     await writeFile(join(secretsDir, 'api_key'), 's3cr3t-value\n');
     gh = await startProxy({
-      gate: createPublicOnlyGate({ secretsDir }),
+      secretsDir,
       table: table(
         spec({
           origin: echo.origin,
           removeHeaders: ['x-debug', 'cookie'],
-          setHeaders: { 'X-Static': 'hello', 'X-Api-Key': 'secret:api_key', 'X-User-Email': '{user.email}' },
+          setHeaders: { 'X-Static': 'hello', 'X-Api-Key': 'secret:api_key', 'X-User-Email': '{email}' },
         }),
         spec({ name: 'missing', hosts: ['missing.test'], origin: echo.origin, setHeaders: { 'X-Api-Key': 'secret:nope' } }),
       ),
@@ -212,7 +220,7 @@ describe('proxy: route header settings', () => {
     expect(rawHeaderValues(got, 'cookie')).toEqual([]);
     expect(rawHeaderValues(got, 'x-static')).toEqual(['hello']);
     expect(rawHeaderValues(got, 'x-api-key')).toEqual(['s3cr3t-value']);
-    // The identity template is not filled by the public gate, and the client's copy is not passed on.
+    // Nobody is signed in on a public route: the identity template is left out, and the client's copy is not passed on.
     expect(rawHeaderValues(got, 'x-user-email')).toEqual([]);
   });
 

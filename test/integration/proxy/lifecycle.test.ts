@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../helpers/http.ts';
 import type { AccessGate } from '../../../src/proxy/index.ts';
-import { publicOnlyGate } from '../../../src/proxy/index.ts';
+import { ALICE } from '../../helpers/gates.ts';
 import { sleep, spec, startEcho, startProxy, table, type Echo } from './support.ts';
 
 describe('proxy: table swaps and graceful shutdown', () => {
@@ -23,29 +23,65 @@ describe('proxy: table swaps and graceful shutdown', () => {
     await b.close();
   });
 
-  it('keeps an in-flight request on the table it started with, even when the swap lands mid-decision', async () => {
-    let gateEntered!: () => void;
-    const entered = new Promise<void>((resolve) => (gateEntered = resolve));
-    const slowGate: AccessGate = {
-      async check(req, route) {
-        gateEntered();
-        await sleep(200);
-        return publicOnlyGate.check(req, route);
+  /** A gate that signs alice in, but only once the test lets it: the swap lands mid-decision. */
+  function pausedGate() {
+    let entered!: () => void;
+    let release!: () => void;
+    const inIdentify = new Promise<void>((resolve) => (entered = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const gate: AccessGate = {
+      async identify() {
+        entered();
+        await released;
+        return ALICE;
       },
+      refuse: (_req, _route, decision) => ({ kind: 'respond', status: 403, body: decision.reason }),
     };
-    const gh = await startProxy({ table: table(spec({ origin: a.origin, hostHeader: { mode: 'preserve' } })), gate: slowGate });
+    return { gate, inIdentify, release };
+  }
+  const aliceOnly = { public: false, allow: [{ kind: 'email' as const, email: 'alice@corp.example' }], deny: [], bypass: [], corsPreflight: false };
+  const aliceDenied = { ...aliceOnly, deny: [{ kind: 'email' as const, email: 'alice@corp.example' }] };
+
+  it('keeps an in-flight request on the table it started with, even when the swap lands mid-decision', async () => {
+    const paused = pausedGate();
+    const gh = await startProxy({ table: table(spec({ origin: a.origin, hostHeader: { mode: 'preserve' }, policy: aliceOnly })), gate: paused.gate });
     try {
       const readsBefore = gh.tableReads();
       const inFlight = http(gh.port, 'app.test', '/slow');
-      await entered;
+      await paused.inIdentify;
       // Published while the gate is still deciding: same host, different app, different Host mode.
       gh.setTable(table(spec({ name: 'other', origin: b.origin, hostHeader: { mode: 'literal', host: 'b.internal' } })));
+      paused.release();
       const first = await inFlight;
       expect(first.body).toBe('A');
       expect(a.received.at(-1)?.headers.host).toBe('app.test');
       expect(gh.tableReads() - readsBefore).toBe(1);
       expect((await http(gh.port, 'app.test', '/')).body).toBe('B');
       expect(b.received.at(-1)?.headers.host).toBe('b.internal');
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it("decides a request on the policy of the table it started with: a publish mid-request changes the next request's decision, not this one's", async () => {
+    const paused = pausedGate();
+    const gh = await startProxy({ table: table(spec({ origin: a.origin, policy: aliceOnly })), gate: paused.gate });
+    try {
+      const readsBefore = gh.tableReads();
+      const inFlight = http(gh.port, 'app.test', '/');
+      await paused.inIdentify;
+      // The same route, now denying alice, is published while the request is being identified.
+      gh.setTable(table(spec({ origin: a.origin, policy: aliceDenied })));
+      paused.release();
+      const first = await inFlight;
+      expect(first.status).toBe(200);
+      expect(first.body).toBe('A');
+      // One read of the route store for the whole request, whatever the passes below did.
+      expect(gh.tableReads() - readsBefore).toBe(1);
+      const next = await http(gh.port, 'app.test', '/');
+      expect(next.status).toBe(403);
+      expect(next.body).toBe('denied');
+      expect(gh.tableReads() - readsBefore).toBe(2);
     } finally {
       await gh.close();
     }

@@ -1,3 +1,4 @@
+import { proxyNetworkOptions } from '../../../src/main.ts';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +7,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type AppConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
-import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
+import { createProxyServer, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
@@ -110,6 +111,8 @@ export interface Harness {
   readonly metrics: Metrics;
   readonly config: AppConfig;
   readonly logLines: () => Record<string, unknown>[];
+  /** The log lines as written, before JSON.parse folds repeated keys into one. */
+  readonly rawLogLines: () => string[];
   /** How many times the proxy has read the current table. */
   readonly tableReads: () => number;
   setTable(next: RouteTable): void;
@@ -119,6 +122,7 @@ export interface Harness {
 export async function startProxy(options: {
   table: RouteTable;
   gate?: AccessGate;
+  secretsDir?: string;
   env?: Record<string, string>;
   discoveryDegraded?: () => boolean;
 }): Promise<Harness> {
@@ -135,14 +139,15 @@ export async function startProxy(options: {
   let current = options.table;
   let reads = 0;
   const proxy = await createProxyServer({
-    config,
+    network: proxyNetworkOptions(config),
     logger,
     metrics,
     currentTable: () => {
       reads++;
       return current;
     },
-    gate: options.gate ?? publicOnlyGate,
+    ...(options.gate ? { gate: options.gate } : {}),
+    ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
     ...(options.discoveryDegraded ? { discoveryDegraded: options.discoveryDegraded } : {}),
   });
   const { port } = await proxy.listen();
@@ -152,6 +157,7 @@ export async function startProxy(options: {
     metrics,
     config,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLogLines: () => [...lines],
     tableReads: () => reads,
     setTable(next) {
       current = next;
@@ -230,4 +236,21 @@ export function rawHeaderValues(received: ReceivedRequest, name: string): string
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The top-level keys of one JSON object as written, repeats included (JSON.parse keeps only the last). */
+export function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && json[end + 1] === ':') keys.push(JSON.parse(json.slice(i, end + 1)) as string);
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
 }

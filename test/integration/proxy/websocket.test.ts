@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { AccessGate } from '../../../src/proxy/index.ts';
+import { ALICE, gateFor } from '../../helpers/gates.ts';
 import { parseResponse, sleep, spec, startProxy, table, type Harness } from './support.ts';
 
 interface WsUpstream {
@@ -59,12 +59,8 @@ function statusOf(promise: Promise<unknown>): Promise<number> {
   );
 }
 
-const aliceGate: AccessGate = {
-  check: (req, route) =>
-    route.policy.public || req.isUpgrade
-      ? { kind: 'forward', setHeaders: { 'x-iap-user': 'alice' } }
-      : { kind: 'respond', status: 401, body: 'no' },
-};
+/** Signs alice in on websocket upgrades only. */
+const aliceGate = gateFor((req) => (req.isUpgrade ? ALICE : null));
 
 const restricted = { public: false, allow: [{ kind: 'any' as const }], deny: [], bypass: [], corsPreflight: false };
 
@@ -87,7 +83,7 @@ describe('proxy: websockets', () => {
       spec({ name: 'refusing', hosts: ['refusing.test'], origin: refusing.origin }),
     );
     gh = await startProxy({ table: routes });
-    signedIn = await startProxy({ table: routes, gate: aliceGate });
+    signedIn = await startProxy({ table: table(spec({ origin: upstream.origin, policy: restricted, identity: 'headers' })), gate: aliceGate });
   });
   afterAll(async () => {
     await gh.close();
@@ -128,8 +124,9 @@ describe('proxy: websockets', () => {
     ws.close();
     const handshake = upstream.handshakes.at(-1) as IncomingMessage;
     const identity = handshake.rawHeaders.filter((_, i) => i % 2 === 0 && /^x[-_.]iap[-_.]/i.test(handshake.rawHeaders[i] as string));
-    expect(identity).toEqual(['x-iap-user']);
+    expect(identity.sort()).toEqual(['x-iap-email', 'x-iap-groups', 'x-iap-jwt-assertion', 'x-iap-name', 'x-iap-user']);
     expect(handshake.headers['x-iap-user']).toBe('alice');
+    expect(handshake.headers['x-iap-email']).toBe('alice@corp.example');
   });
 
   it('keeps gate and forwarding headers when a raw upgrade names them in Connection', async () => {
@@ -166,7 +163,7 @@ describe('proxy: websockets', () => {
     expect(handshake.headers['x-forwarded-host']).toBe('app.test');
   });
 
-  it('refuses upgrades publicOnlyGate does not admit with 403, before any upstream contact', async () => {
+  it('refuses upgrades with 403 where sign-in is needed but not configured, before any upstream contact', async () => {
     const before = upstream.handshakes.length;
     expect(await statusOf(connect(gh.port, '/', { host: 'private.test' }))).toBe(403);
     expect(upstream.handshakes.length).toBe(before);

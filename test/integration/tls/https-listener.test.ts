@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AccessGate, GateRequest } from '../../../src/proxy/index.ts';
+import { ALICE } from '../../helpers/gates.ts';
 import { createTestCa } from '../../helpers/test-ca.ts';
 import { echoed, rawHeaderValues, spec, startEcho, table, type Echo } from '../proxy/support.ts';
 import { h2Connect, h2Request, handshake, httpsRequest, startTlsProxy, writePair, type TlsHarness } from './support.ts';
@@ -27,11 +28,14 @@ let echo: Echo;
 let gh: TlsHarness;
 const seen: GateRequest[] = [];
 const recordingGate: AccessGate = {
-  check(req) {
+  identify(req) {
     seen.push(req);
-    return { kind: 'forward', setHeaders: {} };
+    return ALICE;
   },
+  refuse: () => ({ kind: 'respond', status: 403 }),
 };
+/** Routes that ask who is calling on every request, so the gate sees each one. */
+const anyone = { public: false, allow: [{ kind: 'any' as const }], deny: [], bypass: [], corsPreflight: false };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gh-tls-listener-'));
@@ -40,7 +44,7 @@ beforeAll(async () => {
   await writePair(dir, 'certs/app.example.test.crt', 'private/app.example.test.key', pairs.app);
   echo = await startEcho();
   gh = await startTlsProxy({
-    table: table(spec({ origin: echo.origin, hosts: ['app.example.test', 'wiki.example.test'] })),
+    table: table(spec({ origin: echo.origin, hosts: ['app.example.test', 'wiki.example.test'], policy: anyone })),
     gate: recordingGate,
     env: { GATEHOUSE_TLS_DIR: dir, GATEHOUSE_TLS_DEFAULT_CERT: 'example' },
   });

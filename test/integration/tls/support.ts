@@ -1,3 +1,4 @@
+import { proxyNetworkOptions } from '../../../src/main.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -8,7 +9,7 @@ import tls from 'node:tls';
 import { loadConfig, type AppConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
-import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
+import { createProxyServer, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
 import type { RouteTable } from '../../../src/routes/table.ts';
 import { startCertificates, type Certificates } from '../../../src/tls/index.ts';
 import type { IssuedCertificate } from '../../helpers/test-ca.ts';
@@ -44,7 +45,7 @@ export async function startTlsProxy(options: { table: RouteTable; gate?: AccessG
   const metrics = createMetrics();
   const certificates = await startCertificates(config, { logger, metrics, debounceMs: 50 });
   if (certificates === null) throw new Error('no certificate source in the test environment');
-  const proxy = await createProxyServer({ config, logger, metrics, currentTable: () => options.table, gate: options.gate ?? publicOnlyGate, certificates });
+  const proxy = await createProxyServer({ network: proxyNetworkOptions(config), logger, metrics, currentTable: () => options.table, ...(options.gate ? { gate: options.gate } : {}), certificates });
   const { port, httpsPort } = await proxy.listen();
   return {
     proxy,

@@ -1,6 +1,7 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessGate, GateRequest } from '../../../src/proxy/index.ts';
+import { ALICE } from '../../helpers/gates.ts';
 import { echoed, rawHeaderValues, spec, startEcho, startProxy, table, type Echo, type Harness } from '../proxy/support.ts';
 
 /**
@@ -14,11 +15,14 @@ let gh: Harness;
 let untrustedByDefault: Harness;
 const seen: GateRequest[] = [];
 const gate: AccessGate = {
-  check(req) {
+  identify(req) {
     seen.push(req);
-    return { kind: 'forward', setHeaders: {} };
+    return ALICE;
   },
+  refuse: () => ({ kind: 'respond', status: 403 }),
 };
+/** Routes that ask who is calling on every request, so the gate sees each one. */
+const anyone = { public: false, allow: [{ kind: 'any' as const }], deny: [], bypass: [], corsPreflight: false };
 
 function send(port: number, from: string, headers: Record<string, string>, path = '/'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -34,8 +38,8 @@ function send(port: number, from: string, headers: Record<string, string>, path 
 
 beforeAll(async () => {
   echo = await startEcho();
-  gh = await startProxy({ table: table(spec({ origin: echo.origin })), gate, env: { GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1/32' } });
-  untrustedByDefault = await startProxy({ table: table(spec({ origin: echo.origin })), gate });
+  gh = await startProxy({ table: table(spec({ origin: echo.origin, policy: anyone })), gate, env: { GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1/32' } });
+  untrustedByDefault = await startProxy({ table: table(spec({ origin: echo.origin, policy: anyone })), gate });
 });
 afterAll(async () => {
   await gh.close();

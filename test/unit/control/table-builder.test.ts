@@ -56,10 +56,10 @@ describe('createTableBuilder: reuse', () => {
     const before = builder.build({ containers: [box('a'), box('b')], selfNetworks: ['proxy'] }, null);
     const after = builder.build({ containers: [box('a'), box('b', {}, { health: 'starting' })], selfNetworks: ['proxy'] }, null);
     const byId = (table: typeof before, id: string) => table.routes.find((route) => route.id === id);
-    expect(byId(before, 'container:container:id-a/default')).toBeDefined();
-    expect(byId(after, 'container:container:id-a/default')).toBe(byId(before, 'container:container:id-a/default'));
-    expect(byId(after, 'container:container:id-b/default')).not.toBe(byId(before, 'container:container:id-b/default'));
-    expect(byId(after, 'container:container:id-b/default')?.ready).toEqual([]);
+    expect(byId(before, 'container:id-a/default')).toBeDefined();
+    expect(byId(after, 'container:id-a/default')).toBe(byId(before, 'container:id-a/default'));
+    expect(byId(after, 'container:id-b/default')).not.toBe(byId(before, 'container:id-b/default'));
+    expect(byId(after, 'container:id-b/default')?.ready).toEqual([]);
   });
 
   it('gives back the previous table when the new listing is equal, calling the translator with no container', () => {

@@ -1,13 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { connectionTokens, foldHeaderName, isIdentityHeader, sanitizeHeaderValue as sanitizeValue } from '../../../src/http/index.ts';
 import {
   buildUpstreamHeaders,
   cleanResponseHeaders,
-  connectionTokens,
-  foldHeaderName,
-  isIdentityHeader,
   routeStripNames,
-  sanitizeValue,
   type ForwardingFacts,
   type UpstreamHeaderOptions,
 } from '../../../src/proxy/headers.ts';
@@ -65,6 +62,21 @@ describe('buildUpstreamHeaders', () => {
     );
     expect(out).toMatchObject({ 'x-iap-user': 'alice', accept: 'text/html' });
     expect(Object.keys(out).filter((n) => foldHeaderName(n).startsWith('x-iap-'))).toEqual(['x-iap-user']);
+  });
+
+  it.each(['X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'Fastly-Client-IP', 'X-Cluster-Client-IP', 'X-Original-Forwarded-For', 'X-Forwarded', 'Forwarded-For', 'Client-IP', 'X-Real-Client-IP'])(
+    'drops %s in every spelling from a direct client',
+    (name) => {
+      const spellings = [name, name.toLowerCase(), name.replace(/-/g, '_'), name.replace(/-/g, '.').toUpperCase()];
+      const out = build(Object.fromEntries(spellings.map((spelling) => [spelling, '6.6.6.6'])));
+      expect(Object.values(out)).not.toContain('6.6.6.6');
+    },
+  );
+
+  it('keeps a trusted proxy\'s client-address headers in canonical spelling only', () => {
+    const out = build({ 'cf-connecting-ip': '198.51.100.1', cf_connecting_ip: '6.6.6.6', 'true.client.ip': '6.6.6.6' }, { forwarding: viaProxy });
+    expect(out['cf-connecting-ip']).toBe('198.51.100.1');
+    expect(Object.values(out)).not.toContain('6.6.6.6');
   });
 
   it('processes Connection before adding its own headers, so a nomination cannot remove them', () => {

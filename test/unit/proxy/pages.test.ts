@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, prefersJson, renderPage } from '../../../src/proxy/pages.ts';
+import { escapeHtml } from '../../../src/http/index.ts';
+import { prefersJson, renderPage } from '../../../src/proxy/pages.ts';
 
 describe('prefersJson', () => {
   it.each([
@@ -26,9 +27,9 @@ describe('renderPage', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(page.body).toContain('<html lang="en">');
     expect(page.body).toContain('Gatehouse');
-    expect(page.body).toContain('&#60;id&#62;');
-    expect(page.body).toContain('A &#34;b&#34; &#38; &#60;c&#62; is starting or unavailable');
-    expect(page.body).toContain('it&#39;s &#60;here&#62;');
+    expect(page.body).toContain('&lt;id&gt;');
+    expect(page.body).toContain('A &quot;b&quot; &amp; &lt;c&gt; is starting or unavailable');
+    expect(page.body).toContain('it&#39;s &lt;here&gt;');
     expect(page.body).not.toMatch(/<script|src=|href=/);
   });
 
@@ -40,6 +41,6 @@ describe('renderPage', () => {
   });
 
   it('escapes the five HTML special characters', () => {
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 });

@@ -1,20 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Route } from '../routes/table.ts';
 
 /**
- * The access decision seam between the proxy and the identity layer. The proxy matches the
- * route, the gate decides for exactly that route and request, and the proxy forwards exactly
- * what was decided on; the gate never re-matches.
+ * A request as the proxy's first pass describes it, and a response Gatehouse answers itself:
+ * the plain-data language the proxy and the identity layer speak across their seam.
  */
-export interface AccessGate {
-  /**
-   * Requests to paths Gatehouse itself serves on every route host (e.g. `/.iap/…`) or on a host
-   * that is not a route (the sign-in host). Return null to fall through to normal routing.
-   */
-  handleSpecial?(req: GateRequest): Promise<GateResponse | null> | GateResponse | null;
-  /** Called for every matched request (and every websocket upgrade) before forwarding. */
-  check(req: GateRequest, route: Route): Promise<GateResult> | GateResult;
-}
 
 export interface GateRequest {
   readonly method: string;
@@ -41,16 +30,6 @@ export interface GateRequest {
   readonly isUpgrade: boolean;
   readonly requestId: string;
 }
-
-export type GateResult =
-  | {
-      kind: 'forward';
-      /** Headers to add upstream (identity headers such as x-iap-user); they overwrite. */
-      setHeaders: Record<string, string>;
-      /** Client headers to drop before forwarding (e.g. Gatehouse's own cookie); compared folded. */
-      removeHeaders?: readonly string[];
-    }
-  | GateResponse;
 
 export type GateResponse = {
   kind: 'respond';

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretReader, forwardWith, needsAssertion, type IdentityValues } from '../../../src/auth/identity-headers.ts';
+import { needsAssertion, renderHeaders as forwardWith, type IdentityValues } from '../../../src/proxy/identity-headers.ts';
+import { createSecretReader } from '../../../src/util/secrets.ts';
 import { buildRouteTable, type Route } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { containerSpec } from '../routes/fixtures.ts';
@@ -29,24 +30,22 @@ describe('identity headers by mode', () => {
     const result = forwardWith(route({ identity: 'headers' }), { ...alice, name: '', groups: '' }, undefined, noSecrets);
     expect(result).toEqual({
       ok: true,
-      result: {
-        kind: 'forward',
-        setHeaders: { 'x-iap-user': 'u-alice', 'x-iap-email': 'alice@example.com', 'x-iap-groups': '', 'x-iap-name': '', 'x-iap-jwt-assertion': 'eyJ.test.jwt' },
-      },
+      setHeaders: { 'x-iap-user': 'u-alice', 'x-iap-email': 'alice@example.com', 'x-iap-groups': '', 'x-iap-name': '', 'x-iap-jwt-assertion': 'eyJ.test.jwt' },
+      removeHeaders: [],
     });
   });
 
   it('jwt: only the assertion; none: nothing', () => {
-    expect(forwardWith(route({ identity: 'jwt' }), alice, undefined, noSecrets)).toMatchObject({ ok: true, result: { setHeaders: { 'x-iap-jwt-assertion': 'eyJ.test.jwt' } } });
+    expect(forwardWith(route({ identity: 'jwt' }), alice, undefined, noSecrets)).toMatchObject({ ok: true, setHeaders: { 'x-iap-jwt-assertion': 'eyJ.test.jwt' } });
     const jwtOnly = forwardWith(route({ identity: 'jwt' }), alice, undefined, noSecrets);
-    expect(jwtOnly.ok && Object.keys(jwtOnly.result.setHeaders)).toEqual(['x-iap-jwt-assertion']);
+    expect(jwtOnly.ok && Object.keys(jwtOnly.setHeaders)).toEqual(['x-iap-jwt-assertion']);
     const none = forwardWith(route({ identity: 'none' }), alice, undefined, noSecrets);
-    expect(none.ok && none.result.setHeaders).toEqual({});
+    expect(none.ok && none.setHeaders).toEqual({});
   });
 
   it('no identity (public, bypass, preflight): no X-Iap-* header at all', () => {
     const result = forwardWith(route({ identity: 'headers' }), null, undefined, noSecrets);
-    expect(result.ok && result.result.setHeaders).toEqual({});
+    expect(result.ok && result.setHeaders).toEqual({});
   });
 });
 
@@ -58,7 +57,7 @@ describe('header templates', () => {
 
   it('fills {email} {user} {name} {groups} {jwt}, leaves other braces alone and reads secret:NAME', () => {
     const result = forwardWith(templated, alice, undefined, createSecretReader(dir));
-    expect(result.ok && result.result.setHeaders).toEqual({
+    expect(result.ok && result.setHeaders).toEqual({
       'X-Remote-User': 'alice@example.com',
       'X-Who': 'u-alice (Alice) in admins,staff',
       Authorization: 'Bearer eyJ.test.jwt',
@@ -69,7 +68,7 @@ describe('header templates', () => {
 
   it('leaves out templates that describe the user when there is none', () => {
     const result = forwardWith(templated, null, undefined, createSecretReader(dir));
-    expect(result.ok && result.result.setHeaders).toEqual({ 'X-Static': 'fixed {unknown}', 'X-Token': 'token-value' });
+    expect(result.ok && result.setHeaders).toEqual({ 'X-Static': 'fixed {unknown}', 'X-Token': 'token-value' });
   });
 
   it('reports a secret that cannot be read, by name', () => {
@@ -101,11 +100,11 @@ describe('the Cookie header upstream', () => {
   ])('%s', (cookie, expected) => {
     const result = forwardWith(plain, alice, cookie, noSecrets);
     if (!result.ok) throw new Error('unexpected');
-    if ('set' in expected) expect(result.result.setHeaders['cookie']).toBe(expected.set);
-    if ('remove' in expected) expect(result.result.removeHeaders).toEqual(['cookie']);
+    if ('set' in expected) expect(result.setHeaders['cookie']).toBe(expected.set);
+    if ('remove' in expected) expect(result.removeHeaders).toEqual(['cookie']);
     if ('unchanged' in expected) {
-      expect(result.result.setHeaders['cookie']).toBeUndefined();
-      expect(result.result.removeHeaders).toBeUndefined();
+      expect(result.setHeaders['cookie']).toBeUndefined();
+      expect(result.removeHeaders).toEqual([]);
     }
   });
 });

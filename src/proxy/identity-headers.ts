@@ -1,21 +1,13 @@
-import type { GateResult } from '../proxy/gate.ts';
+import { IDENTITY_HEADERS, stripGatehouseCookies } from '../http/index.ts';
+import type { Route } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
-import type { Route } from '../routes/table.ts';
-import { stripGatehouseCookies } from './cookie.ts';
 
 /**
- * What an upstream learns about the user: the X-Iap-* headers (per the route's `identity`
- * mode), the route's `header.<Name>` templates, and the client's Cookie header without
- * Gatehouse's own cookies. Templates are compiled once per (frozen) route.
+ * The "render headers" pass: what an upstream learns about the user. The X-Iap-* headers (per
+ * the route's `identity` mode), the route's `header.<Name>` templates, and the client's Cookie
+ * header without Gatehouse's own cookies. Templates are compiled once per (frozen) route, the
+ * first time the route is used, so a request only joins strings.
  */
-
-export const IDENTITY_HEADERS = {
-  user: 'x-iap-user',
-  email: 'x-iap-email',
-  groups: 'x-iap-groups',
-  name: 'x-iap-name',
-  jwt: 'x-iap-jwt-assertion',
-} as const;
 
 /** The user as upstreams see it; every value is a string, empty when unknown. */
 export interface IdentityValues {
@@ -77,14 +69,25 @@ export function needsAssertion(route: Route): boolean {
   return compile(route).needsAssertion;
 }
 
-export type ForwardOutcome = { ok: true; result: GateResult & { kind: 'forward' } } | { ok: false; missingSecret: string };
+export type RenderedHeaders =
+  | {
+      readonly ok: true;
+      /** Set upstream last; they overwrite anything of the same name. */
+      readonly setHeaders: Record<string, string>;
+      /** Client headers to drop (the Cookie header when only Gatehouse's cookies were in it). */
+      readonly removeHeaders: readonly string[];
+    }
+  | { readonly ok: false; readonly missingSecret: string };
+
+const NOTHING: readonly string[] = Object.freeze([]);
+const COOKIE: readonly string[] = Object.freeze(['cookie']);
 
 /**
- * The forward decision for one request. `identity` is null for requests let through without a
- * user (public routes, bypass rules, CORS preflights): then no X-Iap-* header is set (the proxy
+ * The headers for one request. `identity` is null for requests let through without a user
+ * (public routes, bypass rules, CORS preflights): then no X-Iap-* header is set (the proxy
  * strips any the client sent) and templates that name the user are left out.
  */
-export function forwardWith(route: Route, identity: IdentityValues | null, cookieHeader: string | undefined, readSecret: SecretReader): ForwardOutcome {
+export function renderHeaders(route: Route, identity: IdentityValues | null, cookieHeader: string | undefined, readSecret: SecretReader): RenderedHeaders {
   const setHeaders: Record<string, string> = {};
   if (identity !== null) {
     if (route.identity === 'headers') {
@@ -108,13 +111,11 @@ export function forwardWith(route: Route, identity: IdentityValues | null, cooki
       setHeaders[header.name] = value;
     }
   }
-  const result: GateResult & { kind: 'forward' } = { kind: 'forward', setHeaders };
+  let removeHeaders = NOTHING;
   if (cookieHeader !== undefined) {
     const kept = stripGatehouseCookies(cookieHeader);
-    if (kept === undefined) result.removeHeaders = ['cookie'];
+    if (kept === undefined) removeHeaders = COOKIE;
     else if (kept !== cookieHeader) setHeaders['cookie'] = kept;
   }
-  return { ok: true, result };
+  return { ok: true, setHeaders, removeHeaders };
 }
-
-export { createSecretReader, type SecretReader } from '../util/secrets.ts';

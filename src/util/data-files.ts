@@ -37,4 +37,4 @@ export function readOrCreateSecretFile(path: string, create: () => string): stri
   }
 }
 
-export { replaceFile } from '../state/index.ts';
+export { replaceFile } from './atomic-file.ts';

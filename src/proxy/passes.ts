@@ -1,0 +1,140 @@
+import type { Logger } from '../observability/index.ts';
+import { evaluate, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
+import { matchRoute, type Route, type RouteTable } from '../routes/index.ts';
+import type { PolicyEntry } from '../routes/index.ts';
+import type { SecretReader } from '../util/secrets.ts';
+import type { AccessGate, Caller } from '../auth/index.ts';
+import type { GateRequest, GateResponse } from '../http/index.ts';
+import { needsAssertion, renderHeaders, type IdentityValues } from './identity-headers.ts';
+import { renderPage, type PageKind } from './pages.ts';
+import { websocketOriginAllowed } from './ws-origin.ts';
+
+/**
+ * The request path after `describe`, as one ordered list of passes, shared by plain requests
+ * and websocket upgrades so both follow the same rules:
+ *
+ *   own endpoints → match → identify → decide → render headers
+ *
+ * Every pass sees the one table generation the caller read at the start: whatever is published
+ * meanwhile, this request is judged and forwarded against the routes it was matched on. The
+ * result is what happens to the request: Gatehouse answers it, or it goes to this route with
+ * these headers (`forward` is the caller's last pass).
+ */
+export type Admission =
+  | { readonly kind: 'respond'; readonly route: Route | null; readonly response: GateResponse }
+  | { readonly kind: 'page'; readonly route: Route | null; readonly page: PageKind; readonly detail?: string }
+  | {
+      readonly kind: 'forward';
+      readonly route: Route;
+      readonly decision: Decision;
+      /** Set upstream last; they overwrite. */
+      readonly setHeaders: Readonly<Record<string, string>>;
+      /** Client headers to drop before forwarding; compared folded. */
+      readonly removeHeaders: readonly string[];
+    };
+
+export interface PassOptions {
+  readonly gate: AccessGate;
+  /** Who may use a route whose labels name no allow entry (GATEHOUSE_DEFAULT_ALLOW). */
+  readonly defaultAllow: readonly PolicyEntry[];
+  /** Where `secret:NAME` header values come from. */
+  readonly readSecret: SecretReader;
+  readonly logger: Logger;
+}
+
+export async function admit(request: GateRequest, table: RouteTable, options: PassOptions): Promise<Admission> {
+  const { gate } = options;
+  // Only what is really pending is awaited: the common answers (no own endpoint, a session read
+  // synchronously, a cached JWT) are plain values and cost no extra turn of the event loop.
+  const ownAnswer = gate.ownEndpoint ? gate.ownEndpoint(request, table) : null;
+  const own = ownAnswer instanceof Promise ? await ownAnswer : ownAnswer;
+  if (own !== null) return { kind: 'respond', route: null, response: own };
+
+  const route = matchRoute(table, request.host, request.path);
+  if (route === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  // Before any identity work: a page on another site must not even learn whether the user is signed in.
+  if (request.isUpgrade && !websocketOriginAllowed(request.headers.origin, request, route)) {
+    return { kind: 'page', route, page: 'websocket_origin_refused' };
+  }
+
+  // identify (lazily: only when the policy needs someone) → decide, once.
+  const policyRequest = toPolicyRequest(request);
+  const open = openAccess(route.policy, policyRequest);
+  const found = open === null ? gate.identify(request, table) : null;
+  const caller = found instanceof Promise ? await found : found;
+  const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
+  logDecision(options.logger, request, route, decision, caller);
+  if (!decision.allow) return { kind: 'respond', route, response: gate.refuse(request, route, decision, caller, table) };
+
+  // Only now, for someone the route admits, may the app's state show through.
+  if (request.isUpgrade && !route.websockets) return { kind: 'page', route, page: 'websockets_disabled' };
+  if (route.ready.length === 0) return { kind: 'page', route, page: 'upstream_unavailable' };
+
+  const values = caller === null ? null : identityValues(caller, route, request.host);
+  const identity = values instanceof Promise ? await values : values;
+  const rendered = renderHeaders(route, identity, request.headers.cookie, options.readSecret);
+  if (!rendered.ok) {
+    options.logger.error(
+      { route: route.id, secret: rendered.missingSecret, requestId: request.requestId },
+      `cannot read secret:${rendered.missingSecret} for a header of this route: the request is refused`,
+    );
+    return { kind: 'page', route, page: 'internal_error', detail: 'A secret this app needs is missing on the Gatehouse host.' };
+  }
+  return { kind: 'forward', route, decision, setHeaders: rendered.setHeaders, removeHeaders: rendered.removeHeaders };
+}
+
+function toPolicyRequest(req: GateRequest): PolicyRequest {
+  const origin = req.headers.origin;
+  const method = req.headers['access-control-request-method'];
+  const headers: PolicyRequest['headers'] = {};
+  if (typeof origin === 'string') headers.origin = origin;
+  if (typeof method === 'string') headers['access-control-request-method'] = method;
+  return { method: req.method, path: req.path, headers };
+}
+
+/** The common case (no JWT, or one already signed for this session and host) stays synchronous. */
+function identityValues(caller: Caller, route: Route, host: string): IdentityValues | Promise<IdentityValues> {
+  const values = (jwt: string): IdentityValues => ({
+    user: caller.sub,
+    email: caller.email ?? '',
+    name: caller.name ?? '',
+    groups: caller.groups.join(','),
+    jwt,
+  });
+  if (!needsAssertion(route)) return values('');
+  const jwt = caller.assertion(host);
+  return typeof jwt === 'string' ? values(jwt) : jwt.then(values);
+}
+
+/** Refusals at info, everything let through at debug; the deciding entry is the why. */
+function logDecision(logger: Logger, req: GateRequest, route: Route, decision: Decision, caller: Caller | null): void {
+  const level = decision.allow ? 'debug' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
+    {
+      route: route.id,
+      user: caller === null ? null : (caller.email ?? caller.sub),
+      sub: caller?.sub ?? null,
+      allow: decision.allow,
+      reason: decision.reason,
+      entry: decision.entry,
+      method: req.method,
+      path: req.path,
+      requestId: req.requestId,
+    },
+    decision.allow ? 'access allowed' : decision.reason === 'sign_in_required' ? 'sign-in required' : 'access denied',
+  );
+}
+
+/**
+ * The gate Gatehouse runs with until sign-in is configured: nobody is ever identified, so only
+ * what a route opens to everyone (public, bypass rules, CORS preflights) goes through and every
+ * other request is refused (fail closed), never opened.
+ */
+export const NO_SIGN_IN: AccessGate = Object.freeze({
+  identify: () => null,
+  refuse(req: GateRequest): GateResponse {
+    const page = renderPage('sign_in_not_configured', { requestId: req.requestId, accept: req.headers.accept });
+    return { kind: 'respond', status: page.status, headers: page.headers, body: page.body };
+  },
+});
