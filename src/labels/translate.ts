@@ -1,10 +1,11 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/snapshot.ts';
 import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/spec.ts';
 import { collectLabels, type RouteLabels, wantsRoutes } from './collect.ts';
-import { DEFAULT_ROUTE, type ValueKey } from './keys.ts';
+import { DEFAULT_ROUTE } from './keys.ts';
+import { keyDef, type ValueKey } from './key-table.ts';
 import { buildRouteSpec } from './route-spec.ts';
 import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
-import type { RouteSettings } from './values.ts';
+import type { RouteSettings } from './key-table.ts';
 
 export interface TranslateOptions {
   /** Label prefix, `iap` by default; may contain dots (`com.example.iap`). */
@@ -82,11 +83,17 @@ function buildContainerRoute(
   own: RouteLabels | null,
   problems: Problem[],
 ): RouteSpec | null {
-  const values = { ...top.values, ...own?.values };
+  const inherited = own === null ? top : inheritedBy(own, top);
+  const values = { ...inherited.values, ...own?.values };
   const settings = Object.fromEntries(Object.entries(values).map(([key, entry]) => [key, entry.value])) as Partial<RouteSettings>;
   if (settings.enable === false) return null;
   const label = (key: ValueKey) => (own === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`);
-  const present = new Set([...top.present, ...(own?.present ?? [])]);
+  const present = new Set([...inherited.present, ...(own?.present ?? [])]);
+  const contradiction = publicContradiction(values);
+  if (contradiction !== null) {
+    problems.push(contradiction);
+    return null;
+  }
   if (!present.has('from')) {
     problems.push({ code: 'missing', label: label('from'), value: null, message: `route "${routeName}" has no ${label('from')} and there is no ${prefix}.from to inherit` });
     return null;
@@ -114,6 +121,35 @@ function buildContainerRoute(
     upstream,
     defaultName: displayName,
   });
+}
+
+/**
+ * What a named route takes from the top level: the keys the key table marks as inherited. A
+ * named route that makes itself public takes no access rule from the top level either: they
+ * would never apply, and they were written for the other routes.
+ */
+function inheritedBy(own: RouteLabels, top: RouteLabels): Pick<RouteLabels, 'values' | 'present'> {
+  const ownPublic = own.values.public?.value === true;
+  const keep = (key: ValueKey) => keyDef(key).inherit && !(ownPublic && ACCESS_KEYS.includes(key));
+  const values = Object.fromEntries(Object.entries(top.values).filter(([key]) => keep(key as ValueKey))) as RouteLabels['values'];
+  return { values, present: new Set([...top.present].filter(keep)) };
+}
+
+/** Keys that restrict who gets in, which a public route would silently ignore. */
+const ACCESS_KEYS: readonly ValueKey[] = ['allow', 'deny', 'bypass'];
+
+/** `public` with `allow`, `deny` or `bypass` on one route: refused, as Pomerium does, naming both labels. */
+function publicContradiction(values: RouteLabels['values']): Problem | null {
+  const pub = values.public;
+  if (pub === undefined || pub.value !== true) return null;
+  const other = ACCESS_KEYS.map((key) => values[key]).find((entry) => entry !== undefined);
+  if (other === undefined) return null;
+  return {
+    code: 'invalid_value',
+    label: pub.label,
+    value: null,
+    message: `${pub.label}=true and ${other.label} contradict each other: a public route lets everyone in without sign-in, so ${other.label} would never apply; remove ${pub.label} to require sign-in, or remove ${other.label}`,
+  };
 }
 
 function chooseUpstream(

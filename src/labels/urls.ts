@@ -64,3 +64,20 @@ export function parseTarget(raw: string, options: { allowLocal: boolean }): Pars
   }
   return ok(url.origin);
 }
+
+/**
+ * `https://app.example.com, http://app.local:8080`: exact origins (scheme, host, port), as a
+ * browser sends them in `Origin`. Kept in the browser's serialisation, so comparing is `===`.
+ */
+export function parseOriginList(raw: string): Parsed<string[]> {
+  const origins: string[] = [];
+  for (const item of splitList(raw)) {
+    const parsed = parseHttpUrl(item);
+    if (!parsed.ok) return fail(`"${item}": ${parsed.problem}`);
+    if (parsed.value.pathname !== '/') {
+      return fail(`"${item}": an origin is scheme, host and port only, without a path`);
+    }
+    if (!origins.includes(parsed.value.origin)) origins.push(parsed.value.origin);
+  }
+  return ok(origins);
+}

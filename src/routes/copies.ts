@@ -1,4 +1,6 @@
-import type { HostHeaderMode, PolicyEntry, RoutePolicy, RouteSource, UpstreamTarget } from './spec.ts';
+import { FIELD_KEYS, type KeyFields } from '../labels/key-table.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
+import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy } from './canonical.ts';
 
 /**
@@ -12,40 +14,24 @@ export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
-export function copyPolicy(policy: RoutePolicy): RoutePolicy {
-  return frozen({
-    public: policy.public,
-    allow: frozen(policy.allow.map(copyEntry)),
-    deny: frozen(policy.deny.map(copyEntry)),
-    bypass: frozen(policy.bypass.map((rule) => frozen({ method: rule.method, path: rule.path }))),
-    corsPreflight: policy.corsPreflight,
-  });
-}
-
-function copyEntry(entry: PolicyEntry): PolicyEntry {
-  switch (entry.kind) {
-    case 'email':
-      return frozen({ email: entry.email, kind: entry.kind });
-    case 'domain':
-      return frozen({ domain: entry.domain, kind: entry.kind });
-    case 'group':
-      return frozen({ group: entry.group, kind: entry.kind });
-    case 'claim':
-      return frozen({ claim: entry.claim, kind: entry.kind, value: entry.value });
-    case 'user':
-      return frozen({ kind: entry.kind, sub: entry.sub });
-    case 'any':
-      return frozen({ kind: entry.kind });
+/**
+ * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
+ * over the table instead of a copy per field, so a new key needs no change here.
+ */
+export function copyKeyFields(spec: RouteSpec): KeyFields {
+  const fields: Record<string, unknown> = {};
+  const source = spec as unknown as Record<string, unknown>;
+  for (const [, path] of FIELD_KEYS) {
+    const top = path[0] as string;
+    if (path.length === 1) fields[top] = deepFreeze(canonicalCopy(source[top]));
+    else if (!(top in fields)) fields[top] = deepFreeze(canonicalCopy(source[top]));
   }
+  return fields as KeyFields;
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.
   return frozen(canonicalCopy(headers));
-}
-
-export function copyHostHeader(mode: HostHeaderMode): HostHeaderMode {
-  return frozen(mode.mode === 'literal' ? { host: mode.host, mode: mode.mode } : { mode: mode.mode });
 }
 
 export function copySource(source: RouteSource): RouteSource {

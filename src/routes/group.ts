@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyHostHeader, copyPolicy, copySource, copyUpstream, frozen } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen } from './copies.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
@@ -83,19 +83,9 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
     id,
     hosts: frozen([...new Set(lead.hosts)]),
     fromScheme: lead.fromScheme,
-    path: lead.path,
-    stripPath: lead.stripPath,
-    policy: copyPolicy(lead.policy),
-    identity: lead.identity,
+    ...copyKeyFields(lead),
     setHeaders: copyHeaders(lead.setHeaders),
     removeHeaders: frozen([...lead.removeHeaders]),
-    hostHeader: copyHostHeader(lead.hostHeader),
-    websockets: lead.websockets,
-    timeoutMs: lead.timeoutMs,
-    idleTimeoutMs: lead.idleTimeoutMs,
-    tlsSkipVerify: lead.tlsSkipVerify,
-    lb: lead.lb,
-    display: frozen({ name: lead.display.name, icon: lead.display.icon, description: lead.display.description }),
     upstreams: frozen(sortedUpstreams),
     ready: frozen(sortedUpstreams.filter((target) => target.ready)),
     sources: frozen(sortedSources),

@@ -78,6 +78,7 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   name: ['Wiki'],
   icon: ['wikijs'],
   description: ['Team wiki'],
+  ws_origins: ['https://a.example.com, http://b.example.com:8080', ''],
   enable: ['true', 'false'],
 };
 const plausibleLabel = fc
