@@ -4,10 +4,12 @@ import { loadConfig, type AppConfig } from './config/load.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
-import { translateContainers } from './labels/index.ts';
+import { labelTrust } from './config/label-trust.ts';
+import type { DockerListing } from './docker/index.ts';
+import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+import { createAdminServer, createProxyServer, createPublicOnlyGate } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -42,7 +44,8 @@ async function startIdentity(config: AppConfig, logger: Logger, store: RouteStor
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
-  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table });
+  const { secrets } = labelTrust(config);
+  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, currentTable: () => store.current().table, secretsDir: secrets.dir, ownFiles: secrets.ownFiles });
 }
 
 async function startServing(
@@ -50,9 +53,13 @@ async function startServing(
   logger: Logger,
   { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
 ): Promise<RunningGatehouse> {
+  const trust = labelTrust(config);
+  const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
   const reconciler = createReconciler({
-    translateContainers: (listing) =>
-      translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
+    translateContainers: (listing) => {
+      reportIgnored(listing);
+      return translateContainers(listing, trust.translate);
+    },
     store,
     logger,
     metrics,
@@ -92,7 +99,7 @@ async function startServing(
     logger,
     metrics,
     currentTable: () => store.current().table,
-    gate: identity?.gate ?? publicOnlyGate,
+    gate: identity?.gate ?? createPublicOnlyGate({ secretsDir: trust.secrets.dir, ownFiles: trust.secrets.ownFiles, logger }),
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
@@ -168,4 +175,23 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+}
+
+/**
+ * Logs every image label the translator ignores, once per container and label, so the log names
+ * each one and why without repeating it on every listing.
+ */
+function createIgnoredLabelReporter(options: TranslateOptions, logger: Logger): (listing: DockerListing) => void {
+  // The control loop passes only the containers that changed, so what was reported is kept,
+  // and forgotten wholesale only if it ever grows large.
+  const reported = new Set<string>();
+  return (listing) => {
+    if (reported.size > 10_000) reported.clear();
+    for (const ignored of ignoredImageLabels(listing.containers, options.prefix, options.trustImageLabels ?? false)) {
+      const key = `${ignored.containerId} ${ignored.label}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      logger.warn({ container: ignored.containerName, label: ignored.label }, `image label ignored: ${ignored.label} ${ignored.reason}`);
+    }
+  };
 }

@@ -6,6 +6,7 @@ import { createAssertionSigner } from './assertion.ts';
 import type { IdentityContext } from './context.ts';
 import { createIdentityGate } from './gate.ts';
 import { createSecretReader } from './identity-headers.ts';
+import { DEFAULT_LABEL_SECRETS_DIR } from '../util/secrets.ts';
 import { loadSecrets } from './keys.ts';
 import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
@@ -26,8 +27,10 @@ export interface IdentityOptions {
   logger: Logger;
   /** The route table in force: known redirect hosts, cookie security per host, the portal. */
   currentTable: () => RouteTable;
-  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
+  /** Where `secret:NAME` header values are read from (GATEHOUSE_LABEL_SECRETS_DIR). */
   secretsDir?: string;
+  /** Gatehouse's own settings files, never readable through a label (see util/secrets.ts). */
+  ownFiles?: readonly string[];
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
@@ -78,7 +81,7 @@ export async function createIdentity(settings: IdentitySettings, secret: string 
     oidc,
     revocation,
     currentTable: options.currentTable,
-    readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
+    readSecret: createSecretReader({ dir: options.secretsDir ?? DEFAULT_LABEL_SECRETS_DIR, ownFiles: options.ownFiles ?? [] }),
     logger,
     now,
   };

@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load.ts';
 import { parseRoutesFile } from '../config/routes-file.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
-import { translateContainers } from '../labels/index.ts';
+import { labelTrust } from '../config/label-trust.ts';
+import { ignoredImageLabels, translateContainers } from '../labels/index.ts';
 import type { TranslationResult } from '../routes/spec.ts';
 import type { Route, RouteTable } from '../routes/table.ts';
 import { formatEntry } from '../policy/index.ts';
@@ -25,10 +26,10 @@ export async function routesCommand(args: string[]): Promise<number> {
       ? parsed.result
       : { specs: [], issues: [{ source: { kind: 'file', file: config.GATEHOUSE_CONFIG, index: null }, label: null, value: null, code: 'invalid_value', message: parsed.error }] };
   }
-  const table = buildOnce(listing, fileResult, (l) =>
-    translateContainers(l, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
-  );
-  process.stdout.write(json ? `${JSON.stringify(toJson(table), null, 2)}\n` : renderText(table));
+  const trust = labelTrust(config).translate;
+  const table = buildOnce(listing, fileResult, (l) => translateContainers(l, trust));
+  const ignored = ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false);
+  process.stdout.write(json ? `${JSON.stringify({ ...toJson(table), ignoredLabels: ignored }, null, 2)}\n` : renderText(table) + renderIgnored(ignored));
   return table.issues.length > 0 ? 1 : 0;
 }
 
@@ -68,4 +69,12 @@ function describeRoute(route: Route): string[] {
       : `allow ${route.policy.allow.map(formatEntry).join(', ')}`;
   const deny = route.policy.deny.length > 0 ? `; deny ${route.policy.deny.map(formatEntry).join(', ')}` : '';
   return [`  ${urls}`, `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`];
+}
+
+/** Image labels left out of the translation, each with its reason (see labels/image-labels.ts). */
+function renderIgnored(ignored: ReturnType<typeof ignoredImageLabels>): string {
+  if (ignored.length === 0) return '';
+  const lines = ['', `Ignored image labels (${ignored.length})`];
+  for (const entry of ignored) lines.push(`  container "${entry.containerName}": ${entry.label} ${entry.reason}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, openDockerClient, type DockerClient } from './client.ts';
 import { parseDockerHost } from './host.ts';
+import type { ImageLabels } from './image-labels.ts';
 import { toListing } from './listing.ts';
 import { readSelfMountinfo } from './self.ts';
 import { runSession, type SessionResult } from './session.ts';
@@ -77,8 +78,8 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
     }
   };
 
-  const publish = async (entries: ContainerListEntry[]) => {
-    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()));
+  const publish = async (entries: ContainerListEntry[], images: ImageLabels | null) => {
+    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), images);
     if (stopping.signal.aborted) return;
     update({ lastListAt: Date.now() });
     try {

@@ -3,6 +3,8 @@
  * GATEHOUSE_DEFAULT_ALLOW reuse.
  */
 export { translateContainers, type TranslateOptions } from './translate.ts';
+export { deployerLabels, ignoredImageLabels, type IgnoredLabel } from './image-labels.ts';
+export { forbiddenClaimReason } from './claims.ts';
 export { closestKey, DEFAULT_ROUTE } from './keys.ts';
 export { KEYS, VALUE_KEYS, FIELD_KEYS, keyDef, parseValue, type ValueKey, type RouteSettings, type ParseContext, type KeyFields } from './key-table.ts';
 export { isSecretValue } from './values.ts';

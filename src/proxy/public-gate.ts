@@ -1,5 +1,5 @@
 import { evaluate } from '../policy/index.ts';
-import { createSecretReader, type SecretReader } from '../util/secrets.ts';
+import { createSecretReader, DEFAULT_LABEL_SECRETS_DIR, type SecretReader } from '../util/secrets.ts';
 import type { Route } from '../routes/table.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessGate, GateRequest, GateResult } from './gate.ts';
@@ -10,15 +10,17 @@ import { pageFor } from './pages.ts';
  * CORS preflights are forwarded; everything else is refused (fail closed), never opened.
  */
 export interface PublicOnlyGateOptions {
-  /** Where `secret:NAME` header values are read from. */
+  /** Where `secret:NAME` header values are read from (GATEHOUSE_LABEL_SECRETS_DIR). */
   readonly secretsDir?: string;
+  /** Gatehouse's own settings files, never readable through a label (see util/secrets.ts). */
+  readonly ownFiles?: readonly string[];
   /** Told when a `secret:` file cannot be read (the name, never a value). */
   readonly logger?: Logger;
 }
 
 export function createPublicOnlyGate(options: PublicOnlyGateOptions = {}): AccessGate {
-  const secretsDir = options.secretsDir ?? '/run/secrets';
-  const secrets = createSecretReader(secretsDir);
+  const secretsDir = options.secretsDir ?? DEFAULT_LABEL_SECRETS_DIR;
+  const secrets = createSecretReader({ dir: secretsDir, ownFiles: options.ownFiles ?? [] });
   return {
     check(req: GateRequest, route: Route): GateResult {
       if (!isOpenRequest(req, route)) {

@@ -92,7 +92,7 @@ export const RouteIssue = z.object({
   label: z.string().nullable(),
   /** The offending value, when showing it helps (never for `secret:` or header values). */
   value: z.string().nullable(),
-  code: z.enum(['invalid_value', 'unknown_key', 'missing', 'port', 'network', 'conflict', 'forbidden_target']),
+  code: z.enum(['invalid_value', 'unknown_key', 'missing', 'port', 'network', 'conflict', 'forbidden_target', 'forbidden_host']),
   message: z.string(),
 });
 export type RouteIssue = z.infer<typeof RouteIssue>;

@@ -115,7 +115,7 @@ const containerArb = (prefix: string, index: number) =>
     ),
     networkMode: fc.constantFrom('proxy', 'proxy', 'host', 'none', 'bridge'),
     exposedPorts: fc.oneof(fc.constant<number[]>([80]), fc.uniqueArray(fc.constantFrom(80, 443, 8080), { maxLength: 3 }).map((p) => p.sort((a, b) => a - b))),
-  }).map((c): ContainerSnapshot => ({ ...c, id: `id${index}`, name: `box${index}` }));
+  }).map((c): ContainerSnapshot => ({ ...c, imageLabels: {}, id: `id${index}`, name: `box${index}` }));
 
 const scenario = fc.constantFrom('iap', 'com.example.iap').chain((prefix) =>
   fc.record({

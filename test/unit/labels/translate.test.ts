@@ -199,8 +199,8 @@ describe('rejections', () => {
     expect(result.specs).toEqual([]);
     expect(result.issues.map((i) => [i.label, i.value, i.message])).toEqual([
       ['iap.allow', null, 'container "app": iap.allow: secret: references are only allowed in header labels'],
-      ['iap.header.Authorization', null, 'container "app": iap.header.Authorization: expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"'],
-      ['iap.header.X-Api-Key', null, 'container "app": iap.header.X-Api-Key: expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"'],
+      ['iap.header.Authorization', null, 'container "app": iap.header.Authorization: expected secret:NAME with NAME a plain file name in the label secrets folder: letters, digits, ".", "_" and "-", not starting with "." and without ".."'],
+      ['iap.header.X-Api-Key', null, 'container "app": iap.header.X-Api-Key: expected secret:NAME with NAME a plain file name in the label secrets folder: letters, digits, ".", "_" and "-", not starting with "." and without ".."'],
       ['iap.header.X-Token', null, 'container "app": iap.header.X-Token: the value contains a line break or control character'],
       ['iap.header.x-twice', null, 'container "app": iap.header.x-twice: sets the same header as iap.header.X-Twice; keep one'],
     ]);
