@@ -44,13 +44,13 @@ function locate(options: LabelSecretsOptions, name: string): { problem: string }
   if (dir === null) return { problem: `cannot be read: the label secrets folder ${options.dir} (GATEHOUSE_LABEL_SECRETS_DIR) does not exist` };
   const path = realpathOrNull(join(options.dir, name));
   if (path === null) return { problem: `cannot be read: there is no file ${name} in ${options.dir} (GATEHOUSE_LABEL_SECRETS_DIR)` };
-  if (!within(path, dir) || path === dir) return { problem: `cannot be read: ${name} in ${options.dir} leads outside that folder` };
   for (const own of options.ownFiles ?? []) {
     const real = realpathOrNull(own);
     if (real !== null && within(path, real)) {
       return { problem: "is one of Gatehouse's own settings files, which labels can never read; put the app's secret in its own file" };
     }
   }
+  if (!within(path, dir) || path === dir) return { problem: `cannot be read: ${name} in ${options.dir} leads outside that folder` };
   return { path };
 }
 
