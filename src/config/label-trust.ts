@@ -3,16 +3,14 @@ import { labelSecretProblem, type LabelSecretsOptions } from '../util/secrets.ts
 import type { AppConfig } from './load.ts';
 import { ownSettingsFiles } from './own-files.ts';
 
-type Env = Record<string, string | undefined>;
-
 /** Everything the label translator and the secret readers need to know about the trust boundary. */
 export interface LabelTrust {
   readonly translate: TranslateOptions;
   readonly secrets: Required<LabelSecretsOptions>;
 }
 
-export function labelTrust(config: AppConfig, env: Env = process.env): LabelTrust {
-  const secrets = { dir: config.GATEHOUSE_LABEL_SECRETS_DIR, ownFiles: ownSettingsFiles(config, env) };
+export function labelTrust(config: AppConfig): LabelTrust {
+  const secrets = { dir: config.GATEHOUSE_LABEL_SECRETS_DIR, ownFiles: ownSettingsFiles(config) };
   return {
     secrets,
     translate: {

@@ -1,18 +1,12 @@
-import { ENV_SCHEMA } from './schema.ts';
 import type { AppConfig } from './load.ts';
-
-type Env = Record<string, string | undefined>;
 
 /**
  * The files and folders that hold Gatehouse's own settings: the target of every `*_FILE`
  * variable, the data folder (root secret, signing key, users), the users and routes files
  * and the TLS sources. Label secrets may never be read from any of them (util/secrets.ts).
  */
-export function ownSettingsFiles(config: AppConfig, env: Env = process.env): string[] {
-  const files = Object.keys(ENV_SCHEMA).flatMap((name) => {
-    const path = env[`${name}_FILE`];
-    return path === undefined || path === '' ? [] : [path];
-  });
+export function ownSettingsFiles(config: AppConfig): string[] {
+  const files = Object.values(config.settingsFiles);
   for (const path of [
     config.GATEHOUSE_DATA_DIR,
     config.GATEHOUSE_USERS_FILE,

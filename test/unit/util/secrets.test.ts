@@ -95,17 +95,17 @@ describe("Gatehouse's own settings files", () => {
       GATEHOUSE_TLS_ACME_JSON: '/acme/acme.json',
     };
     const config = loadConfig(env, (path) => (path.includes('oidc') ? 'client-secret' : 'x'.repeat(44)));
-    expect(ownSettingsFiles(config, env).sort()).toEqual(
+    expect(ownSettingsFiles(config).sort()).toEqual(
       ['/run/secrets/gatehouse_secret', '/run/secrets/oidc', '/data', '/config/users.yml', '/config/routes.yml', '/certs', '/acme/acme.json'].sort(),
     );
   });
 
   it('feed the label trust options, with the sign-in host from GATEHOUSE_AUTH_URL', () => {
     const env = { GATEHOUSE_AUTH_URL: 'https://Auth.Example.com:8443/', GATEHOUSE_LABEL_SECRETS_DIR: '/srv/label-secrets', GATEHOUSE_TRUST_IMAGE_LABELS: 'yes' };
-    const trust = labelTrust(loadConfig(env), env);
+    const trust = labelTrust(loadConfig(env));
     expect(trust.translate).toMatchObject({ prefix: 'iap', signInHost: 'auth.example.com', trustImageLabels: true });
     expect(trust.secrets).toEqual({ dir: '/srv/label-secrets', ownFiles: ['./data'] });
-    expect(labelTrust(loadConfig({}), {}).translate).toMatchObject({ signInHost: null, trustImageLabels: false });
+    expect(labelTrust(loadConfig({})).translate).toMatchObject({ signInHost: null, trustImageLabels: false });
     expect(loadConfig({}).GATEHOUSE_LABEL_SECRETS_DIR).toBe('/run/gatehouse/label-secrets');
   });
 });
