@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
@@ -17,6 +19,7 @@ import { freePort } from './auth/support.ts';
  * as an attacker would, each of which got through before.
  */
 
+const run = promisify(execFile);
 const id = randomBytes(3).toString('hex');
 const host = (name: string) => `${name}-${id}.lt.gh.localhost`;
 const AUTH = host('auth');
@@ -179,6 +182,16 @@ describe('image labels speak for nobody', () => {
     expect(ignored.map((l) => l.label).sort()).toEqual([`${gh.prefix}.bypass`, `${gh.prefix}.from`, `${gh.prefix}.public`]);
     expect(String(ignored[0]?.msg)).toContain('set by the image');
     expect((await anonymous('image-host')).status).toBe(404);
+
+    // `gatehouse routes --json` (the built CLI, as operators run it) lists them too.
+    const result = await run(process.execPath, ['dist/cli/main.js', 'routes', '--json'], { env: { ...process.env, GATEHOUSE_LABEL_PREFIX: gh.prefix } }).then(
+      (done) => done.stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+    const report = JSON.parse(result) as { ignoredLabels: Array<{ containerName: string; label: string; reason: string }> };
+    const listed = report.ignoredLabels.filter((entry) => entry.containerName === `gh-lt-${id}-image-only`);
+    expect(listed.map((entry) => entry.label).sort()).toEqual([`${gh.prefix}.bypass`, `${gh.prefix}.from`, `${gh.prefix}.public`]);
+    expect(listed[0]?.reason).toContain('GATEHOUSE_TRUST_IMAGE_LABELS=true');
   });
 
   it("the deployer's own labels count, the image's public and bypass do not", async () => {
