@@ -9,7 +9,7 @@ export type { IssueSink } from './routes-file-draft.ts';
 const CONTAINER_ONLY = new Set<string>(VALUE_KEYS.filter((k) => !KEYS[k].file));
 /** Keys both formats share with the same meaning, plus `path`, which they spell alike but read differently. */
 const SHARED = new Set(['from', 'to', 'timeout', 'idle_timeout', 'tls_skip_verify', 'name', 'description', 'path']);
-const LIST_KEYS = new Set(['from', 'allow', 'deny', 'bypass']);
+const LIST_KEYS = new Set<string>(VALUE_KEYS.filter((k) => KEYS[k].list));
 const OUR_KEYS: string[] = [...VALUE_KEYS.filter((k) => !CONTAINER_ONLY.has(k)), 'header'];
 
 /** One file route → one RouteSpec per `to` URL, or none (and issues) when anything is wrong. */

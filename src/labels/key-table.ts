@@ -30,6 +30,8 @@ export interface KeyDef<T, F extends string | null = string | null> {
   readonly inherit: boolean;
   /** Whether the routes file accepts the key under the same name. */
   readonly file: boolean;
+  /** A comma list, which the routes file may also write as a YAML list. */
+  readonly list: boolean;
   /** The RouteSpec field it fills (`policy.allow` is nested); null for keys that only steer the translator. */
   readonly field: F;
 }
@@ -40,9 +42,11 @@ function key<T, const F extends string | null>(def: {
   default?: NoInfer<T>;
   inherit?: boolean;
   file?: boolean;
+  list?: boolean;
   field: F;
 }): KeyDef<T, F> {
-  return Object.freeze({ parse: def.parse, schema: def.schema, default: def.default, inherit: def.inherit ?? true, file: def.file ?? true, field: def.field });
+  const { parse, schema, field } = def;
+  return Object.freeze({ parse, schema, default: def.default, inherit: def.inherit ?? true, file: def.file ?? true, list: def.list ?? false, field });
 }
 
 const fixed = <T>(parse: (raw: string) => Parsed<T>) => (raw: string) => parse(raw);
@@ -50,23 +54,23 @@ const fromSchema = z.object({ hosts: z.array(z.string()).min(1), scheme: z.enum(
 const positiveMs = z.number().int().positive();
 
 export const KEYS = Object.freeze({
-  from: key({ schema: fromSchema, parse: fixed(parseFrom), field: null }),
+  from: key({ schema: fromSchema, parse: fixed(parseFrom), list: true, field: null }),
   path: key({ schema: z.string(), parse: fixed(parsePathPrefix), default: '/', field: 'path' }),
   strip_path: key({ schema: z.boolean(), parse: parsers.bool, default: false, field: 'stripPath' }),
   port: key({ schema: z.number().int(), parse: parsers.port, file: false, field: null }),
   scheme: key({ schema: z.enum(['http', 'https']), parse: parsers.oneOf(['http', 'https']), file: false, field: null }),
   to: key({ schema: z.string(), parse: (raw, context) => parseTarget(raw, { allowLocal: context.allowLocalTargets }), field: null }),
   network: key({ schema: z.string(), parse: parsers.network, file: false, field: null }),
-  allow: key({ schema: z.array(PolicyEntry), parse: fixed(parsePolicyList), default: [], field: 'policy.allow' }),
-  deny: key({ schema: z.array(PolicyEntry), parse: fixed(parsePolicyList), default: [], field: 'policy.deny' }),
+  allow: key({ schema: z.array(PolicyEntry), parse: fixed(parsePolicyList), list: true, default: [], field: 'policy.allow' }),
+  deny: key({ schema: z.array(PolicyEntry), parse: fixed(parsePolicyList), list: true, default: [], field: 'policy.deny' }),
   // Never inherited: a named route under a public container decides its own access.
   public: key({ schema: z.boolean(), parse: parsers.bool, default: false, inherit: false, field: 'policy.public' }),
-  bypass: key({ schema: z.array(BypassRule), parse: fixed(parseBypassList), default: [], field: 'policy.bypass' }),
+  bypass: key({ schema: z.array(BypassRule), parse: fixed(parseBypassList), list: true, default: [], field: 'policy.bypass' }),
   cors_preflight: key({ schema: z.boolean(), parse: parsers.bool, default: false, field: 'policy.corsPreflight' }),
   identity: key({ schema: IdentityMode, parse: parsers.oneOf(['headers', 'jwt', 'none']), default: 'headers', field: 'identity' }),
   host: key({ schema: HostHeaderMode, parse: parsers.hostHeader, default: { mode: 'preserve' }, field: 'hostHeader' }),
   websockets: key({ schema: z.boolean(), parse: parsers.bool, default: true, field: 'websockets' }),
-  ws_origins: key({ schema: z.array(z.string()), parse: fixed(parseOriginList), default: [], field: 'wsOrigins' }),
+  ws_origins: key({ schema: z.array(z.string()), parse: fixed(parseOriginList), list: true, default: [], field: 'wsOrigins' }),
   timeout: key({ schema: z.number().int().nonnegative(), parse: parsers.duration, default: 30_000, field: 'timeoutMs' }),
   idle_timeout: key({ schema: positiveMs.nullable(), parse: parsers.idleTimeout, default: null, field: 'idleTimeoutMs' }),
   tls_skip_verify: key({ schema: z.boolean(), parse: parsers.bool, default: false, field: 'tlsSkipVerify' }),
