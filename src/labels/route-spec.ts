@@ -17,12 +17,18 @@ export interface RouteParts {
 
 export const DEFAULT_TIMEOUT_MS = keyDef('timeout').default as number;
 
+/** Values are plain data, never changed in place once parsed: a copy of the outer array or object is enough. */
+function shallowCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  return value !== null && typeof value === 'object' ? { ...value } : value;
+}
+
 /** Each key-filled field: the value set, else the key's default (copied, so specs never share arrays). */
 export function keyFields(settings: Partial<RouteSettings>, defaultName: string): KeyFields {
   const fields: Record<string, unknown> = {};
   for (const [name, path] of FIELD_KEYS) {
     const value = settings[name] ?? (name === 'name' ? defaultName : keyDef(name).default);
-    const copy = structuredClone(value);
+    const copy = shallowCopy(value);
     if (path.length === 1) fields[path[0] as string] = copy;
     else ((fields[path[0] as string] ??= {}) as Record<string, unknown>)[path[1] as string] = copy;
   }

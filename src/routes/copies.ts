@@ -1,7 +1,6 @@
-import { FIELD_KEYS, type KeyFields } from '../labels/key-table.ts';
-import { deepFreeze } from '../util/deep-freeze.ts';
+import { FIELD_KEYS } from '../labels/key-table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
-import { canonicalCopy } from './canonical.ts';
+import { canonicalCopy, compareStrings } from './canonical.ts';
 
 /**
  * Frozen copies of the parts of a route, built frozen rather than walked afterwards. Each
@@ -18,15 +17,29 @@ export function frozen<T extends object>(value: T): T {
  * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
  * over the table instead of a copy per field, so a new key needs no change here.
  */
-export function copyKeyFields(spec: RouteSpec): KeyFields {
-  const fields: Record<string, unknown> = {};
+export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
   const source = spec as unknown as Record<string, unknown>;
   for (const [, path] of FIELD_KEYS) {
     const top = path[0] as string;
-    if (path.length === 1) fields[top] = deepFreeze(canonicalCopy(source[top]));
-    else if (!(top in fields)) fields[top] = deepFreeze(canonicalCopy(source[top]));
+    if (!(top in into)) into[top] = frozenCanonical(source[top]);
   }
-  return fields as KeyFields;
+}
+
+/** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
+function frozenCanonical(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCanonical));
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort(compareStrings);
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (record[key] === undefined) continue;
+    // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(record[key]), enumerable: true, writable: true, configurable: true });
+    else copy[key] = frozenCanonical(record[key]);
+  }
+  return Object.freeze(copy);
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
