@@ -7,7 +7,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { docker } from '../helpers/images.ts';
 import { http } from '../helpers/http.ts';
 
-/** `gatehouse socket-proxy` against the real engine: the four discovery calls pass, nothing else does. */
+/** `gatehouse socket-proxy` against the real engine: the five discovery calls pass, nothing else does. */
 describe('socket proxy', () => {
   const proxy = createSocketProxy({
     listen: { host: '127.0.0.1', port: 0 },
