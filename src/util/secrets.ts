@@ -41,9 +41,13 @@ function locate(options: LabelSecretsOptions, name: string): { problem: string }
     return { problem: 'is not a plain file name: use letters, digits, ".", "_" and "-", not starting with "."' };
   }
   const dir = realpathOrNull(options.dir);
-  if (dir === null) return { problem: `cannot be read: the label secrets folder ${options.dir} (GATEHOUSE_LABEL_SECRETS_DIR) does not exist` };
+  if (dir === null) {
+    return {
+      problem: `cannot be read: the label secrets folder ${options.dir} does not exist; put ${name} there (a Docker secret with target: ${join(options.dir, name)}) or set GATEHOUSE_LABEL_SECRETS_DIR to the folder that holds it`,
+    };
+  }
   const path = realpathOrNull(join(options.dir, name));
-  if (path === null) return { problem: `cannot be read: there is no file ${name} in ${options.dir} (GATEHOUSE_LABEL_SECRETS_DIR)` };
+  if (path === null) return { problem: `cannot be read: there is no file ${name} in ${options.dir} (GATEHOUSE_LABEL_SECRETS_DIR); add it, then recreate the container` };
   for (const own of options.ownFiles ?? []) {
     const real = realpathOrNull(own);
     if (real !== null && within(path, real)) {

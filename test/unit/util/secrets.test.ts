@@ -71,8 +71,10 @@ describe('label secrets', () => {
   });
 
   it('says what is missing: the file, or the folder', () => {
-    expect(labelSecretProblem(options, 'absent')).toBe(`cannot be read: there is no file absent in ${join(root, 'labels')} (GATEHOUSE_LABEL_SECRETS_DIR)`);
-    expect(labelSecretProblem({ dir: join(root, 'nope') }, 'api_key')).toMatch(/label secrets folder .*nope \(GATEHOUSE_LABEL_SECRETS_DIR\) does not exist/);
+    expect(labelSecretProblem(options, 'absent')).toBe(`cannot be read: there is no file absent in ${join(root, 'labels')} (GATEHOUSE_LABEL_SECRETS_DIR); add it, then recreate the container`);
+    expect(labelSecretProblem({ dir: join(root, 'nope') }, 'api_key')).toBe(
+      `cannot be read: the label secrets folder ${join(root, 'nope')} does not exist; put api_key there (a Docker secret with target: ${join(root, 'nope', 'api_key')}) or set GATEHOUSE_LABEL_SECRETS_DIR to the folder that holds it`,
+    );
   });
 
   it('picks up a file added later', () => {
