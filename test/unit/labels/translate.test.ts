@@ -19,6 +19,21 @@ function onlySpec(labels: Record<string, string>): RouteSpec {
 // What each key puts into the spec, defaults included, is pinned by the golden files
 // (test/golden/labels, run by golden.test.ts); these tests cover behaviour around them.
 describe('routes from labels', () => {
+  it('leaves secret: references unchecked when no checker is given (the request-time reader still applies the rules)', () => {
+    const spec = onlySpec({ ...FROM, 'iap.header.Authorization': 'secret:plex_basic', 'iap.header.X-User': '{email}' });
+    expect(spec.setHeaders).toEqual({ Authorization: 'secret:plex_basic', 'X-User': '{email}' });
+  });
+
+  it('asks the checker about each secret: header only, by name', () => {
+    const asked: string[] = [];
+    const result = translateContainers(listing([container({ labels: { ...FROM, 'iap.header.A': 'secret:one', 'iap.header.B': '{email}', 'iap.header.C': 'plain' } })]), {
+      ...OPTIONS,
+      checkSecret: (name) => (asked.push(name), null),
+    });
+    expect(result.issues).toEqual([]);
+    expect(asked).toEqual(['one']);
+  });
+
   it('a route with neither allow nor public is published and lets nobody in', () => {
     const spec = onlySpec(FROM);
     expect(spec.policy.public).toBe(false);
