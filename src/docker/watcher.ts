@@ -78,8 +78,12 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
     }
   };
 
+  // A failed image list falls back to the last good one: images rarely change, and an image it
+  // does not know leaves only that image's containers held back, never every route.
+  let lastImages: ImageLabels | null = null;
   const publish = async (entries: ContainerListEntry[], images: ImageLabels | null) => {
-    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), images);
+    lastImages = images ?? lastImages;
+    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages);
     if (stopping.signal.aborted) return;
     update({ lastListAt: Date.now() });
     try {
