@@ -24,6 +24,11 @@ describe('routes from labels', () => {
     expect(spec.setHeaders).toEqual({ Authorization: 'secret:plex_basic', 'X-User': '{email}' });
   });
 
+  it('reads secret: in any case and around spaces, and keeps every other header value as written', () => {
+    const spec = onlySpec({ ...FROM, 'iap.header.A': ' Secret:api_key ', 'iap.header.B': ' {email} ', 'iap.header.C': 'a\tb' });
+    expect(spec.setHeaders).toEqual({ A: 'secret:api_key', B: ' {email} ', C: 'a\tb' });
+  });
+
   it('asks the checker about each secret: header only, by name', () => {
     const asked: string[] = [];
     const result = translateContainers(listing([container({ labels: { ...FROM, 'iap.header.A': 'secret:one', 'iap.header.B': '{email}', 'iap.header.C': 'plain' } })]), {
