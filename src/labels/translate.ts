@@ -126,11 +126,11 @@ function buildContainerRoute(
     return null;
   }
   // A label that did not parse is already reported; inferring around it would only add noise.
-  if ([...present].some((key) => settings[key] === undefined) || settings.from === undefined) return null;
-  const fromLabel = values.from?.label ?? label('from');
-  const refused = settings.from.hosts.flatMap((host) => {
+  const from = values.from;
+  if ([...present].some((key) => settings[key] === undefined) || from === undefined) return null;
+  const refused = from.value.hosts.flatMap((host) => {
     const reason = forbiddenClaimReason(host, ctx.signInHost);
-    return reason === null ? [] : [{ code: 'forbidden_host' as const, label: fromLabel, value: host, message: `${fromLabel}: "${host}" ${reason}` }];
+    return reason === null ? [] : [{ code: 'forbidden_host' as const, label: from.label, value: host, message: `${from.label}: "${host}" ${reason}` }];
   });
   if (refused.length > 0) {
     problems.push(...refused);
@@ -155,7 +155,7 @@ function buildContainerRoute(
   return buildRouteSpec({
     source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
     routeName,
-    from: settings.from,
+    from: from.value,
     settings: { ...settings, name: displayName },
     setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
     removeHeaders: [],

@@ -35,6 +35,16 @@ describe('deployerLabels', () => {
     expect(deployerLabels(c, 'iap', false)).toEqual({ ok: true, labels: { 'iap.enable': value, 'iap.admin.enable': value }, ignored: [] });
   });
 
+  it.each([
+    ['iap.health', 'off'],
+    ['iap.public', 'false'],
+    ['iap.websockets', 'no'],
+    ['iap.admin.strip_path', '0'],
+  ])('drops an image %s=%j: only deny and enable=false are kept', (label, value) => {
+    const c = container({ labels: { [label]: value }, imageLabels: { [label]: value } });
+    expect(deployerLabels(c, 'iap', false)).toMatchObject({ labels: {}, ignored: [{ label }] });
+  });
+
   it.each(['true', 'yes', '1', 'on', 'maybe'])('drops an image enable=%j', (value) => {
     const c = container({ labels: { 'iap.enable': value }, imageLabels: { 'iap.enable': value } });
     expect(deployerLabels(c, 'iap', false)).toMatchObject({ labels: {}, ignored: [{ label: 'iap.enable' }] });
@@ -54,6 +64,8 @@ describe('deployerLabels', () => {
     const unknown = container({ labels: { 'iap.from': 'https://a.example.com' }, imageLabels: null });
     expect(deployerLabels(unknown, 'iap', false)).toEqual({ ok: false, message: expect.stringContaining('allow GET /images/json on the Docker socket proxy, or set GATEHOUSE_TRUST_IMAGE_LABELS=true') });
     expect(deployerLabels(unknown, 'iap', true)).toMatchObject({ ok: true });
+    const mixed = container({ labels: { 'com.docker.compose.project': 'shop', 'iap.public': 'true' }, imageLabels: null });
+    expect(deployerLabels(mixed, 'iap', false)).toMatchObject({ ok: false });
     const unrelated = container({ labels: { 'traefik.enable': 'true' }, imageLabels: null });
     expect(deployerLabels(unrelated, 'iap', false)).toEqual({ ok: true, labels: { 'traefik.enable': 'true' }, ignored: [] });
   });
