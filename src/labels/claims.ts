@@ -12,7 +12,7 @@
 const DOTTED_IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 export function forbiddenClaimReason(host: string, signInHost: string | null): string | null {
-  if (signInHost !== null && host === signInHost) return 'is the sign-in host (GATEHOUSE_AUTH_URL), which only Gatehouse serves; publish the app under another host';
+  if (host === signInHost) return 'is the sign-in host (GATEHOUSE_AUTH_URL), which only Gatehouse serves; publish the app under another host';
   if (host.startsWith('[') || DOTTED_IPV4.test(host)) return 'is an IP address; publish apps under a host name, such as https://app.example.com';
   if (host === 'localhost') return 'is localhost; use a name below it, such as http://app.localhost';
   return null;
