@@ -1,12 +1,9 @@
 import type { Identity } from './auth/index.ts';
-import { readIdentitySettings } from './config/index.ts';
-import { loadConfig, type AppConfig } from './config/index.ts';
-import { combineRouteSources, readPolicyEnv, watchRoutesFile } from './config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, readIdentitySettings, readPolicyEnv, watchRoutesFile, type AppConfig } from './config/index.ts';
 import { createReconciler, RouteStore } from './control/index.ts';
-import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
-import { translateContainers } from './labels/index.ts';
-import { createLogger, type Logger } from './observability/index.ts';
-import { createMetrics, type Metrics } from './observability/index.ts';
+import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
+import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
+import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, tlsConfigured } from './tls/index.ts';
 
@@ -51,9 +48,13 @@ async function startServing(
   logger: Logger,
   { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
 ): Promise<RunningGatehouse> {
+  const trust = labelTrust(config);
+  const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
   const reconciler = createReconciler({
-    translateContainers: (listing) =>
-      translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
+    translateContainers: (listing) => {
+      reportIgnored(listing);
+      return translateContainers(listing, trust.translate);
+    },
     store,
     logger,
     metrics,
@@ -97,6 +98,8 @@ async function startServing(
     metrics,
     currentTable: () => store.current().table,
     ...(identity ? { gate: identity.gate, defaultAllow: identity.settings.defaultAllow } : {}),
+    secretsDir: trust.secrets.dir,
+    ownFiles: trust.secrets.ownFiles,
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
@@ -189,4 +192,23 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+}
+
+/**
+ * Logs every image label the translator ignores, once per container and label, so the log names
+ * each one and why without repeating it on every listing.
+ */
+function createIgnoredLabelReporter(options: TranslateOptions, logger: Logger): (listing: DockerListing) => void {
+  // The control loop passes only the containers that changed, so what was reported is kept,
+  // and forgotten wholesale only if it ever grows large.
+  const reported = new Set<string>();
+  return (listing) => {
+    if (reported.size > 10_000) reported.clear();
+    for (const ignored of ignoredImageLabels(listing.containers, options.prefix, options.trustImageLabels ?? false)) {
+      const key = `${ignored.containerId} ${ignored.label}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      logger.warn({ container: ignored.containerName, label: ignored.label }, `image label ignored: ${ignored.label} ${ignored.reason}`);
+    }
+  };
 }

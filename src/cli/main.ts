@@ -9,7 +9,7 @@ Usage:
   gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
                              "serve" would; print routes and every rejected container with the
                              reasons. Exits 1 when anything was rejected.
-  gatehouse socket-proxy     Serve the four read-only Docker API calls Gatehouse needs
+  gatehouse socket-proxy     Serve the five read-only Docker API calls Gatehouse needs
                              (/_ping, /version, /containers/json, /events) on
                              GATEHOUSE_SOCKET_PROXY_LISTEN (default 0.0.0.0:2375) and refuse
                              everything else, so the proxy itself never mounts the socket

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { combineRouteSources, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
 import { buildOnce } from '../control/index.ts';
 import { listOnce } from '../docker/index.ts';
-import { translateContainers } from '../labels/index.ts';
-import type { TranslationResult } from '../routes/index.ts';
-import type { Route, RouteTable } from '../routes/index.ts';
+import { ignoredImageLabels, translateContainers } from '../labels/index.ts';
+import type { Route, RouteTable, TranslationResult } from '../routes/index.ts';
 import { formatEntry } from '../policy/index.ts';
 
 /** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */
@@ -20,10 +19,10 @@ export async function routesCommand(args: string[]): Promise<number> {
   let fileResult: TranslationResult | null = null;
   if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);
   if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY), 'POLICY'));
-  const table = buildOnce(listing, fileResult, (l) =>
-    translateContainers(l, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
-  );
-  process.stdout.write(json ? `${JSON.stringify(toJson(table), null, 2)}\n` : renderText(table));
+  const trust = labelTrust(config).translate;
+  const table = buildOnce(listing, fileResult, (l) => translateContainers(l, trust));
+  const ignored = ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false);
+  process.stdout.write(json ? `${JSON.stringify({ ...toJson(table), ignoredLabels: ignored }, null, 2)}\n` : renderText(table) + renderIgnored(ignored));
   return table.issues.length > 0 ? 1 : 0;
 }
 
@@ -70,4 +69,12 @@ function describeRoute(route: Route): string[] {
       : `allow ${route.policy.allow.map(formatEntry).join(', ')}`;
   const deny = route.policy.deny.length > 0 ? `; deny ${route.policy.deny.map(formatEntry).join(', ')}` : '';
   return [`  ${urls}`, `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`];
+}
+
+/** Image labels left out of the translation, each with its reason (see labels/image-labels.ts). */
+function renderIgnored(ignored: ReturnType<typeof ignoredImageLabels>): string {
+  if (ignored.length === 0) return '';
+  const lines = ['', `Ignored image labels (${ignored.length})`];
+  for (const entry of ignored) lines.push(`  container "${entry.containerName}": ${entry.label} ${entry.reason}`);
+  return `${lines.join('\n')}\n`;
 }

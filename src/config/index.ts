@@ -8,3 +8,4 @@ export type { ListenAddress } from './schema.ts';
 export { parseRoutesFile, type RoutesFileResult } from './routes-file.ts';
 export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesFileOptions } from './watch-routes-file.ts';
 export { combineRouteSources, parsePolicyEnv, readPolicyEnv, logSettingNotes } from './routes-file-sources.ts';
+export { labelTrust, type LabelTrust } from './label-trust.ts';

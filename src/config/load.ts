@@ -3,7 +3,10 @@ import { GatehouseError } from '../errors.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
 
-export type AppConfig = Readonly<EnvConfig>;
+export type AppConfig = Readonly<EnvConfig> & {
+  /** Variable → the file its `_FILE` twin named: Gatehouse's own settings files, never readable through a label. */
+  readonly settingsFiles: Readonly<Record<string, string>>;
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -14,6 +17,7 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env = process.env, readFile: (path: string) => string = readUtf8): AppConfig {
   const raw: Record<string, string> = {};
+  const settingsFiles: Record<string, string> = {};
   const problems: string[] = [];
   for (const name of Object.keys(ENV_SCHEMA)) {
     const direct = env[name];
@@ -23,6 +27,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
       continue;
     }
     if (filePath !== undefined) {
+      settingsFiles[name] = filePath;
       try {
         raw[name] = readFile(filePath).replace(/\r?\n$/, '');
       } catch (error) {
@@ -43,7 +48,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
   if (problems.length > 0) {
     throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze(parsed.data as EnvConfig);
+  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles });
 }
 
 function readUtf8(path: string): string {

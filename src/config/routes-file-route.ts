@@ -1,15 +1,15 @@
-import { buildRouteSpec, closestKey, type FromValue, isSecretValue, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
+import { buildRouteSpec, closestKey, type FromValue, isSecretValue, KEYS, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
 import type { RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
 
 export type { IssueSink } from './routes-file-draft.ts';
 
-/** Keys that only make sense for a container: in the file, the upstream is spelt out in `to`. */
-const CONTAINER_ONLY = new Set(['port', 'network', 'scheme', 'health']);
+/** Keys the key table marks as labels only: in the file, the upstream is spelt out in `to`. */
+const CONTAINER_ONLY = new Set<string>(VALUE_KEYS.filter((k) => !KEYS[k].file));
 /** Keys both formats share with the same meaning, plus `path`, which they spell alike but read differently. */
 const SHARED = new Set(['from', 'to', 'timeout', 'idle_timeout', 'tls_skip_verify', 'name', 'description', 'path']);
-const LIST_KEYS = new Set(['from', 'allow', 'deny', 'bypass']);
+const LIST_KEYS = new Set<string>(VALUE_KEYS.filter((k) => KEYS[k].list));
 const OUR_KEYS: string[] = [...VALUE_KEYS.filter((k) => !CONTAINER_ONLY.has(k)), 'header'];
 
 /** One file route → one RouteSpec per `to` URL, or none (and issues) when anything is wrong. */
@@ -59,7 +59,8 @@ function readOurKey(key: string, value: unknown, draft: RouteDraft, report: Issu
     return;
   }
   if (CONTAINER_ONLY.has(key)) {
-    report(key, 'invalid_value', `${key} applies to container labels only; in the file, write the upstream in full in to`);
+    const instead = key === 'enable' ? 'remove the route from the file instead' : 'in the file, write the upstream in full in to';
+    report(key, 'invalid_value', `${key} applies to container labels only; ${instead}`);
     return;
   }
   if (!OUR_KEYS.includes(key)) {

@@ -116,6 +116,9 @@ export const ENV_SCHEMA = {
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT: duration.prefault('10s'),
   GATEHOUSE_SOCKET_PROXY_LISTEN: listenAddress.prefault('0.0.0.0:2375'),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  // Label trust (see SECURITY.md): where `secret:NAME` header labels read from, and whether image labels count.
+  GATEHOUSE_LABEL_SECRETS_DIR: z.string().min(1).default('/run/gatehouse/label-secrets'),
+  GATEHOUSE_TRUST_IMAGE_LABELS: bool.prefault('false'),
   // Identity (see README, "Sign-in").
   GATEHOUSE_AUTH_URL: httpUrl.optional(),
   GATEHOUSE_OIDC_ISSUER: issuerUrl.optional(),

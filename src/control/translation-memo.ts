@@ -93,17 +93,20 @@ export function sameSnapshot(a: ContainerSnapshot, b: ContainerSnapshot): boolea
     a.networkMode === b.networkMode &&
     sameItems(a.exposedPorts, b.exposedPorts) &&
     sameRecord(a.networks, b.networks) &&
-    sameRecord(a.labels, b.labels)
+    sameRecord(a.labels, b.labels) &&
+    (a.imageLabels === b.imageLabels || (a.imageLabels !== null && b.imageLabels !== null && sameRecord(a.imageLabels, b.imageLabels)))
   );
 }
 
 /** The snapshot itself when nothing in it can change (the Docker watcher's are frozen), else a frozen copy. */
 function unchangeable(container: ContainerSnapshot): ContainerSnapshot {
-  const { labels, networks, exposedPorts } = container;
-  if (Object.isFrozen(container) && Object.isFrozen(labels) && Object.isFrozen(networks) && Object.isFrozen(exposedPorts)) return container;
+  const { labels, imageLabels, networks, exposedPorts } = container;
+  const imageLabelsFrozen = imageLabels === null || Object.isFrozen(imageLabels);
+  if (Object.isFrozen(container) && Object.isFrozen(labels) && imageLabelsFrozen && Object.isFrozen(networks) && Object.isFrozen(exposedPorts)) return container;
   return Object.freeze({
     ...container,
     labels: Object.freeze({ ...labels }),
+    imageLabels: imageLabels === null ? null : Object.freeze({ ...imageLabels }),
     networks: Object.freeze({ ...networks }),
     exposedPorts: Object.freeze([...exposedPorts]) as number[],
   });

@@ -4,16 +4,19 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { EVENT_FILTERS } from './events.ts';
 import { parseDockerHost } from './host.ts';
+import { type ImageLabels, toImageLabels } from './image-labels.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';
 
 /**
- * The four read-only Engine API calls Gatehouse makes, so a socket proxy allowing only
- * GET /_ping, /version, /containers/json and /events is enough.
+ * The five read-only Engine API calls Gatehouse makes, so a socket proxy allowing only
+ * GET /_ping, /version, /containers/json, /images/json and /events is enough.
  */
 export interface DockerClient {
   ping(signal: AbortSignal): Promise<void>;
   version(signal: AbortSignal): Promise<{ version: string; apiVersion: string }>;
   listRunning(signal: AbortSignal): Promise<ContainerListEntry[]>;
+  /** `GET /images/json`: each local image's id → its labels, to tell image labels from the deployer's. */
+  listImageLabels(signal: AbortSignal): Promise<ImageLabels>;
   /** Resolves once the engine answered with the stream's headers; the body is newline-delimited JSON. */
   events(signal: AbortSignal): Promise<Readable>;
   /** Closes every socket this client opened. */
@@ -27,6 +30,7 @@ interface EngineApi {
   ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
   version(options: { abortSignal: AbortSignal }): Promise<{ Version?: unknown; ApiVersion?: unknown }>;
   listContainers(options: Dockerode.ContainerListOptions): Promise<unknown>;
+  listImages(options: { abortSignal: AbortSignal }): Promise<unknown>;
   getEvents(options: Dockerode.GetEventsOptions): Promise<NodeJS.ReadableStream>;
 }
 
@@ -52,6 +56,11 @@ export async function openDockerClient(dockerHost: string, requestTimeoutMs = DE
       const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: false, abortSignal: s }));
       if (!Array.isArray(list)) throw new Error('GET /containers/json did not return a JSON array');
       return list as ContainerListEntry[];
+    },
+    async listImageLabels(signal) {
+      const list = await withDeadline('/images/json', signal, (s) => docker.listImages({ abortSignal: s }));
+      if (!Array.isArray(list)) throw new Error('GET /images/json did not return a JSON array');
+      return toImageLabels(list);
     },
     async events(signal) {
       const stream = await withDeadline('/events', signal, (s) =>

@@ -17,8 +17,11 @@ export { createSocketProxy } from './socket-proxy.ts';
 export async function listOnce(dockerHost: string, logger: Logger = pino({ level: 'silent' })): Promise<DockerListing> {
   const client = await openDockerClient(dockerHost);
   try {
-    const entries = await client.listRunning(new AbortController().signal);
-    return toListing(entries, logger, await readSelfMountinfo());
+    const signal = new AbortController().signal;
+    const entries = await client.listRunning(signal);
+    // Without the image list, containers whose labels may come from their image are held back.
+    const images = await client.listImageLabels(signal).catch(() => null);
+    return toListing(entries, logger, await readSelfMountinfo(), images);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new GatehouseError('DOCKER_UNAVAILABLE', `Cannot list containers from the Docker engine at ${dockerHost}: ${reason}. Check DOCKER_HOST and that the engine (or socket proxy) is running.`, { cause: error });

@@ -2,14 +2,20 @@ import os from 'node:os';
 import type { Logger } from '../observability/index.ts';
 import { findSelfNetworks } from './self.ts';
 import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
+import type { ImageLabels } from './image-labels.ts';
 import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
 
 /** A frozen listing of every entry; an entry the engine sent broken is skipped, never the whole list. */
-export function toListing(entries: readonly ContainerListEntry[], logger: Logger, mountinfoText: string | undefined): DockerListing {
+export function toListing(
+  entries: readonly ContainerListEntry[],
+  logger: Logger,
+  mountinfoText: string | undefined,
+  images: ImageLabels | null = null,
+): DockerListing {
   const containers: ContainerSnapshot[] = [];
   for (const entry of entries) {
     try {
-      containers.push(toSnapshot(entry));
+      containers.push(toSnapshot(entry, images));
     } catch (error) {
       logger.warn({ err: error }, 'skipping a container the Docker engine described incompletely');
     }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../observability/index.ts';
 import type { DockerClient } from './client.ts';
 import { EventLineSplitter, isRelevantEvent } from './events.ts';
+import type { ImageLabels } from './image-labels.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';
 
 export interface SessionOptions {
@@ -20,7 +21,8 @@ export interface SessionOptions {
   logger: Logger;
   onVersion(version: { version: string; apiVersion: string }): void;
   /** Called with every successful full list; a failed list ends the session instead. */
-  onList(entries: ContainerListEntry[]): Promise<void>;
+  /** `images` is null when the engine (or a socket proxy) refused the image list. */
+  onList(entries: ContainerListEntry[], images: ImageLabels | null): Promise<void>;
   /** Called once, after the first list of this connection succeeded. */
   onUp(): void;
 }
@@ -63,6 +65,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let settleTimer: NodeJS.Timeout | null = null;
   let listing = false;
   let listAgain = false;
+  let imagesWarned = false;
   let lastListAt = Number.NEGATIVE_INFINITY;
 
   const list = async (): Promise<void> => {
@@ -76,8 +79,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         listAgain = false;
         lastListAt = Date.now();
         const entries = await client.listRunning(controller.signal);
+        const images = await listImages(client, controller.signal, (error) => {
+          // Once per session: a socket proxy that refuses the call refuses it every time.
+          if (imagesWarned) return;
+          imagesWarned = true;
+          options.logger.warn({ err: error }, 'cannot list images (GET /images/json); containers whose labels may come from their image are held back');
+        });
         if (finished) return;
-        await options.onList(entries);
+        await options.onList(entries, images);
       } while (listAgain && !finished);
     } finally {
       listing = false;
@@ -174,4 +183,18 @@ function describe(context: string, error: unknown): Error {
   if (error === null || error === undefined) return new Error(context);
   const message = error instanceof Error ? error.message : String(error);
   return new Error(`${context}: ${message.trim()}`, { cause: error });
+}
+
+/**
+ * The image list, or null when it cannot be had: without it image labels cannot be told from the
+ * deployer's, which the translator treats as "refuse" (see labels/image-labels.ts), never as
+ * "trust". A failure here is no reason to stop discovery.
+ */
+async function listImages(client: DockerClient, signal: AbortSignal, warn: (error: unknown) => void): Promise<ImageLabels | null> {
+  try {
+    return await client.listImageLabels(signal);
+  } catch (error) {
+    if (!signal.aborted) warn(error);
+    return null;
+  }
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * What Gatehouse knows about one running container, taken from `GET /containers/json`
- * alone (no per-container inspect, so a socket proxy allowing only the list is enough).
+ * What Gatehouse knows about one running container, taken from `GET /containers/json` and
+ * `GET /images/json` (no per-container inspect, so a socket proxy allowing only the lists is enough).
  */
 export const HealthState = z.enum(['none', 'starting', 'healthy', 'unhealthy']);
 export type HealthState = z.infer<typeof HealthState>;
@@ -12,6 +12,11 @@ export const ContainerSnapshot = z.object({
   /** Without the leading slash. */
   name: z.string(),
   labels: z.record(z.string(), z.string()),
+  /**
+   * The labels of the container's image (Docker merges them into `labels`), from
+   * `GET /images/json`; null when unknown (the list was refused, or the image is gone).
+   */
+  imageLabels: z.record(z.string(), z.string()).nullable(),
   /** Docker's `State`: running, paused, restarting, created, exited, dead. */
   state: z.string(),
   health: HealthState,

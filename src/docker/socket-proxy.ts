@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../observability/index.ts';
 
 /**
- * `gatehouse socket-proxy`: the only process that needs the Docker socket. It answers the four
+ * `gatehouse socket-proxy`: the only process that needs the Docker socket. It answers the five
  * read-only endpoints discovery uses and refuses everything else, so the internet-facing proxy
  * never holds the socket (which is root on the host). Inspect is refused on purpose: it would
  * expose every container's environment.
  */
-const ALLOWED = /^(?:\/v\d+(?:\.\d+)?)?\/(?:_ping|version|containers\/json|events)$/;
+const ALLOWED = /^(?:\/v\d+(?:\.\d+)?)?\/(?:_ping|version|containers\/json|images\/json|events)$/;
 
 export function isAllowedDockerCall(method: string, url: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -47,7 +47,7 @@ function forward(req: IncomingMessage, res: ServerResponse, options: SocketProxy
   if (!isAllowedDockerCall(method, url)) {
     options.logger.warn({ method, path: url.split('?', 1)[0] }, 'docker socket proxy refused a call');
     res.writeHead(403, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: `${method} ${url.split('?', 1)[0]} is not allowed: only GET /_ping, /version, /containers/json and /events are` }));
+    res.end(JSON.stringify({ message: `${method} ${url.split('?', 1)[0]} is not allowed: only GET /_ping, /version, /containers/json, /images/json and /events are` }));
     return;
   }
   const upstream = request({ socketPath: options.socketPath, method, path: url, headers: { host: 'docker' } }, (answer) => {

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import type { ImageLabels } from './image-labels.ts';
 import { ContainerSnapshot, HealthState } from './snapshot.ts';
 
 /**
@@ -24,7 +25,7 @@ export function healthOf(entry: Pick<ContainerListEntry, 'Health' | 'Status'>): 
  * Pure: one list entry → a frozen snapshot. Throws only when the engine sent an entry without
  * an id, which callers treat as "skip this container", never as "the list failed".
  */
-export function toSnapshot(entry: ContainerListEntry): ContainerSnapshot {
+export function toSnapshot(entry: ContainerListEntry, images: ImageLabels | null = null): ContainerSnapshot {
   if (typeof entry.Id !== 'string' || entry.Id === '') {
     throw new TypeError(`Docker returned a container without an Id (names: ${JSON.stringify(entry.Names ?? [])})`);
   }
@@ -42,6 +43,7 @@ export function toSnapshot(entry: ContainerListEntry): ContainerSnapshot {
     id: entry.Id,
     name: ownName.replace(/^\//, ''),
     labels: Object.freeze({ ...(entry.Labels ?? {}) }),
+    imageLabels: imageLabelsOf(entry, images),
     state: entry.State ?? '',
     health: healthOf(entry),
     created: entry.Created ?? 0,
@@ -49,4 +51,10 @@ export function toSnapshot(entry: ContainerListEntry): ContainerSnapshot {
     networkMode: entry.HostConfig?.NetworkMode ?? '',
     exposedPorts: Object.freeze(exposedPorts) as number[],
   });
+}
+
+/** The labels of the container's image; null when the image list is missing or lacks the image. */
+function imageLabelsOf(entry: ContainerListEntry, images: ImageLabels | null): Readonly<Record<string, string>> | null {
+  if (images === null || typeof entry.ImageID !== 'string') return null;
+  return images.get(entry.ImageID) ?? null;
 }

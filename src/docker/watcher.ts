@@ -3,6 +3,7 @@ import type { Logger } from '../observability/index.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, openDockerClient, type DockerClient } from './client.ts';
 import { parseDockerHost } from './host.ts';
+import type { ImageLabels } from './image-labels.ts';
 import { toListing } from './listing.ts';
 import { readSelfMountinfo } from './self.ts';
 import { runSession, type SessionResult } from './session.ts';
@@ -77,8 +78,12 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
     }
   };
 
-  const publish = async (entries: ContainerListEntry[]) => {
-    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()));
+  // A failed image list falls back to the last good one: images rarely change, and an image it
+  // does not know leaves only that image's containers held back, never every route.
+  let lastImages: ImageLabels | null = null;
+  const publish = async (entries: ContainerListEntry[], images: ImageLabels | null) => {
+    lastImages = images ?? lastImages;
+    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages);
     if (stopping.signal.aborted) return;
     update({ lastListAt: Date.now() });
     try {

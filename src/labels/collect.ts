@@ -1,6 +1,7 @@
 import { classifyLabel, type ValueKey } from './keys.ts';
 import { foldHeaderName, parseHeaderName, parseHeaderValue } from './headers.ts';
-import { isSecretValue, parseValue, type RouteSettings } from './values.ts';
+import { isSecretValue } from './values.ts';
+import { parseValue, type RouteSettings } from './key-table.ts';
 
 /**
  * Reads every label under the prefix into per-route values, remembering which label set each

@@ -23,7 +23,8 @@ export function parseHeaderName(name: string): Parsed<string> {
   return ok(name);
 }
 
-const SECRET_NAME = /^[A-Za-z0-9._-]+$/;
+/** A plain file name in the label secrets folder: no separator, no `..`, no dotfile. */
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Never echoes the value: it may be a credential. */
 export function parseHeaderValue(value: string): Parsed<string> {
@@ -31,7 +32,9 @@ export function parseHeaderValue(value: string): Parsed<string> {
   const trimmed = value.trim();
   if (trimmed.toLowerCase().startsWith('secret:')) {
     const name = trimmed.slice('secret:'.length);
-    if (!SECRET_NAME.test(name)) return fail('expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"');
+    if (!SECRET_NAME.test(name) || name.includes('..')) {
+      return fail('expected secret:NAME with NAME a plain file name in the label secrets folder: letters, digits, ".", "_" and "-", not starting with "." and without ".."');
+    }
     return ok(`secret:${name}`);
   }
   return ok(value);

@@ -3,11 +3,14 @@
  * GATEHOUSE_DEFAULT_ALLOW reuse.
  */
 export { translateContainers, type TranslateOptions } from './translate.ts';
-export { VALUE_KEYS, type ValueKey, closestKey, DEFAULT_ROUTE } from './keys.ts';
-export { parseValue, isSecretValue, type RouteSettings, type ParseContext } from './values.ts';
+export { deployerLabels, ignoredImageLabels, type IgnoredLabel } from './image-labels.ts';
+export { forbiddenClaimReason } from './claims.ts';
+export { closestKey, DEFAULT_ROUTE } from './keys.ts';
+export { KEYS, VALUE_KEYS, FIELD_KEYS, keyDef, parseValue, type ValueKey, type RouteSettings, type ParseContext, type KeyFields } from './key-table.ts';
+export { isSecretValue } from './values.ts';
 export { parsePolicyList, parsePolicyEntry, POLICY_GRAMMAR } from './policy-entries.ts';
 export { parseBypassList, parsePathPrefix, canonicalPath } from './paths.ts';
-export { parseFrom, parseTarget, type FromValue } from './urls.ts';
+export { parseFrom, parseTarget, parseOriginList, type FromValue } from './urls.ts';
 export { parseHeaderName, parseHeaderValue, foldHeaderName } from './headers.ts';
-export { buildRouteSpec, type RouteParts, DEFAULT_TIMEOUT_MS } from './route-spec.ts';
+export { buildRouteSpec, keyFields, type RouteParts, DEFAULT_TIMEOUT_MS } from './route-spec.ts';
 export type { Parsed } from './parsed.ts';

@@ -3,42 +3,18 @@
  * "did you mean" hint for a misspelt key.
  */
 
-/** Keys that take one value. `header.<Name>` is the one key with a free-form suffix. */
-export const VALUE_KEYS = [
-  'from',
-  'path',
-  'strip_path',
-  'port',
-  'scheme',
-  'to',
-  'network',
-  'allow',
-  'deny',
-  'public',
-  'bypass',
-  'cors_preflight',
-  'identity',
-  'host',
-  'websockets',
-  'timeout',
-  'idle_timeout',
-  'tls_skip_verify',
-  'health',
-  'lb',
-  'name',
-  'icon',
-  'description',
-  'enable',
-] as const;
-export type ValueKey = (typeof VALUE_KEYS)[number];
+import { VALUE_KEYS, type ValueKey } from './key-table.ts';
 
+export { VALUE_KEYS, type ValueKey } from './key-table.ts';
+
+/** `header.<Name>` is the one key with a free-form suffix; every other key is in the key table. */
 export const HEADER_KEY = 'header';
 
 /** The routeName of the route built from a container's top-level keys. */
 export const DEFAULT_ROUTE = 'default';
 
 /** Words that are keys, and so cannot be route names. */
-const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY]);
+export const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY]);
 
 const ROUTE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 

@@ -1,6 +1,6 @@
 import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/index.ts';
+import { FIELD_KEYS, keyDef, type KeyFields, type RouteSettings } from './key-table.ts';
 import type { FromValue } from './urls.ts';
-import type { RouteSettings } from './values.ts';
 
 /** What a translator knows about one route once every value has parsed; defaults are applied here. */
 export interface RouteParts {
@@ -15,35 +15,35 @@ export interface RouteParts {
   defaultName: string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = keyDef('timeout').default as number;
+
+/** Values are plain data, never changed in place once parsed: a copy of the outer array or object is enough. */
+function shallowCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  return value !== null && typeof value === 'object' ? { ...value } : value;
+}
+
+/** Each key-filled field: the value set, else the key's default (copied, so specs never share arrays). */
+export function keyFields(settings: Partial<RouteSettings>, defaultName: string): KeyFields {
+  const fields: Record<string, unknown> = {};
+  for (const [name, path] of FIELD_KEYS) {
+    const value = settings[name] ?? (name === 'name' ? defaultName : keyDef(name).default);
+    const copy = shallowCopy(value);
+    if (path.length === 1) fields[path[0] as string] = copy;
+    else ((fields[path[0] as string] ??= {}) as Record<string, unknown>)[path[1] as string] = copy;
+  }
+  return fields as KeyFields;
+}
 
 export function buildRouteSpec(parts: RouteParts): RouteSpec {
-  const s = parts.settings;
   return {
     source: parts.source,
     routeName: parts.routeName,
     hosts: [...parts.from.hosts],
     fromScheme: parts.from.scheme,
-    path: s.path ?? '/',
-    stripPath: s.strip_path ?? false,
     upstream: parts.upstream,
-    policy: {
-      public: s.public ?? false,
-      allow: [...(s.allow ?? [])],
-      deny: [...(s.deny ?? [])],
-      bypass: [...(s.bypass ?? [])],
-      corsPreflight: s.cors_preflight ?? false,
-    },
-    identity: s.identity ?? 'headers',
     setHeaders: { ...parts.setHeaders },
     removeHeaders: [...parts.removeHeaders],
-    hostHeader: s.host ?? { mode: 'preserve' },
-    websockets: s.websockets ?? true,
-    timeoutMs: s.timeout ?? DEFAULT_TIMEOUT_MS,
-    idleTimeoutMs: s.idle_timeout ?? null,
-    tlsSkipVerify: s.tls_skip_verify ?? false,
-    health: s.health ?? 'docker',
-    lb: s.lb ?? 'round_robin',
-    display: { name: s.name ?? parts.defaultName, icon: s.icon ?? null, description: s.description ?? null },
+    ...keyFields(parts.settings, parts.defaultName),
   };
 }

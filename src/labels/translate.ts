@@ -1,16 +1,37 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
 import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/index.ts';
-import { collectLabels, type RouteLabels, wantsRoutes } from './collect.ts';
-import { DEFAULT_ROUTE, type ValueKey } from './keys.ts';
+import { forbiddenClaimReason } from './claims.ts';
+import { collectLabels, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
+import { deployerLabels } from './image-labels.ts';
+import { DEFAULT_ROUTE } from './keys.ts';
+import { keyDef, type ValueKey } from './key-table.ts';
 import { buildRouteSpec } from './route-spec.ts';
 import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
-import type { RouteSettings } from './values.ts';
+import type { RouteSettings } from './key-table.ts';
 
 export interface TranslateOptions {
   /** Label prefix, `iap` by default; may contain dots (`com.example.iap`). */
   prefix: string;
   /** `GATEHOUSE_DOCKER_NETWORK`: preferred network when a container is on it. */
   dockerNetwork: string | undefined;
+  /** The host of GATEHOUSE_AUTH_URL, lowercased, which no label may claim; null when sign-in is off. */
+  signInHost?: string | null;
+  /** GATEHOUSE_TRUST_IMAGE_LABELS: take labels equal to the image's as the deployer's (see image-labels.ts). */
+  trustImageLabels?: boolean;
+  /**
+   * Why `secret:NAME` cannot be used by a header label (missing, unreadable, not a label secret),
+   * or null when it can. Injected so labels/ stays pure; without it secret names are not checked
+   * here (the request-time reader still refuses what it may not read).
+   */
+  checkSecret?: (name: string) => string | null;
+}
+
+/** What every route of one translation shares. */
+interface Ctx {
+  readonly prefix: string;
+  readonly network: NetworkContext;
+  readonly signInHost: string | null;
+  readonly checkSecret: ((name: string) => string | null) | null;
 }
 
 type Problem = Omit<RouteIssue, 'source'>;
@@ -26,14 +47,19 @@ type Problem = Omit<RouteIssue, 'source'>;
  * to translate again only the containers that changed.
  */
 export function translateContainers(listing: DockerListing, options: TranslateOptions): TranslationResult {
-  const context: NetworkContext = { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks };
+  const ctx: Ctx = {
+    prefix: options.prefix,
+    network: { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks },
+    signInHost: options.signInHost ?? null,
+    checkSecret: options.checkSecret ?? null,
+  };
   const containers = listing.containers
     .filter((c) => c.state === 'running' && wantsRoutes(c.labels, options.prefix))
     .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const result: TranslationResult = { specs: [], issues: [] };
   for (const container of containers) {
     const source = { kind: 'container' as const, containerId: container.id, containerName: container.name };
-    const { specs, problems } = translateGuarded(container, options.prefix, context);
+    const { specs, problems } = translateGuarded(container, ctx, options.trustImageLabels ?? false);
     if (problems.length === 0) {
       result.specs.push(...specs);
       continue;
@@ -49,24 +75,26 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
   return result;
 }
 
-function translateGuarded(container: ContainerSnapshot, prefix: string, context: NetworkContext): { specs: RouteSpec[]; problems: Problem[] } {
+function translateGuarded(container: ContainerSnapshot, ctx: Ctx, trustImageLabels: boolean): { specs: RouteSpec[]; problems: Problem[] } {
   try {
-    return translateOne(container, prefix, context);
+    const own = deployerLabels(container, ctx.prefix, trustImageLabels);
+    if (!own.ok) return { specs: [], problems: [{ code: 'invalid_value', label: null, value: null, message: own.message }] };
+    return translateOne(container, own.labels, ctx);
   } catch {
     // Unreachable for well-formed snapshots; withholding one container beats taking the control loop down.
     return { specs: [], problems: [{ code: 'invalid_value', label: null, value: null, message: 'its labels could not be read' }] };
   }
 }
 
-function translateOne(container: ContainerSnapshot, prefix: string, context: NetworkContext): { specs: RouteSpec[]; problems: Problem[] } {
-  const collected = collectLabels(container.labels, prefix);
+function translateOne(container: ContainerSnapshot, labels: Readonly<Record<string, string>>, ctx: Ctx): { specs: RouteSpec[]; problems: Problem[] } {
+  const collected = collectLabels(labels, ctx.prefix);
   if (collected.top.values.enable?.value === false) return { specs: [], problems: [] };
   const problems: Problem[] = [...collected.problems];
   const specs: RouteSpec[] = [];
   const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   if (collected.top.present.has('from')) routes.unshift([DEFAULT_ROUTE, null]);
   for (const [routeName, own] of routes) {
-    const spec = buildContainerRoute(container, prefix, context, collected.top, routeName, own, problems);
+    const spec = buildContainerRoute(container, ctx, collected.top, routeName, own, problems);
     if (spec !== null) specs.push(spec);
   }
   specs.sort((a, b) => (a.routeName < b.routeName ? -1 : a.routeName > b.routeName ? 1 : 0));
@@ -75,45 +103,106 @@ function translateOne(container: ContainerSnapshot, prefix: string, context: Net
 
 function buildContainerRoute(
   container: ContainerSnapshot,
-  prefix: string,
-  context: NetworkContext,
+  ctx: Ctx,
   top: RouteLabels,
   routeName: string,
   own: RouteLabels | null,
   problems: Problem[],
 ): RouteSpec | null {
-  const values = { ...top.values, ...own?.values };
+  const prefix = ctx.prefix;
+  const inherited = own === null ? top : inheritedBy(own, top);
+  const values = { ...inherited.values, ...own?.values };
   const settings = Object.fromEntries(Object.entries(values).map(([key, entry]) => [key, entry.value])) as Partial<RouteSettings>;
   if (settings.enable === false) return null;
   const label = (key: ValueKey) => (own === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`);
-  const present = new Set([...top.present, ...(own?.present ?? [])]);
+  const present = new Set([...inherited.present, ...(own?.present ?? [])]);
+  const contradiction = publicContradiction(values);
+  if (contradiction !== null) {
+    problems.push(contradiction);
+    return null;
+  }
   if (!present.has('from')) {
     problems.push({ code: 'missing', label: label('from'), value: null, message: `route "${routeName}" has no ${label('from')} and there is no ${prefix}.from to inherit` });
     return null;
   }
   // A label that did not parse is already reported; inferring around it would only add noise.
-  if ([...present].some((key) => settings[key] === undefined) || settings.from === undefined) return null;
-  const upstream = chooseUpstream(container, settings, context, {
+  const from = values.from;
+  if ([...present].some((key) => settings[key] === undefined) || from === undefined) return null;
+  const refused = from.value.hosts.flatMap((host) => {
+    const reason = forbiddenClaimReason(host, ctx.signInHost);
+    return reason === null ? [] : [{ code: 'forbidden_host' as const, label: from.label, value: host, message: `${from.label}: "${host}" ${reason}` }];
+  });
+  if (refused.length > 0) {
+    problems.push(...refused);
+    return null;
+  }
+  const headers = new Map([...top.headers, ...(own?.headers ?? [])]);
+  const secretProblems = uncheckedSecrets(headers, ctx);
+  if (secretProblems.length > 0) {
+    problems.push(...secretProblems);
+    return null;
+  }
+  const upstream = chooseUpstream(container, settings, ctx.network, {
     port: label('port'),
     network: values.network?.label ?? `${prefix}.network`,
     to: label('to'),
   }, problems);
   if (upstream === null) return null;
 
-  const headers = new Map([...top.headers, ...(own?.headers ?? [])]);
   // A named route does not inherit the display name as is: `Wiki` becomes `Wiki/admin`.
   const baseName = top.values.name?.value ?? container.name;
   const displayName = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
   return buildRouteSpec({
     source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
     routeName,
-    from: settings.from,
+    from: from.value,
     settings: { ...settings, name: displayName },
     setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
     removeHeaders: [],
     upstream,
     defaultName: displayName,
   });
+}
+
+/**
+ * What a named route takes from the top level: the keys the key table marks as inherited. A
+ * named route that makes itself public takes no access rule from the top level either: they
+ * would never apply, and they were written for the other routes.
+ */
+function inheritedBy(own: RouteLabels, top: RouteLabels): Pick<RouteLabels, 'values' | 'present'> {
+  const ownPublic = own.values.public?.value === true;
+  const keep = (key: ValueKey) => keyDef(key).inherit && !(ownPublic && ACCESS_KEYS.includes(key));
+  const values = Object.fromEntries(Object.entries(top.values).filter(([key]) => keep(key as ValueKey))) as RouteLabels['values'];
+  return { values, present: new Set([...top.present].filter(keep)) };
+}
+
+/** A header whose `secret:NAME` cannot be read rejects its route, naming the label and why. */
+function uncheckedSecrets(headers: Map<string, Labelled<{ name: string; template: string }>>, ctx: Ctx): Problem[] {
+  if (ctx.checkSecret === null) return [];
+  const found: Problem[] = [];
+  for (const { value, label } of headers.values()) {
+    if (!value.template.startsWith('secret:')) continue;
+    const reason = ctx.checkSecret(value.template.slice('secret:'.length));
+    if (reason !== null) found.push({ code: 'invalid_value', label, value: null, message: `${label}: ${value.template} ${reason}` });
+  }
+  return found;
+}
+
+/** Keys that restrict who gets in, which a public route would silently ignore. */
+const ACCESS_KEYS: readonly ValueKey[] = ['allow', 'deny', 'bypass'];
+
+/** `public` with `allow`, `deny` or `bypass` on one route: refused, as Pomerium does, naming both labels. */
+function publicContradiction(values: RouteLabels['values']): Problem | null {
+  const pub = values.public;
+  if (pub === undefined || pub.value !== true) return null;
+  const other = ACCESS_KEYS.map((key) => values[key]).find((entry) => entry !== undefined);
+  if (other === undefined) return null;
+  return {
+    code: 'invalid_value',
+    label: pub.label,
+    value: null,
+    message: `${pub.label}=true and ${other.label} contradict each other: a public route lets everyone in without sign-in, so ${other.label} would never apply; remove ${pub.label} to require sign-in, or remove ${other.label}`,
+  };
 }
 
 function chooseUpstream(

@@ -1,11 +1,9 @@
 import { fail, ok, type Parsed, splitList } from './parsed.ts';
 import { forbiddenTargetReason } from './targets.ts';
 
-export interface FromValue {
-  /** Lowercased, without port, aliases deduplicated in the order written. */
-  hosts: string[];
-  scheme: 'http' | 'https';
-}
+import type { FromValue } from '../routes/index.ts';
+
+export type { FromValue };
 
 const ABSOLUTE_HTTP = /^https?:\/\//i;
 
@@ -63,4 +61,21 @@ export function parseTarget(raw: string, options: { allowLocal: boolean }): Pars
     if (reason !== null) return { ok: false, problem: `points at ${reason}, which container labels may not target`, forbidden: true };
   }
   return ok(url.origin);
+}
+
+/**
+ * `https://app.example.com, http://app.local:8080`: exact origins (scheme, host, port), as a
+ * browser sends them in `Origin`. Kept in the browser's serialisation, so comparing is `===`.
+ */
+export function parseOriginList(raw: string): Parsed<string[]> {
+  const origins: string[] = [];
+  for (const item of splitList(raw)) {
+    const parsed = parseHttpUrl(item);
+    if (!parsed.ok) return fail(`"${item}": ${parsed.problem}`);
+    if (parsed.value.pathname !== '/') {
+      return fail(`"${item}": an origin is scheme, host and port only, without a path`);
+    }
+    if (!origins.includes(parsed.value.origin)) origins.push(parsed.value.origin);
+  }
+  return ok(origins);
 }

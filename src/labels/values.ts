@@ -1,40 +1,7 @@
 import { z } from 'zod';
-import type { BypassRule, HostHeaderMode, IdentityMode, PolicyEntry } from '../routes/index.ts';
+import type { HostHeaderMode } from '../routes/index.ts';
 import { parseDuration } from '../util/duration.ts';
-import type { ValueKey } from './keys.ts';
 import { fail, ok, type Parsed } from './parsed.ts';
-import { parseBypassList, parsePathPrefix } from './paths.ts';
-import { parsePolicyList } from './policy-entries.ts';
-import { type FromValue, parseFrom, parseTarget } from './urls.ts';
-
-/** Every key's parsed value. A route's settings are a partial of this; defaults apply later. */
-export interface RouteSettings {
-  from: FromValue;
-  path: string;
-  strip_path: boolean;
-  port: number;
-  scheme: 'http' | 'https';
-  to: string;
-  network: string;
-  allow: PolicyEntry[];
-  deny: PolicyEntry[];
-  public: boolean;
-  bypass: BypassRule[];
-  cors_preflight: boolean;
-  identity: IdentityMode;
-  host: HostHeaderMode;
-  websockets: boolean;
-  timeout: number;
-  /** null: no idle timeout (`0`). */
-  idle_timeout: number | null;
-  tls_skip_verify: boolean;
-  health: 'docker' | 'off';
-  lb: 'round_robin' | 'least_request';
-  name: string;
-  icon: string;
-  description: string;
-  enable: boolean;
-}
 
 type ValueParser<T> = (raw: string) => Parsed<T>;
 
@@ -94,42 +61,8 @@ const hostHeader: ValueParser<HostHeaderMode> = (raw) => {
   return fail('expected preserve, upstream or a host name such as wiki.internal or wiki.internal:8080');
 };
 
-const LABEL_PARSERS: { [K in ValueKey]: ValueParser<RouteSettings[K]> } = {
-  from: parseFrom,
-  path: parsePathPrefix,
-  strip_path: bool,
-  port,
-  scheme: oneOf(['http', 'https']),
-  to: (raw) => parseTarget(raw, { allowLocal: false }),
-  network,
-  allow: parsePolicyList,
-  deny: parsePolicyList,
-  public: bool,
-  bypass: parseBypassList,
-  cors_preflight: bool,
-  identity: oneOf(['headers', 'jwt', 'none']),
-  host: hostHeader,
-  websockets: bool,
-  timeout: duration,
-  idle_timeout: idleTimeout,
-  tls_skip_verify: bool,
-  health: oneOf(['docker', 'off']),
-  lb: oneOf(['round_robin', 'least_request']),
-  name: text,
-  icon: text,
-  description: text,
-  enable: bool,
-};
-
-export interface ParseContext {
-  /** The routes file may target loopback and link-local addresses; container labels may not. */
-  allowLocalTargets: boolean;
-}
-
-export function parseValue<K extends ValueKey>(key: K, raw: string, context: ParseContext): Parsed<RouteSettings[K]> {
-  if (key === 'to' && context.allowLocalTargets) return parseTarget(raw, { allowLocal: true }) as Parsed<RouteSettings[K]>;
-  return LABEL_PARSERS[key](raw);
-}
+/** The value grammars the key table (key-table.ts) assembles; each names what it expected. */
+export const parsers = Object.freeze({ bool, port, text, network, duration, idleTimeout, hostHeader, oneOf });
 
 /** A value that must never appear in an issue or a log line. */
 export function isSecretValue(raw: string): boolean {

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { PolicyEntry } from '../routes/index.ts';
-import { createSecretReader } from '../util/secrets.ts';
+import { createSecretReader, DEFAULT_LABEL_SECRETS_DIR } from '../util/secrets.ts';
 import { createBalancer } from './balance.ts';
 import { NO_SIGN_IN } from './passes.ts';
 import { createUpstreamTransport } from './forward.ts';
@@ -54,8 +54,10 @@ export interface ProxyServerOptions {
   gate?: AccessGate;
   /** Who may use a route whose labels name no allow entry (GATEHOUSE_DEFAULT_ALLOW). */
   defaultAllow?: readonly PolicyEntry[];
-  /** Where `secret:NAME` header values are read from; default `/run/secrets`. */
+  /** Where `secret:NAME` header values are read from (GATEHOUSE_LABEL_SECRETS_DIR). */
   secretsDir?: string;
+  /** Gatehouse's own settings files, never readable through a label (see util/secrets.ts). */
+  ownFiles?: readonly string[];
   /** Answers its own requests before routing (the built-in identity provider on the sign-in host). */
   rawHandler?: RawHandler;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
@@ -112,7 +114,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     passes: {
       gate: options.gate ?? NO_SIGN_IN,
       defaultAllow: options.defaultAllow ?? [],
-      readSecret: createSecretReader(options.secretsDir ?? '/run/secrets'),
+      readSecret: createSecretReader({ dir: options.secretsDir ?? DEFAULT_LABEL_SECRETS_DIR, ownFiles: options.ownFiles ?? [] }),
       logger,
     },
     rawHandler: options.rawHandler,

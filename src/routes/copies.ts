@@ -1,5 +1,6 @@
-import type { HostHeaderMode, PolicyEntry, RoutePolicy, RouteSource, UpstreamTarget } from './spec.ts';
-import { canonicalCopy } from './canonical.ts';
+import { FIELD_KEYS } from './key-fields.ts';
+import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
+import { canonicalCopy, compareStrings } from './canonical.ts';
 
 /**
  * Frozen copies of the parts of a route, built frozen rather than walked afterwards. Each
@@ -12,40 +13,38 @@ export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
-export function copyPolicy(policy: RoutePolicy): RoutePolicy {
-  return frozen({
-    public: policy.public,
-    allow: frozen(policy.allow.map(copyEntry)),
-    deny: frozen(policy.deny.map(copyEntry)),
-    bypass: frozen(policy.bypass.map((rule) => frozen({ method: rule.method, path: rule.path }))),
-    corsPreflight: policy.corsPreflight,
-  });
+/**
+ * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
+ * over the table instead of a copy per field, so a new key needs no change here.
+ */
+export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
+  const source = spec as unknown as Record<string, unknown>;
+  for (const [, path] of FIELD_KEYS) {
+    const top = path[0] as string;
+    if (!(top in into)) into[top] = frozenCanonical(source[top]);
+  }
 }
 
-function copyEntry(entry: PolicyEntry): PolicyEntry {
-  switch (entry.kind) {
-    case 'email':
-      return frozen({ email: entry.email, kind: entry.kind });
-    case 'domain':
-      return frozen({ domain: entry.domain, kind: entry.kind });
-    case 'group':
-      return frozen({ group: entry.group, kind: entry.kind });
-    case 'claim':
-      return frozen({ claim: entry.claim, kind: entry.kind, value: entry.value });
-    case 'user':
-      return frozen({ kind: entry.kind, sub: entry.sub });
-    case 'any':
-      return frozen({ kind: entry.kind });
+/** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
+function frozenCanonical(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCanonical));
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort(compareStrings);
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (record[key] === undefined) continue;
+    // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(record[key]), enumerable: true, writable: true, configurable: true });
+    else copy[key] = frozenCanonical(record[key]);
   }
+  return Object.freeze(copy);
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.
   return frozen(canonicalCopy(headers));
-}
-
-export function copyHostHeader(mode: HostHeaderMode): HostHeaderMode {
-  return frozen(mode.mode === 'literal' ? { host: mode.host, mode: mode.mode } : { mode: mode.mode });
 }
 
 export function copySource(source: RouteSource): RouteSource {

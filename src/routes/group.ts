@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyHostHeader, copyPolicy, copySource, copyUpstream, frozen } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen } from './copies.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
@@ -84,28 +84,15 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   const sortedSources = [...sources.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source);
   // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
   // JSON.stringify(route) is a canonical form: equal routes give equal strings.
-  const route: Route = frozen({
-    id,
-    hosts: frozen([...new Set(lead.hosts)]),
-    fromScheme: lead.fromScheme,
-    path: lead.path,
-    stripPath: lead.stripPath,
-    policy: copyPolicy(lead.policy),
-    identity: lead.identity,
-    setHeaders: copyHeaders(lead.setHeaders),
-    removeHeaders: frozen([...lead.removeHeaders]),
-    hostHeader: copyHostHeader(lead.hostHeader),
-    websockets: lead.websockets,
-    wsOrigins: frozen([...(lead.wsOrigins ?? [])]),
-    timeoutMs: lead.timeoutMs,
-    idleTimeoutMs: lead.idleTimeoutMs,
-    tlsSkipVerify: lead.tlsSkipVerify,
-    lb: lead.lb,
-    display: frozen({ name: lead.display.name, icon: lead.display.icon, description: lead.display.description }),
-    upstreams: frozen(sortedUpstreams),
-    ready: frozen(sortedUpstreams.filter((target) => target.ready)),
-    sources: frozen(sortedSources),
-  });
+  // Built by assignment in one fixed order (a spread in the middle of a literal is a slow path).
+  const draft: Record<string, unknown> = { id, hosts: frozen([...new Set(lead.hosts)]), fromScheme: lead.fromScheme };
+  copyKeyFields(lead, draft);
+  draft.setHeaders = copyHeaders(lead.setHeaders);
+  draft.removeHeaders = frozen([...lead.removeHeaders]);
+  draft.upstreams = frozen(sortedUpstreams);
+  draft.ready = frozen(sortedUpstreams.filter((target) => target.ready));
+  draft.sources = frozen(sortedSources);
+  const route = frozen(draft) as unknown as Route;
   const source = lead.source;
   return {
     route,

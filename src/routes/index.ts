@@ -8,3 +8,5 @@ export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, type TableDiff } from './diff.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
+export * from './values.ts';
+export { KEY_FIELDS, VALUE_KEYS, FIELD_KEYS, FromValue, type KeyField, type ValueKey, type ValueOf, type FieldOf, type RouteSettings, type KeyFields } from './key-fields.ts';

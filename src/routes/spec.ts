@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIELD_KEYS, KEY_FIELDS, type KeyFields } from './key-fields.ts';
 
 /**
  * RouteSpec: one validated route claim, from a container's labels or the static routes file.
@@ -7,47 +8,10 @@ import { z } from 'zod';
  * re-validate, it only groups replicas, resolves conflicts and indexes.
  */
 
-export const PolicyEntry = z.discriminatedUnion('kind', [
-  /** Exact address, compared case-insensitively; exactly one `@`. */
-  z.object({ kind: z.literal('email'), email: z.string() }),
-  /** `@example.com`: that domain exactly, no subdomains. Stored lowercased without the `@`. */
-  z.object({ kind: z.literal('domain'), domain: z.string() }),
-  z.object({ kind: z.literal('group'), group: z.string() }),
-  /** Claim equals value, or a list claim contains it. */
-  z.object({ kind: z.literal('claim'), claim: z.string(), value: z.string() }),
-  z.object({ kind: z.literal('user'), sub: z.string() }),
-  /** `*`: any signed-in user. */
-  z.object({ kind: z.literal('any') }),
-]);
-export type PolicyEntry = z.infer<typeof PolicyEntry>;
+export { BypassRule, HostHeaderMode, IdentityMode, PolicyEntry } from './values.ts';
 
-/** An unauthenticated exception: `GET /healthz` or `/share/` (a trailing `/` means a prefix). */
-export const BypassRule = z.object({
-  /** Upper-case method, or null for any method. */
-  method: z.string().nullable(),
-  /** Normalised path; ends with `/` for a prefix rule, otherwise exact. */
-  path: z.string(),
-});
-export type BypassRule = z.infer<typeof BypassRule>;
-
-export const RoutePolicy = z.object({
-  public: z.boolean(),
-  allow: z.array(PolicyEntry),
-  deny: z.array(PolicyEntry),
-  bypass: z.array(BypassRule),
-  corsPreflight: z.boolean(),
-});
-export type RoutePolicy = z.infer<typeof RoutePolicy>;
-
-export const IdentityMode = z.enum(['headers', 'jwt', 'none']);
-export type IdentityMode = z.infer<typeof IdentityMode>;
-
-export const HostHeaderMode = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('preserve') }),
-  z.object({ mode: z.literal('upstream') }),
-  z.object({ mode: z.literal('literal'), host: z.string() }),
-]);
-export type HostHeaderMode = z.infer<typeof HostHeaderMode>;
+/** Who may use a route: filled by the keys whose field is `policy.*` (see key-fields.ts). */
+export type RoutePolicy = KeyFields['policy'];
 
 /** One upstream address a route may forward to. */
 export const UpstreamTarget = z.object({
@@ -81,7 +45,8 @@ export const RouteSource = z.discriminatedUnion('kind', [
 ]);
 export type RouteSource = z.infer<typeof RouteSource>;
 
-export const RouteSpec = z.object({
+/** The fields every spec has whatever its keys say; the rest comes from the key table. */
+const StructuralFields = {
   source: RouteSource,
   /** `default` for top-level keys, else the `iap.<route>.` name; file routes use `name` or their index. */
   routeName: z.string(),
@@ -89,36 +54,32 @@ export const RouteSpec = z.object({
   hosts: z.array(z.string()).min(1),
   /** The scheme the user browses with, from `from`. */
   fromScheme: z.enum(['http', 'https']),
-  /** Normalised path prefix, starts with `/`; `/` matches everything on the host. */
-  path: z.string(),
-  stripPath: z.boolean(),
   upstream: UpstreamTarget,
-  policy: RoutePolicy,
-  identity: IdentityMode,
   /** `header.<Name>` templates and Pomerium's `set_request_headers`: name → template. */
   setHeaders: z.record(z.string(), z.string()),
   /** Pomerium's `remove_request_headers`, lowercased. */
   removeHeaders: z.array(z.string()),
-  hostHeader: HostHeaderMode,
-  websockets: z.boolean(),
-  /**
-   * Origins (`scheme://host[:port]`, lowercase) besides the route's own that may open websockets
-   * to it (`iap.ws_origins`). Absent means none.
-   */
-  wsOrigins: z.array(z.string()).optional(),
-  timeoutMs: z.number().int().nonnegative(),
-  /** null: no idle timeout. */
-  idleTimeoutMs: z.number().int().positive().nullable(),
-  tlsSkipVerify: z.boolean(),
-  health: z.enum(['docker', 'off']),
-  lb: z.enum(['round_robin', 'least_request']),
-  display: z.object({
-    name: z.string(),
-    icon: z.string().nullable(),
-    description: z.string().nullable(),
-  }),
-});
-export type RouteSpec = z.infer<typeof RouteSpec>;
+};
+
+type Structural = { [K in keyof typeof StructuralFields]: z.infer<(typeof StructuralFields)[K]> };
+
+/** One validated route claim: the structural fields plus one field per key (key-fields.ts). */
+export type RouteSpec = Structural & KeyFields;
+
+/** The key fields' schemas, nested as their field paths say (`policy.allow` → policy: { allow }). */
+function keyFieldSchemas(): Record<string, z.ZodType> {
+  const nested: Record<string, Record<string, z.ZodType>> = {};
+  const plain: Record<string, z.ZodType> = {};
+  for (const [name, path] of FIELD_KEYS) {
+    const schema = KEY_FIELDS[name].schema as z.ZodType;
+    if (path.length === 1) plain[path[0] as string] = schema;
+    else (nested[path[0] as string] ??= {})[path[1] as string] = schema;
+  }
+  for (const [group, fields] of Object.entries(nested)) plain[group] = z.object(fields).strict();
+  return plain;
+}
+
+export const RouteSpec = z.object({ ...StructuralFields, ...keyFieldSchemas() }).strict() as unknown as z.ZodType<RouteSpec>;
 
 /** A problem that kept a container (or file route) from being published, with what to fix. */
 export const RouteIssue = z.object({
@@ -131,7 +92,7 @@ export const RouteIssue = z.object({
   label: z.string().nullable(),
   /** The offending value, when showing it helps (never for `secret:` or header values). */
   value: z.string().nullable(),
-  code: z.enum(['invalid_value', 'unknown_key', 'missing', 'port', 'network', 'conflict', 'forbidden_target']),
+  code: z.enum(['invalid_value', 'unknown_key', 'missing', 'port', 'network', 'conflict', 'forbidden_target', 'forbidden_host']),
   message: z.string(),
 });
 export type RouteIssue = z.infer<typeof RouteIssue>;

@@ -1,44 +1,27 @@
-import type {
-  HostHeaderMode,
-  IdentityMode,
-  RouteIssue,
-  RoutePolicy,
-  RouteSource,
-  UpstreamTarget,
-} from './spec.ts';
+import type { KeyFields } from './key-fields.ts';
+import type { RouteIssue, RouteSource, UpstreamTarget } from './spec.ts';
+
 
 /**
  * One live route: a host set + path prefix, its policy and the upstream group behind it.
  * Replicas (same compose project + service, same route name) are merged into one Route
- * with several upstreams. Frozen; never mutated after the table is built.
+ * with several upstreams. Frozen; never mutated after the table is built. Every field a label
+ * key fills comes from the key table (key-fields.ts), under the same name as in RouteSpec.
  */
-export interface Route {
+export type Route = Readonly<KeyFields> & {
   /** Stable across rebuilds while the claim is unchanged: `<group>/<routeName>` (group: `container:<id>`, `compose:<project>/<service>`, `swarm:<id>`) or `file:<file>#<index>`. */
   readonly id: string;
   readonly hosts: readonly string[];
   readonly fromScheme: 'http' | 'https';
-  readonly path: string;
-  readonly stripPath: boolean;
-  readonly policy: RoutePolicy;
-  readonly identity: IdentityMode;
   readonly setHeaders: Readonly<Record<string, string>>;
   readonly removeHeaders: readonly string[];
-  readonly hostHeader: HostHeaderMode;
-  readonly websockets: boolean;
-  /** Origins besides the route's own that may open websockets to it; see RouteSpec. */
-  readonly wsOrigins: readonly string[];
-  readonly timeoutMs: number;
-  readonly idleTimeoutMs: number | null;
-  readonly tlsSkipVerify: boolean;
-  readonly lb: 'round_robin' | 'least_request';
-  readonly display: { readonly name: string; readonly icon: string | null; readonly description: string | null };
   /** Every member, ready or not (for status output). */
   readonly upstreams: readonly UpstreamTarget[];
   /** Members that may take traffic; empty → 503 "starting / unavailable". */
   readonly ready: readonly UpstreamTarget[];
   /** The containers or file entries that contributed this route. */
   readonly sources: readonly RouteSource[];
-}
+};
 
 export interface RouteTable {
   readonly routes: readonly Route[];

@@ -1,24 +1,17 @@
+import { keyFields } from '../../src/labels/index.ts';
 import type { RoutePolicy, RouteSpec } from '../../src/routes/spec.ts';
 
 /** A route nobody may use: the policy a route gets when its labels name no rule. */
-export const NO_POLICY: RoutePolicy = Object.freeze({ public: false, allow: [], deny: [], bypass: [], corsPreflight: false });
+export const NO_POLICY: RoutePolicy = Object.freeze(keyFields({}, '').policy);
 
 /**
- * The route settings every label and file key defaults to, written out by hand so tests
- * state what users are promised rather than reading it back from the code under test.
+ * Every key-filled field at its default, read from the key table (labels/key-table.ts), plus
+ * the structural fields a spec without headers has. What users are promised is pinned by the
+ * golden files (test/golden/labels) and the README check, not by a second list here.
  */
 export const SPEC_DEFAULTS = Object.freeze({
   fromScheme: 'https',
-  path: '/',
-  stripPath: false,
-  identity: 'headers',
   setHeaders: {},
   removeHeaders: [],
-  hostHeader: { mode: 'preserve' },
-  websockets: true,
-  timeoutMs: 30_000,
-  idleTimeoutMs: null,
-  tlsSkipVerify: false,
-  health: 'docker',
-  lb: 'round_robin',
+  ...keyFields({}, 'App'),
 } as const satisfies Partial<RouteSpec>);

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { docker } from '../helpers/images.ts';
 import { http } from '../helpers/http.ts';
 
-/** `gatehouse socket-proxy` against the real engine: the four discovery calls pass, nothing else does. */
+/** `gatehouse socket-proxy` against the real engine: the five discovery calls pass, nothing else does. */
 describe('socket proxy', () => {
   const proxy = createSocketProxy({
     listen: { host: '127.0.0.1', port: 0 },
@@ -27,7 +27,7 @@ describe('socket proxy', () => {
     await proxy.close();
   });
 
-  it.each(['/_ping', '/version', '/v1.41/version', '/containers/json', '/v1.41/containers/json?all=0'])('allows GET %s', async (path) => {
+  it.each(['/_ping', '/version', '/v1.41/version', '/containers/json', '/v1.41/containers/json?all=0', '/images/json', '/v1.41/images/json'])('allows GET %s', async (path) => {
     const res = await http(port, 'docker', path);
     expect(res.status).toBe(200);
   });
@@ -41,7 +41,13 @@ describe('socket proxy', () => {
     ['POST', () => '/containers/create'],
     ['POST', () => `/containers/${containerId}/exec`],
     ['DELETE', () => `/containers/${containerId}`],
-    ['GET', () => '/images/json'],
+    // The image list is allowed; nothing else about images is.
+    ['GET', () => '/images/busybox:local/json'],
+    ['GET', () => '/images/busybox:local/history'],
+    ['GET', () => '/images/get?names=busybox:local'],
+    ['GET', () => '/images/json/../../info'],
+    ['POST', () => '/images/create?fromImage=busybox'],
+    ['DELETE', () => '/images/busybox:local'],
     ['GET', () => '/info'],
     ['GET', () => '/containers/json/../../info'],
     ['POST', () => '/events'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../../src/config/routes-file.ts';
 import { type RouteIssue, RouteSpec } from '../../../src/routes/spec.ts';
 import { POMERIUM_FILE } from './pomerium-fixture.ts';
+import { KEYS, VALUE_KEYS } from '../../../src/labels/index.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 const FILE = 'gatehouse.yml';
@@ -30,7 +31,7 @@ const BASE: Omit<RouteSpec, 'hosts' | 'upstream' | 'display'> = {
 
 describe('routes in Gatehouse keys', () => {
   it('accepts every label key with the same values, lists where labels take comma lists', () => {
-    const result = parse(`routes:
+    const text = `routes:
   - from: [https://wiki.example.com, https://w.example.com]
     to: http://127.0.0.1:3000
     path: /docs/
@@ -48,6 +49,7 @@ describe('routes in Gatehouse keys', () => {
       Authorization: secret:wiki_basic
     host: wiki.internal
     websockets: false
+    ws_origins: [https://wiki.example.com, https://w.example.com:8443]
     timeout: 2m
     idle_timeout: 0
     tls_skip_verify: on
@@ -55,7 +57,11 @@ describe('routes in Gatehouse keys', () => {
     name: Wiki
     icon: wikijs
     description: Team docs
-`);
+`;
+    // Every key the key table lets the routes file take appears above.
+    const written = [...text.matchAll(/^ {2}(?:- | {2})([a-z_]+):/gm)].map((m) => m[1]);
+    expect(VALUE_KEYS.filter((key) => KEYS[key].file && !written.includes(key))).toEqual([]);
+    const result = parse(text);
     expect(result.issues).toEqual([]);
     expect(result.specs).toEqual([
       {
@@ -79,6 +85,7 @@ describe('routes in Gatehouse keys', () => {
         setHeaders: { 'X-WEBAUTH-USER': '{email}', Authorization: 'secret:wiki_basic' },
         hostHeader: { mode: 'literal', host: 'wiki.internal' },
         websockets: false,
+        wsOrigins: ['https://wiki.example.com', 'https://w.example.com:8443'],
         timeoutMs: 120_000,
         tlsSkipVerify: true,
         lb: 'least_request',
@@ -297,6 +304,8 @@ describe('errors', () => {
     [['from: https://a.example.com', 'to: []'], ['routes[0].to: expected a URL such as http://192.168.1.20:8080, or a list of them']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'port: 8080'], ['routes[0].port: port applies to container labels only; in the file, write the upstream in full in to']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'network: proxy'], ['routes[0].network: network applies to container labels only; in the file, write the upstream in full in to']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'enable: false'], ['routes[0].enable: enable applies to container labels only; remove the route from the file instead']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'ws_origins: https://a.example.com/x'], ['routes[0].ws_origins="https://a.example.com/x": "https://a.example.com/x": an origin is scheme, host and port only, without a path']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'allow: { a: 1 }'], ['routes[0].allow: expected a string or a list of strings']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'timeout: [1s]'], ['routes[0].timeout: expected a single value']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'deny: secret:x'], ['routes[0].deny: secret: references are only allowed in header values']],

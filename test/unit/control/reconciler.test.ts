@@ -41,7 +41,7 @@ function translate(listing: DockerListing): TranslationResult {
 }
 
 function container(name: string, labels: Record<string, string>, created = 1_000): ContainerSnapshot {
-  return { id: `id-${name}`, name, labels, state: 'running', health: 'none', created, networks: { bridge: '172.17.0.2' }, networkMode: 'bridge', exposedPorts: [80] };
+  return { id: `id-${name}`, name, labels, imageLabels: {}, state: 'running', health: 'none', created, networks: { bridge: '172.17.0.2' }, networkMode: 'bridge', exposedPorts: [80] };
 }
 
 function listing(...containers: ContainerSnapshot[]): DockerListing {

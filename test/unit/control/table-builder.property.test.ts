@@ -93,6 +93,7 @@ function snapshot(box: Box, freeze: boolean): ContainerSnapshot {
     id: `id-${box.serial}`,
     name: `box-${box.serial}`,
     labels,
+    imageLabels: {},
     state: box.state,
     health: box.health,
     created: box.created,

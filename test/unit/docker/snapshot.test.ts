@@ -21,6 +21,7 @@ describe('toSnapshot on real Docker 20.10 list entries', () => {
     expect(toSnapshot(byName(starting, '-health'))).toEqual({
       id: '1fa09dc18bd6d877d638fa63a3d03a11f155f8ebab62850aeef399a25d7b25c4',
       name: 'gh-cap-10301-health',
+      imageLabels: null,
       labels: { 'iap.host': 'app.example.test' },
       state: 'running',
       health: 'healthy',
@@ -120,7 +121,7 @@ describe('toSnapshot on incomplete entries', () => {
 });
 
 describe('findSelfNetworks', () => {
-  const containers: ContainerSnapshot[] = starting.map(toSnapshot);
+  const containers: ContainerSnapshot[] = starting.map((entry) => toSnapshot(entry));
   const multi = byName(starting, '-multi');
   /** /proc/self/mountinfo read inside the "-multi" container, and on the Docker host itself. */
   const inContainer = readFileSync(fixture('mountinfo-container.txt'), 'utf8');

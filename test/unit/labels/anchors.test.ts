@@ -14,6 +14,7 @@ function compose(service: string, index: number, id: string, ip: string, rest: P
   return {
     id,
     name: `nas-${service}-${index}`,
+    imageLabels: {},
     state: 'running',
     health: 'none',
     created: 1_750_000_000 + index,

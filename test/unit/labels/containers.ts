@@ -6,6 +6,7 @@ export function container(overrides: Partial<ContainerSnapshot> & { labels?: Rec
     id: 'c0ffee000001',
     name: 'app',
     labels: {},
+    imageLabels: {},
     state: 'running',
     health: 'none',
     created: 1_700_000_000,

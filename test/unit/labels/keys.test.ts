@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translateContainers } from '../../../src/labels/index.ts';
+import { translateContainers, VALUE_KEYS } from '../../../src/labels/index.ts';
 import { closestKey, editDistance } from '../../../src/labels/keys.ts';
 import { container, listing, OPTIONS } from './containers.ts';
 
@@ -23,7 +23,7 @@ const UNKNOWN: [string, string][] = [
   ['iap.path.from', 'unknown label iap.path.from — "path" is a key and cannot name a route'],
   ['iap.Admin.from', 'unknown label iap.Admin.from — "Admin" is not a valid route name: use lowercase letters, digits and -, starting with a letter, at most 32 characters'],
   ['iap.default.port', 'unknown label iap.default.port — "default" names the top-level route: write iap.port'],
-  ['iap.zzzzzz', 'unknown label iap.zzzzzz — known keys: from, path, strip_path, port, scheme, to, network, allow, deny, public, bypass, cors_preflight, identity, host, websockets, timeout, idle_timeout, tls_skip_verify, health, lb, name, icon, description, enable, header'],
+  ['iap.zzzzzz', `unknown label iap.zzzzzz — known keys: ${[...VALUE_KEYS, 'header'].join(', ')}`],
   ['iap.admin.from.extra', 'unknown label iap.admin.from.extra — did you mean iap.admin.from?'],
   ['iap', 'unknown label iap — write iap.<key> or iap.<route>.<key>'],
 ];

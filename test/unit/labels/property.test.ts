@@ -78,6 +78,7 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   name: ['Wiki'],
   icon: ['wikijs'],
   description: ['Team wiki'],
+  ws_origins: ['https://a.example.com, http://b.example.com:8080', ''],
   enable: ['true', 'false'],
 };
 const plausibleLabel = fc
@@ -114,7 +115,7 @@ const containerArb = (prefix: string, index: number) =>
     ),
     networkMode: fc.constantFrom('proxy', 'proxy', 'host', 'none', 'bridge'),
     exposedPorts: fc.oneof(fc.constant<number[]>([80]), fc.uniqueArray(fc.constantFrom(80, 443, 8080), { maxLength: 3 }).map((p) => p.sort((a, b) => a - b))),
-  }).map((c): ContainerSnapshot => ({ ...c, id: `id${index}`, name: `box${index}` }));
+  }).map((c): ContainerSnapshot => ({ ...c, imageLabels: {}, id: `id${index}`, name: `box${index}` }));
 
 const scenario = fc.constantFrom('iap', 'com.example.iap').chain((prefix) =>
   fc.record({

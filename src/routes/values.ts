@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * The shapes of the values a route holds, below the route itself. A leaf module: the key table
+^ * (key-fields.ts) names them for its keys, and RouteSpec (spec.ts) is derived from that.
+ */
+
+export const PolicyEntry = z.discriminatedUnion('kind', [
+  /** Exact address, compared case-insensitively; exactly one `@`. */
+  z.object({ kind: z.literal('email'), email: z.string() }),
+  /** `@example.com`: that domain exactly, no subdomains. Stored lowercased without the `@`. */
+  z.object({ kind: z.literal('domain'), domain: z.string() }),
+  z.object({ kind: z.literal('group'), group: z.string() }),
+  /** Claim equals value, or a list claim contains it. */
+  z.object({ kind: z.literal('claim'), claim: z.string(), value: z.string() }),
+  z.object({ kind: z.literal('user'), sub: z.string() }),
+  /** `*`: any signed-in user. */
+  z.object({ kind: z.literal('any') }),
+]);
+export type PolicyEntry = z.infer<typeof PolicyEntry>;
+
+/** An unauthenticated exception: `GET /healthz` or `/share/` (a trailing `/` means a prefix). */
+export const BypassRule = z.object({
+  /** Upper-case method, or null for any method. */
+  method: z.string().nullable(),
+  /** Normalised path; ends with `/` for a prefix rule, otherwise exact. */
+  path: z.string(),
+});
+export type BypassRule = z.infer<typeof BypassRule>;
+
+export const IdentityMode = z.enum(['headers', 'jwt', 'none']);
+export type IdentityMode = z.infer<typeof IdentityMode>;
+
+export const HostHeaderMode = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('preserve') }),
+  z.object({ mode: z.literal('upstream') }),
+  z.object({ mode: z.literal('literal'), host: z.string() }),
+]);
+export type HostHeaderMode = z.infer<typeof HostHeaderMode>;
