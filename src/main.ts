@@ -57,6 +57,7 @@ async function startServing(
     logger,
     metrics,
     expectFile: config.GATEHOUSE_CONFIG !== undefined,
+    prefix: config.GATEHOUSE_LABEL_PREFIX,
   });
 
   const watcher = createDockerWatcher({

@@ -27,6 +27,7 @@ export async function routesCommand(args: string[]): Promise<number> {
   }
   const table = buildOnce(listing, fileResult, (l) =>
     translateContainers(l, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
+    config.GATEHOUSE_LABEL_PREFIX,
   );
   process.stdout.write(json ? `${JSON.stringify(toJson(table), null, 2)}\n` : renderText(table));
   return table.issues.length > 0 ? 1 : 0;

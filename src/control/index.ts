@@ -3,3 +3,4 @@ export { RouteStore, type Generation } from './store.ts';
 export { createReconciler, buildOnce, type Reconciler, type ReconcilerOptions, type ReconcilerSnapshot } from './reconciler.ts';
 export { createThrottle, type Throttle } from './throttle.ts';
 export { createTableBuilder, type TableBuilder } from './table-builder.ts';
+export { createClaimCollector, closedClaimsOf, type ClaimCollector } from './closed-claims.ts';

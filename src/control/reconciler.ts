@@ -1,7 +1,7 @@
 import type { DockerListing } from '../docker/snapshot.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { buildRouteTable, diffTables, type RouteTable } from '../routes/index.ts';
+import { diffTables, type RouteTable } from '../routes/index.ts';
 import { RouteIssue, type TranslationResult } from '../routes/spec.ts';
 import type { Generation, RouteStore } from './store.ts';
 import { createTableBuilder } from './table-builder.ts';
@@ -23,6 +23,8 @@ export interface ReconcilerOptions {
   windowMs?: number;
   /** A routes file is configured: not ready until it has been loaded once. */
   expectFile?: boolean;
+  /** The label prefix (`iap`), to keep the addresses of stopped and rejected containers closed. */
+  prefix?: string;
 }
 
 /** The latest inputs, as `gatehouse routes` shows them. */
@@ -52,11 +54,9 @@ export function buildOnce(
   listing: DockerListing,
   fileResult: TranslationResult | null,
   translateContainers: (listing: DockerListing) => TranslationResult,
+  prefix = 'iap',
 ): RouteTable {
-  const containers = translateContainers(listing);
-  const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
-  const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
-  return buildRouteTable(specs, issues);
+  return createTableBuilder(translateContainers, { prefix }).build(listing, fileResult);
 }
 
 /** The single writer of the live route table. */
@@ -72,7 +72,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let builtWithListing = false;
   let builtWithFile = false;
   // One builder for the reconciler's life, so a rebuild after one change redoes only that change.
-  const builder = createTableBuilder(translateContainers);
+  const builder = createTableBuilder(translateContainers, options.prefix === undefined ? {} : { prefix: options.prefix });
 
   const rebuild = (): void => {
     const started = performance.now();

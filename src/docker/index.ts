@@ -16,7 +16,7 @@ export type { ContainerSnapshot, DockerListing, HealthState } from './snapshot.t
 export async function listOnce(dockerHost: string, logger: Logger = pino({ level: 'silent' })): Promise<DockerListing> {
   const client = await openDockerClient(dockerHost);
   try {
-    const entries = await client.listRunning(new AbortController().signal);
+    const entries = await client.listContainers(new AbortController().signal);
     return toListing(entries, logger, await readSelfMountinfo());
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -75,7 +75,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       do {
         listAgain = false;
         lastListAt = Date.now();
-        const entries = await client.listRunning(controller.signal);
+        const entries = await client.listContainers(controller.signal);
         if (finished) return;
         await options.onList(entries);
       } while (listAgain && !finished);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What Gatehouse knows about one running container, taken from `GET /containers/json`
+ * What Gatehouse knows about one container, running or not, taken from `GET /containers/json?all=1`
  * alone (no per-container inspect, so a socket proxy allowing only the list is enough).
  */
 export const HealthState = z.enum(['none', 'starting', 'healthy', 'unhealthy']);

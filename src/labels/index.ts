@@ -11,3 +11,6 @@ export { parseFrom, parseTarget, type FromValue } from './urls.ts';
 export { parseHeaderName, parseHeaderValue, foldHeaderName } from './headers.ts';
 export { buildRouteSpec, type RouteParts, DEFAULT_TIMEOUT_MS } from './route-spec.ts';
 export type { Parsed } from './parsed.ts';
+export { claimedAddresses, type ClaimedAddress } from './claimed.ts';
+export { replicaGroup } from './upstream.ts';
+export { ownerOf } from './owner.ts';

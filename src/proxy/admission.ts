@@ -1,4 +1,5 @@
-import { matchRoute } from '../routes/index.ts';
+import { matchClaim } from '../routes/index.ts';
+import { closedClaimPage } from './claim-page.ts';
 import type { Route, RouteTable } from '../routes/table.ts';
 import type { AccessGate, GateRequest, GateResponse } from './gate.ts';
 import type { PageKind } from './pages.ts';
@@ -20,8 +21,10 @@ export async function admit(request: GateRequest, table: RouteTable, gate: Acces
     const special = await gate.handleSpecial(request);
     if (special) return { kind: 'respond', route: null, response: special };
   }
-  const route = matchRoute(table, request.host, request.path);
-  if (route === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  const claim = matchClaim(table, request.host, request.path);
+  if (claim === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  if (claim.route === null) return { kind: 'page', route: null, page: closedClaimPage(claim.state) };
+  const route = claim.route;
 
   // The gate runs before anything that reveals the app's state to someone it may not admit.
   const decision = await gate.check(request, route);

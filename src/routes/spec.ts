@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClosedClaimSpec } from './claims.ts';
 
 /**
  * RouteSpec: one validated route claim, from a container's labels or the static routes file.
@@ -135,4 +136,6 @@ export type RouteIssue = z.infer<typeof RouteIssue>;
 export interface TranslationResult {
   specs: RouteSpec[];
   issues: RouteIssue[];
+  /** Addresses of rejected entries that stay closed (misconfigured); see routes/claims.ts. */
+  closed?: readonly ClosedClaimSpec[];
 }
