@@ -1,6 +1,8 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { closestKey } from '../labels/index.ts';
+import type { ClosedClaimSpec } from '../routes/index.ts';
 import type { RouteIssue, TranslationResult } from '../routes/spec.ts';
+import { rejectedFileClaim } from './routes-file-claims.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
 export type RoutesFileResult = { ok: true; result: TranslationResult } | { ok: false; error: string };
@@ -53,6 +55,7 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   if (routes !== null && !Array.isArray(routes)) return { ok: false, error: `${at(routesNode.range?.[0])}: routes must be a list` };
 
   const result: TranslationResult = { specs: [], issues: [] };
+  const closed: ClosedClaimSpec[] = [];
   reportTopLevelKeys(root, fileName, at, result.issues);
   const items = isSeq(routesNode) ? routesNode.items : [];
   (routes ?? []).forEach((route: unknown, index: number) => {
@@ -62,8 +65,14 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
       sink.report(null, 'invalid_value', 'expected a mapping with at least from and to');
       return;
     }
-    result.specs.push(...translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink));
+    const issuesBefore = result.issues.length;
+    const specs = translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink);
+    result.specs.push(...specs);
+    // A rejected route keeps its address closed, so a broader route never serves its paths.
+    const claim = specs.length === 0 && result.issues.length > issuesBefore ? rejectedFileClaim(route as Record<string, unknown>, { file: fileName, index }) : null;
+    if (claim !== null) closed.push(claim);
   });
+  if (closed.length > 0) result.closed = closed;
   return { ok: true, result };
 }
 
