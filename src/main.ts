@@ -2,12 +2,12 @@ import type { Identity } from './auth/index.ts';
 import { readIdentitySettings } from './config/identity.ts';
 import { loadConfig, type AppConfig } from './config/load.ts';
 import { watchRoutesFile } from './config/watch-routes-file.ts';
-import { createReconciler, RouteStore } from './control/index.ts';
+import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus } from './docker/index.ts';
 import { translateContainers } from './labels/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { createAdminServer, createProxyServer, publicOnlyGate } from './proxy/index.ts';
+import { createAdminServer, createProxyServer, publicOnlyGate, systemResolveAll } from './proxy/index.ts';
 import { startCertificates } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -50,6 +50,10 @@ async function startServing(
   logger: Logger,
   { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
 ): Promise<RunningGatehouse> {
+  // One set of target rules for the table build and the proxy's connect-time check.
+  const targetRules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });
+  targetRules.setOwn('docker', await dockerApiEndpoints(config.DOCKER_HOST, systemResolveAll));
+  const targets = { rules: targetRules.current, resolveAll: systemResolveAll };
   const reconciler = createReconciler({
     translateContainers: (listing) =>
       translateContainers(listing, { prefix: config.GATEHOUSE_LABEL_PREFIX, dockerNetwork: config.GATEHOUSE_DOCKER_NETWORK }),
@@ -58,12 +62,16 @@ async function startServing(
     metrics,
     expectFile: config.GATEHOUSE_CONFIG !== undefined,
     prefix: config.GATEHOUSE_LABEL_PREFIX,
+    targets,
   });
 
   const watcher = createDockerWatcher({
     dockerHost: config.DOCKER_HOST,
     logger,
-    onListing: (listing) => reconciler.setContainers(listing),
+    onListing: (listing) => {
+      targetRules.setOwn('container', (listing.selfAddresses ?? []).map((address) => ({ address, port: null, what: "Gatehouse's own container" })));
+      reconciler.setContainers(listing);
+    },
     debounceMs: config.GATEHOUSE_DOCKER_DEBOUNCE,
     resyncMs: config.GATEHOUSE_DOCKER_RESYNC,
     stallTimeoutMs: config.GATEHOUSE_DOCKER_STALL_TIMEOUT,
@@ -97,6 +105,7 @@ async function startServing(
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
+    targets,
   });
   const admin = createAdminServer({
     config,
@@ -132,6 +141,17 @@ async function startServing(
   watcher.start();
   const { port: proxyPort, httpsPort } = await proxy.listen();
   const { port: adminPort } = await admin.listen();
+  targetRules.setOwn(
+    'listeners',
+    listenerEndpoints(
+      [
+        { host: config.GATEHOUSE_LISTEN.host, port: proxyPort, what: "Gatehouse's own listener" },
+        ...(httpsPort === null ? [] : [{ host: config.GATEHOUSE_HTTPS_LISTEN.host, port: httpsPort, what: "Gatehouse's own HTTPS listener" }]),
+        { host: config.GATEHOUSE_ADMIN_LISTEN.host, port: adminPort, what: "Gatehouse's admin listener" },
+      ],
+      interfaceAddresses(),
+    ),
+  );
   logger.info(
     {
       listen: `${config.GATEHOUSE_LISTEN.host}:${proxyPort}`,

@@ -4,3 +4,6 @@ export { createReconciler, buildOnce, type Reconciler, type ReconcilerOptions, t
 export { createThrottle, type Throttle } from './throttle.ts';
 export { createTableBuilder, type TableBuilder } from './table-builder.ts';
 export { createClaimCollector, closedClaimsOf, type ClaimCollector } from './closed-claims.ts';
+export { createTargetCheck, type TargetCheck, type ResolveAll } from './target-check.ts';
+export { createTargetRules, listenerEndpoints, type TargetRulesHolder } from './target-rules.ts';
+export { dockerApiEndpoints, interfaceAddresses } from './own-endpoints.ts';

@@ -6,6 +6,8 @@ import { RouteIssue, type TranslationResult } from '../routes/spec.ts';
 import type { Generation, RouteStore } from './store.ts';
 import { createTableBuilder } from './table-builder.ts';
 import { createThrottle } from './throttle.ts';
+import { createTargetCheck, type ResolveAll } from './target-check.ts';
+import type { TargetRules } from '../labels/index.ts';
 
 export interface ReconcilerOptions {
   /**
@@ -25,6 +27,8 @@ export interface ReconcilerOptions {
   expectFile?: boolean;
   /** The label prefix (`iap`), to keep the addresses of stopped and rejected containers closed. */
   prefix?: string;
+  /** Checks label routes' upstreams after name resolution; each answer that arrives triggers a rebuild. */
+  targets?: { rules: () => TargetRules; resolveAll: ResolveAll; refreshMs?: number };
 }
 
 /** The latest inputs, as `gatehouse routes` shows them. */
@@ -72,7 +76,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let builtWithListing = false;
   let builtWithFile = false;
   // One builder for the reconciler's life, so a rebuild after one change redoes only that change.
-  const builder = createTableBuilder(translateContainers, options.prefix === undefined ? {} : { prefix: options.prefix });
+  // Created below the throttle it calls; an answer only ever arrives after this function returned.
+  let requestRebuild = (): void => {};
+  const targets =
+    options.targets &&
+    createTargetCheck({ ...options.targets, now, onChange: () => requestRebuild() });
+  const builder = createTableBuilder(translateContainers, {
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(targets ? { targets } : {}),
+  });
 
   const rebuild = (): void => {
     const started = performance.now();
@@ -114,6 +126,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   const throttle = createThrottle(rebuild, options.windowMs ?? 0);
+  requestRebuild = () => throttle.request();
 
   return {
     setContainers(next) {

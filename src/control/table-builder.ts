@@ -1,6 +1,7 @@
 import type { DockerListing } from '../docker/snapshot.ts';
 import { createRouteTableBuilder, type RouteTable } from '../routes/index.ts';
-import type { TranslationResult } from '../routes/spec.ts';
+import type { RouteIssue, RouteSpec, TranslationResult } from '../routes/spec.ts';
+import type { TargetCheck } from './target-check.ts';
 import { createClaimCollector } from './closed-claims.ts';
 import { createTranslationMemo, type TranslateContainers } from './translation-memo.ts';
 
@@ -21,6 +22,8 @@ export interface TableBuilder {
 export interface TableBuilderOptions {
   /** The label prefix, to read the addresses a stopped or rejected container still claims. */
   prefix?: string;
+  /** Rejects label routes whose upstream resolves to a refused address. */
+  targets?: TargetCheck;
 }
 
 /**
@@ -32,9 +35,11 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
   const translations = createTranslationMemo(translateContainers);
   const claims = createClaimCollector(options.prefix ?? 'iap');
   const tables = createRouteTableBuilder();
+  // The same issue object for the same refusal, so an unchanged table is recognised as such.
+  const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();
   return {
     build(listing, fileResult) {
-      const containers = translations.translate(listing);
+      const containers = options.targets ? withoutForbiddenTargets(translations.translate(listing), options.targets, refusals) : translations.translate(listing);
       const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
       const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
       const held = claims.collect(listing, containers);
@@ -44,5 +49,43 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
     get rememberedContainers() {
       return translations.size;
     },
+  };
+}
+
+/**
+ * A container with a route whose upstream is refused is withheld whole, as a container with any
+ * other rejected label is, so its addresses stay closed as misconfigured.
+ */
+function withoutForbiddenTargets(
+  containers: TranslationResult,
+  targets: TargetCheck,
+  refusals: WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>,
+): TranslationResult {
+  let refused: Map<string, RouteIssue> | null = null;
+  for (const spec of containers.specs) {
+    const source = spec.source;
+    if (source.kind !== 'container') continue;
+    const reason = targets.reasonFor(spec.upstream.origin);
+    if (reason === null) continue;
+    let known = refusals.get(spec);
+    if (known === undefined || known.reason !== reason) {
+      const issue: RouteIssue = {
+        source: { kind: 'container', containerId: source.containerId, containerName: source.containerName },
+        label: null,
+        value: spec.upstream.origin,
+        code: 'forbidden_target',
+        message: `container "${source.containerName}": route ${spec.routeName} connects to ${spec.upstream.origin}, but ${reason}, which container labels may not target; point it at the app's own address (or the operator can allow the range with GATEHOUSE_UPSTREAM_ALLOW)`,
+      };
+      known = { reason, issue };
+      refusals.set(spec, known);
+    }
+    refused ??= new Map();
+    if (!refused.has(source.containerId)) refused.set(source.containerId, known.issue);
+  }
+  if (refused === null) return containers;
+  const withheld = refused;
+  return {
+    specs: containers.specs.filter((spec) => spec.source.kind !== 'container' || !withheld.has(spec.source.containerId)),
+    issues: [...containers.issues, ...withheld.values()],
   };
 }

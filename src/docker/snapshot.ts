@@ -31,4 +31,6 @@ export interface DockerListing {
   containers: readonly ContainerSnapshot[];
   /** The networks Gatehouse's own container is attached to; null when Gatehouse runs outside Docker. */
   selfNetworks: readonly string[] | null;
+  /** The addresses of Gatehouse's own container, which label routes may never target; absent or empty outside Docker. */
+  selfAddresses?: readonly string[];
 }

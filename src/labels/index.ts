@@ -14,3 +14,12 @@ export type { Parsed } from './parsed.ts';
 export { claimedAddresses, type ClaimedAddress } from './claimed.ts';
 export { replicaGroup } from './upstream.ts';
 export { ownerOf } from './owner.ts';
+export {
+  forbiddenTargetReason,
+  targetAddressReason,
+  parseCidr,
+  NO_TARGET_RULES,
+  type TargetRules,
+  type OwnEndpoint,
+  type Cidr,
+} from './targets.ts';

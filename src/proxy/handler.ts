@@ -8,6 +8,7 @@ import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type Up
 import type { AccessGate, GateResponse, RawHandler } from './gate.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
+import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { describeRequest } from './request-info.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
@@ -22,6 +23,8 @@ export interface ProxyContext {
   readonly trusted: TrustedProxies;
   readonly balancer: Balancer;
   readonly transport: UpstreamTransport;
+  /** Checks where label routes connect; absent only in tests that build a context by hand. */
+  readonly guard?: UpstreamGuard | undefined;
   readonly isClosing: () => boolean;
   readonly discoveryDegraded: () => boolean;
 }
@@ -107,6 +110,7 @@ export function createRequestHandler(ctx: ProxyContext) {
       headers,
       body: hasBody(raw) ? raw : undefined,
       tlsSkipVerify: route.tlsSkipVerify,
+      trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
       responseHeaders: responseHeaders(ctx, request),

@@ -9,3 +9,4 @@ export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
 export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from './headers.ts';
+export { systemResolveAll, FORBIDDEN_TARGET } from './upstream-guard.ts';

@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { RouteTable } from '../routes/table.ts';
 import { createBalancer } from './balance.ts';
 import { createUpstreamTransport } from './forward.ts';
+import { createUpstreamGuard, type UpstreamGuardOptions } from './upstream-guard.ts';
 import type { AccessGate, RawHandler } from './gate.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
 import { hasBody } from './handler.ts';
@@ -33,6 +34,11 @@ export interface ProxyServerOptions {
   discoveryDegraded?: () => boolean;
   /** Turns on the HTTPS listener (GATEHOUSE_HTTPS_LISTEN) and, by default, the HTTP→HTTPS redirect. */
   certificates?: ServerCertificates;
+  /**
+   * Checks every address a label route connects to (main.ts always sets it). Without it the
+   * proxy connects wherever routes say: only tests that serve label routes from loopback omit it.
+   */
+  targets?: UpstreamGuardOptions;
 }
 
 export interface ProxyServer {
@@ -73,7 +79,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const { config } = options;
   const logger = options.logger.child({ mod: 'proxy' });
   const trusted = createTrustedProxies(config.GATEHOUSE_TRUSTED_PROXIES);
-  const transport = createUpstreamTransport({ connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT });
+  const guard = options.targets === undefined ? undefined : createUpstreamGuard(options.targets);
+  const transport = createUpstreamTransport({ connectTimeoutMs: config.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT, ...(guard ? { guard } : {}) });
   const observe = createObserver({ logger, metrics: options.metrics, accessLog: config.GATEHOUSE_ACCESS_LOG });
   let closing = false;
   const ctx: ProxyContext = {
@@ -84,6 +91,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     trusted,
     balancer: createBalancer(),
     transport,
+    guard,
     isClosing: () => closing,
     onAbandoned: (request, durationMs) => observe(accessRecord(request, CLIENT_CLOSED, durationMs)),
     discoveryDegraded: options.discoveryDegraded ?? (() => false),
