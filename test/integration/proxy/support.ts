@@ -7,6 +7,7 @@ import { loadConfig, type AppConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
+import type { UpstreamGuardOptions } from '../../../src/proxy/upstream-guard.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
@@ -121,6 +122,8 @@ export async function startProxy(options: {
   gate?: AccessGate;
   env?: Record<string, string>;
   discoveryDegraded?: () => boolean;
+  /** The connect-time target check, as main.ts sets it; off unless given. */
+  targets?: UpstreamGuardOptions;
 }): Promise<Harness> {
   const config = loadConfig({ GATEHOUSE_LISTEN: '127.0.0.1:0', GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0', GATEHOUSE_SHUTDOWN_GRACE: '2s', ...options.env });
   const lines: string[] = [];
@@ -144,6 +147,7 @@ export async function startProxy(options: {
     },
     gate: options.gate ?? publicOnlyGate,
     ...(options.discoveryDegraded ? { discoveryDegraded: options.discoveryDegraded } : {}),
+    ...(options.targets ? { targets: options.targets } : {}),
   });
   const { port } = await proxy.listen();
   return {
