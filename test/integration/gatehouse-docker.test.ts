@@ -117,7 +117,13 @@ describe('Gatehouse with real containers', () => {
     await startApp('good', { from: `http://${host('good')}`, public: 'true' });
     await startApp('bad', { from: `http://${host('bad')}`, public: 'true', timeout: 'soon', alow: 'x@example.com' });
     await waitFor(async () => ((await get('good')).status === 200 ? true : undefined), 'the good route');
-    expect((await get('bad')).status).toBe(404);
+    // The rejected container keeps its host closed: 503 for users, the details only for the operator.
+    const bad = await waitFor(async () => {
+      const r = await get('bad');
+      return r.status === 503 ? r : undefined;
+    }, 'the misconfigured page');
+    expect(bad.body).toMatch(/misconfigured/i);
+    expect(bad.body).not.toContain('alow');
 
     const result = await run(process.execPath, ['dist/cli/main.js', 'routes', '--json'], {
       env: { ...process.env, GATEHOUSE_LABEL_PREFIX: gh.prefix },
@@ -126,8 +132,14 @@ describe('Gatehouse with real containers', () => {
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { routes: Array<{ urls: string[] }>; rejected: Array<{ source: { containerName: string }; label: string | null; message: string }> };
-    expect(report.routes.some((r) => r.urls.includes(`http://${host('good')}/`))).toBe(true);
+    const report = JSON.parse(result.stdout) as {
+      routes: Array<{ urls: string[]; state: string; owner: { kind: string; description: string } | null }>;
+      closed: Array<{ urls: string[]; state: string; owner: { description: string } }>;
+      rejected: Array<{ source: { containerName: string }; label: string | null; message: string }>;
+    };
+    const good = report.routes.find((r) => r.urls.includes(`http://${host('good')}/`));
+    expect(good).toMatchObject({ state: 'live', owner: { kind: 'container', description: `container "gh-it-${id}-good"` } });
+    expect(report.closed.find((c) => c.urls.includes(`${host('bad')}/`))).toMatchObject({ state: 'misconfigured', owner: { description: `container "gh-it-${id}-bad"` } });
     const bad = report.rejected.filter((r) => r.source.containerName === `gh-it-${id}-bad`);
     expect(bad.map((r) => r.label).sort()).toEqual([`${gh.prefix}.alow`, `${gh.prefix}.timeout`]);
     expect(bad.find((r) => r.label === `${gh.prefix}.alow`)?.message).toContain(`${gh.prefix}.allow`);
