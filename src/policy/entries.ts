@@ -74,7 +74,6 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
         break;
     }
   }
-  claims.sort((a, b) => compareText(a.text, b.text));
   return { size: entries.length, any, users, emails, domains, groups, claims };
 }
 
@@ -112,14 +111,17 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
     let best: string | null = null;
     for (const group of identity.groups) {
       const text = list.groups.get(group);
-      if (text !== undefined && (best === null || compareText(text, best) < 0)) best = text;
+      if (text !== undefined && (best === null || text < best)) best = text;
     }
     if (best !== null) return best;
   }
+  let smallestClaim: string | null = null;
   for (const claim of list.claims) {
-    if (claimMatches(identity.claims, claim.key, claim.value)) return claim.text;
+    if ((smallestClaim === null || claim.text < smallestClaim) && claimMatches(identity.claims, claim.key, claim.value)) {
+      smallestClaim = claim.text;
+    }
   }
-  return null;
+  return smallestClaim;
 }
 
 function claimMatches(claims: Readonly<Record<string, unknown>>, key: string, expected: string): boolean {
@@ -130,22 +132,18 @@ function claimMatches(claims: Readonly<Record<string, unknown>>, key: string, ex
 }
 
 function scalarEquals(value: unknown, expected: string): boolean {
-  switch (typeof value) {
-    case 'string':
-      return value === expected;
-    case 'number':
-    case 'boolean':
-      return String(value) === expected;
-    default:
-      return false;
-  }
+  // Objects and null never equal an entry: `String({})` is "[object Object]".
+  return (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && String(value) === expected;
 }
 
-/** Exactly one `@` with something on both sides (`a@evil.com@corp.com` is not an address). */
-function splitEmail(email: string): { local: string; domain: string } | null {
+/**
+ * The domain of an address with exactly one `@` and something on both sides, or null
+ * (`a@evil.com@corp.com` is not an address).
+ */
+function splitEmail(email: string): { domain: string } | null {
   const at = email.indexOf('@');
   if (at <= 0 || at === email.length - 1 || email.indexOf('@', at + 1) !== -1) return null;
-  return { local: email.slice(0, at), domain: email.slice(at + 1) };
+  return { domain: email.slice(at + 1) };
 }
 
 /**
@@ -153,14 +151,11 @@ function splitEmail(email: string): { local: string; domain: string } | null {
  * Angstrom sign to `å`, which would let a look-alike address match an ASCII entry.
  */
 export function asciiLower(text: string): string {
-  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
+  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
 
 function putSmallest(map: Map<string, string>, key: string, text: string): void {
   const current = map.get(key);
-  if (current === undefined || compareText(text, current) < 0) map.set(key, text);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  // `<` on strings compares UTF-16 code units: the same order on every machine and locale.
+  if (current === undefined || text < current) map.set(key, text);
 }
