@@ -118,6 +118,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         added: diff.added,
         removed: diff.removed,
         changed: diff.changed,
+        // Addresses held closed (stopped or misconfigured): they answer 503, never a broader route.
+        closed: table.closed.map((claim) => `${claim.id} ${claim.state}`),
         rejected: diff.rejected.map((issue) => ({ source: describeSource(issue), label: issue.label, message: issue.message })),
       },
       'routes updated',

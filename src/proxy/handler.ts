@@ -176,7 +176,7 @@ function pageFor(ctx: ProxyContext, request: FastifyRequest, kind: PageKind, ext
 
 /** While discovery is degraded, a missing or unready app may just be news Gatehouse has not heard. */
 export function staleDetail(ctx: ProxyContext, kind: PageKind): string | undefined {
-  if ((kind === 'not_found' || kind === 'upstream_unavailable') && ctx.discoveryDegraded()) {
+  if ((kind === 'not_found' || kind === 'upstream_unavailable' || kind === 'app_stopped') && ctx.discoveryDegraded()) {
     return 'Gatehouse has lost contact with Docker, so its list of apps may be out of date.';
   }
   return undefined;
