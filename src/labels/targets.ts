@@ -124,7 +124,7 @@ function ipv4Reason([a, b, c, d]: AddressBytes): string | null {
 function ipv6Reason(bytes: AddressBytes): string | null {
   const zero = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
   if (zero(0, 15) && bytes[15] === 1) return LOOPBACK;
-  if (zero(0, 16)) return UNSPECIFIED;
+  // `::` needs no line of its own: it is the IPv4-compatible form of 0.0.0.0, unspecified too.
   // fd00:ec2::254, AWS's IPv6 metadata endpoint.
   if (bytes[0] === 0xfd && bytes[1] === 0x00 && bytes[2] === 0x0e && bytes[3] === 0xc2 && zero(4, 14) && bytes[14] === 0x02 && bytes[15] === 0x54) {
     return METADATA;

@@ -186,3 +186,109 @@ describe('targetAddressReason: operator lists and Gatehouse\'s own endpoints', (
     expect(reason('example.com', rules)).toBe('an address that is not an IP address');
   });
 });
+
+/** Flips one bit of one byte: every near miss of a special address, byte by byte. */
+function flipped(bytes: readonly number[], index: number, bit: number): number[] {
+  const copy = [...bytes];
+  copy[index] = (copy[index] as number) ^ bit;
+  return copy;
+}
+
+function text(bytes: readonly number[]): string {
+  if (bytes.length === 4) return bytes.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
+  return groups.join(':');
+}
+
+describe('near misses, byte by byte', () => {
+  const BITS = [0x01, 0x80];
+
+  it.each([
+    ['169.254.169.254', 'a cloud metadata service'],
+    ['169.254.170.2', 'a cloud metadata service'],
+    ['100.100.100.200', 'a cloud metadata service'],
+    ['168.63.129.16', 'a cloud metadata service'],
+    ['fd00:ec2::254', 'a cloud metadata service'],
+  ])('only %s itself is %s', (address, what) => {
+    const bytes = parseIpAddress(address) ?? expect.fail();
+    expect(reason(address)).toBe(what);
+    for (let i = 0; i < bytes.length; i++) {
+      for (const bit of BITS) expect(reason(text(flipped(bytes, i, bit))), `${text(flipped(bytes, i, bit))}`).not.toBe(what);
+    }
+  });
+
+  it('reads fe80::/10 on its first ten bits only', () => {
+    expect(reason(text(flipped(parseIpAddress('fe80::1') ?? [], 0, 0x01)))).toBeNull();
+    expect(reason(text(flipped(parseIpAddress('fe80::1') ?? [], 1, 0x80)))).toBeNull();
+    expect(reason(text(flipped(parseIpAddress('fe80::1') ?? [], 1, 0x40)))).toBeNull();
+    expect(reason(text(flipped(parseIpAddress('fe80::1') ?? [], 1, 0x20)))).toBe('a link-local address');
+  });
+
+  /** [address embedding 127.0.0.1, the bytes that make up its prefix]. */
+  it.each([
+    ['::ffff:7f00:1', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]],
+    ['::7f00:1', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]],
+    ['::ffff:0:7f00:1', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]],
+    ['64:ff9b::7f00:1', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]],
+    ['64:ff9b:1:7f00:0:100::', [0, 1, 2, 3, 4, 5]],
+    ['2002:7f00:1::', [0, 1]],
+  ] as [string, number[]][])('embeds 127.0.0.1 in %s only with its exact prefix', (address, prefix) => {
+    const bytes = parseIpAddress(address) ?? expect.fail();
+    expect(embeddedIpv4(bytes)).toEqual([127, 0, 0, 1]);
+    for (const i of prefix) {
+      for (const bit of BITS) expect(embeddedIpv4(flipped(bytes, i, bit)), `${text(flipped(bytes, i, bit))}`).not.toEqual([127, 0, 0, 1]);
+    }
+  });
+
+  it('finds nothing embedded in an IPv4 address', () => {
+    expect(embeddedIpv4([32, 2, 127, 0])).toBeNull();
+    expect(embeddedIpv4([0, 100, 255, 155])).toBeNull();
+    expect(reason('32.2.127.0', { allow: [], deny: cidrs('127.0.0.0/8'), own: [] })).toBeNull();
+  });
+});
+
+describe('parsing edge cases', () => {
+  it('reads brackets only as a pair', () => {
+    expect(parseIpAddress('[::1')).toBeNull();
+    expect(parseIpAddress('::1]')).toBeNull();
+    expect(parseIpAddress('1::1]')).toBeNull();
+    expect(parseIpAddress('[1::1')).toBeNull();
+  });
+
+  it('lets :: stand for one group or more, never none', () => {
+    expect(parseIpAddress('1:2:3::5:6:7:8')).toEqual([0, 1, 0, 2, 0, 3, 0, 0, 0, 5, 0, 6, 0, 7, 0, 8]);
+    expect(parseIpAddress('1:2:3:4::5:6:7:8')).toBeNull();
+    expect(parseIpAddress('::1:2:3:4:5:6:7:8')).toBeNull();
+  });
+
+  it('reads CIDR blocks with spaces around them, up to the family\'s full length', () => {
+    expect(parseCidr(' 10.0.0.0/8 ')).toEqual({ bytes: [10, 0, 0, 0], bits: 8 });
+    expect(parseCidr('10.0.0.1/32')).toEqual({ bytes: [10, 0, 0, 1], bits: 32 });
+    expect(parseCidr('::1/128')?.bits).toBe(128);
+    expect(parseCidr('10.0.0.0/8x')).toBeNull();
+    expect(parseCidr('10.0.0.0/')).toBeNull();
+  });
+
+  it('compares whole leading bytes too', () => {
+    const [sixteen] = cidrs('10.0.0.0/16');
+    expect(cidrContains(sixteen!, [11, 0, 1, 2])).toBe(false);
+    expect(cidrContains(sixteen!, [10, 1, 1, 2])).toBe(false);
+    expect(cidrContains(sixteen!, [10, 0, 200, 2])).toBe(true);
+    const [host] = cidrs('10.0.0.7/32');
+    expect(cidrContains(host!, [11, 0, 0, 7])).toBe(false);
+  });
+
+  it('ignores an own endpoint that is not an address, and never compares addresses of two families', () => {
+    const rules: TargetRules = {
+      allow: [],
+      deny: [],
+      own: [
+        { address: 'gatehouse.internal', port: null, what: 'bad' },
+        { address: 'a00:1::', port: null, what: 'v6 endpoint' },
+      ],
+    };
+    expect(reason('10.0.0.1', rules)).toBeNull();
+    expect(reason('a00:1::', rules)).toBe('v6 endpoint');
+  });
+});
