@@ -73,6 +73,23 @@ describe('closed claims keep their address (fail closed)', () => {
     ]);
   });
 
+  it('gives a tie on creation time to the live claim, whatever the ids say', () => {
+    const live = containerSpec({ name: 'zz-live', created: 100, path: '/' });
+    const table = build([live], { 'zz-live': project('live') }, [closedClaim({ name: 'aa-closed', created: 100, path: '/x', owner: project('closed') })]);
+    expect(table.owners.get('app.example')).toEqual(project('live'));
+    expect(table.closed).toEqual([]);
+  });
+
+  it('publishes a closed claim on the hosts still free, and not on those its own unit serves', () => {
+    const live = containerSpec({ name: 'web', created: 300, hosts: ['app.example'], path: '/' });
+    const table = build([live], { web: project('shop') }, [
+      closedClaim({ name: 'old', created: 100, hosts: ['app.example', 'www.example'], path: '/', state: 'stopped', owner: project('shop') }),
+    ]);
+    expect(stateAt(table, '/')).toBe('live container:web/default');
+    expect(stateAt(table, '/', 'www.example')).toBe('stopped');
+    expect(table.closed.map((claim) => claim.hosts)).toEqual([['www.example']]);
+  });
+
   it('drops a closed claim of another unit under a host someone else owns', () => {
     const table = build([root], { web: project('shop') }, [closedClaim({ name: 'late', created: 300, path: '/admin', owner: project('other') })]);
     expect(stateAt(table, '/admin')).toBe('live container:web/default');
