@@ -8,7 +8,7 @@ import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { createProxyServer, publicOnlyGate, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
 import type { UpstreamGuardOptions } from '../../../src/proxy/upstream-guard.ts';
-import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
+import { buildRouteTable, type HostOwner, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
@@ -38,8 +38,11 @@ export function replicas(origins: string[], overrides: Partial<RouteSpec> = {}):
   });
 }
 
+/** The specs' containers count as one compose project, so they may share hosts. */
 export function table(...specs: RouteSpec[]): RouteTable {
-  return buildRouteTable(specs, []);
+  const owners = new Map<string, HostOwner>();
+  for (const one of specs) if (one.source.kind === 'container') owners.set(one.source.containerId, { kind: 'compose', project: 'test' });
+  return buildRouteTable(specs, [], { closed: [], owners });
 }
 
 export interface Echo {
