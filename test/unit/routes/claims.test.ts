@@ -111,6 +111,24 @@ describe('closed claims keep their address (fail closed)', () => {
     expect(stateAt(table, '/')).toBe('live file:/r.yml#0');
   });
 
+  it('gives a host a rejected file entry claims to the operator, ahead of any container', () => {
+    const rejected = (index: number, path: string): ClosedClaimSpec => ({
+      source: { kind: 'file', file: '/r.yml', index },
+      routeName: `file:${index}`,
+      hosts: ['app.example'],
+      path,
+      state: 'misconfigured',
+      owner: project('ignored'),
+    });
+    const table = build([root], { web: project('shop') }, [rejected(3, '/b'), rejected(1, '/a')]);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(table.routes).toEqual([]);
+    expect(table.closed.map((claim) => [claim.id, claim.owner])).toEqual([
+      ['file:/r.yml#1', { kind: 'file', file: '/r.yml' }],
+      ['file:/r.yml#3', { kind: 'file', file: '/r.yml' }],
+    ]);
+  });
+
   it('changes the fingerprint when a claim closes or changes state', () => {
     const open = build([root], { web: project('shop') });
     const stopped = build([root], { web: project('shop') }, [closedClaim({ name: 'a', path: '/a', state: 'stopped', owner: project('shop') })]);
