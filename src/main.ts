@@ -1,10 +1,10 @@
 import type { Identity } from './auth/index.ts';
 import { combineRouteSources, labelTrust, loadConfig, readIdentitySettings, readPolicyEnv, watchRoutesFile, type AppConfig } from './config/index.ts';
-import { createReconciler, RouteStore } from './control/index.ts';
+import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
-import { createAdminServer, createProxyServer, type ProxyNetworkOptions } from './proxy/index.ts';
+import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, tlsConfigured } from './tls/index.ts';
 
 export interface RunningGatehouse {
@@ -50,6 +50,10 @@ async function startServing(
 ): Promise<RunningGatehouse> {
   const trust = labelTrust(config);
   const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
+  // One set of target rules for the table build and the proxy's connect-time check.
+  const targetRules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });
+  targetRules.setOwn('docker', await dockerApiEndpoints(config.DOCKER_HOST, systemResolveAll));
+  const targets = { rules: targetRules.current, resolveAll: systemResolveAll };
   const reconciler = createReconciler({
     translateContainers: (listing) => {
       reportIgnored(listing);
@@ -59,12 +63,17 @@ async function startServing(
     logger,
     metrics,
     expectFile: config.GATEHOUSE_CONFIG !== undefined,
+    prefix: config.GATEHOUSE_LABEL_PREFIX,
+    targets,
   });
 
   const watcher = createDockerWatcher({
     dockerHost: config.DOCKER_HOST,
     logger,
-    onListing: (listing) => reconciler.setContainers(listing),
+    onListing: (listing) => {
+      targetRules.setOwn('container', (listing.selfAddresses ?? []).map((address) => ({ address, port: null, what: "Gatehouse's own container" })));
+      reconciler.setContainers(listing);
+    },
     debounceMs: config.GATEHOUSE_DOCKER_DEBOUNCE,
     resyncMs: config.GATEHOUSE_DOCKER_RESYNC,
     stallTimeoutMs: config.GATEHOUSE_DOCKER_STALL_TIMEOUT,
@@ -103,6 +112,7 @@ async function startServing(
     ...(identity?.rawHandler ? { rawHandler: identity.rawHandler } : {}),
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
+    targets,
   });
   const admin = createAdminServer({
     listen: config.GATEHOUSE_ADMIN_LISTEN,
@@ -138,6 +148,17 @@ async function startServing(
   watcher.start();
   const { port: proxyPort, httpsPort } = await proxy.listen();
   const { port: adminPort } = await admin.listen();
+  targetRules.setOwn(
+    'listeners',
+    listenerEndpoints(
+      [
+        { host: config.GATEHOUSE_LISTEN.host, port: proxyPort, what: "Gatehouse's own listener" },
+        ...(httpsPort === null ? [] : [{ host: config.GATEHOUSE_HTTPS_LISTEN.host, port: httpsPort, what: "Gatehouse's own HTTPS listener" }]),
+        { host: config.GATEHOUSE_ADMIN_LISTEN.host, port: adminPort, what: "Gatehouse's admin listener" },
+      ],
+      interfaceAddresses(),
+    ),
+  );
   logger.info(
     {
       listen: `${config.GATEHOUSE_LISTEN.host}:${proxyPort}`,

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
-import { buildOnce } from '../control/index.ts';
+import { createTableBuilder, createTargetCheck, createTargetRules, dockerApiEndpoints } from '../control/index.ts';
+import { systemResolveAll } from '../proxy/index.ts';
 import { listOnce } from '../docker/index.ts';
 import { ignoredImageLabels, translateContainers } from '../labels/index.ts';
-import type { Route, RouteTable, TranslationResult } from '../routes/index.ts';
+import { describeOwner, type Route, type RouteTable, type TranslationResult } from '../routes/index.ts';
 import { formatEntry } from '../policy/index.ts';
 
 /** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */
@@ -20,7 +21,14 @@ export async function routesCommand(args: string[]): Promise<number> {
   if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);
   if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY), 'POLICY'));
   const trust = labelTrust(config).translate;
-  const table = buildOnce(listing, fileResult, (l) => translateContainers(l, trust));
+  // The same target check as `serve`: names are resolved, then the table is built again with the answers.
+  const rules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });
+  rules.setOwn('docker', await dockerApiEndpoints(config.DOCKER_HOST, systemResolveAll));
+  const targets = createTargetCheck({ rules: rules.current, resolveAll: systemResolveAll, onChange: () => {}, now: Date.now });
+  const builder = createTableBuilder((l) => translateContainers(l, trust), { prefix: config.GATEHOUSE_LABEL_PREFIX, targets });
+  builder.build(listing, fileResult);
+  await targets.settled();
+  const table = builder.build(listing, fileResult);
   const ignored = ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false);
   process.stdout.write(json ? `${JSON.stringify({ ...toJson(table), ignoredLabels: ignored }, null, 2)}\n` : renderText(table) + renderIgnored(ignored));
   return table.issues.length > 0 ? 1 : 0;
@@ -33,10 +41,22 @@ function readRoutes(parsed: RoutesFileResult, file: string): TranslationResult {
   return parsed.result;
 }
 
+/** `live`, or why a served route takes no traffic now (`starting`, `unhealthy`). */
+function liveState(route: Route): string {
+  return route.ready.length > 0 ? 'live' : (route.upstreams.find((u) => u.state !== 'running')?.state ?? 'starting');
+}
+
+function ownerOf(table: RouteTable, host: string | undefined) {
+  const owner = host === undefined ? undefined : table.owners.get(host);
+  return owner === undefined ? null : { ...owner, description: describeOwner(owner) };
+}
+
 function toJson(table: RouteTable) {
   return {
     routes: table.routes.map((r) => ({
       id: r.id,
+      state: liveState(r),
+      owner: ownerOf(table, r.hosts[0]),
       urls: r.hosts.map((h) => `${r.fromScheme}://${h}${r.path}`),
       upstreams: r.upstreams,
       public: r.policy.public,
@@ -45,21 +65,35 @@ function toJson(table: RouteTable) {
       identity: r.identity,
       sources: r.sources,
     })),
+    // Addresses held closed: nothing serves them, and no broader route may either.
+    closed: table.closed.map((claim) => ({
+      id: claim.id,
+      state: claim.state,
+      owner: { ...claim.owner, description: describeOwner(claim.owner) },
+      urls: claim.hosts.map((h) => `${h}${claim.path}`),
+      source: claim.source,
+    })),
     rejected: table.issues,
   };
 }
 
 function renderText(table: RouteTable): string {
   const lines: string[] = [`Routes (${table.routes.length})`];
-  for (const route of table.routes) lines.push(...describeRoute(route));
+  for (const route of table.routes) lines.push(...describeRoute(table, route));
   if (table.routes.length === 0) lines.push('  none');
+  if (table.closed.length > 0) {
+    lines.push('', `Closed (${table.closed.length}): these addresses answer 503 until the container or file entry is fixed or removed`);
+    for (const claim of table.closed) {
+      lines.push(`  ${claim.hosts.map((h) => `${h}${claim.path}`).join(', ')}  ${claim.state}  owner: ${describeOwner(claim.owner)}  (${claim.id})`);
+    }
+  }
   lines.push('', `Rejected (${table.issues.length})`);
   for (const issue of table.issues) lines.push(`  ${issue.message}`);
   if (table.issues.length === 0) lines.push('  none');
   return `${lines.join('\n')}\n`;
 }
 
-function describeRoute(route: Route): string[] {
+function describeRoute(table: RouteTable, route: Route): string[] {
   const urls = route.hosts.map((h) => `${route.fromScheme}://${h}${route.path}`).join(', ');
   const targets = route.upstreams.map((u) => (u.ready ? u.origin : `${u.origin} (${u.state})`)).join(', ');
   const access = route.policy.public
@@ -68,7 +102,11 @@ function describeRoute(route: Route): string[] {
       ? 'nobody (no allow rule)'
       : `allow ${route.policy.allow.map(formatEntry).join(', ')}`;
   const deny = route.policy.deny.length > 0 ? `; deny ${route.policy.deny.map(formatEntry).join(', ')}` : '';
-  return [`  ${urls}`, `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`];
+  const owner = ownerOf(table, route.hosts[0]);
+  return [
+    `  ${urls}  ${liveState(route)}${owner === null ? '' : `  owner: ${owner.description}`}`,
+    `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`,
+  ];
 }
 
 /** Image labels left out of the translation, each with its reason (see labels/image-labels.ts). */

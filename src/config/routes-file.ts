@@ -1,6 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { closestKey } from '../labels/index.ts';
-import type { RouteIssue, TranslationResult } from '../routes/index.ts';
+import type { ClosedClaimSpec, RouteIssue, TranslationResult } from '../routes/index.ts';
+import { rejectedFileClaim } from './routes-file-claims.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
 /** A Pomerium global setting found beside the routes, and what Gatehouse did with it. */
@@ -64,6 +65,7 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
 
   const result: TranslationResult = { specs: [], issues: [] };
   const settings = isMap(root) ? reportTopLevelKeys(root, fileName, at, result.issues) : [];
+  const closed: ClosedClaimSpec[] = [];
   let index = 0;
   for (const { label, node } of lists) {
     const items = node !== null && isSeq(node) ? node.items : [];
@@ -71,10 +73,18 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
     (values ?? []).forEach((route: unknown, position: number) => {
       const sink = issueSink(fileName, `${label}[${position}]`, index, items[position], at, result.issues);
       if (route === null || typeof route !== 'object' || Array.isArray(route)) sink.report(null, 'invalid_value', 'expected a mapping with at least from and to');
-      else result.specs.push(...translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink));
+      else {
+        const issuesBefore = result.issues.length;
+        const specs = translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink);
+        result.specs.push(...specs);
+        // A rejected route keeps its address closed, so a broader route never serves its paths.
+        const claim = specs.length === 0 && result.issues.length > issuesBefore ? rejectedFileClaim(route as Record<string, unknown>, { file: fileName, index }) : null;
+        if (claim !== null) closed.push(claim);
+      }
       index += 1;
     });
   }
+  if (closed.length > 0) result.closed = closed;
   return { ok: true, result, settings };
 }
 

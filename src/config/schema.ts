@@ -114,6 +114,9 @@ export const ENV_SCHEMA = {
   GATEHOUSE_HEADERS_TIMEOUT: duration.prefault('30s'),
   GATEHOUSE_KEEPALIVE_TIMEOUT: duration.prefault('72s'),
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT: duration.prefault('10s'),
+  // Where label routes may connect (see SECURITY.md, "Upstream targets"): CIDR lists.
+  GATEHOUSE_UPSTREAM_ALLOW: cidrList.prefault(''),
+  GATEHOUSE_UPSTREAM_DENY: cidrList.prefault(''),
   GATEHOUSE_SOCKET_PROXY_LISTEN: listenAddress.prefault('0.0.0.0:2375'),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
   // Label trust (see SECURITY.md): where `secret:NAME` header labels read from, and whether image labels count.

@@ -1,11 +1,11 @@
 import type { DockerListing } from '../docker/index.ts';
-import type { Logger } from '../observability/index.ts';
-import type { Metrics } from '../observability/index.ts';
-import { buildRouteTable, diffTables, type RouteTable } from '../routes/index.ts';
-import { RouteIssue, type TranslationResult } from '../routes/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { diffTables, RouteIssue, type RouteTable, type TranslationResult } from '../routes/index.ts';
 import type { Generation, RouteStore } from './store.ts';
 import { createTableBuilder } from './table-builder.ts';
 import { createThrottle } from './throttle.ts';
+import { createTargetCheck, type ResolveAll } from './target-check.ts';
+import type { TargetRules } from '../labels/index.ts';
 
 export interface ReconcilerOptions {
   /**
@@ -23,6 +23,10 @@ export interface ReconcilerOptions {
   windowMs?: number;
   /** A routes file is configured: not ready until it has been loaded once. */
   expectFile?: boolean;
+  /** The label prefix (`iap`), to keep the addresses of stopped and rejected containers closed. */
+  prefix?: string;
+  /** Checks label routes' upstreams after name resolution; each answer that arrives triggers a rebuild. */
+  targets?: { rules: () => TargetRules; resolveAll: ResolveAll; refreshMs?: number };
 }
 
 /** The latest inputs, as `gatehouse routes` shows them. */
@@ -52,11 +56,9 @@ export function buildOnce(
   listing: DockerListing,
   fileResult: TranslationResult | null,
   translateContainers: (listing: DockerListing) => TranslationResult,
+  prefix = 'iap',
 ): RouteTable {
-  const containers = translateContainers(listing);
-  const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
-  const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
-  return buildRouteTable(specs, issues);
+  return createTableBuilder(translateContainers, { prefix }).build(listing, fileResult);
 }
 
 /** The single writer of the live route table. */
@@ -72,7 +74,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let builtWithListing = false;
   let builtWithFile = false;
   // One builder for the reconciler's life, so a rebuild after one change redoes only that change.
-  const builder = createTableBuilder(translateContainers);
+  // Created below the throttle it calls; an answer only ever arrives after this function returned.
+  let requestRebuild = (): void => {};
+  const targets =
+    options.targets &&
+    createTargetCheck({ ...options.targets, now, onChange: () => requestRebuild() });
+  const builder = createTableBuilder(translateContainers, {
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(targets ? { targets } : {}),
+  });
 
   const rebuild = (): void => {
     const started = performance.now();
@@ -106,6 +116,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         added: diff.added,
         removed: diff.removed,
         changed: diff.changed,
+        // Addresses held closed (stopped or misconfigured): they answer 503, never a broader route.
+        closed: table.closed.map((claim) => `${claim.id} ${claim.state}`),
         rejected: diff.rejected.map((issue) => ({ source: describeSource(issue), label: issue.label, message: issue.message })),
       },
       'routes updated',
@@ -114,6 +126,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   const throttle = createThrottle(rebuild, options.windowMs ?? 0);
+  requestRebuild = () => throttle.request();
 
   return {
     setContainers(next) {

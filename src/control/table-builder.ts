@@ -1,6 +1,8 @@
 import type { DockerListing } from '../docker/index.ts';
 import { createRouteTableBuilder, type RouteTable } from '../routes/index.ts';
-import type { TranslationResult } from '../routes/index.ts';
+import type { RouteIssue, RouteSpec, TranslationResult } from '../routes/index.ts';
+import type { TargetCheck } from './target-check.ts';
+import { createClaimCollector } from './closed-claims.ts';
 import { createTranslationMemo, type TranslateContainers } from './translation-memo.ts';
 
 /** Containers + routes file → route tables, one build after another. */
@@ -17,23 +19,73 @@ export interface TableBuilder {
   readonly rememberedContainers: number;
 }
 
+export interface TableBuilderOptions {
+  /** The label prefix, to read the addresses a stopped or rejected container still claims. */
+  prefix?: string;
+  /** Rejects label routes whose upstream resolves to a refused address. */
+  targets?: TargetCheck;
+}
+
 /**
  * `translateContainers` must translate each container on its own (its result may depend on the
  * container and the listing's `selfNetworks` only) and name that container as the source of
  * every route and issue, as labels/ translateContainers does.
  */
-export function createTableBuilder(translateContainers: TranslateContainers): TableBuilder {
+export function createTableBuilder(translateContainers: TranslateContainers, options: TableBuilderOptions = {}): TableBuilder {
   const translations = createTranslationMemo(translateContainers);
+  const claims = createClaimCollector(options.prefix ?? 'iap');
   const tables = createRouteTableBuilder();
+  // The same issue object for the same refusal, so an unchanged table is recognised as such.
+  const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();
   return {
     build(listing, fileResult) {
-      const containers = translations.translate(listing);
+      const containers = options.targets ? withoutForbiddenTargets(translations.translate(listing), options.targets, refusals) : translations.translate(listing);
       const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
       const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
-      return tables.build(specs, issues);
+      const held = claims.collect(listing, containers);
+      const fileClosed = fileResult?.closed ?? [];
+      return tables.build(specs, issues, fileClosed.length === 0 ? held : { closed: [...fileClosed, ...held.closed], owners: held.owners });
     },
     get rememberedContainers() {
       return translations.size;
     },
+  };
+}
+
+/**
+ * A container with a route whose upstream is refused is withheld whole, as a container with any
+ * other rejected label is, so its addresses stay closed as misconfigured.
+ */
+function withoutForbiddenTargets(
+  containers: TranslationResult,
+  targets: TargetCheck,
+  refusals: WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>,
+): TranslationResult {
+  let refused: Map<string, RouteIssue> | null = null;
+  for (const spec of containers.specs) {
+    const source = spec.source;
+    if (source.kind !== 'container') continue;
+    const reason = targets.reasonFor(spec.upstream.origin);
+    if (reason === null) continue;
+    let known = refusals.get(spec);
+    if (known === undefined || known.reason !== reason) {
+      const issue: RouteIssue = {
+        source: { kind: 'container', containerId: source.containerId, containerName: source.containerName },
+        label: null,
+        value: spec.upstream.origin,
+        code: 'forbidden_target',
+        message: `container "${source.containerName}": route ${spec.routeName} connects to ${spec.upstream.origin}, but ${reason}, which container labels may not target; point it at the app's own address (or the operator can allow the range with GATEHOUSE_UPSTREAM_ALLOW)`,
+      };
+      known = { reason, issue };
+      refusals.set(spec, known);
+    }
+    refused ??= new Map();
+    if (!refused.has(source.containerId)) refused.set(source.containerId, known.issue);
+  }
+  if (refused === null) return containers;
+  const withheld = refused;
+  return {
+    specs: containers.specs.filter((spec) => spec.source.kind !== 'container' || !withheld.has(spec.source.containerId)),
+    issues: [...containers.issues, ...withheld.values()],
   };
 }

@@ -14,7 +14,7 @@ import type { ContainerListEntry } from './to-snapshot.ts';
 export interface DockerClient {
   ping(signal: AbortSignal): Promise<void>;
   version(signal: AbortSignal): Promise<{ version: string; apiVersion: string }>;
-  listRunning(signal: AbortSignal): Promise<ContainerListEntry[]>;
+  listContainers(signal: AbortSignal): Promise<ContainerListEntry[]>;
   /** `GET /images/json`: each local image's id → its labels, to tell image labels from the deployer's. */
   listImageLabels(signal: AbortSignal): Promise<ImageLabels>;
   /** Resolves once the engine answered with the stream's headers; the body is newline-delimited JSON. */
@@ -52,8 +52,8 @@ export async function openDockerClient(dockerHost: string, requestTimeoutMs = DE
       const info = await withDeadline('/version', signal, (s) => docker.version({ abortSignal: s }));
       return { version: String(info.Version ?? 'unknown'), apiVersion: String(info.ApiVersion ?? 'unknown') };
     },
-    async listRunning(signal) {
-      const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: false, abortSignal: s }));
+    async listContainers(signal) {
+      const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: true, abortSignal: s }));
       if (!Array.isArray(list)) throw new Error('GET /containers/json did not return a JSON array');
       return list as ContainerListEntry[];
     },

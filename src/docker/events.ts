@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-const CONTAINER_ACTIONS = ['start', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause', 'health_status', 'rename', 'update'] as const;
+const CONTAINER_ACTIONS = ['create', 'start', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause', 'health_status', 'rename', 'update'] as const;
 const NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
 
 /**

@@ -18,7 +18,7 @@ export async function listOnce(dockerHost: string, logger: Logger = pino({ level
   const client = await openDockerClient(dockerHost);
   try {
     const signal = new AbortController().signal;
-    const entries = await client.listRunning(signal);
+    const entries = await client.listContainers(signal);
     // Without the image list, containers whose labels may come from their image are held back.
     const images = await client.listImageLabels(signal).catch(() => null);
     return toListing(entries, logger, await readSelfMountinfo(), images);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from '../observability/index.ts';
-import { findSelfNetworks } from './self.ts';
+import { findSelfAddresses, findSelfNetworks } from './self.ts';
 import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
 import type { ImageLabels } from './image-labels.ts';
 import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
@@ -21,5 +21,10 @@ export function toListing(
     }
   }
   const selfNetworks = findSelfNetworks(containers, os.hostname(), mountinfoText);
-  return Object.freeze({ containers: Object.freeze(containers), selfNetworks: selfNetworks && Object.freeze(selfNetworks) });
+  const selfAddresses = findSelfAddresses(containers, os.hostname(), mountinfoText);
+  return Object.freeze({
+    containers: Object.freeze(containers),
+    selfNetworks: selfNetworks && Object.freeze(selfNetworks),
+    selfAddresses: Object.freeze(selfAddresses),
+  });
 }

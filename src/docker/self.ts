@@ -22,6 +22,13 @@ export function findSelfNetworks(
   return self ? Object.keys(self.networks).sort() : null;
 }
 
+/** The addresses of Gatehouse's own container (found as above); empty when it runs outside Docker. */
+export function findSelfAddresses(containers: readonly ContainerSnapshot[], hostname: string = os.hostname(), mountinfoText?: string): string[] {
+  const self = findSelf(containers, hostname, mountinfoText);
+  return self ? Object.values(self.networks).filter((address) => address !== '').sort() : [];
+}
+
+export /** Gatehouse's own container among `containers`, found as findSelfNetworks explains. */
 function findSelf(containers: readonly ContainerSnapshot[], hostname: string, mountinfoText: string | undefined): ContainerSnapshot | undefined {
   const lowered = hostname.toLowerCase();
   if (CONTAINER_HOSTNAME.test(lowered)) {

@@ -78,7 +78,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       do {
         listAgain = false;
         lastListAt = Date.now();
-        const entries = await client.listRunning(controller.signal);
+        const entries = await client.listContainers(controller.signal);
         const images = await listImages(client, controller.signal, (error) => {
           // Once per session: a socket proxy that refuses the call refuses it every time.
           if (imagesWarned) return;

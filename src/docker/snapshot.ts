@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * What Gatehouse knows about one running container, taken from `GET /containers/json` and
- * `GET /images/json` (no per-container inspect, so a socket proxy allowing only the lists is enough).
+ * What Gatehouse knows about one container, running or not, taken from `GET /containers/json?all=1`
+ * and `GET /images/json` (no per-container inspect, so a socket proxy allowing only the lists is enough).
  */
 export const HealthState = z.enum(['none', 'starting', 'healthy', 'unhealthy']);
 export type HealthState = z.infer<typeof HealthState>;
@@ -36,4 +36,6 @@ export interface DockerListing {
   containers: readonly ContainerSnapshot[];
   /** The networks Gatehouse's own container is attached to; null when Gatehouse runs outside Docker. */
   selfNetworks: readonly string[] | null;
+  /** The addresses of Gatehouse's own container, which label routes may never target; absent or empty outside Docker. */
+  selfAddresses?: readonly string[];
 }

@@ -132,15 +132,8 @@ function claimMatches(claims: Readonly<Record<string, unknown>>, key: string, ex
 }
 
 function scalarEquals(value: unknown, expected: string): boolean {
-  switch (typeof value) {
-    case 'string':
-      return value === expected;
-    case 'number':
-    case 'boolean':
-      return String(value) === expected;
-    default:
-      return false;
-  }
+  // Objects and null never equal an entry: `String({})` is "[object Object]".
+  return (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && String(value) === expected;
 }
 
 /**
@@ -158,7 +151,7 @@ function splitEmail(email: string): { domain: string } | null {
  * Angstrom sign to `å`, which would let a look-alike address match an ASCII entry.
  */
 export function asciiLower(text: string): string {
-  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
+  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
 
 function putSmallest(map: Map<string, string>, key: string, text: string): void {

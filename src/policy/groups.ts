@@ -26,7 +26,6 @@ export function extractGroups(claims: Readonly<Record<string, unknown>>, claimNa
 
 function lookupClaim(claims: Readonly<Record<string, unknown>>, claimName: string): unknown {
   if (Object.hasOwn(claims, claimName)) return claims[claimName];
-  if (!claimName.includes('.')) return undefined;
   let current: unknown = claims;
   for (const part of claimName.split('.')) {
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;

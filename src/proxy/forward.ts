@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
+import type { UpstreamGuard } from './upstream-guard.ts';
 
 /**
  * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects, no
@@ -31,6 +32,11 @@ export interface UpstreamCall {
   /** The client's body stream, when there is one. */
   readonly body: Readable | undefined;
   readonly tlsSkipVerify: boolean;
+  /**
+   * The operator's own route (the routes file): its upstream is not checked against the target
+   * deny-list. Anything else, label routes included, is checked when it connects.
+   */
+  readonly trustedTarget?: boolean;
   /** Time to wait for response headers; 0 = no limit. */
   readonly headersTimeout: number;
   /** Longest pause between body chunks; 0 = no limit. */
@@ -55,26 +61,27 @@ export interface UpstreamTransport {
   close(): Promise<void>;
 }
 
-export function createUpstreamTransport(options: { connectTimeoutMs: number }): UpstreamTransport {
-  const agentOptions = {
-    // The client side already bounds concurrency; a per-origin cap would stall long polls and SSE.
-    connections: null,
-    pipelining: 1,
-    connect: { timeout: options.connectTimeoutMs },
-  };
-  const verifying = new Agent(agentOptions);
-  let insecure: Agent | undefined;
+export function createUpstreamTransport(options: { connectTimeoutMs: number; guard?: UpstreamGuard }): UpstreamTransport {
+  // One agent per (TLS verification, target check) pair, each made on first use.
+  const agents = new Map<string, Agent>();
 
-  function agentFor(tlsSkipVerify: boolean): Agent {
-    if (!tlsSkipVerify) return verifying;
-    insecure ??= new Agent({ ...agentOptions, connect: { ...agentOptions.connect, rejectUnauthorized: false } });
-    return insecure;
+  function agentFor(tlsSkipVerify: boolean, checked: boolean): Agent {
+    const key = `${tlsSkipVerify}/${checked}`;
+    let agent = agents.get(key);
+    if (agent === undefined) {
+      const connectOptions = { timeout: options.connectTimeoutMs, ...(tlsSkipVerify ? { rejectUnauthorized: false } : {}) };
+      const connect = checked && options.guard ? checkedConnector(buildConnector(connectOptions), options.guard) : connectOptions;
+      // The client side already bounds concurrency; a per-origin cap would stall long polls and SSE.
+      agent = new Agent({ connections: null, pipelining: 1, connect });
+      agents.set(key, agent);
+    }
+    return agent;
   }
 
   return {
     forward(res, call) {
       const handler = new ResponseRelay(res, call);
-      agentFor(call.tlsSkipVerify).dispatch(
+      agentFor(call.tlsSkipVerify, call.trustedTarget !== true).dispatch(
         {
           origin: call.origin,
           path: call.path,
@@ -90,8 +97,22 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number }): 
     },
     async close() {
       // Called once the listener has drained or been forced shut: nothing left worth waiting for.
-      await Promise.all([verifying.destroy(), insecure?.destroy()]);
+      await Promise.all([...agents.values()].map((agent) => agent.destroy()));
     },
+  };
+}
+
+/**
+ * Connects to the address the guard checked rather than letting the socket resolve the name
+ * again. The TLS server name still comes from the origin's host, so certificates check as before.
+ */
+function checkedConnector(connect: buildConnector.connector, guard: UpstreamGuard): buildConnector.connector {
+  return (connectOptions, callback) => {
+    const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
+    guard.resolve(connectOptions.hostname, port).then(
+      (answer) => connect({ ...connectOptions, hostname: answer.address }, callback),
+      (error: Error) => callback(error, null),
+    );
   };
 }
 

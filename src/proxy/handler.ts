@@ -9,6 +9,7 @@ import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type Up
 import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
+import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { describeRequest } from './request-info.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
@@ -24,6 +25,8 @@ export interface ProxyContext {
   readonly trusted: TrustedProxies;
   readonly balancer: Balancer;
   readonly transport: UpstreamTransport;
+  /** Checks where label routes connect; absent only in tests that build a context by hand. */
+  readonly guard?: UpstreamGuard | undefined;
   readonly isClosing: () => boolean;
   readonly discoveryDegraded: () => boolean;
 }
@@ -100,6 +103,7 @@ export function createRequestHandler(ctx: ProxyContext) {
       headers,
       body: hasBody(raw) ? raw : undefined,
       tlsSkipVerify: route.tlsSkipVerify,
+      trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
       responseHeaders: responseHeaders(ctx, request),
@@ -181,7 +185,7 @@ function pageFor(ctx: ProxyContext, request: FastifyRequest, kind: PageKind, ext
 
 /** While discovery is degraded, a missing or unready app may just be news Gatehouse has not heard. */
 export function staleDetail(ctx: ProxyContext, kind: PageKind): string | undefined {
-  if ((kind === 'not_found' || kind === 'upstream_unavailable') && ctx.discoveryDegraded()) {
+  if ((kind === 'not_found' || kind === 'upstream_unavailable' || kind === 'app_stopped') && ctx.discoveryDegraded()) {
     return 'Gatehouse has lost contact with Docker, so its list of apps may be out of date.';
   }
   return undefined;

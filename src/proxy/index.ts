@@ -11,3 +11,4 @@ export { createProxyServer, type ProxyNetworkOptions, type ProxyServer, type Pro
 export { createAdminServer, type AdminServer, type AdminServerOptions } from './admin.ts';
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
 export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from '../http/index.ts';
+export { systemResolveAll, FORBIDDEN_TARGET } from './upstream-guard.ts';

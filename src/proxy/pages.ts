@@ -17,6 +17,8 @@ export type PageKind =
   | 'websockets_disabled'
   | 'websocket_origin_refused'
   | 'upstream_unavailable'
+  | 'app_stopped'
+  | 'app_misconfigured'
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'shutting_down'
@@ -64,6 +66,16 @@ const PAGES: Record<PageKind, PageText> = {
     title: 'This app is starting or unavailable',
     appTitle: (app) => `${app} is starting or unavailable`,
     message: 'The app is not ready to take requests yet. This page will try again in a few seconds.',
+  },
+  app_stopped: {
+    status: 503,
+    title: 'The app is not running',
+    message: 'The app at this address is stopped. Whoever runs this server can start it again.',
+  },
+  app_misconfigured: {
+    status: 503,
+    title: 'The app is misconfigured',
+    message: 'Gatehouse cannot serve the app at this address because its settings were rejected. Whoever runs this server can see why in Gatehouse\'s log or with "gatehouse routes".',
   },
   bad_gateway: {
     status: 502,

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/index.ts';
 import { evaluate, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
-import { matchRoute, type Route, type RouteTable } from '../routes/index.ts';
+import { matchClaim, type Route, type RouteTable } from '../routes/index.ts';
+import { closedClaimPage } from './claim-page.ts';
 import type { PolicyEntry } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 import type { AccessGate, Caller } from '../auth/index.ts';
@@ -50,8 +51,11 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   const own = ownAnswer instanceof Promise ? await ownAnswer : ownAnswer;
   if (own !== null) return { kind: 'respond', route: null, response: own };
 
-  const route = matchRoute(table, request.host, request.path);
-  if (route === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  // A closed claim (stopped or misconfigured) holds its address: its own page, never a broader route.
+  const claim = matchClaim(table, request.host, request.path);
+  if (claim === undefined) return { kind: 'page', route: null, page: 'not_found' };
+  if (claim.route === null) return { kind: 'page', route: null, page: closedClaimPage(claim.state) };
+  const route = claim.route;
   // Before any identity work: a page on another site must not even learn whether the user is signed in.
   if (request.isUpgrade && !websocketOriginAllowed(request.headers.origin, request, route)) {
     return { kind: 'page', route, page: 'websocket_origin_refused' };

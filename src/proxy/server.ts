@@ -14,6 +14,7 @@ import { NO_SIGN_IN } from './passes.ts';
 import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from '../auth/index.ts';
 import type { RawHandler } from '../http/index.ts';
+import { createUpstreamGuard, type UpstreamGuardOptions } from './upstream-guard.ts';
 import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
@@ -64,6 +65,11 @@ export interface ProxyServerOptions {
   discoveryDegraded?: () => boolean;
   /** Turns on the HTTPS listener (GATEHOUSE_HTTPS_LISTEN) and, by default, the HTTP→HTTPS redirect. */
   certificates?: ServerCertificates;
+  /**
+   * Checks every address a label route connects to (main.ts always sets it). Without it the
+   * proxy connects wherever routes say: only tests that serve label routes from loopback omit it.
+   */
+  targets?: UpstreamGuardOptions;
 }
 
 export interface ProxyServer {
@@ -104,7 +110,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const net = options.network;
   const logger = options.logger.child({ mod: 'proxy' });
   const trusted = createTrustedProxies(net.trustedProxies);
-  const transport = createUpstreamTransport({ connectTimeoutMs: net.upstreamConnectTimeoutMs });
+  const guard = options.targets === undefined ? undefined : createUpstreamGuard(options.targets);
+  const transport = createUpstreamTransport({ connectTimeoutMs: net.upstreamConnectTimeoutMs, ...(guard ? { guard } : {}) });
   // From the root logger: a child of the proxy's would write `mod` twice in every access line.
   const observe = createObserver({ logger: options.logger, metrics: options.metrics, accessLog: net.accessLog });
   let closing = false;
@@ -121,6 +128,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     trusted,
     balancer: createBalancer(),
     transport,
+    guard,
     isClosing: () => closing,
     onAbandoned: (request, durationMs) => observe(accessRecord(request, CLIENT_CLOSED, durationMs)),
     discoveryDegraded: options.discoveryDegraded ?? (() => false),

@@ -8,6 +8,7 @@ import type { UpstreamTarget } from '../routes/index.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
 import { admitOnce, staleDetail, type ProxyContext } from './handler.ts';
+import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
 import { pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage, type PageKind } from './pages.ts';
@@ -87,7 +88,8 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
 
     const route = admission.route;
     const target = ctx.balancer.pick(route);
-    const upstreamReq = openUpstream(route, target, gateRequest.path, gateRequest.query, {
+    const guard = isTrustedTarget(route) ? undefined : ctx.guard;
+    const upstreamReq = openUpstream(route, target, guard, gateRequest.path, gateRequest.query, {
       headers: buildUpstreamHeaders(req.headers, {
         forwarding: described.forwarding,
         host: upstreamHost(route, target.origin, gateRequest.hostHeader),
@@ -191,22 +193,30 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
 function openUpstream(
   route: Route,
   target: UpstreamTarget,
+  guard: UpstreamGuard | undefined,
   path: string,
   query: string,
   request: { headers: Record<string, string>; method: string },
 ): ClientRequest {
   const origin = new URL(target.origin);
   const tls = origin.protocol === 'https:';
+  const port = Number(origin.port) || (tls ? 443 : 80);
   const common = {
     hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: origin.port || (tls ? 443 : 80),
+    port,
     method: request.method,
     path: upstreamPath(route, path) + query,
     headers: request.headers,
     agent: false as const,
     setHost: false,
+    ...(guard === undefined ? {} : { lookup: guard.lookupFor(port) }),
   };
-  return tls ? https.request({ ...common, rejectUnauthorized: !route.tlsSkipVerify }) : http.request(common);
+  const upstream = tls ? https.request({ ...common, rejectUnauthorized: !route.tlsSkipVerify }) : http.request(common);
+  // A socket never calls its lookup for an IP literal, so a literal is checked here, and the
+  // request destroyed before the event loop can start connecting (the error is emitted later).
+  const refused = guard?.refuseLiteral(origin.hostname, port) ?? null;
+  if (refused !== null) upstream.destroy(refused);
+  return upstream;
 }
 
 /** The upstream's handshake headers, as it sent them, with Gatehouse's request id and without Gatehouse's cookies. */

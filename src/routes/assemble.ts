@@ -1,6 +1,7 @@
 import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import { byPrecedence, type Candidate } from './group.ts';
+import type { Candidate } from './group.ts';
+import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
 
@@ -15,34 +16,161 @@ export function settle(issue: RouteIssue): SettledIssue {
   return { issue: copy, json: JSON.stringify(copy) };
 }
 
+/** What the table is assembled from besides merged routes: closed claims and each container's unit. */
+export interface ClaimInputs {
+  readonly closed: readonly ClosedClaimSpec[];
+  /** containerId → the unit it belongs to; a container missing here is a unit of its own. */
+  readonly owners: ReadonlyMap<string, HostOwner>;
+}
+
+export const NO_CLAIMS: ClaimInputs = Object.freeze({ closed: Object.freeze([]), owners: new Map() });
+
 /**
- * Merged routes → one frozen table. When two routes claim the same host + path, the older
- * claim keeps it and the newcomer is left out entirely, so a container started later can
- * never take over a name that is already served.
+ * Merged routes and closed claims → one frozen table, in two steps.
+ *
+ * Ownership: in precedence order (the routes file, then the oldest container claim, then id),
+ * the first claim of a host makes its unit the owner; a claim from another unit under an owned
+ * host is refused whatever its path, live or closed. The routes file owns every host it
+ * claims, so no container can add a path under an operator's host.
+ *
+ * Addresses: live routes first, each host + path to the first claim; a newcomer on a taken
+ * address is left out entirely, so a container started later never takes over an address that
+ * is served. Closed claims then take the addresses still free: a stopped replica beside a
+ * running one changes nothing, while a stopped or broken narrow route keeps its path closed.
  */
-export function assembleTable(candidates: readonly Candidate[], translatorIssues: readonly SettledIssue[]): RouteTable {
-  const claims = new Map<string, Candidate>();
-  const accepted: Candidate[] = [];
+export function assembleTable(
+  candidates: readonly Candidate[],
+  translatorIssues: readonly SettledIssue[],
+  inputs: ClaimInputs = NO_CLAIMS,
+): RouteTable {
   const allIssues = [...translatorIssues];
-  for (const candidate of [...candidates].sort(byPrecedence)) {
+  const items: Item[] = [
+    ...candidates.map((candidate): Item => liveItem(candidate, inputs.owners)),
+    ...inputs.closed.map((spec): Item => closedItem(spec)),
+  ].sort(byItemPrecedence);
+
+  const owners = new Map<string, { owner: HostOwner; key: string }>();
+  const owned: Item[] = [];
+  for (const item of items) {
+    const foreign = item.hosts.find((host) => {
+      const holder = owners.get(host);
+      return holder !== undefined && holder.key !== item.ownerKey;
+    });
+    if (foreign !== undefined) {
+      if (item.candidate !== null) allIssues.push(...ownershipIssues(item.candidate, foreign, (owners.get(foreign) as { owner: HostOwner }).owner).map(settle));
+      continue;
+    }
+    for (const host of item.hosts) if (!owners.has(host)) owners.set(host, { owner: deepFreeze(canonicalCopy(item.owner)), key: item.ownerKey });
+    owned.push(item);
+  }
+
+  const claims = new Map<string, Item>();
+  const accepted: Candidate[] = [];
+  const closed: ClosedClaim[] = [];
+  for (const item of owned) {
+    const candidate = item.candidate;
+    if (candidate === null) continue;
     const claimed = candidate.claims.findIndex((claim) => claims.has(claim));
     if (claimed !== -1) {
-      const holder = claims.get(candidate.claims[claimed] as string) as Candidate;
+      const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
       allIssues.push(...conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle));
       continue;
     }
-    for (const claim of candidate.claims) claims.set(claim, candidate);
+    for (const claim of candidate.claims) claims.set(claim, item);
     accepted.push(candidate);
   }
+  for (const item of owned) {
+    if (item.closed === null) continue;
+    const free = item.closed.hosts.filter((host) => !claims.has(`${host} ${item.closed?.path}`));
+    if (free.length === 0) continue;
+    const published = publishClosed(item.closed, free, item.owner);
+    for (const host of free) claims.set(`${host} ${published.path}`, item);
+    closed.push(published);
+  }
+
   accepted.sort((a, b) => compareStrings(a.route.id, b.route.id));
+  closed.sort((a, b) => compareStrings(a.id, b.id));
   allIssues.sort((a, b) => compareStrings(a.json, b.json));
   const routes = Object.freeze(accepted.map((candidate) => candidate.route));
+  const frozenClosed = Object.freeze(closed);
+  const ownerMap = new FrozenMap([...owners.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([host, { owner }]) => [host, owner] as const));
   return Object.freeze({
     routes,
     issues: Object.freeze(allIssues.map((settled) => settled.issue)),
-    fingerprint: fingerprintOf(accepted, allIssues),
+    fingerprint: fingerprintOf(accepted, allIssues, frozenClosed, ownerMap),
     byHost: indexByHost(routes),
+    claims: indexClaims(routes, frozenClosed),
+    closed: frozenClosed,
+    owners: ownerMap,
   });
+}
+
+/** A live candidate or a closed claim, with what ownership needs of either. */
+interface Item {
+  readonly candidate: Candidate | null;
+  readonly closed: ClosedClaimSpec | null;
+  readonly hosts: readonly string[];
+  readonly owner: HostOwner;
+  readonly ownerKey: string;
+  readonly isFile: boolean;
+  readonly file: string;
+  readonly index: number;
+  readonly claimedAt: number;
+  readonly id: string;
+}
+
+function liveItem(candidate: Candidate, owners: ReadonlyMap<string, HostOwner>): Item {
+  // Members of one route share a replica group, and so a unit: the oldest one names it.
+  const source = (candidate.members[candidate.members.length - 1] as RouteSpec).source;
+  const owner = source.kind === 'container' ? (owners.get(source.containerId) ?? soleOwner(source)) : soleOwner(source);
+  return {
+    candidate,
+    closed: null,
+    hosts: candidate.route.hosts,
+    owner,
+    ownerKey: ownerKey(owner),
+    isFile: candidate.isFile,
+    file: candidate.file,
+    index: candidate.index,
+    claimedAt: candidate.claimedAt,
+    id: candidate.route.id,
+  };
+}
+
+function closedItem(spec: ClosedClaimSpec): Item {
+  const source = spec.source;
+  // File entries are the operator's: one unit, whatever the spec says.
+  const owner = source.kind === 'file' ? soleOwner(source) : spec.owner;
+  return {
+    candidate: null,
+    closed: spec,
+    hosts: [...new Set(spec.hosts)],
+    owner,
+    ownerKey: ownerKey(owner),
+    isFile: source.kind === 'file',
+    file: source.kind === 'file' ? source.file : '',
+    index: source.kind === 'file' ? source.index : 0,
+    claimedAt: source.kind === 'container' ? source.created : 0,
+    id: closedIdOf(spec),
+  };
+}
+
+export function closedIdOf(spec: Pick<ClosedClaimSpec, 'source' | 'routeName'>): string {
+  const source = spec.source;
+  return source.kind === 'container' ? `container:${source.containerId}/${spec.routeName}` : `file:${source.file}#${source.index}`;
+}
+
+/** The routes file first (by file, index), then the oldest container claim; live before closed on a tie. */
+function byItemPrecedence(a: Item, b: Item): number {
+  if (a.isFile !== b.isFile) return a.isFile ? -1 : 1;
+  const order = a.isFile ? compareStrings(a.file, b.file) || a.index - b.index : a.claimedAt - b.claimedAt;
+  return order || (a.candidate === null ? 1 : 0) - (b.candidate === null ? 1 : 0) || compareStrings(a.id, b.id);
+}
+
+function publishClosed(spec: ClosedClaimSpec, hosts: readonly string[], owner: HostOwner): ClosedClaim {
+  return deepFreeze(
+    canonicalCopy({ id: closedIdOf(spec), hosts: [...hosts], owner, path: spec.path, routeName: spec.routeName, source: spec.source, state: spec.state }),
+  );
 }
 
 /**
@@ -51,12 +179,38 @@ export function assembleTable(candidates: readonly Candidate[], translatorIssues
  * links the cached strings instead of copying them; the engine copies only if the result is
  * ever flattened.
  */
-function fingerprintOf(routes: readonly Candidate[], issues: readonly SettledIssue[]): string {
+function fingerprintOf(
+  routes: readonly Candidate[],
+  issues: readonly SettledIssue[],
+  closed: readonly ClosedClaim[],
+  owners: ReadonlyMap<string, HostOwner>,
+): string {
   let json = '{"routes":[';
   for (let i = 0; i < routes.length; i++) json += i === 0 ? (routes[i] as Candidate).json : `,${(routes[i] as Candidate).json}`;
   json += '],"issues":[';
   for (let i = 0; i < issues.length; i++) json += i === 0 ? (issues[i] as SettledIssue).json : `,${(issues[i] as SettledIssue).json}`;
-  return `${json}]}`;
+  // Closed claims and owners are few and small next to the routes: serialised whole.
+  return `${json}],"closed":${JSON.stringify(closed)},"owners":${JSON.stringify([...owners])}}`;
+}
+
+/** host → live and closed claims, longest path first; on equal paths (aliases) the id decides. */
+function indexClaims(routes: readonly Route[], closed: readonly ClosedClaim[]): FrozenMap<string, readonly Claim[]> {
+  const byHost = new Map<string, { claim: Claim; id: string }[]>();
+  const add = (host: string, claim: Claim, id: string) => {
+    const list = byHost.get(host);
+    if (list) list.push({ claim, id });
+    else byHost.set(host, [{ claim, id }]);
+  };
+  for (const route of routes) for (const host of route.hosts) add(host, Object.freeze({ state: 'live', path: route.path, route }), route.id);
+  for (const claim of closed) {
+    for (const host of claim.hosts) add(host, Object.freeze({ state: claim.state, path: claim.path, route: null, closed: claim }), claim.id);
+  }
+  const entries: [string, readonly Claim[]][] = [];
+  for (const [host, list] of byHost) {
+    list.sort((a, b) => b.claim.path.length - a.claim.path.length || compareStrings(a.claim.path, b.claim.path) || compareStrings(a.id, b.id));
+    entries.push([host, Object.freeze(list.map((entry) => entry.claim))]);
+  }
+  return new FrozenMap(entries.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 function indexByHost(routes: readonly Route[]): FrozenMap<string, readonly Route[]> {
@@ -80,6 +234,25 @@ function describe(candidate: Candidate, spec: RouteSpec): string {
   return source.kind === 'container'
     ? `container "${source.containerName}" (route ${candidate.routeName})`
     : `file "${source.file}" (route ${candidate.routeName})`;
+}
+
+/** One issue per member of a route refused because another unit owns one of its hosts. */
+function ownershipIssues(newcomer: Candidate, host: string, owner: HostOwner): RouteIssue[] {
+  const url = `${newcomer.route.fromScheme}://${host}${newcomer.route.path}`;
+  return newcomer.members.map((member): RouteIssue => {
+    const source = member.source;
+    const loser = source.kind === 'container' ? `container "${source.containerName}"` : `file "${source.file}"`;
+    return {
+      source:
+        source.kind === 'container'
+          ? { kind: 'container', containerId: source.containerId, containerName: source.containerName }
+          : { kind: 'file', file: source.file, index: source.index },
+      label: null,
+      value: url,
+      code: 'conflict',
+      message: `${url}: the host ${host} belongs to ${describeOwner(owner)}, and only its owner may publish routes under it; ${loser} route ${newcomer.routeName} was not published (use a host of your own)`,
+    };
+  });
 }
 
 /** One issue per member of the rejected route, each naming the route that keeps the address. */

@@ -1,6 +1,7 @@
 import type { RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import { assembleTable, settle, type SettledIssue } from './assemble.ts';
+import { assembleTable, NO_CLAIMS, settle, type ClaimInputs, type SettledIssue } from './assemble.ts';
+import { describeOwner, ownerKey, type HostOwner } from './claims.ts';
 import { sameItems } from '../util/same-items.ts';
 import { groupSpecs, mergeGroup, routeIdOf, type Candidate } from './group.ts';
 
@@ -10,9 +11,11 @@ export interface RouteTableBuilder {
    * The same table `buildRouteTable(specs, issues)` gives. A route whose members are the very
    * spec objects of the previous build is taken over as it was, frozen and already serialised,
    * and when nothing changed at all the previous table itself comes back. So callers must treat
-   * the specs and issues they pass as values and never change them in place.
+   * the specs and issues they pass as values and never change them in place. `claims` adds the
+   * closed claims and each container's unit (see assembleTable); the same closed-claim objects
+   * and equal units count as unchanged.
    */
-  build(specs: readonly RouteSpec[], issues: readonly RouteIssue[]): RouteTable;
+  build(specs: readonly RouteSpec[], issues: readonly RouteIssue[], claims?: ClaimInputs): RouteTable;
 }
 
 interface MergedGroup {
@@ -26,6 +29,7 @@ interface Previous {
   readonly groups: ReadonlyMap<string, MergedGroup>;
   readonly issues: ReadonlyMap<RouteIssue, SettledIssue>;
   readonly settled: readonly SettledIssue[];
+  readonly claims: ClaimInputs;
   readonly table: RouteTable;
 }
 
@@ -43,7 +47,7 @@ export function createRouteTableBuilder(): RouteTableBuilder {
   };
 
   return {
-    build(specs, issues) {
+    build(specs, issues, claims = NO_CLAIMS) {
       const last = previous;
       const groups = new Map<string, MergedGroup>();
       let allReused = true;
@@ -61,18 +65,33 @@ export function createRouteTableBuilder(): RouteTableBuilder {
         settled.push(done);
       }
       // The same merged routes and issues can only make the same table.
-      const unchanged = last !== null && allReused && groups.size === last.groups.size && sameItems(settled, last.settled);
-      const table = unchanged ? last.table : assembleTable([...groups.values()].map((group) => group.candidate), settled);
-      previous = { groups, issues: settledByIssue, settled, table };
+      const unchanged =
+        last !== null && allReused && groups.size === last.groups.size && sameItems(settled, last.settled) && sameClaims(claims, last.claims);
+      const table = unchanged ? last.table : assembleTable([...groups.values()].map((group) => group.candidate), settled, claims);
+      previous = { groups, issues: settledByIssue, settled, claims, table };
       return table;
     },
   };
+}
+
+function sameClaims(a: ClaimInputs, b: ClaimInputs): boolean {
+  if (a === b) return true;
+  if (!sameItems(a.closed, b.closed) || a.owners.size !== b.owners.size) return false;
+  for (const [id, owner] of a.owners) {
+    const other = b.owners.get(id);
+    if (other === undefined || !sameOwner(owner, other)) return false;
+  }
+  return true;
+}
+
+function sameOwner(a: HostOwner, b: HostOwner): boolean {
+  return a === b || (ownerKey(a) === ownerKey(b) && describeOwner(a) === describeOwner(b));
 }
 
 /**
  * Specs → one frozen table, from scratch. Replicas merge into one route; when two routes claim
  * the same host + path, the older claim keeps it (see assembleTable).
  */
-export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly RouteIssue[]): RouteTable {
-  return createRouteTableBuilder().build(specs, issues);
+export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly RouteIssue[], claims: ClaimInputs = NO_CLAIMS): RouteTable {
+  return createRouteTableBuilder().build(specs, issues, claims);
 }

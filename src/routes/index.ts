@@ -3,7 +3,9 @@
  * Pure: no I/O, no clock.
  */
 export { buildRouteTable, createRouteTableBuilder, type RouteTableBuilder } from './build.ts';
-export { matchRoute, normalizeHost, isSegmentPrefix } from './match.ts';
+export { matchRoute, matchClaim, normalizeHost, isSegmentPrefix } from './match.ts';
+export { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type ClosedState, type HostOwner } from './claims.ts';
+export { closedIdOf, type ClaimInputs } from './assemble.ts';
 export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, type TableDiff } from './diff.ts';
 export type { Route, RouteTable } from './table.ts';

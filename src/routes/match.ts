@@ -1,4 +1,5 @@
 import type { Route, RouteTable } from './table.ts';
+import type { Claim } from './claims.ts';
 
 const BRACKET = 0x5b;
 const SLASH = 0x2f;
@@ -27,12 +28,21 @@ export function normalizeHost(rawHost: string): string {
  * does not decode.
  */
 export function matchRoute(table: RouteTable, host: string, path: string): Route | undefined {
-  const routes = table.byHost.get(normalizeHost(host));
-  if (routes === undefined) return undefined;
+  return matchClaim(table, host, path)?.route ?? undefined;
+}
+
+/**
+ * The most specific claim on `host` covering `path`, live or closed; undefined when nothing
+ * claims it (404). A closed claim answers for its path itself: the lookup never goes on to a
+ * broader live route, which is what keeps a stopped or rejected `/admin` from falling to `/`.
+ */
+export function matchClaim(table: RouteTable, host: string, path: string): Claim | undefined {
+  const claims = table.claims.get(normalizeHost(host));
+  if (claims === undefined) return undefined;
   // Sorted longest path first, so the first hit is the most specific one.
-  for (let i = 0; i < routes.length; i++) {
-    const route = routes[i] as Route;
-    if (isSegmentPrefix(route.path, path)) return route;
+  for (let i = 0; i < claims.length; i++) {
+    const claim = claims[i] as Claim;
+    if (isSegmentPrefix(claim.path, path)) return claim;
   }
   return undefined;
 }

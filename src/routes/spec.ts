@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FIELD_KEYS, KEY_FIELDS, type KeyFields } from './key-fields.ts';
+import type { ClosedClaimSpec } from './claims.ts';
 
 /**
  * RouteSpec: one validated route claim, from a container's labels or the static routes file.
@@ -101,4 +102,6 @@ export type RouteIssue = z.infer<typeof RouteIssue>;
 export interface TranslationResult {
   specs: RouteSpec[];
   issues: RouteIssue[];
+  /** Addresses of rejected entries that stay closed (misconfigured); see routes/claims.ts. */
+  closed?: readonly ClosedClaimSpec[];
 }

@@ -1,6 +1,6 @@
 import type { KeyFields } from './key-fields.ts';
 import type { RouteIssue, RouteSource, UpstreamTarget } from './spec.ts';
-
+import type { Claim, ClosedClaim, HostOwner } from './claims.ts';
 
 /**
  * One live route: a host set + path prefix, its policy and the upstream group behind it.
@@ -31,4 +31,13 @@ export interface RouteTable {
   readonly fingerprint: string;
   /** host (lowercase, no port) → routes on that host, longest path first. */
   readonly byHost: ReadonlyMap<string, readonly Route[]>;
+  /**
+   * host → every claim on it, live or closed, longest path first. Matching reads this, so a
+   * stopped or misconfigured claim keeps its address instead of falling through to `/`.
+   */
+  readonly claims: ReadonlyMap<string, readonly Claim[]>;
+  /** Claims that serve nothing (stopped, misconfigured), sorted by id. */
+  readonly closed: readonly ClosedClaim[];
+  /** host → the unit that owns it: no other unit may claim any path under it. */
+  readonly owners: ReadonlyMap<string, HostOwner>;
 }

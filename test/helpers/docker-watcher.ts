@@ -57,8 +57,13 @@ export function recorder() {
   };
 }
 
+/** Names of the running containers under `prefix` (listings hold stopped ones too, see `all=1`). */
 export const names = (listing: DockerListing | undefined, prefix: string) =>
-  (listing?.containers ?? []).map((container) => container.name).filter((name) => name.startsWith(prefix)).sort();
+  (listing?.containers ?? [])
+    .filter((container) => container.state === 'running')
+    .map((container) => container.name)
+    .filter((name) => name.startsWith(prefix))
+    .sort();
 
 export function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

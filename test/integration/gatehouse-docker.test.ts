@@ -89,8 +89,9 @@ describe('Gatehouse with real containers', () => {
       expect(String(none.reason)).toMatch(/set .*\.port/);
       const several = await waitFor(rejection(name), 'a rejection of the container exposing two ports');
       expect(String(several.reason)).toContain('80, 8080');
-      expect((await get('noport')).status).toBe(404);
-      expect((await get('twoports')).status).toBe(404);
+      // Rejected containers keep their hosts closed: 503 misconfigured rather than 404.
+      expect((await get('noport')).status).toBe(503);
+      expect((await get('twoports')).status).toBe(503);
 
       await startApp('portset', { from: `http://${host('portset')}`, public: 'true', port: '80' }, { image: 'busybox:local', command: httpd });
       await waitFor(async () => ((await get('portset')).status === 200 ? true : undefined), 'the route with an explicit port');
@@ -106,7 +107,7 @@ describe('Gatehouse with real containers', () => {
     const ambiguous = await startApp('twonets', { from: `http://${host('twonets')}`, public: 'true' }, { network: a });
     await run('docker', ['network', 'connect', b.getName(), ambiguous.getId()]);
     await waitFor(() => (gh.logs.some((l) => JSON.stringify(l).includes(`gh-it-${id}-twonets`) && JSON.stringify(l).includes(b.getName())) ? true : undefined), 'a rejection listing both networks');
-    expect((await get('twonets')).status).toBe(404);
+    expect((await get('twonets')).status).toBe(503);
 
     const chosen = await startApp('netset', { from: `http://${host('netset')}`, public: 'true', network: b.getName() }, { network: a });
     await run('docker', ['network', 'connect', b.getName(), chosen.getId()]);
@@ -117,7 +118,13 @@ describe('Gatehouse with real containers', () => {
     await startApp('good', { from: `http://${host('good')}`, public: 'true' });
     await startApp('bad', { from: `http://${host('bad')}`, public: 'true', timeout: 'soon', alow: 'x@example.com' });
     await waitFor(async () => ((await get('good')).status === 200 ? true : undefined), 'the good route');
-    expect((await get('bad')).status).toBe(404);
+    // The rejected container keeps its host closed: 503 for users, the details only for the operator.
+    const badPage = await waitFor(async () => {
+      const r = await get('bad');
+      return r.status === 503 ? r : undefined;
+    }, 'the misconfigured page');
+    expect(badPage.body).toMatch(/misconfigured/i);
+    expect(badPage.body).not.toContain('alow');
 
     const result = await run(process.execPath, ['dist/cli/main.js', 'routes', '--json'], {
       env: { ...process.env, GATEHOUSE_LABEL_PREFIX: gh.prefix },
@@ -126,8 +133,14 @@ describe('Gatehouse with real containers', () => {
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { routes: Array<{ urls: string[] }>; rejected: Array<{ source: { containerName: string }; label: string | null; message: string }> };
-    expect(report.routes.some((r) => r.urls.includes(`http://${host('good')}/`))).toBe(true);
+    const report = JSON.parse(result.stdout) as {
+      routes: Array<{ urls: string[]; state: string; owner: { kind: string; description: string } | null }>;
+      closed: Array<{ urls: string[]; state: string; owner: { description: string } }>;
+      rejected: Array<{ source: { containerName: string }; label: string | null; message: string }>;
+    };
+    const good = report.routes.find((r) => r.urls.includes(`http://${host('good')}/`));
+    expect(good).toMatchObject({ state: 'live', owner: { kind: 'container', description: `container "gh-it-${id}-good"` } });
+    expect(report.closed.find((c) => c.urls.includes(`${host('bad')}/`))).toMatchObject({ state: 'misconfigured', owner: { description: `container "gh-it-${id}-bad"` } });
     const bad = report.rejected.filter((r) => r.source.containerName === `gh-it-${id}-bad`);
     expect(bad.map((r) => r.label).sort()).toEqual([`${gh.prefix}.alow`, `${gh.prefix}.timeout`]);
     expect(bad.find((r) => r.label === `${gh.prefix}.alow`)?.message).toContain(`${gh.prefix}.allow`);

@@ -8,7 +8,8 @@ import { loadConfig, type AppConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { createProxyServer, type AccessGate, type ProxyServer } from '../../../src/proxy/index.ts';
-import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
+import { buildRouteTable, type HostOwner, type RouteTable } from '../../../src/routes/index.ts';
+import type { UpstreamGuardOptions } from '../../../src/proxy/upstream-guard.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
@@ -38,8 +39,11 @@ export function replicas(origins: string[], overrides: Partial<RouteSpec> = {}):
   });
 }
 
+/** The specs' containers count as one compose project, so they may share hosts. */
 export function table(...specs: RouteSpec[]): RouteTable {
-  return buildRouteTable(specs, []);
+  const owners = new Map<string, HostOwner>();
+  for (const one of specs) if (one.source.kind === 'container') owners.set(one.source.containerId, { kind: 'compose', project: 'test' });
+  return buildRouteTable(specs, [], { closed: [], owners });
 }
 
 export interface Echo {
@@ -125,6 +129,8 @@ export async function startProxy(options: {
   secretsDir?: string;
   env?: Record<string, string>;
   discoveryDegraded?: () => boolean;
+  /** The connect-time target check, as main.ts sets it; off unless given. */
+  targets?: UpstreamGuardOptions;
 }): Promise<Harness> {
   const config = loadConfig({ GATEHOUSE_LISTEN: '127.0.0.1:0', GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0', GATEHOUSE_SHUTDOWN_GRACE: '2s', ...options.env });
   const lines: string[] = [];
@@ -149,6 +155,7 @@ export async function startProxy(options: {
     ...(options.gate ? { gate: options.gate } : {}),
     ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
     ...(options.discoveryDegraded ? { discoveryDegraded: options.discoveryDegraded } : {}),
+    ...(options.targets ? { targets: options.targets } : {}),
   });
   const { port } = await proxy.listen();
   return {

@@ -375,3 +375,37 @@ describe('errors', () => {
     expect(result.issues.every((i) => i.source.kind === 'file' && i.source.index === null)).toBe(true);
   });
 });
+
+describe('parseRoutesFile: rejected routes keep their address closed', () => {
+  it('holds the host and path of a rejected entry, in either format, as misconfigured', () => {
+    const text = [
+      'routes:',
+      '  - from: https://app.example',
+      '    to: http://10.0.0.1:8080',
+      '    public: true',
+      '  - from: https://app.example',
+      '    to: http://10.0.0.2:8080',
+      '    path: /admin',
+      '    allow: group admins!',
+      '  - from: https://app.example',
+      '    to: http://10.0.0.3:8080',
+      '    prefix: /api',
+      '    allowed_groups: [admins]',
+      '    prefix_rewrite: /',
+      '  - from: https://app.example',
+      '    to: http://10.0.0.3:8080',
+      '    regex: ^/re',
+      '  - from: not a url',
+      '    to: http://10.0.0.3:8080',
+      '',
+    ].join('\n');
+    const parsed = parseRoutesFile(text, FILE);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.result.specs).toHaveLength(1);
+    expect(parsed.result.closed?.map((claim) => [claim.source, claim.hosts, claim.path, claim.state])).toEqual([
+      [{ kind: 'file', file: FILE, index: 1 }, ['app.example'], '/admin', 'misconfigured'],
+      [{ kind: 'file', file: FILE, index: 2 }, ['app.example'], '/api', 'misconfigured'],
+      [{ kind: 'file', file: FILE, index: 3 }, ['app.example'], '/', 'misconfigured'],
+    ]);
+  });
+});

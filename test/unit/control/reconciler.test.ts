@@ -162,7 +162,7 @@ describe('reconciler: publishing', () => {
     expect(h.lines.filter((l) => l.level === 40)).toHaveLength(1);
   });
 
-  it('warns about a conflict and keeps the older container serving', async () => {
+  it('warns about a conflict and keeps the older container of the host\'s owner serving', async () => {
     const h = setup();
     h.reconciler.setContainers(
       listing(container('owner', { 'test.host': 'app.example' }, 100), container('intruder', { 'test.host': 'app.example' }, 200)),
@@ -170,7 +170,7 @@ describe('reconciler: publishing', () => {
     expect(matchRoute(h.store.current().table, 'app.example', '/')?.id).toBe('container:owner/default');
     const warning = h.lines.find((l) => l.level === 40);
     expect(warning).toMatchObject({ container: 'intruder', code: 'conflict', label: null });
-    expect(String(warning?.reason)).toContain('already served by container "owner"');
+    expect(String(warning?.reason)).toContain('belongs to container "owner"');
     expect((await h.metrics.rejected.get()).values.find((v) => v.labels.code === 'conflict')?.value).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTableBuilder } from '../../../src/control/index.ts';
+import { createClaimCollector, createTableBuilder } from '../../../src/control/index.ts';
 import type { ContainerSnapshot, DockerListing } from '../../../src/docker/snapshot.ts';
 import { translateContainers } from '../../../src/labels/index.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
@@ -156,7 +156,8 @@ interface World {
 
 function fromScratch(listing: DockerListing, file: TranslationResult | null): RouteTable {
   const containers = translateContainers(listing, OPTIONS);
-  return buildRouteTable([...(file?.specs ?? []), ...containers.specs], [...(file?.issues ?? []), ...containers.issues]);
+  const claims = createClaimCollector('iap').collect(listing, containers);
+  return buildRouteTable([...(file?.specs ?? []), ...containers.specs], [...(file?.issues ?? []), ...containers.issues], claims);
 }
 
 function expectSameTable(actual: RouteTable, expected: RouteTable): void {
@@ -165,8 +166,11 @@ function expectSameTable(actual: RouteTable, expected: RouteTable): void {
   expect(actual.issues).toEqual(expected.issues);
   const index = (table: RouteTable) => [...table.byHost].map(([host, routes]) => [host, routes.map((route) => route.id)]);
   expect(index(actual)).toEqual(index(expected));
+  const claims = (table: RouteTable) => [...table.claims].map(([host, list]) => [host, list.map((claim) => `${claim.state} ${claim.path}`)]);
+  expect(claims(actual)).toEqual(claims(expected));
+  expect(actual.closed).toEqual(expected.closed);
   // The fingerprint is still the plain serialisation of the table.
-  expect(actual.fingerprint).toBe(JSON.stringify({ routes: expected.routes, issues: expected.issues }));
+  expect(actual.fingerprint).toBe(JSON.stringify({ routes: expected.routes, issues: expected.issues, closed: expected.closed, owners: [...expected.owners] }));
 }
 
 describe('createTableBuilder, for any sequence of container changes', () => {

@@ -12,14 +12,14 @@ describe('isRelevantEvent', () => {
     ['container', 'start'], ['container', 'die'], ['container', 'stop'], ['container', 'kill'], ['container', 'destroy'],
     ['container', 'pause'], ['container', 'unpause'], ['container', 'rename'], ['container', 'update'],
     ['container', 'health_status: healthy'], ['container', 'health_status: unhealthy'], ['container', 'health_status: starting'],
-    ['network', 'connect'], ['network', 'disconnect'],
+    ['network', 'connect'], ['network', 'disconnect'], ['container', 'create'],
   ])('%s %s triggers a re-list', (Type, Action) => {
     expect(isRelevantEvent({ Type, Action })).toBe(true);
   });
 
   it.each([
     ['container', 'exec_create: /bin/sh -c wget -qO- http://127.0.0.1/ || exit 1'], ['container', 'exec_start: sh'], ['container', 'exec_die'],
-    ['container', 'create'], ['container', 'attach'], ['container', 'resize'], ['network', 'destroy'], ['network', 'create'], ['image', 'pull'],
+    ['container', 'attach'], ['container', 'resize'], ['network', 'destroy'], ['network', 'create'], ['image', 'pull'],
   ])('%s %s does not', (Type, Action) => {
     expect(isRelevantEvent({ Type, Action })).toBe(false);
   });

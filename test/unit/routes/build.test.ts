@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRouteTable, type Route, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
-import { containerSpec, fileSpec, labelIssue } from './fixtures.ts';
+import { containerSpec, fileSpec, inProject, labelIssue } from './fixtures.ts';
 
 function routeById(table: RouteTable, id: string): Route {
   const route = table.routes.find((candidate) => candidate.id === id);
@@ -83,7 +83,7 @@ describe('buildRouteTable: conflicts', () => {
   const second = containerSpec({ name: 'b', created: 200, hosts: ['app.example'], path: '/admin' });
 
   it('keeps the older claim and rejects the newcomer with an issue naming both', () => {
-    const table = buildRouteTable([second, first], []);
+    const table = buildRouteTable([second, first], [], inProject('shop', [second, first]));
     expect(table.routes.map((r) => r.id)).toEqual(['container:a/default']);
     expect(table.issues).toEqual([
       {
@@ -98,8 +98,8 @@ describe('buildRouteTable: conflicts', () => {
   });
 
   it('builds the same table from either input order', () => {
-    const ab = buildRouteTable([first, second], []);
-    const ba = buildRouteTable([second, first], []);
+    const ab = buildRouteTable([first, second], [], inProject('shop', [first, second]));
+    const ba = buildRouteTable([second, first], [], inProject('shop', [second, first]));
     expect(ba.fingerprint).toBe(ab.fingerprint);
     expect(ba.routes).toEqual(ab.routes);
     expect(ba.issues).toEqual(ab.issues);
@@ -107,7 +107,7 @@ describe('buildRouteTable: conflicts', () => {
 
   it('rejects the newcomer on every host, not only the contested one', () => {
     const greedy = containerSpec({ name: 'b', created: 200, hosts: ['other.example', 'app.example'], path: '/admin' });
-    const table = buildRouteTable([first, greedy], []);
+    const table = buildRouteTable([first, greedy], [], inProject('shop', [first, greedy]));
     expect(table.byHost.has('other.example')).toBe(false);
     expect(table.routes).toHaveLength(1);
     expect(table.issues[0]?.value).toBe('https://app.example/admin');
@@ -115,24 +115,24 @@ describe('buildRouteTable: conflicts', () => {
 
   it('lets routes on the same host with different paths live side by side', () => {
     const root = containerSpec({ name: 'c', created: 300, hosts: ['app.example'], path: '/' });
-    const table = buildRouteTable([first, root], []);
+    const table = buildRouteTable([first, root], [], inProject('shop', [first, root]));
     expect(table.routes).toHaveLength(2);
     expect(table.issues).toEqual([]);
   });
 
   it('puts file routes before older containers', () => {
     const file = fileSpec({ file: '/r.yml', index: 0, routeName: 'admin', hosts: ['app.example'], path: '/admin' });
-    const table = buildRouteTable([first, file], []);
+    const table = buildRouteTable([first, file], [], inProject('shop', [first, file]));
     expect(table.routes.map((r) => r.id)).toEqual(['file:/r.yml#0']);
     expect(table.issues[0]?.message).toBe(
-      'https://app.example/admin is already served by file "/r.yml" (route admin); container "a" route default was not published',
+      'https://app.example/admin: the host app.example belongs to the routes file "/r.yml", and only its owner may publish routes under it; container "a" route default was not published (use a host of your own)',
     );
   });
 
   it('orders file routes among themselves by position in the file', () => {
     const later = fileSpec({ file: '/r.yml', index: 1 });
     const earlier = fileSpec({ file: '/r.yml', index: 0 });
-    const table = buildRouteTable([later, earlier], []);
+    const table = buildRouteTable([later, earlier], [], inProject('shop', [later, earlier]));
     expect(table.routes.map((r) => r.id)).toEqual(['file:/r.yml#0']);
     expect(table.issues[0]?.source).toEqual({ kind: 'file', file: '/r.yml', index: 1 });
   });
@@ -140,14 +140,14 @@ describe('buildRouteTable: conflicts', () => {
   it('breaks a tie on creation time by route id', () => {
     const x = containerSpec({ name: 'x', created: 100 });
     const y = containerSpec({ name: 'y', created: 100 });
-    expect(buildRouteTable([y, x], []).routes.map((r) => r.id)).toEqual(['container:x/default']);
+    expect(buildRouteTable([y, x], [], inProject('shop', [y, x])).routes.map((r) => r.id)).toEqual(['container:x/default']);
   });
 
   it('dates a replica group by its oldest member, so a rolling update does not lose the name', () => {
     const ownerOld = containerSpec({ name: 'owner-1', group: 'owner', created: 100 });
     const ownerNew = containerSpec({ name: 'owner-2', group: 'owner', created: 300 });
     const rival = containerSpec({ name: 'rival', created: 200 });
-    const table = buildRouteTable([rival, ownerNew, ownerOld], []);
+    const table = buildRouteTable([rival, ownerNew, ownerOld], [], inProject('shop', [rival, ownerNew, ownerOld]));
     expect(table.routes.map((r) => r.id)).toEqual(['container:owner/default']);
     expect(table.issues.map((i) => i.message)).toEqual([
       'https://app.example/ is already served by container "owner-1" (route default); container "rival" route default was not published',
@@ -157,7 +157,7 @@ describe('buildRouteTable: conflicts', () => {
   it('reports every member of a rejected replica group', () => {
     const owner = containerSpec({ name: 'owner', created: 100 });
     const rivals = [containerSpec({ name: 'r-1', group: 'r', created: 200 }), containerSpec({ name: 'r-2', group: 'r', created: 210 })];
-    const table = buildRouteTable([owner, ...rivals], []);
+    const table = buildRouteTable([owner, ...rivals], [], inProject('shop', [owner, ...rivals]));
     expect(table.issues.map((i) => (i.source.kind === 'container' ? i.source.containerName : ''))).toEqual(['r-1', 'r-2']);
     expect(table.issues.every((i) => i.code === 'conflict')).toBe(true);
   });
@@ -172,6 +172,7 @@ describe('buildRouteTable: index, issues, fingerprint, freezing', () => {
         containerSpec({ name: 'v2', hosts: ['a.example'], path: '/api/v2' }),
       ],
       [],
+      inProject('site', [containerSpec({ name: 'root' }), containerSpec({ name: 'api' }), containerSpec({ name: 'v2' })]),
     );
     expect(table.byHost.get('a.example')?.map((r) => r.path)).toEqual(['/api/v2', '/api', '/']);
     expect(table.byHost.get('b.example')?.map((r) => r.id)).toEqual(['container:root/default']);

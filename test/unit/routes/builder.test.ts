@@ -78,11 +78,11 @@ describe('createRouteTableBuilder', () => {
     expect(Object.isFrozen(spec.setHeaders)).toBe(false);
   });
 
-  it('fingerprints a table as the plain JSON of its routes and issues', () => {
+  it('fingerprints a table as the plain JSON of its routes, issues, closed claims and owners', () => {
     const builder = createRouteTableBuilder();
     builder.build([a, b], [badPort]);
     const table = builder.build([a, containerSpec({ name: 'c', hosts: ['a.example'] })], [badPort]);
-    expect(table.fingerprint).toBe(JSON.stringify({ routes: table.routes, issues: table.issues }));
+    expect(table.fingerprint).toBe(JSON.stringify({ routes: table.routes, issues: table.issues, closed: table.closed, owners: [...table.owners] }));
   });
 });
 

@@ -1,4 +1,5 @@
 import { RouteSpec, type RouteIssue } from '../../../src/routes/spec.ts';
+import type { ClaimInputs, ClosedClaimSpec, HostOwner } from '../../../src/routes/index.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
 interface ContainerSpecInput {
@@ -54,4 +55,11 @@ export function labelIssue(name: string, label: string, message: string): RouteI
     code: 'invalid_value',
     message,
   };
+}
+
+/** Claim inputs that put every container of `specs` in one compose project, so they may share hosts. */
+export function inProject(project: string, specs: readonly RouteSpec[], closed: readonly ClosedClaimSpec[] = []): ClaimInputs {
+  const owners = new Map<string, HostOwner>();
+  for (const spec of specs) if (spec.source.kind === 'container') owners.set(spec.source.containerId, { kind: 'compose', project });
+  return { closed, owners };
 }

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildRouteTable, matchRoute, normalizeHost } from '../../../src/routes/index.ts';
-import { containerSpec } from './fixtures.ts';
+import { containerSpec, inProject } from './fixtures.ts';
 
-const table = buildRouteTable(
-  [
-    containerSpec({ name: 'root', hosts: ['app.example', 'alias.example'], path: '/' }),
-    containerSpec({ name: 'admin', hosts: ['app.example'], path: '/admin' }),
-    containerSpec({ name: 'admin-api', hosts: ['app.example'], path: '/admin/api' }),
-    containerSpec({ name: 'docs', hosts: ['docs.example'], path: '/docs/' }),
-    containerSpec({ name: 'v6', hosts: ['[::1]'], path: '/' }),
-  ],
-  [],
-);
+const specs = [
+  containerSpec({ name: 'root', hosts: ['app.example', 'alias.example'], path: '/' }),
+  containerSpec({ name: 'admin', hosts: ['app.example'], path: '/admin' }),
+  containerSpec({ name: 'admin-api', hosts: ['app.example'], path: '/admin/api' }),
+  containerSpec({ name: 'docs', hosts: ['docs.example'], path: '/docs/' }),
+  containerSpec({ name: 'v6', hosts: ['[::1]'], path: '/' }),
+];
+const table = buildRouteTable(specs, [], inProject('app', specs));
 
 function matchedName(host: string, path: string): string | undefined {
   const route = matchRoute(table, host, path);

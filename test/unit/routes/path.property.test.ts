@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildRouteTable, isSegmentPrefix, matchRoute, normalizeRequestPath } from '../../../src/routes/index.ts';
-import { containerSpec } from './fixtures.ts';
+import { containerSpec, inProject } from './fixtures.ts';
 
 /** Pieces chosen to hit the interesting cases far more often than random text would. */
 const piece = fc.constantFrom(
@@ -60,10 +60,8 @@ describe('normalizeRequestPath properties', () => {
 
 describe('matching a normalised path', () => {
   const prefixes = ['/', '/pub', '/pub/', '/admin', '/admin/api', '/a', '/a/b', '//x'];
-  const table = buildRouteTable(
-    prefixes.map((path, i) => containerSpec({ name: `c${i}`, hosts: ['app.example'], path })),
-    [],
-  );
+  const specs = prefixes.map((path, i) => containerSpec({ name: `c${i}`, hosts: ['app.example'], path }));
+  const table = buildRouteTable(specs, [], inProject('app', specs));
 
   it('only ever picks a route whose path is a segment prefix, and the longest such', () => {
     fc.assert(

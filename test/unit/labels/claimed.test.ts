@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { claimedAddresses, ownerOf } from '../../../src/labels/index.ts';
+import { container } from './containers.ts';
+
+describe('claimedAddresses: what a container holds even when its labels are rejected', () => {
+  it('reads the top-level route and named routes, which inherit from and path', () => {
+    expect(
+      claimedAddresses(
+        {
+          'iap.from': 'https://App.example, https://alias.example',
+          'iap.path': '/app',
+          'iap.admin.path': '/admin',
+          'iap.api.from': 'https://api.example',
+          'iap.allow': 'not a policy!',
+        },
+        'iap',
+      ),
+    ).toEqual([
+      { routeName: 'default', hosts: ['app.example', 'alias.example'], path: '/app' },
+      { routeName: 'admin', hosts: ['app.example', 'alias.example'], path: '/admin' },
+      { routeName: 'api', hosts: ['api.example'], path: '/app' },
+    ]);
+  });
+
+  it('closes the whole host when the path does not parse', () => {
+    expect(claimedAddresses({ 'iap.from': 'https://app.example', 'iap.admin.path': 'admin/../x%zz' }, 'iap')).toEqual([
+      { routeName: 'default', hosts: ['app.example'], path: '/' },
+      { routeName: 'admin', hosts: ['app.example'], path: '/' },
+    ]);
+  });
+
+  it('claims nothing without a readable from, for a disabled container or route, or under another prefix', () => {
+    expect(claimedAddresses({ 'iap.from': 'not a url', 'iap.path': '/x' }, 'iap')).toEqual([]);
+    expect(claimedAddresses({ 'iap.from': 'https://app.example', 'iap.enable': 'false' }, 'iap')).toEqual([]);
+    expect(claimedAddresses({ 'iap.from': 'https://app.example', 'iap.admin.path': '/admin', 'iap.admin.enable': 'no' }, 'iap')).toEqual([
+      { routeName: 'default', hosts: ['app.example'], path: '/' },
+    ]);
+    expect(claimedAddresses({ 'other.from': 'https://app.example' }, 'iap')).toEqual([]);
+  });
+});
+
+describe('ownerOf: the unit a container belongs to', () => {
+  it('is the stack, else the compose project, else the container alone', () => {
+    expect(ownerOf(container({ labels: { 'com.docker.stack.namespace': 'prod', 'com.docker.compose.project': 'shop' } }))).toEqual({ kind: 'stack', namespace: 'prod' });
+    expect(ownerOf(container({ labels: { 'com.docker.compose.project': 'shop' } }))).toEqual({ kind: 'compose', project: 'shop' });
+    expect(ownerOf(container({ id: 'abc', name: 'solo', labels: { 'com.docker.compose.project': '' } }))).toEqual({ kind: 'container', containerId: 'abc', containerName: 'solo' });
+  });
+});

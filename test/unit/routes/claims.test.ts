@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildRouteTable,
+  matchClaim,
+  matchRoute,
+  type ClosedClaimSpec,
+  type HostOwner,
+  type RouteTable,
+} from '../../../src/routes/index.ts';
+import type { RouteSpec } from '../../../src/routes/spec.ts';
+import { containerSpec, fileSpec } from './fixtures.ts';
+
+const project = (name: string): HostOwner => ({ kind: 'compose', project: name });
+
+function closedClaim(input: { name: string; created?: number; hosts?: string[]; path: string; state?: ClosedClaimSpec['state']; owner?: HostOwner }): ClosedClaimSpec {
+  const id = `id-${input.name}`;
+  return {
+    source: { kind: 'container', containerId: id, containerName: input.name, group: input.name, created: input.created ?? 1000 },
+    routeName: 'default',
+    hosts: input.hosts ?? ['app.example'],
+    path: input.path,
+    state: input.state ?? 'misconfigured',
+    owner: input.owner ?? { kind: 'container', containerId: id, containerName: input.name },
+  };
+}
+
+function build(specs: RouteSpec[], owners: Record<string, HostOwner>, closed: ClosedClaimSpec[] = []): RouteTable {
+  return buildRouteTable(specs, [], { closed, owners: new Map(Object.entries(owners).map(([name, owner]) => [`id-${name}`, owner])) });
+}
+
+const stateAt = (table: RouteTable, path: string, host = 'app.example') => {
+  const claim = matchClaim(table, host, path);
+  return claim === undefined ? 'unknown' : claim.state === 'live' ? `live ${claim.route.id}` : claim.state;
+};
+
+describe('closed claims keep their address (fail closed)', () => {
+  const root = containerSpec({ name: 'web', created: 100, path: '/' });
+
+  it.each(['misconfigured', 'stopped'] as const)('a %s narrow /admin answers for /admin/x instead of the broad / route', (state) => {
+    const table = build([root], { web: project('shop'), admin: project('shop') }, [closedClaim({ name: 'admin', created: 200, path: '/admin', state, owner: project('shop') })]);
+    expect(stateAt(table, '/admin/x')).toBe(state);
+    expect(stateAt(table, '/admin')).toBe(state);
+    expect(stateAt(table, '/admin;x=1')).toBe(state);
+    expect(matchRoute(table, 'app.example', '/admin/x')).toBeUndefined();
+    expect(stateAt(table, '/administrator')).toBe('live container:web/default');
+    expect(stateAt(table, '/')).toBe('live container:web/default');
+    expect(table.closed.map((claim) => [claim.id, claim.state, claim.path])).toEqual([['container:id-admin/default', state, '/admin']]);
+  });
+
+  it('closes a whole host when the claim is all that is left of it, and leaves unknown hosts unknown', () => {
+    const table = build([], {}, [closedClaim({ name: 'gone', path: '/', state: 'stopped' })]);
+    expect(stateAt(table, '/anything')).toBe('stopped');
+    expect(stateAt(table, '/', 'other.example')).toBe('unknown');
+    expect(table.byHost.has('app.example')).toBe(false);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'container', containerId: 'id-gone', containerName: 'gone' });
+  });
+
+  it('lets a running replica serve an address a stopped one of the same unit also claims', () => {
+    const live = containerSpec({ name: 'web-2', group: 'web', created: 300 });
+    const table = build([live], { 'web-2': project('shop') }, [closedClaim({ name: 'web-1', created: 100, path: '/', state: 'stopped', owner: project('shop') })]);
+    expect(stateAt(table, '/')).toBe('live container:web/default');
+    expect(table.closed).toEqual([]);
+    expect(table.issues).toEqual([]);
+  });
+
+  it('keeps an owned host closed against a live newcomer from another unit (the owner keeps it)', () => {
+    const intruder = containerSpec({ name: 'intruder', created: 300, path: '/' });
+    const table = build([intruder], { intruder: project('other') }, [closedClaim({ name: 'broken', created: 100, path: '/', owner: project('shop') })]);
+    expect(stateAt(table, '/')).toBe('misconfigured');
+    expect(table.routes).toEqual([]);
+    expect(table.issues.map((issue) => issue.message)).toEqual([
+      'https://app.example/: the host app.example belongs to compose project "shop", and only its owner may publish routes under it; container "intruder" route default was not published (use a host of your own)',
+    ]);
+  });
+
+  it('gives a tie on creation time to the live claim, whatever the ids say', () => {
+    const live = containerSpec({ name: 'zz-live', created: 100, path: '/' });
+    const table = build([live], { 'zz-live': project('live') }, [closedClaim({ name: 'aa-closed', created: 100, path: '/x', owner: project('closed') })]);
+    expect(table.owners.get('app.example')).toEqual(project('live'));
+    expect(table.closed).toEqual([]);
+  });
+
+  it('publishes a closed claim on the hosts still free, and not on those its own unit serves', () => {
+    const live = containerSpec({ name: 'web', created: 300, hosts: ['app.example'], path: '/' });
+    const table = build([live], { web: project('shop') }, [
+      closedClaim({ name: 'old', created: 100, hosts: ['app.example', 'www.example'], path: '/', state: 'stopped', owner: project('shop') }),
+    ]);
+    expect(stateAt(table, '/')).toBe('live container:web/default');
+    expect(stateAt(table, '/', 'www.example')).toBe('stopped');
+    expect(table.closed.map((claim) => claim.hosts)).toEqual([['www.example']]);
+  });
+
+  it('drops a closed claim of another unit under a host someone else owns', () => {
+    const table = build([root], { web: project('shop') }, [closedClaim({ name: 'late', created: 300, path: '/admin', owner: project('other') })]);
+    expect(stateAt(table, '/admin')).toBe('live container:web/default');
+    expect(table.closed).toEqual([]);
+  });
+
+  it('holds a rejected file entry closed under a broad file route', () => {
+    const broad = fileSpec({ file: '/r.yml', index: 0, path: '/' });
+    const rejected: ClosedClaimSpec = {
+      source: { kind: 'file', file: '/r.yml', index: 1 },
+      routeName: 'file:1',
+      hosts: ['app.example'],
+      path: '/admin',
+      state: 'misconfigured',
+      owner: { kind: 'file', file: '/r.yml' },
+    };
+    const table = build([broad], {}, [rejected]);
+    expect(stateAt(table, '/admin/users')).toBe('misconfigured');
+    expect(stateAt(table, '/')).toBe('live file:/r.yml#0');
+  });
+
+  it('gives a host a rejected file entry claims to the operator, ahead of any container', () => {
+    const rejected = (index: number, path: string): ClosedClaimSpec => ({
+      source: { kind: 'file', file: '/r.yml', index },
+      routeName: `file:${index}`,
+      hosts: ['app.example'],
+      path,
+      state: 'misconfigured',
+      owner: project('ignored'),
+    });
+    const table = build([root], { web: project('shop') }, [rejected(3, '/b'), rejected(1, '/a')]);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(table.routes).toEqual([]);
+    expect(table.closed.map((claim) => [claim.id, claim.owner])).toEqual([
+      ['file:/r.yml#1', { kind: 'file', file: '/r.yml' }],
+      ['file:/r.yml#3', { kind: 'file', file: '/r.yml' }],
+    ]);
+  });
+
+  it('changes the fingerprint when a claim closes or changes state', () => {
+    const open = build([root], { web: project('shop') });
+    const stopped = build([root], { web: project('shop') }, [closedClaim({ name: 'a', path: '/a', state: 'stopped', owner: project('shop') })]);
+    const broken = build([root], { web: project('shop') }, [closedClaim({ name: 'a', path: '/a', state: 'misconfigured', owner: project('shop') })]);
+    expect(new Set([open.fingerprint, stopped.fingerprint, broken.fingerprint]).size).toBe(3);
+  });
+});
+
+describe('host ownership', () => {
+  const app = containerSpec({ name: 'app', created: 100, path: '/' });
+  const admin = containerSpec({ name: 'admin', created: 110, path: '/admin' });
+
+  it('refuses any path under a host owned by another compose project, naming the owner', () => {
+    const statics = containerSpec({ name: 'statics', created: 200, path: '/static', overrides: { policy: { public: true, allow: [], deny: [], bypass: [], corsPreflight: false } } });
+    const panel = containerSpec({ name: 'panel', created: 300, path: '/admin/panel', overrides: { policy: { public: true, allow: [], deny: [], bypass: [], corsPreflight: false } } });
+    const table = build([panel, statics, admin, app], { app: project('shop'), admin: project('shop'), statics: project('evil'), panel: project('evil') });
+    expect(table.routes.map((route) => route.id)).toEqual(['container:admin/default', 'container:app/default']);
+    expect(stateAt(table, '/static/x')).toBe('live container:app/default');
+    expect(stateAt(table, '/admin/panel')).toBe('live container:admin/default');
+    expect(table.issues.map((issue) => [issue.source.kind === 'container' && issue.source.containerName, issue.code, issue.value])).toEqual([
+      ['panel', 'conflict', 'https://app.example/admin/panel'],
+      ['statics', 'conflict', 'https://app.example/static'],
+    ]);
+    expect(table.issues[0]?.message).toContain('belongs to compose project "shop"');
+  });
+
+  it('lets containers of one project, or of one stack, share a host', () => {
+    const shop = build([admin, app], { app: project('shop'), admin: project('shop') });
+    expect(shop.routes).toHaveLength(2);
+    const stack: HostOwner = { kind: 'stack', namespace: 'prod' };
+    const swarm = build([admin, app], { app: stack, admin: stack });
+    expect(swarm.routes).toHaveLength(2);
+    expect(swarm.owners.get('app.example')).toEqual(stack);
+  });
+
+  it('treats a container outside any project as a unit of its own', () => {
+    const table = build([admin, app], {});
+    expect(table.routes.map((route) => route.id)).toEqual(['container:app/default']);
+    expect(table.issues[0]?.message).toContain('belongs to container "app"');
+  });
+
+  it('gives the host to the oldest claim whatever order the inputs come in, and breaks ties by id', () => {
+    const late = containerSpec({ name: 'late', created: 50, path: '/late' });
+    const owners = { app: project('shop'), admin: project('shop'), late: project('other') };
+    for (const order of [[app, admin, late], [late, admin, app], [admin, late, app]]) {
+      const table = build(order, owners);
+      expect(table.owners.get('app.example')).toEqual(project('other'));
+      expect(table.routes.map((route) => route.id)).toEqual(['container:late/default']);
+    }
+    const x = containerSpec({ name: 'x', created: 100, path: '/x' });
+    const y = containerSpec({ name: 'y', created: 100, path: '/y' });
+    expect(build([y, x], { x: project('px'), y: project('py') }).owners.get('app.example')).toEqual(project('px'));
+  });
+
+  it('refuses a route on several hosts entirely when one of them is owned by another unit', () => {
+    const greedy = containerSpec({ name: 'greedy', created: 200, hosts: ['mine.example', 'app.example'], path: '/x' });
+    const table = build([app, greedy], { app: project('shop'), greedy: project('evil') });
+    expect(table.byHost.has('mine.example')).toBe(false);
+    expect(table.owners.has('mine.example')).toBe(false);
+  });
+
+  it('gives the routes file every host it claims, before any container', () => {
+    const file = fileSpec({ file: '/r.yml', index: 0, path: '/sso' });
+    const table = build([app, file], { app: project('shop') });
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(table.routes.map((route) => route.id)).toEqual(['file:/r.yml#0']);
+    expect(table.issues[0]?.message).toContain('belongs to the routes file "/r.yml"');
+  });
+
+  it('freezes the owners and closed claims it publishes', () => {
+    const table = build([app], { app: project('shop') }, [closedClaim({ name: 'admin', path: '/admin', owner: project('shop') })]);
+    expect(Object.isFrozen(table.owners.get('app.example'))).toBe(true);
+    expect(Object.isFrozen(table.closed[0])).toBe(true);
+    expect(Object.isFrozen(table.claims.get('app.example'))).toBe(true);
+    expect(() => (table.owners as Map<string, HostOwner>).set('x', project('evil'))).toThrow(TypeError);
+  });
+});
