@@ -54,10 +54,13 @@ describe('PHC argon2 hashes', () => {
     expect(await verifyPhc('s3cret pas', hash)).toBe(false);
   });
 
-  it('takes well under a second with the default parameters', async () => {
-    const started = performance.now();
+  it('takes well under a second of CPU with the default parameters', async () => {
+    // CPU time, not wall time: on a machine busy with other work the hash waits for a core,
+    // but the work it does (what a flood of sign-ins would cost) stays the same.
+    const started = process.cpuUsage();
     await hashPassword('timing');
-    expect(performance.now() - started).toBeLessThan(1000);
+    const { user, system } = process.cpuUsage(started);
+    expect((user + system) / 1000).toBeLessThan(1000);
   });
 
   it.each([
