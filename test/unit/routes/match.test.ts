@@ -38,6 +38,48 @@ describe('matchRoute', () => {
     expect(matchedName('app.example', path)).toBe(name);
   });
 
+  it.each([
+    ['/ADMIN', 'admin'],
+    ['/Admin/x', 'admin'],
+    ['/aDMIN/API/v1', 'admin-api'],
+    ['/ADMIN;x=1', 'admin'],
+    ['/ADMINISTRATOR', 'root'],
+    ['/@dmin', 'root'],
+    ['/admin[', 'root'],
+    ['/admim', 'root'],
+  ])('compares ASCII letters without case (case-insensitive servers read %s as /admin): %s → %s', (path, name) => {
+    expect(matchedName('app.example', path)).toBe(name);
+  });
+
+  it('folds only the letters A-Z: the neighbours of each end stay distinct', () => {
+    const edges = buildRouteTable(
+      [
+        containerSpec({ name: 'root', hosts: ['e.example'], path: '/' }),
+        containerSpec({ name: 'az', hosts: ['e.example'], path: '/az' }),
+        containerSpec({ name: 'brackets', hosts: ['e.example'], path: '/[`' }),
+      ],
+      [],
+    );
+    const name = (path: string) => {
+      const source = matchRoute(edges, 'e.example', path)?.sources[0];
+      return source?.kind === 'container' ? source.containerName : undefined;
+    };
+    expect(name('/AZ')).toBe('az');
+    expect(name('/Az')).toBe('az');
+    expect(name('/@Z')).toBe('root');
+    expect(name('/a[')).toBe('root');
+    expect(name('/{`')).toBe('root');
+    expect(name('/[@')).toBe('root');
+    expect(name('/[`')).toBe('brackets');
+    expect(name('/{@')).toBe('root');
+  });
+
+  it('a path shorter than the prefix never matches it, whatever its case', () => {
+    expect(matchedName('app.example', '/ADMI')).toBe('root');
+    expect(matchedName('docs.example', '/DOC')).toBeUndefined();
+    expect(matchedName('docs.example', '/DOCS/')).toBe('docs');
+  });
+
   it('treats a route path ending in "/" as a prefix of everything below it only', () => {
     expect(matchedName('docs.example', '/docs/')).toBe('docs');
     expect(matchedName('docs.example', '/docs/a/b')).toBe('docs');
