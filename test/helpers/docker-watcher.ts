@@ -137,6 +137,20 @@ export class DockerSocketRelay {
     return { stalled, lastForwardedAt };
   }
 
+  /**
+   * Forwards the stalled /events connections again: whatever the engine sent meanwhile reaches
+   * the client at once, as one burst. Returns how many streams were resumed.
+   */
+  resumeEventStreams(): number {
+    let resumed = 0;
+    for (const connection of this.connections) {
+      if (!/^GET \S*\/events[?\s]/.test(connection.request)) continue;
+      connection.upstream.pipe(connection.client);
+      resumed += 1;
+    }
+    return resumed;
+  }
+
   /** The next `count` requests for /containers/json get an HTTP 500 instead of the engine's answer. */
   failNextLists(count: number): void {
     this.failLists = count;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isGatehouseError } from '../../src/errors.ts';
-import { createDockerWatcher, listOnce, type DockerWatcher, type DockerWatcherOptions } from '../../src/docker/index.ts';
+import { createDockerWatcher, listOnce, type DockerListing, type DockerWatcher, type DockerWatcherOptions } from '../../src/docker/index.ts';
 import { isRelevantEvent } from '../../src/docker/events.ts';
 import { captureLogger, docker, DockerSocketRelay, names, recorder, removeContainers, uniquePrefix, waitUntil } from '../helpers/docker-watcher.ts';
 
@@ -68,24 +68,42 @@ describe('Docker watcher on the real engine', () => {
   });
 
   it('coalesces a burst of events into fewer full listings that end with every container', async () => {
-    const { rec } = startWatcher({ resyncMs: 600_000 });
+    // The relay holds the event stream while five containers start, then lets the engine's
+    // events through at once: a burst whatever the machine's load, so the count of listings
+    // does not depend on how fast `docker start` runs. The settle list and the periodic resync
+    // are moved out of the way; the debounce window is wide so a busy scheduler that splits
+    // the burst cannot split the listings too.
+    const relay = await startRelay();
+    const { rec } = startWatcher({ dockerHost: relay.dockerHost, debounceMs: 2_000, settleMs: 600_000, resyncMs: 600_000 });
     await rec.waitForListing(() => true, 10_000, 'the first listing');
+    await waitUntil(() => relay.openEventStreams() === 1, 5_000, 'the event stream through the relay');
     const burst = Array.from({ length: 5 }, (_, i) => `${prefix}-burst-${i}`);
+    const burstNames = (listing: DockerListing) => names(listing, `${prefix}-burst-`);
     await Promise.all(burst.map((name) => docker(['create', '--name', name, '--label', label, 'busybox:local'])));
 
+    expect(relay.stallEventStreams().stalled).toBe(1);
     const from = Date.now();
     await Promise.all(burst.map((name) => docker(['start', name])));
-    await rec.waitForListing((l) => burst.every((name) => names(l, prefix).includes(name)), 10_000, 'all five burst containers');
-    await sleep(500);
-    const until = Date.now();
+    // Every start's events (a network connect and a start each) have been sent by the engine.
+    let held: unknown[] = [];
+    for (const deadline = Date.now() + 10_000; held.length < 10; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error(`the engine reported ${held.length} of the burst's 10 events`);
+      const lines = await docker(['events', '--since', (from / 1000 - 0.05).toFixed(3), '--until', (Date.now() / 1000).toFixed(3), '--format', '{{json .}}']);
+      held = lines.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown).filter(isRelevantEvent);
+    }
+    const before = rec.listings.length;
+    expect(relay.resumeEventStreams()).toBe(1);
 
-    const listings = rec.listings.filter((entry) => entry.at >= from && entry.at <= until);
-    const lines = await docker(['events', '--since', (from / 1000 - 0.05).toFixed(3), '--until', (until / 1000).toFixed(3), '--format', '{{json .}}']);
-    const relevant = lines.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown).filter(isRelevantEvent);
-    expect(relevant.length).toBeGreaterThanOrEqual(10); // each start: a network connect and a start
-    expect(listings.length).toBeGreaterThan(0);
-    expect(listings.length).toBeLessThan(relevant.length);
-    expect(names(rec.last(), prefix)).toEqual(expect.arrayContaining(burst));
+    const first = await waitUntil(() => rec.listings[before], 10_000, 'a listing after the burst');
+    expect(burstNames(first.listing)).toEqual(burst); // every container was running before the events arrived
+    // One more change, after the burst: its listing is the end of the burst's listings.
+    await docker(['stop', '-t', '0', burst[0] as string]);
+    const gone = await waitUntil(() => rec.listings.find((entry, i) => i >= before && !burstNames(entry.listing).includes(burst[0] as string)), 10_000, `${burst[0]} gone`);
+    const burstListings = rec.listings.slice(before, rec.listings.indexOf(gone));
+    expect(burstListings.length).toBeGreaterThan(0);
+    expect(burstListings.length).toBeLessThanOrEqual(2); // the first event at once, the rest at the window's end
+    expect(burstListings.length).toBeLessThan(held.length);
+    for (const { listing } of burstListings) expect(burstNames(listing)).toEqual(burst);
   });
 
   it('lists once more shortly after the last event, for state the engine reports after its event', async () => {
