@@ -16,6 +16,8 @@ export type PageKind =
   | 'sign_in_not_configured'
   | 'websockets_disabled'
   | 'upstream_unavailable'
+  | 'upstream_refused'
+  | 'upstream_bad_response'
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'shutting_down'
@@ -58,6 +60,18 @@ const PAGES: Record<PageKind, PageText> = {
     title: 'This app is starting or unavailable',
     appTitle: (app) => `${app} is starting or unavailable`,
     message: 'The app is not ready to take requests yet. This page will try again in a few seconds.',
+  },
+  upstream_refused: {
+    status: 502,
+    title: 'The app refused the connection',
+    appTitle: (app) => `${app} refused the connection`,
+    message: 'Nothing is listening at the app\'s address. It may be starting or restarting; try again in a moment.',
+  },
+  upstream_bad_response: {
+    status: 502,
+    title: 'The app sent an answer Gatehouse could not read',
+    appTitle: (app) => `${app} sent an answer Gatehouse could not read`,
+    message: 'The app answered, or hung up, in a way Gatehouse cannot pass on. Whoever runs it will find the cause in Gatehouse\'s log under this request ID.',
   },
   bad_gateway: {
     status: 502,
