@@ -84,8 +84,10 @@ export function normalizeRequestPath(rawPathWithQuery: string): NormalizedPath {
 function needsWork(path: string): boolean {
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
-    const next = path.charCodeAt(i + 1);
+    // Letters and digits first: they are most of any path, and never need work.
+    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a)) continue;
     if (code === PERCENT || code === SEMICOLON) return true;
+    const next = path.charCodeAt(i + 1);
     if (code === SLASH && (next === SLASH || next === DOT)) return true;
     if (code === DOT && (next === SLASH || i + 1 === path.length)) return true;
     if (code === COLON && next === DOLLAR) return true;
