@@ -53,8 +53,7 @@ export function isSegmentPrefix(prefix: string, path: string): boolean {
 
 /** `text.startsWith(prefix)`, with ASCII letters compared without case. */
 function startsWithFolded(text: string, prefix: string): boolean {
-  if (text.startsWith(prefix)) return true;
-  if (text.length < prefix.length) return false;
+  // Past the end of `text`, charCodeAt is NaN, which equals nothing: a shorter text never matches.
   for (let i = 0; i < prefix.length; i++) {
     if (foldAscii(text.charCodeAt(i)) !== foldAscii(prefix.charCodeAt(i))) return false;
   }

@@ -12,8 +12,6 @@ const SLASH = 0x2f;
 const DOT = 0x2e;
 const PERCENT = 0x25;
 const SEMICOLON = 0x3b;
-const DOLLAR = 0x24;
-const COLON = 0x3a;
 
 const HEX = '0123456789ABCDEF';
 
@@ -33,11 +31,15 @@ function isForbiddenRaw(code: number): boolean {
   );
 }
 
+/** The value of each hex digit, by character code; -1 for every other ASCII character. */
+const HEX_VALUE = new Int8Array(0x80).fill(-1);
+for (const [value, digit] of [...HEX].entries()) {
+  HEX_VALUE[digit.charCodeAt(0)] = value;
+  HEX_VALUE[digit.toLowerCase().charCodeAt(0)] = value;
+}
+
 function hexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x37;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  return -1;
+  return code < 0x80 ? (HEX_VALUE[code] as number) : -1;
 }
 
 function isUnreserved(byte: number): boolean {
@@ -60,14 +62,9 @@ export function normalizeRequestPath(rawPathWithQuery: string): NormalizedPath {
   const query = q === -1 ? '' : rawPathWithQuery.slice(q);
 
   if (rawPath.charCodeAt(0) !== SLASH) return reject('the request path must start with "/"');
-  for (let i = 1; i < query.length; i++) {
-    const code = query.charCodeAt(i);
-    if (code < 0x20 || code >= 0x7f || code === 0x23) {
-      return reject('the query string contains a control character, a "#" or a non-ASCII character');
-    }
-  }
+  if (QUERY_FORBIDDEN.test(query)) return reject('the query string contains a control character, a "#" or a non-ASCII character');
 
-  if (!needsWork(rawPath)) return { ok: true, path: rawPath, query };
+  if (!mayChange(rawPath)) return { ok: true, path: rawPath, query };
 
   const decoded = decodeUnreserved(rawPath);
   if (typeof decoded !== 'string') return decoded;
@@ -76,29 +73,26 @@ export function normalizeRequestPath(rawPathWithQuery: string): NormalizedPath {
   return { ok: true, path: resolved, query };
 }
 
+/** Printable ASCII only, and no `#` (the leading `?` is printable). */
+const QUERY_FORBIDDEN = /[^\x20-\x7e]|#/;
+
 /**
- * The fast path: a path without escapes, parameters, empty or dot segments, and without a
- * segment ending in a dot or holding `:$`, is already canonical (once its characters pass).
- * Anything else takes the full walk, which repeats every check.
+ * Anything but the characters that stand for themselves in a canonical path (so `%`, `;` and
+ * every character refused raw), an empty segment, a segment ending in a dot (`.` and `..`
+ * included), or `:$`.
  */
-function needsWork(path: string): boolean {
-  for (let i = 0; i < path.length; i++) {
-    const code = path.charCodeAt(i);
-    // Letters and digits first: they are most of any path, and never need work.
-    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a)) continue;
-    if (code === PERCENT || code === SEMICOLON) return true;
-    const next = path.charCodeAt(i + 1);
-    if (code === SLASH && (next === SLASH || next === DOT)) return true;
-    if (code === DOT && (next === SLASH || i + 1 === path.length)) return true;
-    if (code === COLON && next === DOLLAR) return true;
-    if (isForbiddenRaw(code)) return true;
-  }
-  return false;
+const MAY_CHANGE = /[^!$&'()*+,\-./0-9:=@A-Z[\]^_a-z|~]|\/\/|\.(?:\/|$)|:\$/;
+
+/**
+ * The fast path: a path in which none of MAY_CHANGE occurs is already canonical and is used
+ * as it is. Anything else takes the full walk, which repeats every check.
+ */
+export function mayChange(path: string): boolean {
+  return MAY_CHANGE.test(path);
 }
 
 function rejectRaw(code: number): NormalizedPath {
   if (code === 0x5c) return reject('the request path contains a backslash');
-  if (code === 0x23) return reject('the request path contains a "#"');
   if (code < 0x20 || code === 0x7f) return reject('the request path contains a control character');
   if (code >= 0x80) return reject('the request path contains a non-ASCII character that is not percent-encoded');
   return reject(`the request path contains "${String.fromCharCode(code)}", which must be percent-encoded`);
@@ -119,6 +113,7 @@ function decodeUnreserved(path: string): string | NormalizedPath {
   let pending = 0;
   let low = 0x80;
   let high = 0xbf;
+  // Only text with escaped non-ASCII can fold into another path: skip the Unicode check otherwise.
   let nonAscii = false;
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
@@ -159,8 +154,7 @@ function decodeUnreserved(path: string): string | NormalizedPath {
   if (pending > 0) return reject(INCOMPLETE_UTF8);
   // A server or framework that decodes twice would read `%252e` as a dot.
   if (/%25[0-9A-Fa-f]{2}/.test(out)) return reject('the request path is percent-encoded twice (such as %252e)');
-  if (nonAscii) return checkUnicode(out);
-  return out;
+  return nonAscii ? checkUnicode(out) : out;
 }
 
 /** For a UTF-8 lead byte: [continuation bytes, min and max of the first continuation] (RFC 3629 table). */
@@ -210,25 +204,19 @@ const NTFS_STREAM = /(?::|%3A)(?:\$|%24)/;
  */
 function resolveSegments(path: string): string | NormalizedPath {
   const segments = path.split('/');
-  const out: string[] = [''];
-  const last = segments.length - 1;
-  for (let i = 1; i <= last; i++) {
-    const segment = segments[i] as string;
-    if (segment === DOUBLE_DOT) {
-      if (out.length > 1) out.pop();
-    } else if (segment !== '.' && segment !== '') {
-      out.push(segment);
-      continue;
-    }
-    // `..`, `.` and an empty segment leave a directory: at the end, that is a trailing slash.
-    if (i === last) out.push('');
+  const out: string[] = [];
+  for (const segment of segments) {
+    if (segment === DOUBLE_DOT) out.pop();
+    else if (segment !== '.' && segment !== '') out.push(segment);
   }
-  const kept = out.length - 1;
-  for (let i = 1; i <= kept; i++) {
-    const problem = segmentProblem(out[i] as string, i === kept);
+  for (const [i, segment] of out.entries()) {
+    const problem = segmentProblem(segment, i === out.length - 1);
     if (problem !== null) return reject(problem);
   }
-  return out.join('/');
+  // `..`, `.` and an empty segment leave a directory: at the end, that is a trailing slash.
+  const last = segments[segments.length - 1];
+  const directory = last === '' || last === '.' || last === DOUBLE_DOT;
+  return directory && out.length > 0 ? `/${out.join('/')}/` : `/${out.join('/')}`;
 }
 
 /** Why one segment of the resolved path could be read as another segment, or null. */
@@ -236,7 +224,7 @@ function segmentProblem(segment: string, isLast: boolean): string | null {
   const semicolon = segment.indexOf(';');
   const head = semicolon === -1 ? segment : segment.slice(0, semicolon);
   // Servlet containers read `..;x` as `..`; an upstream resolving what we did not is a bypass.
-  if (semicolon !== -1 && (head === '.' || head === DOUBLE_DOT)) return 'the request path contains a dot segment with parameters ("..;")';
+  if (head === '.' || head === DOUBLE_DOT) return 'the request path contains a dot segment with parameters ("..;")';
   // Servlet containers drop `;…` from every segment (so `/;/admin` is `/admin`, and `/admin;x/y`
   // is `/admin/y`), others keep it: only the last segment may carry parameters.
   if (semicolon !== -1 && !isLast) return 'the request path has ";" parameters before its last segment, which servers read in different ways';

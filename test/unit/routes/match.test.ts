@@ -27,6 +27,8 @@ describe('matchRoute', () => {
     ['/admin/api', 'admin-api'],
     ['/admin/api/v1', 'admin-api'],
     ['/admin/apis', 'admin'],
+    ['/other/admin', 'root'],
+    ['/x/admin/api', 'root'],
     ['/administrator', 'root'],
     ['/admin;x=1', 'admin'],
     ['/admin/api;jsessionid=1', 'admin-api'],
@@ -116,6 +118,9 @@ describe('normalizeHost', () => {
     ['[2001:DB8::1]:443', '[2001:db8::1]'],
     ['[::1]', '[::1]'],
     ['::1', '::1'],
+    ['[::1', '[::1'],
+    ['[]:80', '[]'],
+    ['[::1]x', '[::1]'],
     ['', ''],
   ])('%j → %j', (raw, host) => {
     expect(normalizeHost(raw)).toBe(host);

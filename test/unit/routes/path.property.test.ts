@@ -64,10 +64,11 @@ describe('normalizeRequestPath properties', () => {
         const result = normalizeRequestPath(raw);
         if (!result.ok) return;
         const segments = result.path.split('/').slice(1);
+        // A trailing slash leaves one empty segment at the end; parameters may sit in the last named one.
+        const lastNamed = segments.at(-1) === '' ? segments.length - 2 : segments.length - 1;
         segments.forEach((segment, i) => {
-          const isLast = i === segments.length - 1;
-          if (!isLast) expect(segment).not.toBe('');
-          if (!isLast) expect(segment).not.toContain(';');
+          if (i < segments.length - 1) expect(segment).not.toBe('');
+          if (i < lastNamed) expect(segment).not.toContain(';');
           const head = segment.split(';')[0] as string;
           expect(head).not.toMatch(/(\.|%20)$/);
         });

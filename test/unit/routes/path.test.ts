@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRequestPath } from '../../../src/routes/index.ts';
+import { mayChange } from '../../../src/routes/path.ts';
 
 /**
  * One table per defence, so that removing any one of them fails a test of its own. Each row is
@@ -33,7 +34,7 @@ const DEFENCES: Record<string, { accepted: Accepted; rejected: Rejected }> = {
     rejected: [],
   },
   '";" parameters only in the last segment': {
-    accepted: [['/admin;x=1', '/admin;x=1'], ['/a/b;jsessionid=1', '/a/b;jsessionid=1'], ['/a/;jsessionid=1', '/a/;jsessionid=1'], ['/;x', '/;x'], ['/pub;/../admin', '/admin'], ['/a:b@c!$&\'()*+,;=', '/a:b@c!$&\'()*+,;=']],
+    accepted: [['/admin;x=1', '/admin;x=1'], ['/a/b;jsessionid=1', '/a/b;jsessionid=1'], ['/a/;jsessionid=1', '/a/;jsessionid=1'], ['/;x', '/;x'], ['/admin;x/', '/admin;x/'], ['/;/', '/;/'], ['/pub;/../admin', '/admin'], ['/a:b@c!$&\'()*+,;=', '/a:b@c!$&\'()*+,;=']],
     rejected: [
       ['/;/admin', 'parameters before its last segment'], ['/;x=1/admin/secret.txt', 'parameters before its last segment'],
       ['/admin;x/secret.txt', 'parameters before its last segment'], ['//;/admin', 'parameters before its last segment'],
@@ -79,6 +80,7 @@ const DEFENCES: Record<string, { accepted: Accepted; rejected: Rejected }> = {
       ['/%4g', 'invalid percent-encoding'], ['/%4G', 'invalid percent-encoding'], ['/%G4', 'invalid percent-encoding'], ['/%/4', 'invalid percent-encoding'],
       ['/%:4', 'invalid percent-encoding'], ['/%4:', 'invalid percent-encoding'], ['/%@4', 'invalid percent-encoding'], ['/%4@', 'invalid percent-encoding'],
       ['/%`4', 'invalid percent-encoding'], ['/%4`', 'invalid percent-encoding'], ['/%4/', 'invalid percent-encoding'], ['/%u002e', 'invalid percent-encoding'],
+      ['/%\u0080A', 'invalid percent-encoding'], ['/%A\u0080', 'invalid percent-encoding'], ['/%\u0100A', 'invalid percent-encoding'], ['/%\u0130A', 'invalid percent-encoding'],
     ],
   },
   'encoded separators are refused': {
@@ -89,10 +91,10 @@ const DEFENCES: Record<string, { accepted: Accepted; rejected: Rejected }> = {
     ],
   },
   'double encoding is refused': {
-    accepted: [],
+    accepted: [['/%25Ax', '/%25Ax'], ['/%25a', '/%25a'], ['/%25%7a', '/%25z'], ['/%25G0', '/%25G0']],
     rejected: [
       ['/a%2520', 'encoded twice'], ['/%252e%252e/admin', 'encoded twice'], ['/%252F', 'encoded twice'], ['/%25%34%31', 'encoded twice'],
-      ['/%25aa', 'encoded twice'], ['/%2500', 'encoded twice'],
+      ['/%25aa', 'encoded twice'], ['/%2500', 'encoded twice'], ['/%25Ff', 'encoded twice'],
     ],
   },
   'controls are refused, raw or encoded': {
@@ -116,6 +118,8 @@ const DEFENCES: Record<string, { accepted: Accepted; rejected: Rejected }> = {
       ['/%c3%a9', '/%C3%A9'], ['/%C2%80', '/%C2%80'], ['/%DF%BF', '/%DF%BF'], ['/%E0%A0%80', '/%E0%A0%80'], ['/%E2%82%AC', '/%E2%82%AC'],
       ['/%ED%9F%BF', '/%ED%9F%BF'], ['/%EE%80%80', '/%EE%80%80'], ['/%EF%BF%BD', '/%EF%BF%BD'], ['/%F0%90%80%80', '/%F0%90%80%80'],
       ['/%F0%9F%98%80', '/%F0%9F%98%80'], ['/%F3%BF%BF%BF', '/%F3%BF%BF%BF'], ['/%F4%8F%BF%BF', '/%F4%8F%BF%BF'], ['/%F1%80%80%80', '/%F1%80%80%80'],
+      ['/%E1%80%80', '/%E1%80%80'], ['/%EC%80%80', '/%EC%80%80'], ['/%E1%BF%BF', '/%E1%BF%BF'], ['/%ED%80%80', '/%ED%80%80'], ['/%F0%BF%BF%BF', '/%F0%BF%BF%BF'],
+      ['/%F4%80%80%80', '/%F4%80%80%80'], ['/%F2%80%80%80', '/%F2%80%80%80'],
     ],
     rejected: [
       // Overlong encodings of "." and "/".
@@ -129,7 +133,7 @@ const DEFENCES: Record<string, { accepted: Accepted; rejected: Rejected }> = {
       // Broken sequences: a continuation out of range, missing or cut by a raw character.
       ['/%C3%28', 'not valid UTF-8'], ['/%C3%C3', 'not valid UTF-8'], ['/%E2%28%A1', 'not valid UTF-8'], ['/%E2%82%28', 'not valid UTF-8'],
       ['/%E1%7F%80', 'not valid UTF-8'], ['/%E1%C0%80', 'not valid UTF-8'], ['/%F1%80%80%C0', 'not valid UTF-8'],
-      ['/%c3', 'incomplete'], ['/%c3a', 'incomplete'], ['/%e2%82', 'incomplete'], ['/%e2%82/x', 'incomplete'], ['/%F0%9F%98', 'incomplete'], ['/%F0%9F%98a', 'incomplete'],
+      ['/%c3', 'incomplete'], ['/%c3a', 'incomplete'], ['/%C3a%A9', 'incomplete'], ['/%E2%82a%AC', 'incomplete'], ['/%E2/%82%AC', 'incomplete'], ['/%e2%82', 'incomplete'], ['/%e2%82/x', 'incomplete'], ['/%F0%9F%98', 'incomplete'], ['/%F0%9F%98a', 'incomplete'],
     ],
   },
   'Unicode that other servers fold into another path is refused': {
@@ -192,6 +196,24 @@ describe('normalizeRequestPath', () => {
     for (let code = 0x20; code < 0x7f; code++) if (code !== 0x23) printable += String.fromCharCode(code);
     expect(normalizeRequestPath(`/a?${printable}`)).toEqual({ ok: true, path: '/a', query: `?${printable}` });
     expect(normalizeRequestPath('/a?\u0020')).toEqual({ ok: true, path: '/a', query: '?\u0020' });
+  });
+
+  describe('the fast path (mayChange): a path is used as it is only when it is already canonical', () => {
+    it.each([
+      '/', '/static/app.js', '/a.b/c', '/.well-known/x', '/a:b/$c', '/a.b.c', '/a/b/', '/:', '/$',
+      // Every character that stands for itself, at once (so removing any one from the set fails).
+      "/!$&'()*+,-.=@[]^_|~:/09AZaz/ok",
+    ])('%j takes the fast path', (raw) => {
+      expect(mayChange(raw)).toBe(false);
+      expect(normalizeRequestPath(raw)).toEqual({ ok: true, path: raw, query: '' });
+    });
+
+    it.each([
+      '//x', '/a//b', '/a/./b', '/a/../b', '/a/.', '/a/..', '/a.', '/a./b', '/%41', '/a;b', '/a:$b', '/a b', '/a"b', '/a#b', '/a<b', '/a>b',
+      '/a\\b', '/a`b', '/a{b', '/a}b', '/é', '/a\u007f', '/a\u0000', '/a\u001f', '/a\u0080', '/a?b',
+    ])('%j takes the full walk', (raw) => {
+      expect(mayChange(raw)).toBe(true);
+    });
   });
 
   it('returns the very input string when nothing needs changing', () => {
