@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
 import type { UpstreamGuard } from './upstream-guard.ts';
+import { canResend, forwardLeniently, isBareLfError, LfOnlyOrigins } from './lf-only-upstream.ts';
 
 /**
  * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects, no
@@ -78,9 +79,18 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
     return agent;
   }
 
+  // Origins that answer with LF-only header lines go through the lenient path (lf-only-upstream.ts).
+  const lfOnly = new LfOnlyOrigins();
+  const takeOver: TakeOver = (error, res, call) => {
+    if (!isBareLfError(error)) return null;
+    lfOnly.remember(call.origin);
+    return canResend(call) ? forwardLeniently(res, call, options.connectTimeoutMs, options.guard) : null;
+  };
+
   return {
     forward(res, call) {
-      const handler = new ResponseRelay(res, call);
+      if (lfOnly.has(call.origin)) return forwardLeniently(res, call, options.connectTimeoutMs, options.guard);
+      const handler = new ResponseRelay(res, call, takeOver);
       agentFor(call.tlsSkipVerify, call.trustedTarget !== true).dispatch(
         {
           origin: call.origin,
@@ -118,6 +128,9 @@ function checkedConnector(connect: buildConnector.connector, guard: UpstreamGuar
 
 const CLIENT_GONE = 'the client closed the connection';
 
+/** Another way to forward a request whose upstream failed before its response started, or null. */
+type TakeOver = (error: Error, res: ClientResponse, call: UpstreamCall) => Forwarding | null;
+
 /** Relays one upstream response to the client response; a class so each request costs one object. */
 class ResponseRelay implements Dispatcher.DispatchHandler, Forwarding {
   #controller: Dispatcher.DispatchController | null = null;
@@ -125,13 +138,18 @@ class ResponseRelay implements Dispatcher.DispatchHandler, Forwarding {
   #waitingForDrain = false;
   readonly #res: ClientResponse;
   readonly #call: UpstreamCall;
+  readonly #takeOver: TakeOver;
+  /** The forwarding that took over, which an abort must reach. */
+  #successor: Forwarding | null = null;
 
-  constructor(res: ClientResponse, call: UpstreamCall) {
+  constructor(res: ClientResponse, call: UpstreamCall, takeOver: TakeOver) {
     this.#res = res;
     this.#call = call;
+    this.#takeOver = takeOver;
   }
 
   abort(): void {
+    this.#successor?.abort();
     if (this.#aborted) return;
     this.#aborted = true;
     this.#controller?.abort(new Error(CLIENT_GONE));
@@ -175,24 +193,9 @@ class ResponseRelay implements Dispatcher.DispatchHandler, Forwarding {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.#aborted) return;
     if (this.#res.headersSent) this.#res.destroy(error);
-    else this.#call.onError(error);
+    else {
+      this.#successor = this.#takeOver(error, this.#res, this.#call);
+      if (this.#successor === null) this.#call.onError(error);
+    }
   }
-}
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-
-/** 504 for any timeout in the error's cause chain, 502 for everything else (refused, reset, TLS, DNS). */
-export function upstreamFailureStatus(error: unknown): 502 | 504 {
-  return upstreamErrorCodes(error).some((code) => TIMEOUT_CODES.has(code)) ? 504 : 502;
-}
-
-export function upstreamErrorCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = current.cause;
-  }
-  return codes;
 }

@@ -5,12 +5,13 @@ import type { RouteTable } from '../routes/index.ts';
 import { admit, type Admission, type PassOptions } from './passes.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
-import { upstreamErrorCodes, upstreamFailureStatus, type ClientResponse, type UpstreamTransport } from './forward.ts';
+import { type ClientResponse, type UpstreamTransport } from './forward.ts';
 import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { describeRequest } from './request-info.ts';
+import { describeUpstreamFailure } from './upstream-failure.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
 export interface ProxyContext {
@@ -108,12 +109,12 @@ export function createRequestHandler(ctx: ProxyContext) {
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
       responseHeaders: responseHeaders(ctx, request),
       onError: (error) => {
-        const status = upstreamFailureStatus(error);
+        const failure = describeUpstreamFailure(error);
         ctx.logger.warn(
-          { route: route.id, upstream: target.origin, codes: upstreamErrorCodes(error), requestId: request.id },
-          `upstream request failed (${status})`,
+          { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId: request.id },
+          `upstream request failed (${failure.status})`,
         );
-        writePage(ctx, request, res, status === 504 ? 'gateway_timeout' : 'bad_gateway', { appName: route.display.name });
+        writePage(ctx, request, res, failure.page, { appName: route.display.name });
       },
     });
     res.once('close', () => {

@@ -19,6 +19,8 @@ export type PageKind =
   | 'upstream_unavailable'
   | 'app_stopped'
   | 'app_misconfigured'
+  | 'upstream_refused'
+  | 'upstream_bad_response'
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'shutting_down'
@@ -76,6 +78,18 @@ const PAGES: Record<PageKind, PageText> = {
     status: 503,
     title: 'The app is misconfigured',
     message: 'Gatehouse cannot serve the app at this address because its settings were rejected. Whoever runs this server can see why in Gatehouse\'s log or with "gatehouse routes".',
+  },
+  upstream_refused: {
+    status: 502,
+    title: 'The app refused the connection',
+    appTitle: (app) => `${app} refused the connection`,
+    message: 'Nothing is listening at the app\'s address. It may be starting or restarting; try again in a moment.',
+  },
+  upstream_bad_response: {
+    status: 502,
+    title: 'The app sent an answer Gatehouse could not read',
+    appTitle: (app) => `${app} sent an answer Gatehouse could not read`,
+    message: 'The app answered, or hung up, in a way Gatehouse cannot pass on. Whoever runs it will find the cause in Gatehouse\'s log under this request ID.',
   },
   bad_gateway: {
     status: 502,

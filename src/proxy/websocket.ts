@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Route } from '../routes/index.ts';
 import type { UpstreamTarget } from '../routes/index.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
-import { upstreamErrorCodes, upstreamFailureStatus } from './forward.ts';
+import { describeUpstreamFailure } from './upstream-failure.ts';
 import { admitOnce, staleDetail, type ProxyContext } from './handler.ts';
 import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
@@ -116,12 +116,12 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
       clearTimeout(timer);
       upstreamReq.destroy();
       release();
-      const status = upstreamFailureStatus(error);
+      const failure = describeUpstreamFailure(error);
       ctx.logger.warn(
-        { route: route.id, upstream: target.origin, codes: upstreamErrorCodes(error), requestId },
-        `websocket upstream failed (${status})`,
+        { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId },
+        `websocket upstream failed (${failure.status})`,
       );
-      refuse(status === 504 ? 'gateway_timeout' : 'bad_gateway', { appName: route.display.name });
+      refuse(failure.page, { appName: route.display.name });
     };
 
     upstreamReq.once('socket', (upstreamSocket: Socket) => {

@@ -50,10 +50,26 @@ export function matchClaim(table: RouteTable, host: string, path: string): Claim
 /**
  * A `;` also ends the prefix: servlet containers read `/admin;x=1` as `/admin`, so the request
  * must meet the `/admin` route's policy rather than slip through to a broader route.
+ * ASCII letters compare without case: Windows and macOS file systems, Express and ASP.NET
+ * routing read `/ADMIN` as `/admin`, so `/ADMIN` meets the `/admin` route's policy too (and a
+ * case-sensitive upstream merely answers 404 under the stricter policy).
  */
 export function isSegmentPrefix(prefix: string, path: string): boolean {
-  if (!path.startsWith(prefix)) return false;
+  if (!startsWithFolded(path, prefix)) return false;
   if (path.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === SLASH) return true;
   const next = path.charCodeAt(prefix.length);
   return next === SLASH || next === SEMICOLON;
+}
+
+/** `text.startsWith(prefix)`, with ASCII letters compared without case. */
+function startsWithFolded(text: string, prefix: string): boolean {
+  // Past the end of `text`, charCodeAt is NaN, which equals nothing: a shorter text never matches.
+  for (let i = 0; i < prefix.length; i++) {
+    if (foldAscii(text.charCodeAt(i)) !== foldAscii(prefix.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+function foldAscii(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
 }

@@ -95,3 +95,21 @@ export function ensureHttpbinStandIn(): Promise<void> {
   })();
   return httpbinBuilt;
 }
+
+/**
+ * Debian's nginx (nginx-light) as an image, for tests that need a real nginx. No registry is
+ * reachable, so it is built from Debian's packages by the shared debian-image tool once.
+ */
+export const NGINX_IMAGE = 'gh-nginx';
+
+let nginxBuilt: Promise<void> | null = null;
+
+export function ensureNginxImage(): Promise<void> {
+  nginxBuilt ??= (async () => {
+    const exists = await run('docker', ['image', 'inspect', NGINX_IMAGE]).then(() => true, () => false);
+    if (exists) return;
+    const tool = process.env.GATEHOUSE_DEBIAN_IMAGE_TOOL ?? join(process.cwd(), '..', 'shared', 'tools', 'debian-image.sh');
+    await run('bash', [tool, NGINX_IMAGE, 'nginx-light', '--', 'nginx', '-g', 'daemon off;'], { maxBuffer: 16 * 1024 * 1024 });
+  })();
+  return nginxBuilt;
+}

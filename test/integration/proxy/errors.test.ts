@@ -43,20 +43,20 @@ describe('proxy: error pages', () => {
     await slow.close();
   });
 
-  it('answers 502 with a branded page when the upstream refuses the connection, without internal addresses', async () => {
+  it('answers 502 "refused the connection" with a branded page when the upstream refuses it, without internal addresses', async () => {
     const res = await http(gh.port, 'dead.test', '/x');
     expect(res.status).toBe(502);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toContain('Gatehouse');
-    expect(res.body).toContain('not responding');
+    expect(res.body).toContain('refused the connection');
     expect(res.body).toContain(String(res.headers['x-request-id']));
     expect(res.body).not.toContain('127.0.0.1');
     expect(res.body).not.toContain(String(deadPort));
     expect(res.body).not.toMatch(/ECONNREFUSED|at .*\.js/);
     const json = await http(gh.port, 'dead.test', '/x', { headers: { accept: 'application/json' } });
-    expect(JSON.parse(json.body)).toMatchObject({ error: 'bad_gateway', status: 502, requestId: json.headers['x-request-id'] });
+    expect(JSON.parse(json.body)).toMatchObject({ error: 'upstream_refused', status: 502, requestId: json.headers['x-request-id'] });
     const warning = gh.logLines().find((l) => String(l.msg).startsWith('upstream request failed'));
-    expect(warning).toMatchObject({ route: 'container:dead/default', codes: expect.arrayContaining(['ECONNREFUSED']) });
+    expect(warning).toMatchObject({ route: 'container:dead/default', cause: 'refused', codes: expect.arrayContaining(['ECONNREFUSED']) });
   });
 
   it('answers 504 when the upstream does not answer within the route timeout', async () => {

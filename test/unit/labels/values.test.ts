@@ -13,7 +13,7 @@ const VALID: [ValueKey, string, unknown][] = [
   ['path', '/a/./b/../c', '/a/c'],
   ['path', '/%61dmin', '/admin'],
   ['path', '/caf%c3%a9', '/caf%C3%A9'],
-  ['path', '/a//b', '/a//b'],
+  ['path', '/a//b', '/a/b'],
   ['strip_path', 'true', true],
   ['strip_path', 'No', false],
   ['port', '8080', 8080],

@@ -25,6 +25,8 @@ describe('matchRoute', () => {
     ['/admin/api', 'admin-api'],
     ['/admin/api/v1', 'admin-api'],
     ['/admin/apis', 'admin'],
+    ['/other/admin', 'root'],
+    ['/x/admin/api', 'root'],
     ['/administrator', 'root'],
     ['/admin;x=1', 'admin'],
     ['/admin/api;jsessionid=1', 'admin-api'],
@@ -34,6 +36,46 @@ describe('matchRoute', () => {
     ['//admin', 'root'],
   ])('on app.example sends %s to %s', (path, name) => {
     expect(matchedName('app.example', path)).toBe(name);
+  });
+
+  it.each([
+    ['/ADMIN', 'admin'],
+    ['/Admin/x', 'admin'],
+    ['/aDMIN/API/v1', 'admin-api'],
+    ['/ADMIN;x=1', 'admin'],
+    ['/ADMINISTRATOR', 'root'],
+    ['/@dmin', 'root'],
+    ['/admin[', 'root'],
+    ['/admim', 'root'],
+  ])('compares ASCII letters without case (case-insensitive servers read %s as /admin): %s → %s', (path, name) => {
+    expect(matchedName('app.example', path)).toBe(name);
+  });
+
+  it('folds only the letters A-Z: the neighbours of each end stay distinct', () => {
+    const edgeSpecs = [
+      containerSpec({ name: 'root', hosts: ['e.example'], path: '/' }),
+      containerSpec({ name: 'az', hosts: ['e.example'], path: '/az' }),
+      containerSpec({ name: 'brackets', hosts: ['e.example'], path: '/[`' }),
+    ];
+    const edges = buildRouteTable(edgeSpecs, [], inProject('edges', edgeSpecs));
+    const name = (path: string) => {
+      const source = matchRoute(edges, 'e.example', path)?.sources[0];
+      return source?.kind === 'container' ? source.containerName : undefined;
+    };
+    expect(name('/AZ')).toBe('az');
+    expect(name('/Az')).toBe('az');
+    expect(name('/@Z')).toBe('root');
+    expect(name('/a[')).toBe('root');
+    expect(name('/{`')).toBe('root');
+    expect(name('/[@')).toBe('root');
+    expect(name('/[`')).toBe('brackets');
+    expect(name('/{@')).toBe('root');
+  });
+
+  it('a path shorter than the prefix never matches it, whatever its case', () => {
+    expect(matchedName('app.example', '/ADMI')).toBe('root');
+    expect(matchedName('docs.example', '/DOC')).toBeUndefined();
+    expect(matchedName('docs.example', '/DOCS/')).toBe('docs');
   });
 
   it('treats a route path ending in "/" as a prefix of everything below it only', () => {
@@ -72,6 +114,9 @@ describe('normalizeHost', () => {
     ['[2001:DB8::1]:443', '[2001:db8::1]'],
     ['[::1]', '[::1]'],
     ['::1', '::1'],
+    ['[::1', '[::1'],
+    ['[]:80', '[]'],
+    ['[::1]x', '[::1]'],
     ['', ''],
   ])('%j → %j', (raw, host) => {
     expect(normalizeHost(raw)).toBe(host);

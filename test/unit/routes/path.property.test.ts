@@ -6,7 +6,8 @@ import { containerSpec, inProject } from './fixtures.ts';
 /** Pieces chosen to hit the interesting cases far more often than random text would. */
 const piece = fc.constantFrom(
   '/', '//', '.', '..', '%2e', '%2E', '%2e%2e', '.%2e', '%2f', '%2F', '%5c', '%5C', '\\', '%', '%4', '%zz', '%41', '%7e', '%3a',
-  '%00', '%c3%a9', '%c0%ae', ';', '..;', '?', '#', 'a', 'admin', 'pub', 'x y', '%25', '%252e', '\u0000', '\n', 'é', '~', '-',
+  '%00', '%c3%a9', '%c0%ae', ';', '..;', '?', '#', 'a', 'admin', 'ADMIN', 'pub', 'x y', '%25', '%252e', '\u0000', '\n', 'é', '~', '-',
+  '%20', '%3b', '%3B', '%41', ':$', '%e0%80%ae', '%ef%bc%8f', 'x', 'y',
 );
 const rawTarget = fc.oneof(
   fc.array(piece, { maxLength: 12 }).map((parts) => '/' + parts.join('')),
@@ -56,10 +57,32 @@ describe('normalizeRequestPath properties', () => {
       { numRuns: 5_000 },
     );
   });
+
+  it('leaves no form another server reads differently: empty segments, early parameters, trailing dots or spaces, double encoding', () => {
+    fc.assert(
+      fc.property(rawTarget, (raw) => {
+        const result = normalizeRequestPath(raw);
+        if (!result.ok) return;
+        const segments = result.path.split('/').slice(1);
+        // A trailing slash leaves one empty segment at the end; parameters may sit in the last named one.
+        const lastNamed = segments.at(-1) === '' ? segments.length - 2 : segments.length - 1;
+        segments.forEach((segment, i) => {
+          if (i < segments.length - 1) expect(segment).not.toBe('');
+          if (i < lastNamed) expect(segment).not.toContain(';');
+          const head = segment.split(';')[0] as string;
+          expect(head).not.toMatch(/(\.|%20)$/);
+        });
+        expect(result.path).not.toMatch(/%25[0-9A-Fa-f]{2}/);
+        expect(result.path.toUpperCase()).not.toContain('%3B');
+        expect(result.path).not.toMatch(/(:|%3A)(\$|%24)/);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });
 
 describe('matching a normalised path', () => {
-  const prefixes = ['/', '/pub', '/pub/', '/admin', '/admin/api', '/a', '/a/b', '//x'];
+  const prefixes = ['/', '/pub', '/pub/', '/Admin', '/admin/api', '/a', '/a/b', '/x;y'];
   const specs = prefixes.map((path, i) => containerSpec({ name: `c${i}`, hosts: ['app.example'], path }));
   const table = buildRouteTable(specs, [], inProject('app', specs));
 
@@ -70,7 +93,7 @@ describe('matching a normalised path', () => {
         if (!result.ok) return;
         const route = matchRoute(table, 'app.example', result.path);
         const candidates = prefixes.filter((prefix) => {
-          if (!result.path.startsWith(prefix)) return false;
+          if (!result.path.toLowerCase().startsWith(prefix.toLowerCase())) return false;
           const next = result.path[prefix.length];
           return next === undefined || next === '/' || next === ';' || prefix.endsWith('/');
         });
