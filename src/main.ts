@@ -63,7 +63,7 @@ async function startServing(
     logger,
     metrics,
     expectFile: config.GATEHOUSE_CONFIG !== undefined,
-    prefix: config.GATEHOUSE_LABEL_PREFIX,
+    claims: trust.translate,
     targets,
   });
 

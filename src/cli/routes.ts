@@ -25,7 +25,7 @@ export async function routesCommand(args: string[]): Promise<number> {
   const rules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });
   rules.setOwn('docker', await dockerApiEndpoints(config.DOCKER_HOST, systemResolveAll));
   const targets = createTargetCheck({ rules: rules.current, resolveAll: systemResolveAll, onChange: () => {}, now: Date.now });
-  const builder = createTableBuilder((l) => translateContainers(l, trust), { prefix: config.GATEHOUSE_LABEL_PREFIX, targets });
+  const builder = createTableBuilder((l) => translateContainers(l, trust), { claims: trust, targets });
   builder.build(listing, fileResult);
   await targets.settled();
   const table = builder.build(listing, fileResult);

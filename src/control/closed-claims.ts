@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import { claimedAddresses, ownerOf, replicaGroup } from '../labels/index.ts';
+import { containerClaims, ownerOf, replicaGroup, type ClaimReading } from '../labels/index.ts';
 import type { ClaimInputs, ClosedClaimSpec, ClosedState, HostOwner } from '../routes/index.ts';
 import type { TranslationResult } from '../routes/index.ts';
 import { sameSnapshot } from './translation-memo.ts';
@@ -21,7 +21,7 @@ interface Entry {
  * until the container is removed. Claims of an unchanged container are the very objects of the
  * previous build, so the route table builder can tell nothing changed.
  */
-export function createClaimCollector(prefix: string): ClaimCollector {
+export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   let previous = new Map<string, Entry>();
   return {
     collect(listing, containers) {
@@ -40,7 +40,7 @@ export function createClaimCollector(prefix: string): ClaimCollector {
           const entry =
             kept !== undefined && kept.state === state && sameSnapshot(kept.snapshot, container)
               ? kept
-              : { snapshot: container, state, claims: closedClaimsOf(container, state, prefix) };
+              : { snapshot: container, state, claims: closedClaimsOf(container, state, reading) };
           next.set(container.id, entry);
           closed.push(...entry.claims);
           if (entry.claims.length > 0) owners.set(container.id, ownerOf(container));
@@ -60,8 +60,8 @@ function closedStateOf(container: ContainerSnapshot, rejected: ReadonlySet<strin
   return null;
 }
 
-export function closedClaimsOf(container: ContainerSnapshot, state: ClosedState, prefix: string): ClosedClaimSpec[] {
+export function closedClaimsOf(container: ContainerSnapshot, state: ClosedState, reading: ClaimReading): ClosedClaimSpec[] {
   const owner = ownerOf(container);
   const source = { kind: 'container' as const, containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created };
-  return claimedAddresses(container.labels, prefix).map((claim) => Object.freeze({ source, routeName: claim.routeName, hosts: claim.hosts, path: claim.path, state, owner }));
+  return containerClaims(container, reading).map((claim) => Object.freeze({ source, routeName: claim.routeName, hosts: claim.hosts, path: claim.path, state, owner }));
 }

@@ -1,3 +1,4 @@
+import type { ClaimReading } from '../labels/index.ts';
 import type { DockerListing } from '../docker/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { diffTables, RouteIssue, type RouteTable, type TranslationResult } from '../routes/index.ts';
@@ -23,8 +24,8 @@ export interface ReconcilerOptions {
   windowMs?: number;
   /** A routes file is configured: not ready until it has been loaded once. */
   expectFile?: boolean;
-  /** The label prefix (`iap`), to keep the addresses of stopped and rejected containers closed. */
-  prefix?: string;
+  /** How to read the addresses of stopped and rejected containers, to keep them closed. */
+  claims?: ClaimReading;
   /** Checks label routes' upstreams after name resolution; each answer that arrives triggers a rebuild. */
   targets?: { rules: () => TargetRules; resolveAll: ResolveAll; refreshMs?: number };
 }
@@ -58,7 +59,7 @@ export function buildOnce(
   translateContainers: (listing: DockerListing) => TranslationResult,
   prefix = 'iap',
 ): RouteTable {
-  return createTableBuilder(translateContainers, { prefix }).build(listing, fileResult);
+  return createTableBuilder(translateContainers, { claims: { prefix } }).build(listing, fileResult);
 }
 
 /** The single writer of the live route table. */
@@ -80,7 +81,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     options.targets &&
     createTargetCheck({ ...options.targets, now, onChange: () => requestRebuild() });
   const builder = createTableBuilder(translateContainers, {
-    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.claims === undefined ? {} : { claims: options.claims }),
     ...(targets ? { targets } : {}),
   });
 

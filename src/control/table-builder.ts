@@ -3,6 +3,7 @@ import { createRouteTableBuilder, type RouteTable } from '../routes/index.ts';
 import type { RouteIssue, RouteSpec, TranslationResult } from '../routes/index.ts';
 import type { TargetCheck } from './target-check.ts';
 import { createClaimCollector } from './closed-claims.ts';
+import type { ClaimReading } from '../labels/index.ts';
 import { createTranslationMemo, type TranslateContainers } from './translation-memo.ts';
 
 /** Containers + routes file → route tables, one build after another. */
@@ -20,8 +21,8 @@ export interface TableBuilder {
 }
 
 export interface TableBuilderOptions {
-  /** The label prefix, to read the addresses a stopped or rejected container still claims. */
-  prefix?: string;
+  /** How to read the addresses a stopped or rejected container still claims (prefix, image labels, sign-in host). */
+  claims?: ClaimReading;
   /** Rejects label routes whose upstream resolves to a refused address. */
   targets?: TargetCheck;
 }
@@ -33,7 +34,7 @@ export interface TableBuilderOptions {
  */
 export function createTableBuilder(translateContainers: TranslateContainers, options: TableBuilderOptions = {}): TableBuilder {
   const translations = createTranslationMemo(translateContainers);
-  const claims = createClaimCollector(options.prefix ?? 'iap');
+  const claims = createClaimCollector(options.claims ?? { prefix: 'iap' });
   const tables = createRouteTableBuilder();
   // The same issue object for the same refusal, so an unchanged table is recognised as such.
   const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();

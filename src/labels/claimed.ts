@@ -2,6 +2,34 @@ import { classifyLabel, DEFAULT_ROUTE } from './keys.ts';
 import { parsePathPrefix } from './paths.ts';
 import { parseFrom } from './urls.ts';
 import { parseValue } from './key-table.ts';
+import type { ContainerSnapshot } from '../docker/index.ts';
+import { forbiddenClaimReason } from './claims.ts';
+import { deployerLabels } from './image-labels.ts';
+
+/** What decides which of a container's labels may hold an address closed. */
+export interface ClaimReading {
+  readonly prefix: string;
+  /** GATEHOUSE_TRUST_IMAGE_LABELS. */
+  readonly trustImageLabels?: boolean;
+  /** The sign-in host, which no label may claim, not even closed. */
+  readonly signInHost?: string | null;
+}
+
+/**
+ * The addresses a stopped or rejected container holds closed: the same trust rules as for live
+ * routes, so an image's own labels close nothing, and no label closes the sign-in host, an IP
+ * literal or `localhost`. When the image's labels are unknown, every label counts: closing an
+ * address can only keep people out.
+ */
+export function containerClaims(container: ContainerSnapshot, reading: ClaimReading): ClaimedAddress[] {
+  const own = deployerLabels(container, reading.prefix, reading.trustImageLabels ?? false);
+  const labels = own.ok ? own.labels : container.labels;
+  const signInHost = reading.signInHost ?? null;
+  return claimedAddresses(labels, reading.prefix).flatMap((claim) => {
+    const hosts = claim.hosts.filter((host) => forbiddenClaimReason(host, signInHost) === null);
+    return hosts.length === 0 ? [] : [{ ...claim, hosts }];
+  });
+}
 
 /** The addresses a container's labels claim, read as far as they can be read. */
 export interface ClaimedAddress {

@@ -14,7 +14,7 @@ export { parseFrom, parseTarget, parseOriginList, type FromValue } from './urls.
 export { parseHeaderName, parseHeaderValue, foldHeaderName } from './headers.ts';
 export { buildRouteSpec, keyFields, type RouteParts, DEFAULT_TIMEOUT_MS } from './route-spec.ts';
 export type { Parsed } from './parsed.ts';
-export { claimedAddresses, type ClaimedAddress } from './claimed.ts';
+export { claimedAddresses, containerClaims, type ClaimedAddress, type ClaimReading } from './claimed.ts';
 export { replicaGroup } from './upstream.ts';
 export { ownerOf } from './owner.ts';
 export {

@@ -17,7 +17,7 @@ const stateAt = (table: RouteTable, path: string) => {
 
 describe('createTableBuilder: stopped and rejected containers hold their addresses', () => {
   it('holds /admin as misconfigured while its labels are rejected, and frees it once the container is gone', () => {
-    const builder = createTableBuilder(translate, { prefix: 'iap' });
+    const builder = createTableBuilder(translate, { claims: { prefix: 'iap' } });
     const good = builder.build(listing([web, admin({ 'iap.allow': 'group:admins' })]), null);
     expect(stateAt(good, '/admin/x')).toBe('live');
     const broken = builder.build(listing([web, admin({ 'iap.allow': 'group admins!' })]), null);
@@ -30,7 +30,7 @@ describe('createTableBuilder: stopped and rejected containers hold their address
   });
 
   it('holds a stopped container\'s addresses as stopped, and reuses the table while nothing changes', () => {
-    const builder = createTableBuilder(translate, { prefix: 'iap' });
+    const builder = createTableBuilder(translate, { claims: { prefix: 'iap' } });
     const first = builder.build(listing([web, admin({}, 'exited')]), null);
     expect(stateAt(first, '/admin')).toBe('stopped');
     expect(builder.build(listing([web, admin({}, 'exited')]), null)).toBe(first);
@@ -38,7 +38,7 @@ describe('createTableBuilder: stopped and rejected containers hold their address
   });
 
   it('holds the addresses of the routes file\'s rejected entries', () => {
-    const builder = createTableBuilder(translate, { prefix: 'iap' });
+    const builder = createTableBuilder(translate, { claims: { prefix: 'iap' } });
     const closed = [
       {
         source: { kind: 'file' as const, file: '/r.yml', index: 0 },

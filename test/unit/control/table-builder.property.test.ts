@@ -156,7 +156,7 @@ interface World {
 
 function fromScratch(listing: DockerListing, file: TranslationResult | null): RouteTable {
   const containers = translateContainers(listing, OPTIONS);
-  const claims = createClaimCollector('iap').collect(listing, containers);
+  const claims = createClaimCollector({ prefix: 'iap' }).collect(listing, containers);
   return buildRouteTable([...(file?.specs ?? []), ...containers.specs], [...(file?.issues ?? []), ...containers.issues], claims);
 }
 

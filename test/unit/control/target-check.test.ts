@@ -56,7 +56,7 @@ describe('createTableBuilder with a target check', () => {
     const dns = resolver();
     dns.answers.set('sneaky.example', ['127.0.0.1']);
     const check = createTargetCheck({ rules: createTargetRules().current, resolveAll: dns.resolveAll, onChange: () => {}, now: () => 0 });
-    const builder = createTableBuilder(translate, { prefix: 'iap', targets: check });
+    const builder = createTableBuilder(translate, { claims: { prefix: 'iap' }, targets: check });
     const app = container({ labels: { 'iap.from': 'https://app.example', 'iap.to': 'http://sneaky.example:9090', 'iap.public': 'true' } });
     const first = builder.build(listing([app]), null);
     expect(matchClaim(first, 'app.example', '/')?.state).toBe('live');
