@@ -68,7 +68,8 @@ describe('Gatehouse with real containers', () => {
     await startApp('private', { from: `http://${host('private')}`, allow: 'alice@example.com' });
     const res = await waitFor(async () => {
       const r = await get('private', '/', { accept: 'application/json' });
-      return r.status !== 404 ? r : undefined;
+      // A container that is created but not yet running answers 503 "not running" for a moment.
+      return r.status !== 404 && r.status !== 503 ? r : undefined;
     }, 'the private route');
     expect(res.status).toBe(403);
     expect(res.body).not.toContain('ok\n');
