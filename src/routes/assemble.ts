@@ -238,28 +238,21 @@ function describe(candidate: Candidate, spec: RouteSpec): string {
 
 /** One issue per member of a route refused because another unit owns one of its hosts. */
 function ownershipIssues(newcomer: Candidate, host: string, owner: HostOwner): RouteIssue[] {
-  const url = `${newcomer.route.fromScheme}://${host}${newcomer.route.path}`;
-  return newcomer.members.map((member): RouteIssue => {
-    const source = member.source;
-    const loser = source.kind === 'container' ? `container "${source.containerName}"` : `file "${source.file}"`;
-    return {
-      source:
-        source.kind === 'container'
-          ? { kind: 'container', containerId: source.containerId, containerName: source.containerName }
-          : { kind: 'file', file: source.file, index: source.index },
-      label: null,
-      value: url,
-      code: 'conflict',
-      message: `${url}: the host ${host} belongs to ${describeOwner(owner)}, and only its owner may publish routes under it; ${loser} route ${newcomer.routeName} was not published (use a host of your own)`,
-    };
-  });
+  return refusedMembers(newcomer, host, (url, loser) =>
+    `${url}: the host ${host} belongs to ${describeOwner(owner)}, and only its owner may publish routes under it; ${loser} route ${newcomer.routeName} was not published (use a host of your own)`,
+  );
 }
 
 /** One issue per member of the rejected route, each naming the route that keeps the address. */
 function conflictIssues(newcomer: Candidate, holder: Candidate, host: string): RouteIssue[] {
-  const url = `${newcomer.route.fromScheme}://${host}${newcomer.route.path}`;
   // The oldest member dates the holder's claim, so it is the one to name.
   const holderName = describe(holder, holder.members[holder.members.length - 1] as RouteSpec);
+  return refusedMembers(newcomer, host, (url, loser) => `${url} is already served by ${holderName}; ${loser} route ${newcomer.routeName} was not published`);
+}
+
+/** A `conflict` issue for each member of a refused route, with the message the caller words. */
+function refusedMembers(newcomer: Candidate, host: string, message: (url: string, loser: string) => string): RouteIssue[] {
+  const url = `${newcomer.route.fromScheme}://${host}${newcomer.route.path}`;
   return newcomer.members.map((member): RouteIssue => {
     const source = member.source;
     const loser = source.kind === 'container' ? `container "${source.containerName}"` : `file "${source.file}"`;
@@ -271,7 +264,7 @@ function conflictIssues(newcomer: Candidate, holder: Candidate, host: string): R
       label: null,
       value: url,
       code: 'conflict',
-      message: `${url} is already served by ${holderName}; ${loser} route ${newcomer.routeName} was not published`,
+      message: message(url, loser),
     };
   });
 }
