@@ -102,7 +102,6 @@ export const ENV_SCHEMA = {
   GATEHOUSE_HEADERS_TIMEOUT: duration.prefault('30s'),
   GATEHOUSE_KEEPALIVE_TIMEOUT: duration.prefault('72s'),
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT: duration.prefault('10s'),
-  GATEHOUSE_SOCKET_PROXY_LISTEN: listenAddress.prefault('0.0.0.0:2375'),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
   // Identity (see README, "Sign-in").
   GATEHOUSE_AUTH_URL: httpUrl.optional(),

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, waitFor } from '../helpers/http.ts';
 import { docker, ECHO_IMAGE, ensureEchoImage } from '../helpers/images.ts';
+import { ensureSocketProxyImage, SOCKET_PROXY_TEST_IMAGE } from '../helpers/socket-proxy-image.ts';
 
 /**
  * The shipped image, built from the Dockerfile and run the way compose.example.yml runs it:
- * a socket-proxy container holding the Docker socket, Gatehouse as a non-root user on a
+ * the socket-proxy image holding the Docker socket, Gatehouse as a non-root user on a
  * read-only root filesystem, and a labelled app on a network shared with Gatehouse.
  */
 describe('the Gatehouse image', () => {
@@ -18,10 +19,11 @@ describe('the Gatehouse image', () => {
 
   beforeAll(async () => {
     await ensureEchoImage();
+    await ensureSocketProxyImage();
     await docker('build', '-q', '-t', image, '.');
     await docker('network', 'create', '--internal', networks.api);
     await docker('network', 'create', networks.apps);
-    await docker('run', '-d', '--name', names.socket, '--user', 'root', '--read-only', '--network', networks.api, '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', image, 'socket-proxy');
+    await docker('run', '-d', '--name', names.socket, '--user', 'root', '--read-only', '--network', networks.api, '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', SOCKET_PROXY_TEST_IMAGE);
     await docker('create', '--name', names.gatehouse, '--read-only', '--network', networks.api, '-p', '127.0.0.1::8080',
       '-e', `DOCKER_HOST=tcp://${names.socket}:2375`, '-e', `GATEHOUSE_LABEL_PREFIX=${prefix}`, image);
     await docker('network', 'connect', networks.apps, names.gatehouse);
