@@ -1,24 +1,29 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser, type Page } from '../helpers/browser.ts';
 import { loopbackFetch } from '../helpers/http-sign-in.ts';
 import { waitFor } from '../helpers/http.ts';
-import { ensureHttpbinStandIn, HTTPBIN_STAND_IN_IMAGE } from '../helpers/images.ts';
+import { docker, ensureHttpbinStandIn, HTTPBIN_STAND_IN_IMAGE } from '../helpers/images.ts';
+import { ensureSocketProxyImage, SOCKET_PROXY_TEST_IMAGE } from '../helpers/socket-proxy-image.ts';
 import { freePort } from '../integration/auth/support.ts';
 
 /**
  * The README's quick start, for real: compose.example.yml brought up by Debian's docker-compose
- * (v1, which must read the same file as `docker compose`), the Gatehouse image built from the
- * Dockerfile, the built-in sign-in with examples/users.yml, and Chromium signing in as the demo
- * user. Only the httpbin image (HTTPBIN_IMAGE) and the published port (GATEHOUSE_PORT) differ.
+ * (v1, which must read the same file as `docker compose`) with the README's start command, the
+ * built-in sign-in with examples/users.yml, and Chromium signing in as the demo user. No registry
+ * is reachable here, so the two Gatehouse images are built from this checkout first and named
+ * with GATEHOUSE_IMAGE and GATEHOUSE_SOCKET_PROXY_IMAGE, as a user would name a version or a
+ * mirror; the httpbin image (HTTPBIN_IMAGE) and the published port (GATEHOUSE_PORT) differ too.
  */
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const project = `ghqs${randomBytes(3).toString('hex')}`;
+const GATEHOUSE_IMAGE = `gatehouse-test-quick-start:${project}`;
 
 let port: number;
 let browser: Browser | undefined;
@@ -27,7 +32,7 @@ let page: Page;
 async function compose(...args: string[]): Promise<string> {
   const { stdout, stderr } = await run('docker-compose', ['-f', 'compose.example.yml', '-p', project, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HTTPBIN_IMAGE: HTTPBIN_STAND_IN_IMAGE, GATEHOUSE_PORT: String(port) },
+    env: { ...process.env, HTTPBIN_IMAGE: HTTPBIN_STAND_IN_IMAGE, GATEHOUSE_PORT: String(port), GATEHOUSE_IMAGE, GATEHOUSE_SOCKET_PROXY_IMAGE: SOCKET_PROXY_TEST_IMAGE },
     maxBuffer: 64 * 1024 * 1024,
   });
   return `${stdout}${stderr}`;
@@ -42,7 +47,10 @@ const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
 beforeAll(async () => {
   port = await freePort();
   await ensureHttpbinStandIn();
-  await compose('up', '-d', '--build');
+  await ensureSocketProxyImage();
+  await docker('build', '-q', '-t', GATEHOUSE_IMAGE, ROOT);
+  // The README's start command, detached.
+  await compose('up', '-d');
   // The route exists once the labelled container is discovered: sign-in required, not 404.
   await waitFor(
     async () => {
@@ -61,8 +69,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  // Containers, networks, the data volume and the images this project built.
-  await compose('down', '-v', '--rmi', 'local', '--timeout', '5');
+  // Containers, networks, the data volume and the image built above.
+  await compose('down', '-v', '--timeout', '5');
+  await docker('rmi', GATEHOUSE_IMAGE).catch(() => undefined);
 }, 120_000);
 
 async function bodyJson(target: Page): Promise<Record<string, unknown>> {
@@ -70,6 +79,15 @@ async function bodyJson(target: Page): Promise<Record<string, unknown>> {
 }
 
 describe('the compose quick start', () => {
+  it("is started by the README's one command, with the published images unless named otherwise", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(/Start \([^)]*\):\n\n```sh\n(.+)\n```/.exec(readme)?.[1]).toBe('docker compose -f compose.example.yml up');
+    const file = await readFile(join(ROOT, 'compose.example.yml'), 'utf8');
+    expect(file).toContain('image: ${GATEHOUSE_IMAGE:-ghcr.io/gatehouse/gatehouse:latest}');
+    expect(file).toContain('image: ${GATEHOUSE_SOCKET_PROXY_IMAGE:-ghcr.io/gatehouse/gatehouse-socket-proxy:latest}');
+    expect(file).not.toMatch(/^\s+build:/m); // only as a commented option
+  });
+
   it('sends the browser to the built-in sign-in page, and on to httpbin as the demo user', async () => {
     await page.goto(url('httpbin.localhost'));
     await page.waitForURL((current) => current.host === `auth.localhost:${port}` && current.pathname.startsWith('/idp/interaction/'));
