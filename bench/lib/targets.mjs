@@ -209,7 +209,7 @@ function idleExplanation(results) {
       : `Of the 1-route figure, ${mb(file)} is file-backed (Node's executable and libraries mapped from disk: shared with other Node processes and reclaimable) and ${mb(anon)} is private. `;
   return (
     `${floor}${split}Sign-in code (the OpenID client, jose, the built-in provider) is already loaded only when sign-in is configured. ` +
-    "The rest is imported by what every configuration runs: Fastify, undici, zod, prom-client and dockerode (which pulls in ssh2 and gRPC for transports Gatehouse never uses). " +
+    "The rest is imported by what every configuration runs: Fastify, undici, zod and prom-client (dockerode, with ssh2 and gRPC, was replaced by a node:http client: 13 MB less RSS, 11 MB less private). " +
     'Under 50 MB would take a runtime with a smaller floor than Node, or dropping those libraries for hand-written equivalents.'
   );
 }
