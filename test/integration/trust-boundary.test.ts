@@ -57,7 +57,8 @@ describe('the route table fails closed, hosts have owners, targets are checked (
     await waitFor(async () => ((await statusOf('fall', '/')) === 200 ? true : undefined), 'the broad route');
     const res = await waitFor(async () => {
       const r = await get('fall', '/admin/x');
-      return r.status === 503 ? r : undefined;
+      // Between Docker's create and start events the host shows the stopped page; wait for the start.
+      return r.status === 503 && /misconfigured/i.test(r.body) ? r : undefined;
     }, 'the closed /admin');
     expect(res.body).toMatch(/misconfigured/i);
     expect(res.body).not.toContain('admins');
@@ -125,7 +126,8 @@ describe('the route table fails closed, hosts have owners, targets are checked (
     const res = await waitFor(async () => {
       const r = await get('sneaky', '/metrics');
       expect(r.body).not.toContain('gatehouse_');
-      return r.status === 503 ? r : undefined;
+      // Between Docker's create and start events the host shows the stopped page; wait for the start.
+      return r.status === 503 && /misconfigured/i.test(r.body) ? r : undefined;
     }, 'the route to be refused');
     expect(res.body).toMatch(/misconfigured/i);
     const refusal = gh.logs.find((l) => l.container === `gh-tb-${id}-sneaky` && l.code === 'forbidden_target');
