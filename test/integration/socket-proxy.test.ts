@@ -41,6 +41,11 @@ describe('socket proxy image', () => {
     expect((JSON.parse(res.body) as { Id: string }[]).map((c) => c.Id)).toEqual([containerId]);
   });
 
+  it('allows HEAD /_ping (the one HEAD route the engine has)', async () => {
+    const res = await http(port, 'docker', '/_ping', { method: 'HEAD' });
+    expect(res.status).toBe(200);
+  });
+
   it.each([
     ['GET', () => `/containers/${containerId}/json`],
     ['GET', () => `/v1.41/containers/${containerId}/json`],
