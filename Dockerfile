@@ -1,10 +1,15 @@
+# Nothing here depends on the platform: the release workflow builds linux/amd64 and linux/arm64 from
+# this file, each stage on its target platform (npm installs that platform's packages).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# Then only what runs: no dev dependencies, source maps, type declarations or docs.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+ && find node_modules dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.md' \) -exec rm -f {} + \
+ && find node_modules -type d \( -name __tests__ -o -name .github \) -prune -exec rm -rf {} +
 
 FROM node:24-bookworm-slim
 # A smaller young generation: about 80 MB less peak memory at the same throughput and tail latency

@@ -8,7 +8,9 @@ import { writeChart } from './lib/chart.mjs';
 import { removeContainers } from './lib/docker-engine.mjs';
 import { measureLabelToLive } from './lib/label-to-live.mjs';
 import { runFixedRate, soak } from './lib/latency.mjs';
+import { buildImages, imageSize, removeImages } from './lib/images.mjs';
 import { baselineRss, idleRss, mergeIdle } from './lib/memory.mjs';
+import { measureQuickStart } from './lib/quick-start.mjs';
 import { imageNodeOptions, withNodeOptions } from './lib/node-options.mjs';
 import { createProcessRegistry, killActiveCommands, runCommand, watchForeignLoad } from './lib/processes.mjs';
 import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
@@ -234,6 +236,21 @@ async function main() {
       await registry.stop(instance.pid);
     }
   });
+
+  let images = null;
+  await phase('Images: build, size', results, 'images', async () => {
+    images = await buildImages(root, runId);
+    const sizes = { gatehouse: await imageSize(images.gatehouse), socketProxy: await imageSize(images.socketProxy) };
+    for (const [name, size] of Object.entries(sizes)) log(`  ${name}: ${mbText(size.uncompressedBytes)} uncompressed, ${mbText(size.compressedBytes)} compressed`);
+    return sizes;
+  });
+  // The quick start as users run it (compose.example.yml), measured with docker stats.
+  await phase('Quick start memory: sign-in and 10,000 signed-in requests', results, 'quickStart', async () => {
+    const outcome = await measureQuickStart({ root, dir, images: images ?? {}, log });
+    log(`  every container but the app: ${mbText(outcome.totalWithoutAppBytes)} (${Object.entries(outcome.containers).map(([name, c]) => `${name} ${mbText(c.afterLoadBytes)}`).join(', ')})`);
+    return outcome;
+  });
+  if (images) await removeImages(images);
 
   results.targets = evaluateTargets(results);
   await writeOutputs(results);

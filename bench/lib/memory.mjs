@@ -9,7 +9,8 @@ import { residentBreakdown } from './processes.mjs';
  * NODE_OPTIONS, like Gatehouse.
  */
 
-const DEPENDENCIES = ['fastify', 'undici', 'pino', 'zod', 'dockerode', 'openid-client', 'jose', 'yaml', 'chokidar', 'prom-client', 'ws'];
+// The runtime dependencies (package.json); the Docker client is Gatehouse's own, over node:http.
+const DEPENDENCIES = ['fastify', 'undici', 'pino', 'zod', 'openid-client', 'jose', 'yaml', 'chokidar', 'prom-client', 'ws'];
 
 /** name → RSS bytes, plus `rssAnon` and `rssFile`: name → bytes. Null for a process that is gone. */
 export async function idleRss(pids, settleMs) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -12,14 +12,24 @@ export function createProcessRegistry() {
   const running = new Map();
 
   /**
-   * Starts `command args` on `cpu`. `output` is a file path for stdout and stderr, or 'ignore'.
-   * Resolves once the process has been spawned; `exited` resolves with its exit code.
+   * Starts `command args` on `cpu`. `output` is a file path for stdout and stderr, 'ignore', or
+   * `{ pipe: path }`: stdout and stderr are pipes that this process reads and copies to `path`,
+   * the way Docker's log driver reads a container's output (a slow reader makes writes wait,
+   * which /dev/null never does). Resolves once the process has been spawned; `exited` resolves
+   * with its exit code.
    */
   function start(name, command, args, { cpu, env = process.env, output = 'ignore', stopSignal = 'SIGTERM', cwd } = {}) {
-    const fd = output === 'ignore' ? 'ignore' : openSync(output, 'a');
+    const piped = typeof output === 'object' && output !== null;
+    const fd = piped ? 'pipe' : output === 'ignore' ? 'ignore' : openSync(output, 'a');
     const argv = cpu === undefined ? [command, ...args] : ['taskset', '-c', String(cpu), command, ...args];
     const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', fd, fd] });
     if (typeof fd === 'number') closeSync(fd);
+    if (piped) {
+      const sink = createWriteStream(output.pipe, { flags: 'a' });
+      child.stdout.pipe(sink, { end: false });
+      child.stderr.pipe(sink, { end: false });
+      child.once('exit', () => setImmediate(() => sink.end()));
+    }
     const exited = new Promise((resolve) => {
       child.once('exit', (code) => resolve(code));
       child.once('error', () => resolve(null));

@@ -112,7 +112,7 @@ export function markdown(results, { chartPath }) {
     `Everything runs on loopback. The proxy under test is pinned to CPU ${s.proxyCpu} (\`taskset\`; nginx \`worker_processes 1\`, Caddy \`GOMAXPROCS=1\`, Gatehouse one Node process); wrk, the fixed-rate generator and the upstream (nginx \`return 200\`, keep-alive) share CPU ${s.loadCpu}. ` +
       `Load: \`wrk -t1 -c${s.connections} -d${s.seconds}s\` (closed loop, no pipelining) after a ${s.warmupSeconds} s warm-up before every measurement; ${s.repetitions} repetitions per scenario in rotating order; the table shows the median and the min–max of the repetitions. ` +
       'A small Lua script counts every response by status: a run fails on any socket error or any status other than the expected one (302 for the redirect scenario); the counting costs wrk about 7% on the direct rows, where wrk itself is the limit. ' +
-      'Every proxy keeps upstream connections alive; nginx and Caddy log no requests, and neither does Gatehouse except in the "access log on" row (the shipped default, written to /dev/null here). ' +
+      'Every proxy keeps upstream connections alive; nginx and Caddy log no requests; Gatehouse logs every request (the shipped default) in the "access log on" rows and on the signed-in instance (authenticated and redirect rows), read through a pipe by the bench process on the load core, the way Docker\'s log driver reads a container output, and not in the other rows. ' +
       'The authenticated scenario sends one valid session cookie (sealed by Gatehouse\'s own code with the instance\'s GATEHOUSE_SECRET) to a route whose policy has an email, a domain and a group entry (the user matches the group), with identity headers and the identity JWT on; the JWT is cached per session, so this is the steady state. ' +
       'The redirect scenario sends a browser-like request without a session and expects 302 to the sign-in address. CPU µs/req is the CPU time of the process under test divided by the requests it served. ' +
       '"Other load %" is the largest share of the proxy\'s core used by processes other than the one under test during a measured run (the machine is shared): a run with a high figure had less than a full core.',
@@ -237,6 +237,8 @@ export function markdown(results, { chartPath }) {
     );
   } else if (soak?.error) out.push(`Soak not measured: ${soak.error}`, '');
 
+  out.push(...quickStartSection(results.quickStart), ...imagesSection(results.images));
+
   out.push('### Route table rebuild (in process)', '');
   const rebuild = results.rebuild;
   if (!rebuild || rebuild.error) out.push(`Not measured: ${rebuild?.error ?? 'skipped'}.`, '');
@@ -305,4 +307,50 @@ export function markdown(results, { chartPath }) {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The quick start (compose.example.yml) under docker stats: idle, then after a sign-in and the signed-in requests. */
+function quickStartSection(quick) {
+  const out = ['### The quick start (docker stats)', ''];
+  if (!quick || quick.error) return [...out, `Not measured: ${quick?.error ?? 'skipped'} (\`node bench/quick-start-memory.mjs\` measures it alone).`, ''];
+  const mib = (bytes) => (bytes == null ? '–' : (bytes / 2 ** 20).toFixed(1));
+  out.push(
+    `\`compose.example.yml\` brought up with the README's command (images built from this commit), \`docker stats\` once idle and again after one sign-in through Chromium and ${quick.requests.toLocaleString('en-US')} signed-in requests (10 at a time). \`docker stats\` shows the container's memory less its page cache. The app (httpbin) is not counted in the total.`,
+    '',
+    mdTable(['Container', 'idle MiB', 'after the load MiB'], Object.entries(quick.containers).map(([name, c]) => [name, mib(c.idleBytes), mib(c.afterLoadBytes)])),
+    '',
+    `Every container but the app, after the load: **${mib(quick.totalWithoutAppBytes)} MiB**.`,
+    '',
+  );
+  return out;
+}
+
+/**
+ * Image sizes, ours measured in this run; Caddy's and Pomerium's as their registries publish them
+ * (compressed, linux/amd64), written here by hand with where they come from.
+ */
+const PUBLISHED_IMAGES = [
+  // Fill in from the registry pages when updating: the figure, the tag and the page it came from.
+  { name: 'Caddy (caddy:2-alpine, Docker Hub)', compressed: null, source: 'https://hub.docker.com/_/caddy/tags' },
+  { name: 'Pomerium (pomerium/pomerium:latest, Docker Hub)', compressed: null, source: 'https://hub.docker.com/r/pomerium/pomerium/tags' },
+];
+
+function imagesSection(images) {
+  const out = ['### Image size', ''];
+  if (!images || images.error) return [...out, `Not measured: ${images?.error ?? 'skipped'}.`, ''];
+  const mb = (bytes) => (bytes / 1e6).toFixed(1);
+  out.push(
+    'Ours built from this commit for linux/amd64: uncompressed is what `docker images` shows (every layer, the Node base included); compressed is `docker save | gzip -c | wc -c`, close to what a pull downloads. Published images: the compressed size their registry shows for linux/amd64.',
+    '',
+    mdTable(
+      ['Image', 'compressed MB', 'uncompressed MB', 'source'],
+      [
+        ['Gatehouse (`Dockerfile`)', mb(images.gatehouse.compressedBytes), mb(images.gatehouse.uncompressedBytes), 'measured'],
+        ['Gatehouse socket proxy (`socket-proxy/`)', mb(images.socketProxy.compressedBytes), mb(images.socketProxy.uncompressedBytes), 'measured'],
+        ...PUBLISHED_IMAGES.map((p) => [p.name, p.compressed ?? 'not recorded', '–', p.source]),
+      ],
+    ),
+    '',
+  );
+  return out;
 }

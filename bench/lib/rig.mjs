@@ -43,7 +43,8 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
   const publicLog = await startGatehouse(registry, {
     ...common,
     name: 'public-log',
-    output: '/dev/null',
+    // Read through a pipe, as Docker's log driver reads a container's output.
+    output: { pipe: join(dir, 'access-public-log.log') },
     settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: prefix, GATEHOUSE_ACCESS_LOG: 'true' },
   });
   // The same instance without the image's NODE_OPTIONS: the difference is what they buy.
@@ -80,7 +81,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
       !unavailable.auth && {
         id: 'gh-auth',
         group: 'gatehouse-auth',
-        label: 'Gatehouse authenticated (session + JWT)',
+        label: 'Gatehouse authenticated (session + JWT, access log on)',
         url: `${auth.instance.url}/`,
         headers: { Host: AUTH_HOST, Cookie: auth.cookie },
         pid: auth.instance.pid,
@@ -90,7 +91,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
       !unavailable.redirect && {
         id: 'gh-redirect',
         group: 'gatehouse-auth',
-        label: 'Gatehouse unauthenticated → 302 sign-in',
+        label: 'Gatehouse unauthenticated → 302 sign-in (access log on)',
         url: `${auth.instance.url}/`,
         headers: { Host: AUTH_HOST, Accept: BROWSER_ACCEPT },
         pid: auth.instance.pid,
@@ -136,8 +137,10 @@ async function startSignedIn({ root, dir, cpu, registry, upstreamPort, prefix, l
     GATEHOUSE_OIDC_CLIENT_ID: clientId,
     GATEHOUSE_OIDC_CLIENT_SECRET: clientSecret,
     GATEHOUSE_SECRET: secret,
+    // The shipped default, as in the public "access log on" row.
+    GATEHOUSE_ACCESS_LOG: 'true',
   };
-  const instance = await startGatehouse(registry, { root, dir, cpu, port, name: 'auth', settings });
+  const instance = await startGatehouse(registry, { root, dir, cpu, port, name: 'auth', settings, output: { pipe: join(dir, 'access-auth.log') } });
   const unavailable = {};
 
   await waitFor('the OpenID Provider discovery', async () => {

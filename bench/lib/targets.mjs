@@ -48,9 +48,10 @@ export function evaluateTargets(results) {
     return `CPU profile of the ${name} path, self time: ${areas}; charged to the caller: ${owners}. Hottest functions: ${top}.`;
   };
 
-  atLeast('public-vs-caddy', 'Public route vs Caddy (req/s)', ratio(rps('gh-public-1'), rps('caddy')), 1.0, missing('caddy'), profileHint('public'));
-  atLeast('auth-vs-public', 'Authenticated vs Gatehouse public (req/s)', ratio(rps('gh-auth'), rps('gh-public-1')), 0.85, missing('auth'), profileHint('auth'));
-  atLeast('auth-vs-caddy', 'Authenticated vs Caddy (req/s)', ratio(rps('gh-auth'), rps('caddy')), 1.0, rps('gh-auth') === null ? missing('auth') : missing('caddy'), profileHint('auth'));
+  // Shipped defaults: the access log on (read through a pipe), the image's NODE_OPTIONS.
+  atLeast('public-vs-caddy', 'Public route vs Caddy, access log on (req/s)', ratio(rps('gh-public-log'), rps('caddy')), 1.1, missing('caddy'), profileHint('public'));
+  atLeast('auth-vs-public', 'Authenticated vs Gatehouse public, both logging (req/s)', ratio(rps('gh-auth'), rps('gh-public-log')), 0.85, missing('auth'), profileHint('auth'));
+  atLeast('auth-vs-caddy', 'Authenticated vs Caddy, access log on (req/s)', ratio(rps('gh-auth'), rps('caddy')), 1.0, rps('gh-auth') === null ? missing('auth') : missing('caddy'), profileHint('auth'));
 
   for (const [key, label] of [
     ['public', 'public'],
@@ -58,15 +59,19 @@ export function evaluateTargets(results) {
   ]) {
     const run = results.fixedRate?.[key];
     const floor = run?.floor?.latencyMs?.p99;
-    atMost(
-      `p99-half-${key}`,
-      `p99 at 50% of own max load, ${label}`,
-      run?.result?.latencyMs?.p99 ?? null,
-      3,
-      'ms',
-      run?.error ?? missing(key === 'auth' ? 'auth' : 'public'),
-      floor === undefined || floor === null ? null : `The generator alone (direct to the upstream at the same rate) measured p99 ${floor.toFixed(2)} ms on this machine.`,
-    );
+    // The goal is Caddy's own p99 at the same rate on the same core: the tail this rig allows.
+    const caddyP99 = run?.caddy?.latencyMs?.p99 ?? null;
+    const p99 = run?.result?.latencyMs?.p99 ?? null;
+    targets.push({
+      id: `p99-half-${key}`,
+      name: `p99 at 50% of own max load vs Caddy at that rate, ${label}`,
+      target: caddyP99 === null ? '≤ Caddy' : `≤ Caddy (${caddyP99.toFixed(1)} ms)`,
+      measured: p99 === null ? null : `${p99.toFixed(1)} ms`,
+      pass: p99 === null || caddyP99 === null ? null : p99 <= caddyP99,
+      miss: p99 === null || caddyP99 === null || p99 <= caddyP99 ? null : `over by ${(p99 - caddyP99).toFixed(1)} ms, ${(p99 / caddyP99).toFixed(2)}× Caddy's`,
+      reason: p99 === null ? (run?.error ?? missing(key === 'auth' ? 'auth' : 'public')) : caddyP99 === null ? missing('caddy') : null,
+      hint: floor === undefined || floor === null ? null : `The generator alone (direct to the upstream at the same rate) measured p99 ${floor.toFixed(2)} ms on this machine.`,
+    });
   }
 
   // Paired per container: the same `docker run` timed to the first 200 through Gatehouse and to
@@ -118,10 +123,16 @@ export function evaluateTargets(results) {
           .slice(0, 4)
           .map(([name, bytes]) => `${name} ${(bytes / MB).toFixed(0)} MB`)
           .join(', ')}.`;
-  atMost('idle-rss', 'Idle RSS, 1 route', idle.public1 == null ? null : idle.public1 / MB, 50, 'MB', 'not measured', floorHint);
-  atMost('idle-rss-1000', 'Idle RSS, 1,000 routes', idle.public1000 == null ? null : idle.public1000 / MB, 80, 'MB', 'not measured', floorHint);
-  const peak = shippedPeakRssBytes(results);
-  atMost('peak-rss', 'Peak RSS under load', peak > 0 ? peak / MB : null, 130, 'MB', 'not measured', null);
+  const mbOrNull = (bytes) => (bytes == null ? null : bytes / MB);
+  atMost('idle-rss', 'Idle RSS, 1 route', mbOrNull(idle.public1), 70, 'MB', 'not measured', floorHint);
+  atMost('idle-private', 'Idle private memory (RssAnon), 1 route', mbOrNull(idle.rssAnon?.public1), 35, 'MB', 'not measured', floorHint);
+  atMost('idle-rss-1000', 'Idle RSS, 1,000 routes', mbOrNull(idle.public1000), 80, 'MB', 'not measured', floorHint);
+  const peakOf = (id) => mbOrNull(results.throughput[id]?.summary.peakRssBytes);
+  atMost('peak-rss-auth', 'Peak RSS under the signed-in load', peakOf('gh-auth'), 120, 'MB', missing('auth'), null);
+  atMost('peak-rss-redirect', 'Peak RSS under a flood of sign-in redirects', peakOf('gh-redirect'), 150, 'MB', missing('redirect'), 'The redirect rows run on the signed-in instance after its authenticated runs, so this peak includes theirs.');
+  const quick = results.quickStart;
+  atMost('socket-proxy-rss', 'Socket proxy memory (docker stats)', mbOrNull(quick?.containers?.['docker-socket']?.idleBytes), 30, 'MB', quick?.error ?? 'the quick start was not measured (bench/quick-start-memory.mjs)', null);
+  atMost('quick-start-memory', 'Quick start, every container but the app, after a sign-in and 10,000 signed-in requests (docker stats)', mbOrNull(quick?.totalWithoutAppBytes), 130, 'MB', quick?.error ?? 'the quick start was not measured (bench/quick-start-memory.mjs)', quick ? `Per container after the load: ${Object.entries(quick.containers).map(([name, c]) => `${name} ${(c.afterLoadBytes / MB).toFixed(1)} MB`).join(', ')}.` : null);
   atMost('soak', `RSS growth over the ${results.soak?.seconds ?? '–'} s soak`, results.soak?.growthPercent ?? null, 5, '%', results.soak?.error ?? 'not measured', null);
   for (const t of targets) if (t.pass === false) t.next = nextStep(t.id, results);
   return targets;
@@ -162,8 +173,15 @@ function nextStep(id, results) {
     case 'idle-rss':
     case 'idle-rss-1000':
       return idleExplanation(results);
-    case 'peak-rss':
+    case 'peak-rss-auth':
+    case 'peak-rss-redirect':
       return `${peakWithoutNodeOptions(results)} Run with --trace-gc under load to see which generation grows, and take a heap snapshot at the peak for what the old generation keeps.`;
+    case 'idle-private':
+      return idleExplanation(results);
+    case 'socket-proxy-rss':
+      return 'The socket proxy is nginx with an allow list (socket-proxy/); check that the image in use is that one and not an older Node-based one.';
+    case 'quick-start-memory':
+      return 'Most of it is the Gatehouse container: see the idle and peak rows above for the process itself, and the CPU and memory profiles for where it goes.';
     case 'soak':
       return 'Take heap snapshots at the start and end of the soak and compare retained sizes by constructor.';
     default:
@@ -191,7 +209,7 @@ function idleExplanation(results) {
       : `Of the 1-route figure, ${mb(file)} is file-backed (Node's executable and libraries mapped from disk: shared with other Node processes and reclaimable) and ${mb(anon)} is private. `;
   return (
     `${floor}${split}Sign-in code (the OpenID client, jose, the built-in provider) is already loaded only when sign-in is configured. ` +
-    "The rest is imported by what every configuration runs: Fastify, undici, zod, prom-client and dockerode (which pulls in ssh2 and gRPC for transports Gatehouse never uses). " +
+    "The rest is imported by what every configuration runs: Fastify, undici, zod and prom-client (dockerode, with ssh2 and gRPC, was replaced by a node:http client: 13 MB less RSS, 11 MB less private). " +
     'Under 50 MB would take a runtime with a smaller floor than Node, or dropping those libraries for hand-written equivalents.'
   );
 }

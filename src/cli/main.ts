@@ -9,10 +9,6 @@ Usage:
   gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
                              "serve" would; print routes and every rejected container with the
                              reasons. Exits 1 when anything was rejected.
-  gatehouse socket-proxy     Serve the five read-only Docker API calls Gatehouse needs
-                             (/_ping, /version, /containers/json, /events) on
-                             GATEHOUSE_SOCKET_PROXY_LISTEN (default 0.0.0.0:2375) and refuse
-                             everything else, so the proxy itself never mounts the socket
   gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
   gatehouse users …          Manage the built-in sign-in's users file: list, add, set, passwd,
                              totp, remove ("gatehouse users --help")
@@ -58,11 +54,10 @@ async function run(argv: string[]): Promise<number> {
       const { routesCommand } = await import('./routes.ts');
       return routesCommand(rest);
     }
-    case 'socket-proxy': {
-      const { runSocketProxy } = await import('./socket-proxy.ts');
-      await runSocketProxy();
-      return -1;
-    }
+    case 'socket-proxy':
+      // The socket proxy is nginx with an allow list, a few MB instead of a second Node process.
+      process.stderr.write('gatehouse: the socket proxy is its own image now, built from socket-proxy/ (ghcr.io/<owner>/gatehouse-socket-proxy); see README, "Docker socket access".\n');
+      return 2;
     case 'serve': {
       const { serve } = await import('../main.ts');
       await serve();

@@ -117,7 +117,6 @@ export const ENV_SCHEMA = {
   // Where label routes may connect (see SECURITY.md, "Upstream targets"): CIDR lists.
   GATEHOUSE_UPSTREAM_ALLOW: cidrList.prefault(''),
   GATEHOUSE_UPSTREAM_DENY: cidrList.prefault(''),
-  GATEHOUSE_SOCKET_PROXY_LISTEN: listenAddress.prefault('0.0.0.0:2375'),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
   // Label trust (see SECURITY.md): where `secret:NAME` header labels read from, and whether image labels count.
   GATEHOUSE_LABEL_SECRETS_DIR: z.string().min(1).default('/run/gatehouse/label-secrets'),

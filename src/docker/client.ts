@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type Dockerode from 'dockerode';
+import { createEngineApi } from './engine-http.ts';
 import { EVENT_FILTERS } from './events.ts';
 import { parseDockerHost } from './host.ts';
 import { type ImageLabels, toImageLabels } from './image-labels.ts';
@@ -25,48 +25,38 @@ export interface DockerClient {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-/** The part of dockerode Gatehouse calls; ping and version take an abort signal at runtime though their typings omit it. */
-interface EngineApi {
-  ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
-  version(options: { abortSignal: AbortSignal }): Promise<{ Version?: unknown; ApiVersion?: unknown }>;
-  listContainers(options: Dockerode.ContainerListOptions): Promise<unknown>;
-  listImages(options: { abortSignal: AbortSignal }): Promise<unknown>;
-  getEvents(options: Dockerode.GetEventsOptions): Promise<NodeJS.ReadableStream>;
-}
-
-/** Loads dockerode on first use: it costs ~35 MB and ~150 ms, which commands without Docker should not pay. */
+/** Opens a client for DOCKER_HOST; nothing connects until the first call. */
 export async function openDockerClient(dockerHost: string, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<DockerClient> {
   const options = parseDockerHost(dockerHost);
-  const { default: Docker } = await import('dockerode');
   // A private agent without keep-alive: no pooled socket outlives a request or the client.
   const agent = options.protocol === 'https' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-  const docker = new Docker({ ...options, agent } as Dockerode.DockerOptions) as unknown as EngineApi;
+  const docker = createEngineApi(options, agent);
   const withDeadline = <T>(what: string, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>) =>
     callWithDeadline(`GET ${what}`, requestTimeoutMs, signal, call);
 
   return {
     async ping(signal) {
-      await withDeadline('/_ping', signal, (s) => docker.ping({ abortSignal: s }));
+      await withDeadline('/_ping', signal, (s) => docker.ping(s));
     },
     async version(signal) {
-      const info = await withDeadline('/version', signal, (s) => docker.version({ abortSignal: s }));
+      const info = await withDeadline('/version', signal, (s) => docker.version(s));
       return { version: String(info.Version ?? 'unknown'), apiVersion: String(info.ApiVersion ?? 'unknown') };
     },
     async listContainers(signal) {
-      const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: true, abortSignal: s }));
+      const list = await withDeadline('/containers/json', signal, (s) => docker.listContainers({ all: true }, s));
       if (!Array.isArray(list)) throw new Error('GET /containers/json did not return a JSON array');
       return list as ContainerListEntry[];
     },
     async listImageLabels(signal) {
-      const list = await withDeadline('/images/json', signal, (s) => docker.listImages({ abortSignal: s }));
+      const list = await withDeadline('/images/json', signal, (s) => docker.listImages(s));
       if (!Array.isArray(list)) throw new Error('GET /images/json did not return a JSON array');
       return toImageLabels(list);
     },
     async events(signal) {
       const stream = await withDeadline('/events', signal, (s) =>
-        docker.getEvents({ filters: { type: [...EVENT_FILTERS.type], event: [...EVENT_FILTERS.event] }, abortSignal: s }),
+        docker.events({ type: [...EVENT_FILTERS.type], event: [...EVENT_FILTERS.event] }, s),
       );
-      return stream as Readable; // docker-modem hands back the http.IncomingMessage itself
+      return stream;
     },
     close() {
       agent.destroy();

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import { GatehouseError } from '../errors.ts';
 
 const EXPECTED = 'expected unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
@@ -11,11 +10,19 @@ export interface DockerTlsEnv {
   DOCKER_CERT_PATH?: string | undefined;
 }
 
-/**
- * Turns a DOCKER_HOST value into dockerode options. Every field docker-modem would otherwise
- * take from its own reading of process.env is set explicitly, so the value given here wins.
- */
-export function parseDockerHost(value: string, env: DockerTlsEnv = process.env): Dockerode.DockerOptions {
+/** Where and how to reach the engine: a unix socket, or a host and port over http or https. */
+export interface DockerConnection {
+  socketPath: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  protocol: 'http' | 'https';
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Turns a DOCKER_HOST value (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, as the Docker CLI reads them) into a connection. */
+export function parseDockerHost(value: string, env: DockerTlsEnv = process.env): DockerConnection {
   const trimmed = value.trim();
   if (trimmed.startsWith('unix://')) {
     const socketPath = trimmed.slice('unix://'.length);
@@ -42,7 +49,7 @@ export function parseDockerHost(value: string, env: DockerTlsEnv = process.env):
   const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && isSet(env.DOCKER_TLS_VERIFY));
   const defaultPort = url.protocol === 'tcp:' ? (tls ? 2376 : 2375) : tls ? 443 : 80;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const options: Dockerode.DockerOptions = {
+  const options: DockerConnection = {
     socketPath: undefined,
     host: hostname,
     port: url.port === '' ? defaultPort : Number(url.port),
@@ -52,7 +59,7 @@ export function parseDockerHost(value: string, env: DockerTlsEnv = process.env):
   return options;
 }
 
-function readCertificates(certPath: string): Pick<Dockerode.DockerOptions, 'ca' | 'cert' | 'key'> {
+function readCertificates(certPath: string): Pick<DockerConnection, 'ca' | 'cert' | 'key'> {
   const read = (file: string): Buffer => {
     try {
       return readFileSync(path.join(certPath, file));

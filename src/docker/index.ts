@@ -11,7 +11,6 @@ export { findSelfNetworks, readSelfNetworks } from './self.ts';
 export { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
 export { createDockerWatcher, type DiscoveryStatus, type DockerWatcher, type DockerWatcherOptions } from './watcher.ts';
 export type { ContainerSnapshot, DockerListing, HealthState } from './snapshot.ts';
-export { createSocketProxy } from './socket-proxy.ts';
 
 /** One full list, for commands that need the current containers once (`gatehouse routes`). */
 export async function listOnce(dockerHost: string, logger: Logger = pino({ level: 'silent' })): Promise<DockerListing> {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -42,7 +43,10 @@ export function createLogger(options: LoggerOptions): Logger {
   };
   if (options.destination) return pino(base, options.destination);
   if (options.format === 'pretty') {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
+    // In this thread, not as a pino transport: a transport is a worker thread with its own heap,
+    // about 20 MB more RSS (15 MB private) for the quick start, which logs pretty. Loaded only here.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => NodeJS.WritableStream;
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   }
   // Asynchronous writes: while one write is in flight the next lines gather into one, so a busy
   // access log costs one write per batch rather than one per request. pino flushes it on exit.

@@ -1,24 +1,30 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser, type Page } from '../helpers/browser.ts';
 import { loopbackFetch } from '../helpers/http-sign-in.ts';
 import { waitFor } from '../helpers/http.ts';
-import { ensureHttpbinStandIn, HTTPBIN_STAND_IN_IMAGE } from '../helpers/images.ts';
+import { docker, ensureHttpbinStandIn, HTTPBIN_STAND_IN_IMAGE } from '../helpers/images.ts';
+import { ensureSocketProxyBase } from '../helpers/socket-proxy-image.ts';
 import { freePort } from '../integration/auth/support.ts';
 
 /**
  * The README's quick start, for real: compose.example.yml brought up by Debian's docker-compose
- * (v1, which must read the same file as `docker compose`), the Gatehouse image built from the
- * Dockerfile, the built-in sign-in with examples/users.yml, and Chromium signing in as the demo
- * user. Only the httpbin image (HTTPBIN_IMAGE) and the published port (GATEHOUSE_PORT) differ.
+ * (v1, which must read the same file as `docker compose`) with the README's start command, which
+ * builds both Gatehouse images from this checkout, the built-in sign-in with examples/users.yml,
+ * and Chromium signing in as the demo user. The built images get names of this run
+ * (GATEHOUSE_IMAGE, GATEHOUSE_SOCKET_PROXY_IMAGE) so they can be removed afterwards; the httpbin
+ * image (HTTPBIN_IMAGE) and the published port (GATEHOUSE_PORT) differ too.
  */
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const project = `ghqs${randomBytes(3).toString('hex')}`;
+const GATEHOUSE_IMAGE = `gatehouse-test-quick-start:${project}`;
+const SOCKET_PROXY_IMAGE = `gatehouse-test-quick-start-socket-proxy:${project}`;
 
 let port: number;
 let browser: Browser | undefined;
@@ -27,7 +33,7 @@ let page: Page;
 async function compose(...args: string[]): Promise<string> {
   const { stdout, stderr } = await run('docker-compose', ['-f', 'compose.example.yml', '-p', project, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HTTPBIN_IMAGE: HTTPBIN_STAND_IN_IMAGE, GATEHOUSE_PORT: String(port) },
+    env: { ...process.env, HTTPBIN_IMAGE: HTTPBIN_STAND_IN_IMAGE, GATEHOUSE_PORT: String(port), GATEHOUSE_IMAGE, GATEHOUSE_SOCKET_PROXY_IMAGE: SOCKET_PROXY_IMAGE },
     maxBuffer: 64 * 1024 * 1024,
   });
   return `${stdout}${stderr}`;
@@ -42,7 +48,9 @@ const url = (host: string, path = '/') => `http://${host}:${port}${path}`;
 beforeAll(async () => {
   port = await freePort();
   await ensureHttpbinStandIn();
-  await compose('up', '-d', '--build');
+  await ensureSocketProxyBase();
+  // The README's start command (`up --build`), detached.
+  await compose('up', '--build', '-d');
   // The route exists once the labelled container is discovered: sign-in required, not 404.
   await waitFor(
     async () => {
@@ -61,8 +69,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  // Containers, networks, the data volume and the images this project built.
-  await compose('down', '-v', '--rmi', 'local', '--timeout', '5');
+  // Containers, networks, the data volume and the image built above.
+  await compose('down', '-v', '--timeout', '5');
+  await Promise.allSettled([docker('rmi', GATEHOUSE_IMAGE), docker('rmi', SOCKET_PROXY_IMAGE)]);
 }, 120_000);
 
 async function bodyJson(target: Page): Promise<Record<string, unknown>> {
@@ -70,6 +79,17 @@ async function bodyJson(target: Page): Promise<Record<string, unknown>> {
 }
 
 describe('the compose quick start', () => {
+  it("is started by the README's one command, which builds both images from the checkout under names that can be overridden", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(/Start \([^)]*\):\n\n```sh\n(.+)\n```/.exec(readme)?.[1]).toBe('docker compose -f compose.example.yml up --build');
+    const file = await readFile(join(ROOT, 'compose.example.yml'), 'utf8');
+    expect(file).toMatch(/^ {4}image: \$\{GATEHOUSE_IMAGE:-gatehouse:local\}\n {4}build: \.\n/m);
+    expect(file).toMatch(/^ {4}image: \$\{GATEHOUSE_SOCKET_PROXY_IMAGE:-gatehouse-socket-proxy:local\}\n {4}build: \.\/socket-proxy\n/m);
+    // The images this run started are the ones `--build` made from this checkout.
+    expect((await docker('image', 'inspect', '--format', '{{.Id}}', GATEHOUSE_IMAGE)).trim()).toMatch(/^sha256:/);
+    expect((await docker('image', 'inspect', '--format', '{{.Id}}', SOCKET_PROXY_IMAGE)).trim()).toMatch(/^sha256:/);
+  });
+
   it('sends the browser to the built-in sign-in page, and on to httpbin as the demo user', async () => {
     await page.goto(url('httpbin.localhost'));
     await page.waitForURL((current) => current.host === `auth.localhost:${port}` && current.pathname.startsWith('/idp/interaction/'));

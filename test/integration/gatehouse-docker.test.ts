@@ -122,7 +122,8 @@ describe('Gatehouse with real containers', () => {
     // The rejected container keeps its host closed: 503 for users, the details only for the operator.
     const badPage = await waitFor(async () => {
       const r = await get('bad');
-      return r.status === 503 ? r : undefined;
+      // Between Docker's create and start events the host shows the stopped page; wait for the start.
+      return r.status === 503 && /misconfigured/i.test(r.body) ? r : undefined;
     }, 'the misconfigured page');
     expect(badPage.body).toMatch(/misconfigured/i);
     expect(badPage.body).not.toContain('alow');

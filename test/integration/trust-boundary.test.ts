@@ -57,7 +57,8 @@ describe('the route table fails closed, hosts have owners, targets are checked (
     await waitFor(async () => ((await statusOf('fall', '/')) === 200 ? true : undefined), 'the broad route');
     const res = await waitFor(async () => {
       const r = await get('fall', '/admin/x');
-      return r.status === 503 ? r : undefined;
+      // Between Docker's create and start events the host shows the stopped page; wait for the start.
+      return r.status === 503 && /misconfigured/i.test(r.body) ? r : undefined;
     }, 'the closed /admin');
     expect(res.body).toMatch(/misconfigured/i);
     expect(res.body).not.toContain('admins');
