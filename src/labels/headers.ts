@@ -1,4 +1,5 @@
 import { HEADER_NAME, HOP_BY_HOP, IDENTITY_PREFIX, foldHeaderName, hasControlCharacter } from '../http/index.ts';
+import { compileHeaderTemplate } from '../routes/index.ts';
 import { fail, ok, type Parsed } from './parsed.ts';
 
 /**
@@ -34,5 +35,6 @@ export function parseHeaderValue(value: string): Parsed<string> {
     if (!SECRET_NAME.test(name)) return fail('expected secret:NAME with NAME made of letters, digits, ".", "_" and "-"');
     return ok(`secret:${name}`);
   }
-  return ok(value);
+  const compiled = compileHeaderTemplate(value);
+  return compiled.ok ? ok(value) : fail(compiled.error);
 }

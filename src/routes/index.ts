@@ -8,3 +8,4 @@ export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, type TableDiff } from './diff.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
+export { compileHeaderTemplate, HEADER_PLACEHOLDERS, type CompiledTemplate, type HeaderPlaceholder, type HeaderTemplate, type HeaderTemplatePart } from './header-template.ts';
