@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
+import { UpgradeRelay, type UpgradeCall, type UpgradeForwarding } from './upgrade-relay.ts';
 
 /**
  * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects, no
@@ -52,6 +53,8 @@ export interface Forwarding {
 
 export interface UpstreamTransport {
   forward(res: ClientResponse, call: UpstreamCall): Forwarding;
+  /** A websocket handshake, on the same agents (pools, TLS settings, connect timeout) as `forward`. */
+  upgrade(call: UpgradeCall): UpgradeForwarding;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,24 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number }): 
           body: call.body ?? null,
           headersTimeout: call.headersTimeout,
           bodyTimeout: call.bodyTimeout,
+        },
+        handler,
+      );
+      return handler;
+    },
+    upgrade(call) {
+      const handler = new UpgradeRelay(call);
+      const headers: Record<string, string> = {};
+      // undici writes `Connection: upgrade` and `Upgrade: websocket` itself and refuses them as headers.
+      for (const name in call.headers) if (name !== 'connection' && name !== 'upgrade') headers[name] = call.headers[name] as string;
+      agentFor(call.tlsSkipVerify).dispatch(
+        {
+          origin: call.origin,
+          path: call.path,
+          method: call.method as Dispatcher.HttpMethod,
+          headers,
+          upgrade: 'websocket',
+          headersTimeout: call.headersTimeout,
         },
         handler,
       );
