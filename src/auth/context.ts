@@ -1,4 +1,4 @@
-import type { IdentitySettings } from '../config/index.ts';
+import type { IdentitySettings } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { GateRequest } from '../http/index.ts';
 import type { RouteTable } from '../routes/index.ts';
