@@ -5,7 +5,7 @@ import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from '.
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
-import { startCertificates, tlsConfigured } from './tls/index.ts';
+import { startCertificates, type CertificateSources } from './tls/index.ts';
 
 export interface RunningGatehouse {
   config: AppConfig;
@@ -39,8 +39,8 @@ async function startIdentity(config: AppConfig, logger: Logger): Promise<Identit
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
-  const httpsPublicPort = tlsConfigured(config) ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
-  return createIdentity(settings, config.GATEHOUSE_SECRET, { logger, httpsPublicPort });
+  const httpsPublicPort = certificateSources(config) !== null ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
+  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort });
 }
 
 async function startServing(
@@ -100,7 +100,8 @@ async function startServing(
     : null;
 
   // The HTTPS listener, when GATEHOUSE_TLS_DIR or GATEHOUSE_TLS_ACME_JSON is set.
-  const certificates = await startCertificates(config, { logger, metrics });
+  const sources = certificateSources(config);
+  const certificates = sources === null ? null : await startCertificates(sources, { logger, metrics });
   const proxy = await createProxyServer({
     network: proxyNetworkOptions(config),
     logger,
@@ -180,6 +181,17 @@ async function startServing(
 }
 
 /** The environment, as the proxy room needs it: only config/ and this file know the variable names. */
+/** The certificate sources, or null when none is set (then there is no HTTPS listener). */
+export function certificateSources(config: AppConfig): CertificateSources | null {
+  if (config.GATEHOUSE_TLS_DIR === undefined && config.GATEHOUSE_TLS_ACME_JSON === undefined) return null;
+  return {
+    dir: config.GATEHOUSE_TLS_DIR,
+    acmeJson: config.GATEHOUSE_TLS_ACME_JSON,
+    defaultName: config.GATEHOUSE_TLS_DEFAULT_CERT,
+    absentGraceMs: config.GATEHOUSE_TLS_ABSENT_GRACE,
+  };
+}
+
 export function proxyNetworkOptions(config: AppConfig): ProxyNetworkOptions {
   return {
     listen: config.GATEHOUSE_LISTEN,

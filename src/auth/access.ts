@@ -1,7 +1,7 @@
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import type { Decision } from '../policy/index.ts';
 import type { Route, RouteTable } from '../routes/index.ts';
-import { displayName, liveSession, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext, type IdentityServices } from './context.ts';
+import { displayName, liveSession, routeHostScheme, routeHostSecure, routeHostStartUrl, type IdentityContext, type IdentityServices } from './context.ts';
 import type { Caller } from './gate.ts';
 import { countRoundTrip } from './loop-breaker.ts';
 import { html, json, link, page, redirect } from './pages.ts';
@@ -38,8 +38,9 @@ export function isNavigation(req: GateRequest): boolean {
 }
 
 function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
-  const original = `${routeHostScheme(req, secure)}://${req.publicHost}${req.path}${req.query}`;
-  const target = signInUrl(ctx, original);
+  const origin = `${routeHostScheme(req, secure)}://${req.publicHost}`;
+  const original = `${origin}${req.path}${req.query}`;
+  const target = routeHostStartUrl(origin, original);
   if (!isNavigation(req)) {
     return json(
       401,

@@ -1,4 +1,4 @@
-import type { IdentitySettings } from '../config/index.ts';
+import type { IdentitySettings } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { GateRequest } from '../http/index.ts';
 import type { RouteTable } from '../routes/index.ts';
@@ -72,7 +72,19 @@ export function requestOrigin(req: GateRequest, scheme: 'http' | 'https'): strin
   return `${scheme}://${req.publicHost}`;
 }
 
-/** The URL to the sign-in start for `returnTo`. */
+/** The route host's own sign-in start, which ties the sign-in to this browser (browser-binding.ts). */
+export const START_PATH = '/.iap/start';
+
+/**
+ * Where a route host sends a browser to sign in: its own `/.iap/start` (which sets the binding
+ * nonce on this host and goes on to the sign-in host), not the sign-in host's `/oauth2/start`,
+ * which would only bounce back here first.
+ */
+export function routeHostStartUrl(origin: string, returnTo: string): string {
+  return `${origin}${START_PATH}?rd=${encodeURIComponent(returnTo)}`;
+}
+
+/** The URL to the sign-in host's start for `returnTo`. */
 export function signInUrl(ctx: IdentityServices, returnTo: string): string {
   return `${ctx.settings.authUrl}/oauth2/start?rd=${encodeURIComponent(returnTo)}`;
 }

@@ -1,4 +1,4 @@
-import type { IdentitySettings } from '../config/index.ts';
+import type { IdentitySettings, RootSecret } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
@@ -23,13 +23,13 @@ import { openRevocationList } from './revocation.ts';
 
 export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
 export type { IdentityContext, IdentityServices } from './context.ts';
-export { readIdentitySettings, type IdentitySettings } from '../config/index.ts';
+export type { BuiltinProviderSignIn, IdentitySettings, OutsideProviderSignIn, RootSecret } from './options.ts';
 
 export interface IdentityOptions {
   logger: Logger;
   /**
-   * The https port users see when Gatehouse serves https itself (GATEHOUSE_HTTPS_PUBLIC_PORT, else
-   * 443 with TLS on); null without TLS. Only needed when GATEHOUSE_AUTH_URL is http.
+   * The https port users see when Gatehouse serves https itself; null without TLS. Only needed
+   * when the sign-in address is http.
    */
   httpsPublicPort?: number | null;
   /** Discovery retry backoff (tests shorten it). */
@@ -58,9 +58,9 @@ export interface Identity {
   close(): Promise<void>;
 }
 
-export async function createIdentity(settings: IdentitySettings, secret: string | undefined, options: IdentityOptions): Promise<Identity> {
+export async function createIdentity(settings: IdentitySettings, secret: RootSecret, options: IdentityOptions): Promise<Identity> {
   const logger = options.logger.child({ mod: 'auth' });
-  const secrets = await loadSecrets({ GATEHOUSE_SECRET: secret }, settings.dataDir);
+  const secrets = await loadSecrets(secret, settings.dataDir);
   const now = options.now ?? Date.now;
   // Used handoffs and sign-in failure counters outlive a restart (state/).
   const state = openFileState({ dir: join(settings.dataDir, 'state'), now, onError: (error) => logger.error({ err: error }, error.message) });

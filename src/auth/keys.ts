@@ -1,6 +1,5 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { readOrCreateSecretFile } from '../util/data-files.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
@@ -32,15 +31,15 @@ export type Secrets = Readonly<Record<Purpose, PurposeKeys>> & {
 };
 
 /**
- * Loads the root secrets and the identity signing key. GATEHOUSE_SECRET is a comma-separated
+ * Loads the root secrets and the identity signing key. The root secret is a comma-separated
  * list (first seals, all unseal); without it a random secret is generated once and kept in
- * `<dataDir>/secret`. Errors name the variable or file, never the value.
+ * `<dataDir>/secret`. Errors name the secret (`name`, as the operator set it) or file, never the value.
  */
-export async function loadSecrets(config: Pick<AppConfig, 'GATEHOUSE_SECRET'>, dataDir: string): Promise<Secrets> {
+export async function loadSecrets(secret: { readonly value?: string | undefined; readonly name?: string }, dataDir: string): Promise<Secrets> {
   let roots: Buffer[];
   let secretSource: 'env' | 'file';
-  if (config.GATEHOUSE_SECRET !== undefined) {
-    roots = parseSecretList(config.GATEHOUSE_SECRET, 'GATEHOUSE_SECRET');
+  if (secret.value !== undefined) {
+    roots = parseSecretList(secret.value, secret.name ?? 'the root secret');
     secretSource = 'env';
   } else {
     const path = join(dataDir, 'secret');

@@ -1,4 +1,4 @@
-import type { IdentitySettings } from '../config/index.ts';
+import type { IdentitySettings } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { StateStore } from '../state/index.ts';

@@ -1,6 +1,6 @@
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
-import { displayName, liveSession, queryParams, requestOrigin, routeHostScheme, routeHostSecure, signInUrl, type IdentityContext } from './context.ts';
+import { displayName, liveSession, queryParams, requestOrigin, routeHostScheme, routeHostSecure, routeHostStartUrl, signInUrl, START_PATH, type IdentityContext } from './context.ts';
 import { originOf } from './origins.ts';
 import { clearBinding, holdsBinding, startBinding } from './browser-binding.ts';
 import { consumeHandoff } from './handoff.ts';
@@ -21,8 +21,6 @@ export function isRouteHostPath(path: string): boolean {
   return path === JWKS_PATH || path === PREFIX || path.startsWith(`${PREFIX}/`);
 }
 
-/** The route host's own sign-in start, which ties the sign-in to this browser (browser-binding.ts). */
-export const START_PATH = '/.iap/start';
 /** The query parameter that carries the binding to the sign-in host's `/oauth2/start`. */
 export const BINDING_PARAM = 'bind';
 
@@ -125,7 +123,7 @@ function whoAmI(ctx: IdentityContext, req: GateRequest, secure: boolean): GateRe
   const session = liveSession(ctx, req, secure);
   if (session === null) {
     const origin = requestOrigin(req, routeHostScheme(req, secure));
-    const target = `${origin}${START_PATH}?rd=${encodeURIComponent(`${origin}/.iap/`)}`;
+    const target = routeHostStartUrl(origin, `${origin}/.iap/`);
     return page(req, {
       status: 401,
       title: 'You are not signed in',

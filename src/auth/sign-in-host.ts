@@ -2,7 +2,7 @@ import { isGatehouseError } from '../errors.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { BINDING } from './browser-binding.ts';
-import { displayName, liveSession, portalUrl, queryParams, type IdentityContext } from './context.ts';
+import { displayName, liveSession, portalUrl, queryParams, routeHostStartUrl, type IdentityContext } from './context.ts';
 import { startFlow, takeFlow } from './flow.ts';
 import { createHandoff } from './handoff.ts';
 import type { SignedInUser, SignInStart } from './oidc.ts';
@@ -10,7 +10,7 @@ import { html, link, methodNotAllowed, page, redirect } from './pages.ts';
 import { portal } from './portal.ts';
 import { safeRedirectTarget } from './redirect.ts';
 import { isKnownOrigin, type Target } from './origins.ts';
-import { BINDING_PARAM, JWKS_PATH, jwksResponse, START_PATH } from './route-host.ts';
+import { BINDING_PARAM, JWKS_PATH, jwksResponse } from './route-host.ts';
 import { createSession, sessionCookies, type Session } from './session.ts';
 import { SIGNED_OUT_PATH, signedOutPage, signInHostSignOut } from './sign-out.ts';
 import { idTokenHintCookie } from './tokens.ts';
@@ -62,7 +62,7 @@ async function start(ctx: IdentityContext, req: GateRequest): Promise<GateRespon
   const toRouteHost = normalizeHost(target.host) !== ctx.settings.authHost;
   const binding = params.get(BINDING_PARAM);
   if (toRouteHost && (binding === null || !BINDING.test(binding))) {
-    return redirect(`${target.origin}${START_PATH}?rd=${encodeURIComponent(returnTo)}`);
+    return redirect(routeHostStartUrl(target.origin, returnTo));
   }
   const secure = ctx.settings.authSecure;
   const session = liveSession(ctx, req, secure);

@@ -1,4 +1,5 @@
 import { HEADER_NAME, HOP_BY_HOP, IDENTITY_PREFIX, foldHeaderName, hasControlCharacter } from '../http/index.ts';
+import { compileHeaderTemplate } from '../routes/index.ts';
 import { fail, ok, type Parsed } from './parsed.ts';
 
 /**
@@ -37,5 +38,6 @@ export function parseHeaderValue(value: string): Parsed<string> {
     }
     return ok(`secret:${name}`);
   }
-  return ok(value);
+  const compiled = compileHeaderTemplate(value);
+  return compiled.ok ? ok(value) : fail(compiled.error);
 }

@@ -3,6 +3,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
 import type { UpstreamGuard } from './upstream-guard.ts';
 import { canResend, forwardLeniently, isBareLfError, LfOnlyOrigins } from './lf-only-upstream.ts';
+import { UpgradeRelay, type UpgradeCall, type UpgradeForwarding } from './upgrade-relay.ts';
 
 /**
  * Upstream transport: one shared undici Agent (per-origin pools, keep-alive, no redirects, no
@@ -59,6 +60,8 @@ export interface Forwarding {
 
 export interface UpstreamTransport {
   forward(res: ClientResponse, call: UpstreamCall): Forwarding;
+  /** A websocket handshake, on the same agents (pools, TLS settings, connect timeout) as `forward`. */
+  upgrade(call: UpgradeCall): UpgradeForwarding;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,24 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
           body: call.body ?? null,
           headersTimeout: call.headersTimeout,
           bodyTimeout: call.bodyTimeout,
+        },
+        handler,
+      );
+      return handler;
+    },
+    upgrade(call) {
+      const handler = new UpgradeRelay(call);
+      const headers: Record<string, string> = {};
+      // undici writes `Connection: upgrade` and `Upgrade: websocket` itself and refuses them as headers.
+      for (const name in call.headers) if (name !== 'connection' && name !== 'upgrade') headers[name] = call.headers[name] as string;
+      agentFor(call.tlsSkipVerify, call.trustedTarget !== true).dispatch(
+        {
+          origin: call.origin,
+          path: call.path,
+          method: call.method as Dispatcher.HttpMethod,
+          headers,
+          upgrade: 'websocket',
+          headersTimeout: call.headersTimeout,
         },
         handler,
       );

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../observability/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import { admit, type Admission, type PassOptions } from './passes.ts';
+import { observeHeaderTemplates } from './identity-headers.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { type ClientResponse, type UpstreamTransport } from './forward.ts';
@@ -134,6 +135,7 @@ export async function admitOnce(ctx: ProxyContext, request: GateRequest): Promis
   const table = ctx.currentTable();
   ctx.balancer.observe(table);
   try {
+    observeHeaderTemplates(table);
     return await admit(request, table, ctx.passes);
   } catch (error) {
     ctx.logger.error({ err: error, requestId: request.requestId, websocket: request.isUpgrade }, 'the access gate failed; the request is refused');

@@ -1,12 +1,12 @@
 import { IDENTITY_HEADERS, stripGatehouseCookies } from '../http/index.ts';
-import type { Route } from '../routes/index.ts';
+import { compileHeaderTemplate, type HeaderTemplate, type Route, type RouteTable } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 
 /**
  * The "render headers" pass: what an upstream learns about the user. The X-Iap-* headers (per
  * the route's `identity` mode), the route's `header.<Name>` templates, and the client's Cookie
- * header without Gatehouse's own cookies. Templates are compiled once per (frozen) route, the
- * first time the route is used, so a request only joins strings.
+ * header without Gatehouse's own cookies. Templates are compiled once per (frozen) route when
+ * the proxy first sees a table generation (observeHeaderTemplates), so a request only joins strings.
  */
 
 /** The user as upstreams see it; every value is a string, empty when unknown. */
@@ -18,55 +18,57 @@ export interface IdentityValues {
   readonly jwt: string;
 }
 
-type Placeholder = keyof IdentityValues;
-type Part = string | { readonly placeholder: Placeholder };
-
-interface CompiledHeader {
+interface CompiledHeader extends HeaderTemplate {
   readonly name: string;
-  /** `secret:NAME`: the file name under the secrets directory. */
-  readonly secret: string | null;
-  readonly parts: readonly Part[];
-  readonly usesIdentity: boolean;
 }
 
-interface CompiledRoute {
-  readonly headers: readonly CompiledHeader[];
-  readonly needsAssertion: boolean;
-}
+/** A route's templates, compiled; or why one cannot be (then the route is misconfigured and refuses every request). */
+export type CompiledRoute =
+  | { readonly ok: true; readonly headers: readonly CompiledHeader[]; readonly needsAssertion: boolean }
+  | { readonly ok: false; readonly header: string; readonly error: string };
 
-const PLACEHOLDER = /\{(email|user|name|groups|jwt)\}/g;
 const compiledRoutes = new WeakMap<Route, CompiledRoute>();
+let observedTable: RouteTable | undefined;
 
-function compile(route: Route): CompiledRoute {
-  let compiled = compiledRoutes.get(route);
-  if (compiled !== undefined) return compiled;
+function compileRoute(route: Route): CompiledRoute {
   const headers: CompiledHeader[] = [];
   let usesJwt = false;
-  for (const [name, template] of Object.entries(route.setHeaders)) {
-    if (template.startsWith('secret:')) {
-      headers.push({ name, secret: template.slice('secret:'.length), parts: [], usesIdentity: false });
-      continue;
-    }
-    const parts: Part[] = [];
-    let last = 0;
-    for (const match of template.matchAll(PLACEHOLDER)) {
-      if (match.index > last) parts.push(template.slice(last, match.index));
-      const placeholder = match[1] as Placeholder;
-      if (placeholder === 'jwt') usesJwt = true;
-      parts.push({ placeholder });
-      last = match.index + match[0].length;
-    }
-    if (last < template.length) parts.push(template.slice(last));
-    headers.push({ name, secret: null, parts, usesIdentity: parts.some((part) => typeof part !== 'string') });
+  for (const [name, value] of Object.entries(route.setHeaders)) {
+    const compiled = compileHeaderTemplate(value);
+    if (!compiled.ok) return { ok: false, header: name, error: compiled.error };
+    usesJwt ||= compiled.template.usesJwt;
+    headers.push({ name, ...compiled.template });
   }
-  compiled = { headers, needsAssertion: route.identity !== 'none' || usesJwt };
-  compiledRoutes.set(route, compiled);
+  return { ok: true, headers, needsAssertion: route.identity !== 'none' || usesJwt };
+}
+
+/**
+ * Compiles the templates of every route in a table generation, once, when the proxy first sees
+ * the generation (before matching the request that brought it), so requests only join strings.
+ * Routes are frozen, so a route kept across generations keeps its compiled form.
+ */
+export function observeHeaderTemplates(table: RouteTable): void {
+  if (table === observedTable) return;
+  for (const route of table.routes) {
+    if (!compiledRoutes.has(route)) compiledRoutes.set(route, compileRoute(route));
+  }
+  observedTable = table;
+}
+
+/** The compiled templates of a route (compiled here only for a route outside every observed generation). */
+export function compiledHeaders(route: Route): CompiledRoute {
+  let compiled = compiledRoutes.get(route);
+  if (compiled === undefined) {
+    compiled = compileRoute(route);
+    compiledRoutes.set(route, compiled);
+  }
   return compiled;
 }
 
 /** Whether forwarding a signed-in request to this route needs the identity JWT. */
 export function needsAssertion(route: Route): boolean {
-  return compile(route).needsAssertion;
+  const compiled = compiledHeaders(route);
+  return !compiled.ok || compiled.needsAssertion;
 }
 
 export type RenderedHeaders =
@@ -98,7 +100,10 @@ export function renderHeaders(route: Route, identity: IdentityValues | null, coo
     }
     if (route.identity !== 'none') setHeaders[IDENTITY_HEADERS.jwt] = identity.jwt;
   }
-  for (const header of compile(route).headers) {
+  const compiled = compiledHeaders(route);
+  // The passes refuse a misconfigured route before identifying anyone; this only guards other callers.
+  if (!compiled.ok) throw new Error(`header ${compiled.header} of route ${route.id} cannot be compiled: ${compiled.error}`);
+  for (const header of compiled.headers) {
     if (header.secret !== null) {
       const value = readSecret(header.secret);
       if (value === null) return { ok: false, missingSecret: header.secret };

@@ -6,7 +6,7 @@ import type { PolicyEntry } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 import type { AccessGate, Caller } from '../auth/index.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
-import { needsAssertion, renderHeaders, type IdentityValues } from './identity-headers.ts';
+import { compiledHeaders, needsAssertion, renderHeaders, type IdentityValues } from './identity-headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { websocketOriginAllowed } from './ws-origin.ts';
 
@@ -56,6 +56,12 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   if (claim === undefined) return { kind: 'page', route: null, page: 'not_found' };
   if (claim.route === null) return { kind: 'page', route: null, page: closedClaimPage(claim.state) };
   const route = claim.route;
+  // A header template that cannot compile makes the route misconfigured: refused, never served without it.
+  const templates = compiledHeaders(route);
+  if (!templates.ok) {
+    options.logger.error({ route: route.id, header: templates.header, requestId: request.requestId }, `the route's header ${templates.header} is invalid (${templates.error}): the request is refused`);
+    return { kind: 'page', route, page: 'internal_error', detail: `This app's header settings are invalid: ${templates.header}.` };
+  }
   // Before any identity work: a page on another site must not even learn whether the user is signed in.
   if (request.isUpgrade && !websocketOriginAllowed(request.headers.origin, request, route)) {
     return { kind: 'page', route, page: 'websocket_origin_refused' };

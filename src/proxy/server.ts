@@ -133,7 +133,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     onAbandoned: (request, durationMs) => observe(accessRecord(request, CLIENT_CLOSED, durationMs)),
     discoveryDegraded: options.discoveryDegraded ?? (() => false),
   };
-  const upgrades = createUpgradeHandler(ctx, { connectTimeoutMs: net.upstreamConnectTimeoutMs, observe });
+  const upgrades = createUpgradeHandler(ctx, { observe });
   const tlsOn = options.certificates !== undefined;
   const redirect = tlsOn && (net.httpRedirect ?? true) ? createHttpsRedirect({ trusted, publicPort: net.httpsPublicPort }) : null;
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,14 +1,11 @@
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { Route } from '../routes/index.ts';
-import type { UpstreamTarget } from '../routes/index.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import { describeUpstreamFailure } from './upstream-failure.ts';
 import { admitOnce, staleDetail, type ProxyContext } from './handler.ts';
-import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
+import { isTrustedTarget } from './upstream-guard.ts';
 import { buildUpstreamHeaders, cleanResponseHeaders, routeStripNames } from './headers.ts';
 import { pathForLog, type AccessRecord, type Observer } from './observe.ts';
 import { renderPage, type PageKind } from './pages.ts';
@@ -37,7 +34,7 @@ export function isWebsocketUpgrade(req: IncomingMessage): boolean {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeoutMs: number; observe: Observer }): UpgradeHandler {
+export function createUpgradeHandler(ctx: ProxyContext, options: { observe: Observer }): UpgradeHandler {
   const tunnels = new Set<Tunnel>();
 
   async function handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -88,19 +85,6 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
 
     const route = admission.route;
     const target = ctx.balancer.pick(route);
-    const guard = isTrustedTarget(route) ? undefined : ctx.guard;
-    const upstreamReq = openUpstream(route, target, guard, gateRequest.path, gateRequest.query, {
-      headers: buildUpstreamHeaders(req.headers, {
-        forwarding: described.forwarding,
-        host: upstreamHost(route, target.origin, gateRequest.hostHeader),
-        strip: routeStripNames(route),
-        setHeaders: admission.setHeaders,
-        gateRemoveHeaders: admission.removeHeaders,
-        upgrade: true,
-      }),
-      method: gateRequest.method,
-    });
-
     let settled = false;
     let released = false;
     const release = () => {
@@ -109,69 +93,69 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
         ctx.balancer.release(target);
       }
     };
-    let timer = setTimeout(() => fail(timeoutError('connecting')), options.connectTimeoutMs);
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      upstreamReq.destroy();
-      release();
-      const failure = describeUpstreamFailure(error);
-      ctx.logger.warn(
-        { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId },
-        `websocket upstream failed (${failure.status})`,
-      );
-      refuse(failure.page, { appName: route.display.name });
-    };
-
-    upstreamReq.once('socket', (upstreamSocket: Socket) => {
-      upstreamSocket.once(target.origin.startsWith('https:') ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        if (route.timeoutMs > 0) timer = setTimeout(() => fail(timeoutError('waiting for the handshake')), route.timeoutMs);
-      });
+    const forwarding = ctx.transport.upgrade({
+      origin: target.origin,
+      path: upstreamPath(route, gateRequest.path) + gateRequest.query,
+      method: gateRequest.method,
+      headers: buildUpstreamHeaders(req.headers, {
+        forwarding: described.forwarding,
+        host: upstreamHost(route, target.origin, gateRequest.hostHeader),
+        strip: routeStripNames(route),
+        setHeaders: admission.setHeaders,
+        gateRemoveHeaders: admission.removeHeaders,
+        upgrade: true,
+      }),
+      tlsSkipVerify: route.tlsSkipVerify,
+      // Routes from the operator's file connect wherever they say; every other upgrade is checked at connect time.
+      trustedTarget: isTrustedTarget(route),
+      headersTimeout: route.timeoutMs,
+      client: socket,
+      onError: (error) => {
+        if (settled) return;
+        settled = true;
+        release();
+        const failure = describeUpstreamFailure(error);
+        ctx.logger.warn(
+          { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId },
+          `websocket upstream failed (${failure.status})`,
+        );
+        refuse(failure.page, { appName: route.display.name });
+      },
+      // The upstream declined the upgrade: its answer goes back as an ordinary response.
+      onDeclined: (status, headers) => {
+        settled = true;
+        socket.write(serializeHead(status, cleanResponseHeaders(headers), requestId, ['connection: close']));
+      },
+      onDeclinedEnd: (status) => {
+        release();
+        finish(status);
+      },
+      onUpgrade: (headers, upstreamSocket) => {
+        settled = true;
+        if (socket.destroyed) {
+          upstreamSocket.destroy();
+          release();
+          return finish(499);
+        }
+        socket.write(switchingProtocols(headers, requestId));
+        handshakeMs = performance.now() - started;
+        const tunnel = new Tunnel(socket, upstreamSocket as Socket);
+        tunnels.add(tunnel);
+        tunnel.start(head, EMPTY);
+        void tunnel.done.then(() => {
+          tunnels.delete(tunnel);
+          release();
+          finish(101);
+        });
+      },
     });
-    upstreamReq.on('error', fail);
     socket.once('close', () => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      upstreamReq.destroy();
+      forwarding.abort();
       release();
       finish(499);
     });
-
-    upstreamReq.on('response', (res) => {
-      // The upstream declined the upgrade: relay its answer as an ordinary response.
-      settled = true;
-      clearTimeout(timer);
-      socket.write(serializeHead(res.statusCode ?? 502, cleanResponseHeaders(res.headers), requestId, ['connection: close']));
-      res.pipe(socket);
-      res.once('close', () => {
-        release();
-        finish(res.statusCode ?? 502);
-      });
-    });
-
-    upstreamReq.on('upgrade', (res, upstreamSocket, upstreamHead) => {
-      settled = true;
-      clearTimeout(timer);
-      if (socket.destroyed) {
-        upstreamSocket.destroy();
-        release();
-        return finish(499);
-      }
-      socket.write(switchingProtocols(res, requestId));
-      handshakeMs = performance.now() - started;
-      const tunnel = new Tunnel(socket, upstreamSocket);
-      tunnels.add(tunnel);
-      tunnel.start(head, upstreamHead);
-      void tunnel.done.then(() => {
-        tunnels.delete(tunnel);
-        release();
-        finish(101);
-      });
-    });
-    upstreamReq.end();
   }
 
   return {
@@ -190,49 +174,19 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { connectTimeou
   };
 }
 
-function openUpstream(
-  route: Route,
-  target: UpstreamTarget,
-  guard: UpstreamGuard | undefined,
-  path: string,
-  query: string,
-  request: { headers: Record<string, string>; method: string },
-): ClientRequest {
-  const origin = new URL(target.origin);
-  const tls = origin.protocol === 'https:';
-  const port = Number(origin.port) || (tls ? 443 : 80);
-  const common = {
-    hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port,
-    method: request.method,
-    path: upstreamPath(route, path) + query,
-    headers: request.headers,
-    agent: false as const,
-    setHost: false,
-    ...(guard === undefined ? {} : { lookup: guard.lookupFor(port) }),
-  };
-  const upstream = tls ? https.request({ ...common, rejectUnauthorized: !route.tlsSkipVerify }) : http.request(common);
-  // A socket never calls its lookup for an IP literal, so a literal is checked here, and the
-  // request destroyed before the event loop can start connecting (the error is emitted later).
-  const refused = guard?.refuseLiteral(origin.hostname, port) ?? null;
-  if (refused !== null) upstream.destroy(refused);
-  return upstream;
-}
+const EMPTY = Buffer.alloc(0);
 
-/** The upstream's handshake headers, as it sent them, with Gatehouse's request id and without Gatehouse's cookies. */
-function switchingProtocols(res: IncomingMessage, requestId: string): string {
+/** The upstream's handshake headers with Gatehouse's request id and without Gatehouse's cookies. */
+function switchingProtocols(headers: Record<string, string | string[]>, requestId: string): string {
   const lines = ['HTTP/1.1 101 Switching Protocols'];
-  for (let i = 0; i < res.rawHeaders.length; i += 2) {
-    const name = res.rawHeaders[i] as string;
-    const value = res.rawHeaders[i + 1] as string;
-    const lower = name.toLowerCase();
-    if (lower === 'x-request-id' || (lower === 'set-cookie' && setsGatehouseCookie(value))) continue;
-    lines.push(`${name}: ${value}`);
+  for (const name in headers) {
+    if (name === 'x-request-id') continue;
+    const value = headers[name] as string | string[];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (name === 'set-cookie' && setsGatehouseCookie(item)) continue;
+      lines.push(`${name}: ${item}`);
+    }
   }
   lines.push(`x-request-id: ${requestId}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-function timeoutError(stage: string): Error {
-  return Object.assign(new Error(`timed out ${stage}`), { code: 'ETIMEDOUT' });
 }

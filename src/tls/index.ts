@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { AppConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import { readAcmeJson } from './acme-json.ts';
@@ -9,8 +8,7 @@ import { createCertificateManager, type CertificateManager, type CertificateOrig
 
 /**
  * Certificates for the HTTPS listener, from files another tool keeps renewed: a watched folder
- * (GATEHOUSE_TLS_DIR) and Traefik's acme.json (GATEHOUSE_TLS_ACME_JSON). Gatehouse never
- * requests certificates itself.
+ * and Traefik's acme.json. Gatehouse never requests certificates itself.
  */
 
 export type { CertificateManager, CertificateStatus } from './manager.ts';
@@ -32,18 +30,24 @@ export interface CertificateOptions {
   usePolling?: boolean;
 }
 
-/** True when any certificate source is configured, which turns the HTTPS listener on. */
-export function tlsConfigured(config: AppConfig): boolean {
-  return config.GATEHOUSE_TLS_DIR !== undefined || config.GATEHOUSE_TLS_ACME_JSON !== undefined;
+/** Where certificates come from (at least one of `dir` and `acmeJson`), and how they are chosen. */
+export interface CertificateSources {
+  /** A folder of certificate and key files, watched. */
+  readonly dir?: string | undefined;
+  /** Traefik's acme.json, watched. */
+  readonly acmeJson?: string | undefined;
+  /** The certificate for clients that send no (or an unknown) server name. */
+  readonly defaultName?: string | undefined;
+  /** How long a certificate that vanished from its source keeps being served. */
+  readonly absentGraceMs: number;
 }
 
-/** Null when no certificate source is configured. Resolves after the first load. */
-export async function startCertificates(config: AppConfig, options: CertificateOptions): Promise<Certificates | null> {
-  if (!tlsConfigured(config)) return null;
+/** Resolves after the first load. */
+export async function startCertificates(sources: CertificateSources, options: CertificateOptions): Promise<Certificates> {
   const logger = options.logger.child({ mod: 'tls' });
   const origins: CertificateOrigin[] = [];
-  const dir = config.GATEHOUSE_TLS_DIR ? path.resolve(config.GATEHOUSE_TLS_DIR) : undefined;
-  const acme = config.GATEHOUSE_TLS_ACME_JSON ? path.resolve(config.GATEHOUSE_TLS_ACME_JSON) : undefined;
+  const dir = sources.dir ? path.resolve(sources.dir) : undefined;
+  const acme = sources.acmeJson ? path.resolve(sources.acmeJson) : undefined;
   if (dir) origins.push({ id: 'dir', scan: () => scanCertificateDir(dir) });
   if (acme) origins.push({ id: 'acme', scan: () => readAcmeJson(acme) });
 
@@ -52,11 +56,11 @@ export async function startCertificates(config: AppConfig, options: CertificateO
   let graceTimer: NodeJS.Timeout | undefined;
   const manager = createCertificateManager({
     origins,
-    defaultName: config.GATEHOUSE_TLS_DEFAULT_CERT,
+    defaultName: sources.defaultName,
     logger,
     metrics: options.metrics,
     now,
-    absentGraceMs: config.GATEHOUSE_TLS_ABSENT_GRACE,
+    absentGraceMs: sources.absentGraceMs,
     recheckAt: (at) => {
       if (closed) return;
       clearTimeout(graceTimer);

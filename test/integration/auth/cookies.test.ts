@@ -49,7 +49,7 @@ function lastUpstreamRequest() {
 async function expectSignedOut(cookie: string): Promise<void> {
   const navigation = await loopbackFetch(stack.url(APP, '/page'), { headers: { ...html, cookie } });
   expect(navigation.status).toBe(302);
-  expect(navigation.headers.get('location')).toMatch(/\/oauth2\/start\?rd=/);
+  expect(navigation.headers.get('location')).toMatch(/\/\.iap\/start\?rd=/);
   const api = await loopbackFetch(stack.url(APP, '/api'), { headers: { accept: 'application/json', cookie } });
   expect(api.status).toBe(401);
 }

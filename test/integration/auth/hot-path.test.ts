@@ -36,7 +36,7 @@ beforeAll(async () => {
     GATEHOUSE_SECRET: secret,
     GATEHOUSE_DATA_DIR: dataDir,
   });
-  identity = await createIdentity(readIdentitySettings(config)!, secret, { logger: pino({ level: 'silent' }), retry: { initialMs: 60_000, maxMs: 60_000 } });
+  identity = await createIdentity(readIdentitySettings(config)!, { value: secret, name: 'GATEHOUSE_SECRET' }, { logger: pino({ level: 'silent' }), retry: { initialMs: 60_000, maxMs: 60_000 } });
   const now = Date.now();
   const keys = derivePurposeKeys(parseSecretList(secret, 'test'), 'session');
   const session = createSession({ sub: 'u-hot', email: 'hot@example.com', emailVerified: true, name: 'Hot', groups: ['a'], claims: {}, host: HOST }, { now, ttlMs: 3_600_000 });

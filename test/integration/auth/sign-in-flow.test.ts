@@ -49,12 +49,12 @@ function lastReceived(host: string) {
 }
 
 describe('requests without a session', () => {
-  it('sends a browser navigation to the sign-in host with the original URL, port, path and query', async () => {
+  it("sends a browser navigation to the route host's own sign-in start (one hop) with the original URL, port, path and query", async () => {
     const response = await loopbackFetch(stack.url(APP, '/reports/2024?tab=summary&x=%2F'), { headers: { accept: browserAccept } });
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get('location')!);
-    expect(location.origin).toBe(stack.authUrl);
-    expect(location.pathname).toBe('/oauth2/start');
+    expect(location.origin).toBe(new URL(stack.url(APP, '/')).origin);
+    expect(location.pathname).toBe('/.iap/start');
     expect(location.searchParams.get('rd')).toBe(stack.url(APP, '/reports/2024?tab=summary&x=%2F'));
     expect(stack.upstream.received.some((r) => r.url.startsWith('/reports/2024'))).toBe(false);
   });
@@ -72,7 +72,7 @@ describe('requests without a session', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as Record<string, unknown>;
     expect(body.error).toBe('sign_in_required');
-    expect(String(body.signIn)).toBe(`${stack.authUrl}/oauth2/start?rd=${encodeURIComponent(stack.url(APP, '/api/items'))}`);
+    expect(String(body.signIn)).toBe(`${new URL(stack.url(APP, '/')).origin}/.iap/start?rd=${encodeURIComponent(stack.url(APP, '/api/items'))}`);
   });
 
   it('refuses a websocket upgrade with 401 before contacting the upstream', async () => {

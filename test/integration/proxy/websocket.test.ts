@@ -214,3 +214,87 @@ describe('proxy: websockets at shutdown', () => {
     }
   });
 });
+
+/** Sends one raw handshake and reads everything until the proxy closes the connection. */
+function rawHandshake(port: number, host: string, path = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+  });
+}
+
+describe('proxy: an upstream that declines the websocket handshake', () => {
+  let declining: Server;
+  let silent: net.Server;
+  let gh: Harness;
+  const held = new Set<net.Socket>();
+
+  beforeAll(async () => {
+    // A real server that answers the handshake with an ordinary 403, a chunked body and cookies.
+    declining = createServer((_req, res) => res.end('plain http'));
+    declining.on('upgrade', (_req, socket) => {
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nX-App-Reason: not-your-room\r\nTransfer-Encoding: chunked\r\n' +
+          'Set-Cookie: gatehouse_session=planted; Path=/\r\nSet-Cookie: app_pref=1; Path=/\r\nConnection: close\r\n\r\n' +
+          '8\r\nthe app \r\nd\r\nsays no to ws\r\n0\r\n\r\n',
+      );
+    });
+    // Accepts connections and never answers.
+    silent = net.createServer((socket) => held.add(socket));
+    await Promise.all([
+      new Promise<void>((resolve) => declining.listen(0, '127.0.0.1', resolve)),
+      new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve)),
+    ]);
+    const port = (s: { address(): unknown }) => (s.address() as AddressInfo).port;
+    gh = await startProxy({
+      table: table(
+        spec({ name: 'declining', hosts: ['declining.test'], origin: `http://127.0.0.1:${port(declining)}` }),
+        spec({ name: 'silent', hosts: ['silent.test'], origin: `http://127.0.0.1:${port(silent)}`, timeoutMs: 300 }),
+      ),
+    });
+  });
+  afterAll(async () => {
+    await gh.close();
+    declining.closeAllConnections();
+    await new Promise((resolve) => declining.close(resolve));
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it("passes the upstream's answer back as that response: status, headers and body, without Gatehouse's cookie", async () => {
+    const raw = await rawHandshake(gh.port, 'declining.test', '/room');
+    const response = parseResponse(raw);
+    expect(raw.startsWith('HTTP/1.1 403 ')).toBe(true);
+    expect(response.headers['x-app-reason']).toBe('not-your-room');
+    expect(response.headers['connection']).toBe('close');
+    expect(response.headers['x-request-id']).toMatch(/\S/);
+    expect(raw).toContain('app_pref=1');
+    expect(raw).not.toContain('gatehouse_session');
+    expect(raw.slice(raw.indexOf('\r\n\r\n') + 4)).toBe('the app says no to ws');
+    const line = await waitFor(() => gh.logLines().find((l) => l.mod === 'access' && l.path === '/room'));
+    expect(line).toMatchObject({ status: 403, websocket: true });
+  });
+
+  it('maps an upstream that never answers the handshake to 504 by its cause code, like plain requests', async () => {
+    const raw = await rawHandshake(gh.port, 'silent.test', '/quiet');
+    expect(raw.startsWith('HTTP/1.1 504 ')).toBe(true);
+    const warning = await waitFor(() => gh.logLines().find((l) => l.msg === 'websocket upstream failed (504)'));
+    expect(warning).toMatchObject({ codes: ['UND_ERR_HEADERS_TIMEOUT'] });
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const found = probe();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('condition not met');
+}

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { startCertificates, type Certificates } from '../../../src/tls/index.ts';
@@ -35,7 +34,7 @@ describe('certificate expiry', () => {
     });
     const metrics = createMetrics();
     let now = Date.now();
-    certificates = await startCertificates(loadConfig({ GATEHOUSE_TLS_DIR: dir }), {
+    certificates = await startCertificates({ dir, absentGraceMs: 60_000 }, {
       logger: createLogger({ level: 'info', format: 'json', destination }),
       metrics,
       now: () => now,

@@ -1,4 +1,4 @@
-import { proxyNetworkOptions } from '../../../src/main.ts';
+import { certificateSources, proxyNetworkOptions } from '../../../src/main.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -43,8 +43,9 @@ export async function startTlsProxy(options: { table: RouteTable; gate?: AccessG
   });
   const logger = createLogger({ level: 'debug', format: 'json', destination });
   const metrics = createMetrics();
-  const certificates = await startCertificates(config, { logger, metrics, debounceMs: 50 });
-  if (certificates === null) throw new Error('no certificate source in the test environment');
+  const sources = certificateSources(config);
+  if (sources === null) throw new Error('no certificate source in the test environment');
+  const certificates = await startCertificates(sources, { logger, metrics, debounceMs: 50 });
   const proxy = await createProxyServer({ network: proxyNetworkOptions(config), logger, metrics, currentTable: () => options.table, ...(options.gate ? { gate: options.gate } : {}), certificates });
   const { port, httpsPort } = await proxy.listen();
   return {

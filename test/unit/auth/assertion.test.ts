@@ -15,7 +15,7 @@ let signing: SigningKey;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-assertion-'));
-  signing = (await loadSecrets({ GATEHOUSE_SECRET: randomBytes(32).toString('base64') }, dataDir)).signing;
+  signing = (await loadSecrets({ name: 'GATEHOUSE_SECRET', value: randomBytes(32).toString('base64') }, dataDir)).signing;
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

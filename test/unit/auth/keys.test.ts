@@ -22,7 +22,7 @@ afterEach(() => {
 
 async function loadError(secret: string | undefined, dataDir = tempDir()): Promise<GatehouseError> {
   try {
-    await loadSecrets({ GATEHOUSE_SECRET: secret }, dataDir);
+    await loadSecrets({ name: 'GATEHOUSE_SECRET', value: secret }, dataDir);
   } catch (error) {
     if (error instanceof GatehouseError) return error;
     throw error;
@@ -57,7 +57,7 @@ describe('decodeSecret', () => {
 
 describe('loadSecrets', () => {
   it('derives a distinct key per purpose, each with an 8-hex kid', async () => {
-    const secrets = await loadSecrets({ GATEHOUSE_SECRET: randomBytes(32).toString('base64') }, tempDir());
+    const secrets = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: randomBytes(32).toString('base64') }, tempDir());
     const kids = PURPOSES.map((purpose) => secrets[purpose].keys[0]?.kid);
     for (const kid of kids) expect(kid).toMatch(/^[0-9a-f]{8}$/);
     expect(new Set(kids).size).toBe(PURPOSES.length);
@@ -67,8 +67,8 @@ describe('loadSecrets', () => {
 
   it('derives the same keys from the same secret (cookies survive a restart)', async () => {
     const secret = randomBytes(32).toString('base64url');
-    const one = await loadSecrets({ GATEHOUSE_SECRET: secret }, tempDir());
-    const two = await loadSecrets({ GATEHOUSE_SECRET: secret }, tempDir());
+    const one = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: secret }, tempDir());
+    const two = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: secret }, tempDir());
     const token = seal(one.session, { exp: NOW_S + 10, sub: 'x' }, NOW);
     expect(unseal(two.session, token, NOW)).toEqual({ exp: NOW_S + 10, sub: 'x' });
   });
@@ -76,8 +76,8 @@ describe('loadSecrets', () => {
   it('a comma list: the first secret seals, every secret unseals', async () => {
     const first = randomBytes(32).toString('base64');
     const second = randomBytes(32).toString('base64');
-    const old = await loadSecrets({ GATEHOUSE_SECRET: second }, tempDir());
-    const both = await loadSecrets({ GATEHOUSE_SECRET: `${first}, ${second}` }, tempDir());
+    const old = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: second }, tempDir());
+    const both = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: `${first}, ${second}` }, tempDir());
     expect(both.session.keys).toHaveLength(2);
     expect(both.session.keys[1]?.kid).toBe(old.session.keys[0]?.kid);
     expect(unseal(both.session, seal(old.session, { exp: NOW_S + 10 }, NOW), NOW)).not.toBeNull();
@@ -109,22 +109,22 @@ describe('loadSecrets', () => {
 
   it('without GATEHOUSE_SECRET generates a secret file once (0600, directory created) and reuses it', async () => {
     const dataDir = join(tempDir(), 'nested', 'data');
-    const first = await loadSecrets({ GATEHOUSE_SECRET: undefined }, dataDir);
+    const first = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: undefined }, dataDir);
     const path = join(dataDir, 'secret');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dataDir).mode & 0o077).toBe(0);
     expect(decodeSecret(readFileSync(path, 'utf8').trim())).toHaveLength(32);
     expect(first.secretSource).toBe('file');
     const content = readFileSync(path, 'utf8');
-    const second = await loadSecrets({ GATEHOUSE_SECRET: undefined }, dataDir);
+    const second = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: undefined }, dataDir);
     expect(readFileSync(path, 'utf8')).toBe(content);
     expect(second.session.keys[0]?.kid).toBe(first.session.keys[0]?.kid);
     expect(unseal(second.session, seal(first.session, { exp: NOW_S + 10 }, NOW), NOW)).not.toBeNull();
   });
 
   it('two different data directories get different generated secrets', async () => {
-    const one = await loadSecrets({ GATEHOUSE_SECRET: undefined }, tempDir());
-    const two = await loadSecrets({ GATEHOUSE_SECRET: undefined }, tempDir());
+    const one = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: undefined }, tempDir());
+    const two = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: undefined }, tempDir());
     expect(one.session.keys[0]?.kid).not.toBe(two.session.keys[0]?.kid);
   });
 
@@ -140,7 +140,7 @@ describe('loadSecrets', () => {
     const outputs = await Promise.all([run(), run(), run(), run()]);
     expect(outputs[0]).toMatch(/^[0-9a-f]{8} [A-Za-z0-9_-]{43}$/);
     expect(new Set(outputs).size).toBe(1);
-    const local = await loadSecrets({ GATEHOUSE_SECRET: undefined }, dataDir);
+    const local = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: undefined }, dataDir);
     expect(`${local.session.keys[0]?.kid} ${local.signing.publicJwk.kid}`).toBe(outputs[0]);
   });
 
@@ -154,7 +154,7 @@ describe('loadSecrets', () => {
 
   it('GATEHOUSE_SECRET takes precedence over the file and leaves no file behind', async () => {
     const dataDir = tempDir();
-    await loadSecrets({ GATEHOUSE_SECRET: randomBytes(32).toString('base64') }, dataDir);
+    await loadSecrets({ name: 'GATEHOUSE_SECRET', value: randomBytes(32).toString('base64') }, dataDir);
     expect(() => statSync(join(dataDir, 'secret'))).toThrow();
   });
 
@@ -170,7 +170,7 @@ describe('signing key', () => {
   it('is generated once as P-256 PKCS#8 PEM (0600) with an RFC 7638 kid, and reused', async () => {
     const dataDir = tempDir();
     const secret = randomBytes(32).toString('base64');
-    const one = await loadSecrets({ GATEHOUSE_SECRET: secret }, dataDir);
+    const one = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: secret }, dataDir);
     const path = join(dataDir, 'signing-key.pem');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readFileSync(path, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
@@ -178,7 +178,7 @@ describe('signing key', () => {
     expect({ kty, crv, alg, use }).toEqual({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(kid).toBe(await calculateJwkThumbprint({ kty, crv, x, y }));
     expect(one.signing.publicJwk).not.toHaveProperty('d');
-    const two = await loadSecrets({ GATEHOUSE_SECRET: secret }, dataDir);
+    const two = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: secret }, dataDir);
     expect(two.signing.publicJwk).toEqual(one.signing.publicJwk);
   });
 
@@ -187,7 +187,7 @@ describe('signing key', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' });
     writeFileSync(join(dataDir, 'signing-key.pem'), rsa, { mode: 0o600 });
-    const error = await loadSecrets({ GATEHOUSE_SECRET: randomBytes(32).toString('base64') }, dataDir).catch((e: unknown) => e);
+    const error = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: randomBytes(32).toString('base64') }, dataDir).catch((e: unknown) => e);
     expect(isGatehouseError(error, 'CONFIG_INVALID')).toBe(true);
     expect((error as Error).message).toContain('signing-key.pem');
     expect((error as Error).message).toContain('P-256');
@@ -197,7 +197,7 @@ describe('signing key', () => {
   it('refuses a key file that is not PEM', async () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'signing-key.pem'), 'garbage', { mode: 0o600 });
-    const error = await loadSecrets({ GATEHOUSE_SECRET: randomBytes(32).toString('base64') }, dataDir).catch((e: unknown) => e);
+    const error = await loadSecrets({ name: 'GATEHOUSE_SECRET', value: randomBytes(32).toString('base64') }, dataDir).catch((e: unknown) => e);
     expect(isGatehouseError(error, 'CONFIG_INVALID')).toBe(true);
     expect((error as Error).message).not.toContain('garbage');
   });

@@ -173,6 +173,14 @@ describe('rejections', () => {
     expect(result.issues[0]?.message).not.toContain('top-secret-value');
   });
 
+  it('a header template with an unknown placeholder ({emial}) makes the container misconfigured, not a literal value upstream', () => {
+    const result = translate({ ...FROM, 'iap.header.X-User': 'user={emial}' });
+    expect(result.specs).toEqual([]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ label: 'iap.header.X-User', code: 'invalid_value' });
+    expect(result.issues[0]?.message).toContain('unknown placeholder {emial}');
+  });
+
   it('never echoes header values or secret: references', () => {
     const result = translate({
       ...FROM,

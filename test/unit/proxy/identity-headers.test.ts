@@ -52,23 +52,23 @@ describe('identity headers by mode', () => {
 describe('header templates', () => {
   const templated = route({
     identity: 'none',
-    setHeaders: { 'X-Remote-User': '{email}', 'X-Who': '{user} ({name}) in {groups}', Authorization: 'Bearer {jwt}', 'X-Static': 'fixed {unknown}', 'X-Token': 'secret:api_token' },
+    setHeaders: { 'X-Remote-User': '{email}', 'X-Who': '{user} ({name}) in {groups}', Authorization: 'Bearer {jwt}', 'X-Static': 'fixed {} {1}', 'X-Token': 'secret:api_token' },
   });
 
-  it('fills {email} {user} {name} {groups} {jwt}, leaves other braces alone and reads secret:NAME', () => {
+  it('fills {email} {user} {name} {groups} {jwt}, leaves braces that hold no placeholder name alone and reads secret:NAME', () => {
     const result = forwardWith(templated, alice, undefined, createSecretReader(dir));
     expect(result.ok && result.setHeaders).toEqual({
       'X-Remote-User': 'alice@example.com',
       'X-Who': 'u-alice (Alice) in admins,staff',
       Authorization: 'Bearer eyJ.test.jwt',
-      'X-Static': 'fixed {unknown}',
+      'X-Static': 'fixed {} {1}',
       'X-Token': 'token-value',
     });
   });
 
   it('leaves out templates that describe the user when there is none', () => {
     const result = forwardWith(templated, null, undefined, createSecretReader(dir));
-    expect(result.ok && result.setHeaders).toEqual({ 'X-Static': 'fixed {unknown}', 'X-Token': 'token-value' });
+    expect(result.ok && result.setHeaders).toEqual({ 'X-Static': 'fixed {} {1}', 'X-Token': 'token-value' });
   });
 
   it('reports a secret that cannot be read, by name', () => {

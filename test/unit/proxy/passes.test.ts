@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessGate, Caller, GateRequest } from '../../../src/proxy/index.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { admit, NO_SIGN_IN, type Admission, type PassOptions } from '../../../src/proxy/passes.ts';
+import { compiledHeaders, observeHeaderTemplates } from '../../../src/proxy/identity-headers.ts';
 import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
 import type { RoutePolicy, RouteSpec } from '../../../src/routes/spec.ts';
 import { createSecretReader } from '../../../src/util/secrets.ts';
@@ -182,5 +183,29 @@ describe('render headers: route templates', () => {
     }
     expect(lines.join('')).toContain('secret:missing');
     expect(lines.join('')).not.toContain('abc123');
+  });
+});
+
+describe('header templates of a table generation', () => {
+  it('a route whose template cannot compile is refused before anyone is identified, and its header never goes upstream', async () => {
+    // Labels refuse such a value; a table built around them (another source) must still fail closed.
+    const table = tableWith({ public: true }, { setHeaders: { 'X-User': 'user={emial}' } });
+    observeHeaderTemplates(table);
+    const route = table.routes[0]!;
+    expect(compiledHeaders(route)).toEqual({ ok: false, header: 'X-User', error: expect.stringContaining('unknown placeholder {emial}') });
+    let identified = 0;
+    const gate: AccessGate = { ...NO_SIGN_IN, identify: () => ((identified += 1), null) };
+    const result = await admit(request(), table, options(gate));
+    expect(result).toMatchObject({ kind: 'page', page: 'internal_error', route: { id: route.id } });
+    expect(identified).toBe(0);
+  });
+
+  it('compiles every route of a generation when the generation is observed, keeping a kept route compiled once', () => {
+    const table = tableWith({ public: true }, { setHeaders: { 'X-Team': 'blue-{groups}' } });
+    observeHeaderTemplates(table);
+    const compiled = compiledHeaders(table.routes[0]!);
+    expect(compiled).toMatchObject({ ok: true, headers: [{ name: 'X-Team', parts: ['blue-', { placeholder: 'groups' }] }] });
+    observeHeaderTemplates(table);
+    expect(compiledHeaders(table.routes[0]!)).toBe(compiled);
   });
 });
