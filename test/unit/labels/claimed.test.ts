@@ -84,3 +84,12 @@ describe('claimedAddresses: enable and the order of named routes', () => {
     expect(claimedAddresses({ 'iapx.from': 'https://app.example', iap: 'https://app.example' }, 'iap')).toEqual([]);
   });
 });
+
+describe('claimedAddresses: labels that are not values', () => {
+  it('ignores unknown and header labels, and a named route with no from anywhere claims nothing', () => {
+    expect(
+      claimedAddresses({ 'iap.from': 'https://app.example', 'iap.frm': 'https://evil.example', 'iap.header.X-User': 'x', 'iap.admin.header.X-Id': 'y' }, 'iap'),
+    ).toEqual([{ routeName: 'default', hosts: ['app.example'], path: '/' }]);
+    expect(claimedAddresses({ 'iap.admin.path': '/admin', 'iap.path': '/x' }, 'iap')).toEqual([]);
+  });
+});

@@ -280,3 +280,47 @@ describe('host ownership and closed claims: precedence and tie-breaks', () => {
     expect(table.closed).toEqual([]);
   });
 });
+
+describe('closed claims from the routes file and ties between closed claims', () => {
+  const rejected = (file: string, index: number, path = '/a'): ClosedClaimSpec => ({
+    source: { kind: 'file', file, index },
+    routeName: `file:${index}`,
+    hosts: ['app.example'],
+    path,
+    state: 'misconfigured',
+    owner: { kind: 'file', file },
+  });
+
+  it('orders rejected file entries by file, then by index as a number, on one address', () => {
+    expect(build([], {}, [rejected('/r.yml', 10), rejected('/r.yml', 9)]).closed.map((claim) => claim.id)).toEqual(['file:/r.yml#9']);
+    expect(build([], {}, [rejected('/b.yml', 1), rejected('/a.yml', 5)]).closed.map((claim) => claim.id)).toEqual(['file:/a.yml#5']);
+    expect(build([], {}, [rejected('/b.yml', 1)]).owners.get('app.example')).toEqual({ kind: 'file', file: '/b.yml' });
+  });
+
+  it('puts a rejected file entry ahead of a container claim as old as the epoch', () => {
+    const ancient = containerSpec({ name: 'ancient', created: 0, path: '/' });
+    const table = build([ancient], { ancient: project('shop') }, [rejected('/r.yml', 0, '/')]);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(stateAt(table, '/')).toBe('misconfigured');
+    expect(table.routes).toEqual([]);
+  });
+
+  it('breaks a tie between two closed claims of one age by id, whatever order they come in', () => {
+    const bb = closedClaim({ name: 'bb', created: 100, path: '/', owner: project('shop') });
+    const aa = closedClaim({ name: 'aa', created: 100, path: '/', owner: project('shop') });
+    for (const order of [[bb, aa], [aa, bb]]) expect(build([], {}, order).closed.map((claim) => claim.id)).toEqual(['container:id-aa/default']);
+  });
+
+  it('fingerprints the table as the JSON of its routes, issues, closed claims and owners', () => {
+    const specs = [
+      containerSpec({ name: 'a', created: 100, hosts: ['a.example'], path: '/' }),
+      containerSpec({ name: 'b', created: 200, hosts: ['b.example'], path: '/' }),
+      containerSpec({ name: 'x', created: 300, hosts: ['a.example'], path: '/' }),
+      containerSpec({ name: 'y', created: 400, hosts: ['b.example'], path: '/' }),
+    ];
+    const table = build(specs, { a: project('p'), b: project('p'), x: project('p'), y: project('p') }, [closedClaim({ name: 'c', hosts: ['c.example'], path: '/' })]);
+    expect(table.routes).toHaveLength(2);
+    expect(table.issues).toHaveLength(2);
+    expect(JSON.parse(table.fingerprint)).toEqual(JSON.parse(JSON.stringify({ routes: table.routes, issues: table.issues, closed: table.closed, owners: [...table.owners] })));
+  });
+});
