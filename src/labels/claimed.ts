@@ -61,8 +61,10 @@ export function claimedAddresses(labels: Readonly<Record<string, string>>, prefi
     }
   }
   if (disabled(top.get('enable'))) return [];
-  const routes: [string, Map<string, string>][] = [...named.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (top.has('from')) routes.unshift([DEFAULT_ROUTE, new Map()]);
+  // Route names are the keys of a map, so no two are equal.
+  const routes: [string, Map<string, string>][] = [...named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  // The top-level route inherits nothing, so without a top-level `from` it claims nothing below.
+  routes.unshift([DEFAULT_ROUTE, new Map()]);
   const claimed: ClaimedAddress[] = [];
   for (const [routeName, own] of routes) {
     if (disabled(own.get('enable'))) continue;

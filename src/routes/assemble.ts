@@ -80,10 +80,11 @@ export function assembleTable(
     accepted.push(candidate);
   }
   for (const item of owned) {
-    if (item.closed === null) continue;
-    const free = item.closed.hosts.filter((host) => !claims.has(`${host} ${item.closed?.path}`));
+    const spec = item.closed;
+    if (spec === null) continue;
+    const free = spec.hosts.filter((host) => !claims.has(`${host} ${spec.path}`));
     if (free.length === 0) continue;
-    const published = publishClosed(item.closed, free, item.owner);
+    const published = publishClosed(spec, free, item.owner);
     for (const host of free) claims.set(`${host} ${published.path}`, item);
     closed.push(published);
   }

@@ -46,3 +46,50 @@ describe('ownerOf: the unit a container belongs to', () => {
     expect(ownerOf(container({ id: 'abc', name: 'solo', labels: { 'com.docker.compose.project': '' } }))).toEqual({ kind: 'container', containerId: 'abc', containerName: 'solo' });
   });
 });
+
+describe('claimedAddresses: enable and the order of named routes', () => {
+  it('lists named routes by name whatever order the labels come in, after the top-level route', () => {
+    const labels = {
+      'iap.zeta.path': '/z',
+      'iap.alpha.path': '/a',
+      'iap.mid.path': '/m',
+      'iap.from': 'https://app.example',
+    };
+    expect(claimedAddresses(labels, 'iap').map((claim) => claim.routeName)).toEqual(['default', 'alpha', 'mid', 'zeta']);
+  });
+
+  it('claims nothing for the top-level route without a top-level from; named routes with their own from still claim', () => {
+    expect(claimedAddresses({ 'iap.path': '/x', 'iap.b.from': 'https://b.example', 'iap.a.from': 'https://a.example', 'iap.a.path': '/a' }, 'iap')).toEqual([
+      { routeName: 'a', hosts: ['a.example'], path: '/a' },
+      { routeName: 'b', hosts: ['b.example'], path: '/x' },
+    ]);
+  });
+
+  it('keeps claiming when enable is true, or not a boolean at all: only a readable false withdraws the claim', () => {
+    for (const enable of ['true', 'yes', 'maybe', '']) {
+      expect(
+        claimedAddresses({ 'iap.from': 'https://app.example', 'iap.enable': enable, 'iap.admin.path': '/admin', 'iap.admin.enable': enable }, 'iap'),
+        `enable=${JSON.stringify(enable)}`,
+      ).toEqual([
+        { routeName: 'default', hosts: ['app.example'], path: '/' },
+        { routeName: 'admin', hosts: ['app.example'], path: '/admin' },
+      ]);
+    }
+    for (const enable of ['false', 'no', '0', 'off']) {
+      expect(claimedAddresses({ 'iap.from': 'https://app.example', 'iap.enable': enable }, 'iap'), `enable=${enable}`).toEqual([]);
+    }
+  });
+
+  it('reads only labels under the prefix followed by a dot', () => {
+    expect(claimedAddresses({ 'iapx.from': 'https://app.example', iap: 'https://app.example' }, 'iap')).toEqual([]);
+  });
+});
+
+describe('claimedAddresses: labels that are not values', () => {
+  it('ignores unknown and header labels, and a named route with no from anywhere claims nothing', () => {
+    expect(
+      claimedAddresses({ 'iap.from': 'https://app.example', 'iap.frm': 'https://evil.example', 'iap.header.X-User': 'x', 'iap.admin.header.X-Id': 'y' }, 'iap'),
+    ).toEqual([{ routeName: 'default', hosts: ['app.example'], path: '/' }]);
+    expect(claimedAddresses({ 'iap.admin.path': '/admin', 'iap.path': '/x' }, 'iap')).toEqual([]);
+  });
+});

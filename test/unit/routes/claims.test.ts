@@ -206,3 +206,121 @@ describe('host ownership', () => {
     expect(() => (table.owners as Map<string, HostOwner>).set('x', project('evil'))).toThrow(TypeError);
   });
 });
+
+describe('host ownership and closed claims: precedence and tie-breaks', () => {
+  it('gives a host two route files claim to the first file by name, then by index, and keeps that owner', () => {
+    const b = fileSpec({ file: '/b.yml', index: 0, path: '/b' });
+    const a2 = fileSpec({ file: '/a.yml', index: 2, path: '/a2' });
+    const a1 = fileSpec({ file: '/a.yml', index: 1, path: '/a2' });
+    const table = build([b, a2, a1], {});
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/a.yml' });
+    expect(table.routes.map((route) => route.id)).toEqual(['file:/a.yml#1', 'file:/b.yml#0']);
+    expect(table.issues.map((issue) => issue.message)).toEqual([
+      'https://app.example/a2 is already served by file "/a.yml" (route 1); file "/a.yml" route 2 was not published',
+    ]);
+  });
+
+  it('names the taken host of a route on several hosts when only a later host conflicts', () => {
+    const holder = containerSpec({ name: 'holder', created: 100, hosts: ['two.example'], path: '/' });
+    const late = containerSpec({ name: 'late', created: 200, hosts: ['one.example', 'two.example'], path: '/' });
+    const table = build([late, holder], { holder: project('shop'), late: project('shop') });
+    expect(table.routes.map((route) => route.id)).toEqual(['container:holder/default']);
+    expect(table.issues.map((issue) => issue.value)).toEqual(['https://two.example/']);
+    expect(table.issues[0]?.message).toContain('is already served by container "holder"');
+    expect(table.owners.get('one.example')).toEqual(project('shop'));
+  });
+
+  it('publishes only the oldest of two closed claims on one address, and each on the hosts still free', () => {
+    const table = build([], {}, [
+      closedClaim({ name: 'newer', created: 200, hosts: ['app.example', 'www.example'], path: '/', state: 'stopped', owner: project('shop') }),
+      closedClaim({ name: 'older', created: 100, hosts: ['app.example'], path: '/', state: 'misconfigured', owner: project('shop') }),
+    ]);
+    expect(table.closed.map((claim) => [claim.id, claim.hosts, claim.state])).toEqual([
+      ['container:id-newer/default', ['www.example'], 'stopped'],
+      ['container:id-older/default', ['app.example'], 'misconfigured'],
+    ]);
+    expect(stateAt(table, '/')).toBe('misconfigured');
+    expect(stateAt(table, '/', 'www.example')).toBe('stopped');
+  });
+
+  it('publishes a closed claim whole: id, route name, source, owner, hosts, path and state', () => {
+    const spec = closedClaim({ name: 'admin', created: 100, hosts: ['app.example'], path: '/admin', state: 'stopped', owner: project('shop') });
+    const table = build([], {}, [spec]);
+    expect(table.closed).toEqual([
+      { id: 'container:id-admin/default', hosts: ['app.example'], owner: project('shop'), path: '/admin', routeName: 'default', source: spec.source, state: 'stopped' },
+    ]);
+  });
+
+  it('lists routes, closed claims, issues and owners in a fixed order whatever order the inputs come in', () => {
+    const specs = [
+      containerSpec({ name: 'c', created: 300, hosts: ['c.example'], path: '/' }),
+      containerSpec({ name: 'a', created: 100, hosts: ['a.example'], path: '/' }),
+      containerSpec({ name: 'b', created: 200, hosts: ['b.example'], path: '/' }),
+      containerSpec({ name: 'x', created: 400, hosts: ['c.example'], path: '/x' }),
+      containerSpec({ name: 'y', created: 500, hosts: ['a.example'], path: '/y' }),
+    ];
+    const closed = [
+      closedClaim({ name: 'z', created: 50, hosts: ['z.example'], path: '/' }),
+      closedClaim({ name: 'm', created: 60, hosts: ['m.example'], path: '/' }),
+    ];
+    const owners = { a: project('pa'), b: project('pb'), c: project('pc'), x: project('px'), y: project('py') };
+    for (const order of [specs, [...specs].reverse()]) {
+      const table = build(order, owners, order === specs ? closed : [...closed].reverse());
+      expect(table.routes.map((route) => route.id)).toEqual(['container:a/default', 'container:b/default', 'container:c/default']);
+      expect(table.closed.map((claim) => claim.id)).toEqual(['container:id-m/default', 'container:id-z/default']);
+      expect(table.issues.map((issue) => issue.value)).toEqual(['https://a.example/y', 'https://c.example/x']);
+      expect([...table.owners.keys()]).toEqual(['a.example', 'b.example', 'c.example', 'm.example', 'z.example']);
+    }
+  });
+
+  it('puts the routes file ahead of an older container and of a closed container claim', () => {
+    const file = fileSpec({ file: '/r.yml', index: 0, path: '/sso' });
+    const table = build([file], {}, [closedClaim({ name: 'old', created: 1, path: '/', owner: project('shop') })]);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(table.closed).toEqual([]);
+  });
+});
+
+describe('closed claims from the routes file and ties between closed claims', () => {
+  const rejected = (file: string, index: number, path = '/a'): ClosedClaimSpec => ({
+    source: { kind: 'file', file, index },
+    routeName: `file:${index}`,
+    hosts: ['app.example'],
+    path,
+    state: 'misconfigured',
+    owner: { kind: 'file', file },
+  });
+
+  it('orders rejected file entries by file, then by index as a number, on one address', () => {
+    expect(build([], {}, [rejected('/r.yml', 10), rejected('/r.yml', 9)]).closed.map((claim) => claim.id)).toEqual(['file:/r.yml#9']);
+    expect(build([], {}, [rejected('/b.yml', 1), rejected('/a.yml', 5)]).closed.map((claim) => claim.id)).toEqual(['file:/a.yml#5']);
+    expect(build([], {}, [rejected('/b.yml', 1)]).owners.get('app.example')).toEqual({ kind: 'file', file: '/b.yml' });
+  });
+
+  it('puts a rejected file entry ahead of a container claim as old as the epoch', () => {
+    const ancient = containerSpec({ name: 'ancient', created: 0, path: '/' });
+    const table = build([ancient], { ancient: project('shop') }, [rejected('/r.yml', 0, '/')]);
+    expect(table.owners.get('app.example')).toEqual({ kind: 'file', file: '/r.yml' });
+    expect(stateAt(table, '/')).toBe('misconfigured');
+    expect(table.routes).toEqual([]);
+  });
+
+  it('breaks a tie between two closed claims of one age by id, whatever order they come in', () => {
+    const bb = closedClaim({ name: 'bb', created: 100, path: '/', owner: project('shop') });
+    const aa = closedClaim({ name: 'aa', created: 100, path: '/', owner: project('shop') });
+    for (const order of [[bb, aa], [aa, bb]]) expect(build([], {}, order).closed.map((claim) => claim.id)).toEqual(['container:id-aa/default']);
+  });
+
+  it('fingerprints the table as the JSON of its routes, issues, closed claims and owners', () => {
+    const specs = [
+      containerSpec({ name: 'a', created: 100, hosts: ['a.example'], path: '/' }),
+      containerSpec({ name: 'b', created: 200, hosts: ['b.example'], path: '/' }),
+      containerSpec({ name: 'x', created: 300, hosts: ['a.example'], path: '/' }),
+      containerSpec({ name: 'y', created: 400, hosts: ['b.example'], path: '/' }),
+    ];
+    const table = build(specs, { a: project('p'), b: project('p'), x: project('p'), y: project('p') }, [closedClaim({ name: 'c', hosts: ['c.example'], path: '/' })]);
+    expect(table.routes).toHaveLength(2);
+    expect(table.issues).toHaveLength(2);
+    expect(JSON.parse(table.fingerprint)).toEqual(JSON.parse(JSON.stringify({ routes: table.routes, issues: table.issues, closed: table.closed, owners: [...table.owners] })));
+  });
+});
