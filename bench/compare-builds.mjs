@@ -1,0 +1,61 @@
+// Same-run comparison of two builds: public (1 route) and signed-in throughput, rotating order.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const LIB = new URL('./lib', import.meta.url).href;
+const { createProcessRegistry, freePort, waitFor } = await import(`${LIB}/processes.mjs`);
+const { startUpstream, startGatehouse, writeRoutesFile, publicHost, fetchOnce } = await import(`${LIB}/servers.mjs`);
+const { AUTH_POLICY, mintSessionCookie, newSecret, startProvider } = await import(`${LIB}/identity.mjs`);
+const { runMatrix } = await import(`${LIB}/throughput.mjs`);
+const { writeWrkScript } = await import(`${LIB}/wrk.mjs`);
+
+// Two built checkouts (each with dist/ and node_modules): node bench/compare-builds.mjs BEFORE_DIR AFTER_DIR
+const [beforeRoot, afterRoot] = process.argv.slice(2);
+if (!beforeRoot || !afterRoot) throw new Error('usage: node bench/compare-builds.mjs BEFORE_DIR AFTER_DIR (two built checkouts)');
+const ROOTS = { before: beforeRoot, after: afterRoot };
+const seconds = Number(process.env.SECONDS_PER_RUN ?? 8);
+const repetitions = Number(process.env.REPS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'gh-compare-'));
+const registry = createProcessRegistry();
+const log = (m) => process.stdout.write(`${m}\n`);
+const closers = [];
+try {
+  const upstream = await startUpstream(registry, dir, 0);
+  const oneRoute = join(dir, 'routes-1.yaml');
+  writeRoutesFile(oneRoute, { upstreamPort: upstream.port, count: 1 });
+  const scenarios = [];
+  for (const [label, root] of Object.entries(ROOTS)) {
+    const pub = await startGatehouse(registry, { root, dir, cpu: 1, name: `public-${label}`, settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp' } });
+    scenarios.push({ id: `public-${label}`, group: 'gatehouse', label: `public, ${label}`, url: `${pub.url}/`, headers: { Host: publicHost(1) }, pid: pub.pid, expectStatus: 200 });
+    const port = await freePort();
+    const authUrl = `http://auth.bench.test:${port}`;
+    const clientSecret = newSecret();
+    const secret = newSecret();
+    const provider = await startProvider(root, { authUrl, clientId: 'cmp', clientSecret });
+    closers.push(() => provider.close());
+    const routesFile = join(dir, `routes-auth-${label}.yaml`);
+    writeRoutesFile(routesFile, { upstreamPort: upstream.port, extra: [{ from: 'http://app.bench.test', settings: { allow: AUTH_POLICY } }] });
+    const auth = await startGatehouse(registry, {
+      root, dir, cpu: 1, port, name: `auth-${label}`,
+      settings: { GATEHOUSE_CONFIG: routesFile, GATEHOUSE_LABEL_PREFIX: 'ghcmp', GATEHOUSE_AUTH_URL: authUrl, GATEHOUSE_OIDC_ISSUER: provider.issuer, GATEHOUSE_OIDC_CLIENT_ID: 'cmp', GATEHOUSE_OIDC_CLIENT_SECRET: clientSecret, GATEHOUSE_SECRET: secret },
+    });
+    await waitFor('discovery', async () => JSON.parse((await fetchOnce(`http://127.0.0.1:${auth.adminPort}/readyz`)).body).identity?.provider === 'ready', { timeoutMs: 20_000 });
+    const cookie = await mintSessionCookie(root, { secret, host: 'app.bench.test' });
+    const check = await fetchOnce(`${auth.url}/bench-echo`, { host: 'app.bench.test', cookie });
+    if (check.status !== 200 || !String(check.headers['x-seen-jwt'] ?? '').includes('.')) throw new Error(`${label}: signed-in check failed: ${check.status}`);
+    const anon = await fetchOnce(`${auth.url}/`, { host: 'app.bench.test', accept: 'text/html' });
+    if (anon.status !== 302) throw new Error(`${label}: anonymous got ${anon.status}`);
+    scenarios.push({ id: `auth-${label}`, group: 'gatehouse-auth', label: `signed-in, ${label}`, url: `${auth.url}/`, headers: { Host: 'app.bench.test', Cookie: cookie }, pid: auth.pid, expectStatus: 200 });
+  }
+  const script = writeWrkScript(dir);
+  const results = await runMatrix(scenarios, { script, seconds, warmupSeconds: 2, repetitions, loadCpu: 0, proxyCpu: 1, log });
+  log('\nsummary (median req/s over repetitions; cpu µs/req):');
+  for (const [id, { summary, runs }] of results) {
+    const rps = runs.map((r) => Math.round(r.rps));
+    const cpu = runs.map((r) => r.cpuUsPerRequest?.toFixed(1));
+    log(`${id.padEnd(16)} median ${Math.round(summary.rps?.median ?? 0)}  runs ${rps.join(' / ')}  cpu µs/req ${cpu.join(' / ')}  other load % ${runs.map((r) => r.foreignLoadPercent?.toFixed(0)).join(' / ')}`);
+  }
+} finally {
+  for (const close of closers) await close().catch(() => {});
+  await registry.stopAll();
+}
