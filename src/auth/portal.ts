@@ -44,7 +44,7 @@ export function reachableApps(ctx: IdentityContext, req: GateRequest, session: S
   const seen = new Set<string>();
   const apps: PortalApp[] = [];
   for (const route of ctx.table.routes) {
-    const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {} }, ctx.settings.defaultAllow);
+    const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {}, now: Date.now() }, ctx.settings.defaultAllow);
     if (!decision.allow) continue;
     const url = appUrl(route, req);
     if (seen.has(url)) continue;

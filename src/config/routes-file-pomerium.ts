@@ -143,7 +143,8 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
     case 'policy': {
       const parsed = parsePpl(value);
       if (!parsed.ok) return report(key, 'invalid_value', parsed.problem);
-      allow(parsed.value.allow);
+      // Pomerium lets nobody in without an allow rule; `reject` keeps GATEHOUSE_DEFAULT_ALLOW from standing in for one.
+      allow(parsed.value.allow.length === 0 && !parsed.value.public ? [{ kind: 'ppl', rule: { criterion: 'reject' } }] : parsed.value.allow);
       draft.settings.deny = [...(draft.settings.deny ?? []), ...parsed.value.deny];
       if (parsed.value.public) draft.settings.public = true;
       return;

@@ -1,4 +1,5 @@
-import type { PolicyEntry } from '../routes/index.ts';
+import type { PolicyEntry, PplNode } from '../routes/index.ts';
+import { evaluatePpl, formatPpl, type PplRequest } from './ppl.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {
@@ -25,6 +26,8 @@ export function formatEntry(entry: PolicyEntry): string {
       return `user:${entry.sub}`;
     case 'any':
       return '*';
+    case 'ppl':
+      return formatPpl(entry.rule);
   }
 }
 
@@ -41,6 +44,8 @@ export interface CompiledEntries {
   readonly domains: ReadonlyMap<string, string>;
   readonly groups: ReadonlyMap<string, string>;
   readonly claims: readonly { readonly key: string; readonly value: string; readonly text: string }[];
+  /** Pomerium policy rules (routes file only), in the order written. */
+  readonly rules: readonly { readonly rule: PplNode; readonly text: string }[];
 }
 
 export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries {
@@ -50,6 +55,7 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
   const domains = new Map<string, string>();
   const groups = new Map<string, string>();
   const claims: { key: string; value: string; text: string }[] = [];
+  const rules: { rule: PplNode; text: string }[] = [];
   for (const entry of entries) {
     const text = formatEntry(entry);
     switch (entry.kind) {
@@ -72,9 +78,12 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
       case 'claim':
         claims.push({ key: entry.claim, value: entry.value, text });
         break;
+      case 'ppl':
+        rules.push({ rule: entry.rule, text });
+        break;
     }
   }
-  return { size: entries.length, any, users, emails, domains, groups, claims };
+  return { size: entries.length, any, users, emails, domains, groups, claims, rules };
 }
 
 /** The per-request facts entries are matched against, computed once per evaluation. */
@@ -122,6 +131,15 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
     }
   }
   return smallestClaim;
+}
+
+/**
+ * The text of the first Pomerium rule that holds for this request, or null. `subject` is null
+ * for a caller nobody has identified yet: then only rules that need no one can hold.
+ */
+export function firstRule(list: CompiledEntries, subject: Subject | null, request: PplRequest): string | null {
+  for (const { rule, text } of list.rules) if (evaluatePpl(rule, subject, request)) return text;
+  return null;
 }
 
 function claimMatches(claims: Readonly<Record<string, unknown>>, key: string, expected: string): boolean {

@@ -1,8 +1,9 @@
 import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
-import { compileEntries, firstMatch, toSubject, type CompiledEntries, type Identity } from './entries.ts';
+import { compileEntries, firstMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
 export { formatEntry } from './entries.ts';
+export { evaluatePpl, formatPpl, localTime } from './ppl.ts';
 export { extractGroups, MAX_GROUPS } from './groups.ts';
 
 export type AllowReason = 'public' | 'bypass' | 'cors_preflight' | 'allowed';
@@ -18,6 +19,8 @@ export interface PolicyRequest {
   /** Normalised, without query or fragment. */
   path: string;
   headers: { origin?: string; 'access-control-request-method'?: string };
+  /** When the request arrived (epoch ms): Pomerium rules may depend on the date and time. */
+  now: number;
 }
 
 const PUBLIC: Decision = Object.freeze({ allow: true, reason: 'public', entry: null });
@@ -54,12 +57,13 @@ export function evaluate(
   if (identity === null) return SIGN_IN_REQUIRED;
 
   const subject = toSubject(identity);
-  const denied = firstMatch(compiledFor(policy.deny), subject);
+  const deny = compiledFor(policy.deny);
+  const denied = firstMatch(deny, subject) ?? firstRule(deny, subject, request);
   if (denied !== null) return { allow: false, reason: 'denied', entry: denied };
 
   const allow = compiledFor(policy.allow.length > 0 ? policy.allow : defaultAllow);
   if (allow.size === 0) return NO_RULE;
-  const allowed = firstMatch(allow, subject);
+  const allowed = firstMatch(allow, subject) ?? firstRule(allow, subject, request);
   return allowed === null ? NOT_ALLOWED : { allow: true, reason: 'allowed', entry: allowed };
 }
 
@@ -73,7 +77,20 @@ export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decisio
   const bypass = matchingBypass(policy.bypass, request);
   if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };
   if (policy.corsPreflight && isCorsPreflight(request)) return CORS_PREFLIGHT;
-  return null;
+  return policy.allow.length === 0 ? null : anonymousRule(policy, request);
+}
+
+/**
+ * Pomerium rules that need no one (`accept`, `http_method`, …) may let a caller in before
+ * anyone is identified, as in Pomerium; deny rules still win. Null otherwise: the caller must
+ * sign in, and the full evaluation decides.
+ */
+function anonymousRule(policy: RoutePolicy, request: PolicyRequest): Decision | null {
+  const allow = compiledFor(policy.allow);
+  if (allow.rules.length === 0) return null;
+  if (firstRule(compiledFor(policy.deny), null, request) !== null) return null;
+  const allowed = firstRule(allow, null, request);
+  return allowed === null ? null : { allow: true, reason: 'allowed', entry: allowed };
 }
 
 /** The text of the first bypass rule that covers the request, or null. */

@@ -99,7 +99,7 @@ function toPolicyRequest(req: GateRequest): PolicyRequest {
   const headers: PolicyRequest['headers'] = {};
   if (typeof origin === 'string') headers.origin = origin;
   if (typeof method === 'string') headers['access-control-request-method'] = method;
-  return { method: req.method, path: req.path, headers };
+  return { method: req.method, path: req.path, headers, now: Date.now() };
 }
 
 /** The common case (no JWT, or one already signed for this session and host) stays synchronous. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PplNode } from './ppl.ts';
 
 /**
  * The shapes of the values a route holds, below the route itself. A leaf module: the key table
@@ -16,6 +17,8 @@ export const PolicyEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user'), sub: z.string() }),
   /** `*`: any signed-in user. */
   z.object({ kind: z.literal('any') }),
+  /** One rule of Pomerium's policy language (routes file only): matches when the tree is true. */
+  z.object({ kind: z.literal('ppl'), rule: PplNode }),
 ]);
 export type PolicyEntry = z.infer<typeof PolicyEntry>;
 

@@ -342,16 +342,24 @@ describe('errors', () => {
 
   /** [policy YAML, problem]. */
   const PPL_ERRORS: [string, string][] = [
-    ['{ allow: { and: [{ email: { is: a@b.com } }] } }', 'allow: only an or: list is supported (found and)'],
-    ['{ allow: { or: [{ email: { starts_with: a } }] } }', 'allow: expected email: {is: alice@example.com}'],
-    ['{ allow: { or: [{ email: { is: a@b.com }, domain: { is: b.com } }] } }', 'allow: each criterion is a mapping with one key'],
-    ['{ allow: { or: [{ http_path: { starts_with: /x } }] } }', 'allow: the criterion "http_path" is not supported'],
-    ['{ allow: { or: [{ groups: { is: x } }] } }', 'allow: expected groups: {has: NAME}'],
-    ['{ allow: { or: [{ authenticated_user: false }] } }', 'allow: expected authenticated_user: true'],
-    ['{ deny: { or: [{ accept: true }] } }', 'deny: {accept: true} would block everyone; remove the route instead'],
+    ['{ allow: { xor: [{ email: { is: a@b.com } }] } }', 'allow: "xor" is not an operator (and, or, not, nor)'],
+    ['{ allow: { or: [{ email: { matches: a } }] } }', 'allow.or: email: "matches" is not a string matcher operator'],
+    ['{ allow: { or: [{ email: { is: a@b.com }, domain: { is: b.com } }] } }', 'allow.or: each item is a mapping with one criterion'],
+    ['{ allow: { or: [{ device: { type: any } }] } }', 'allow.or: device: not supported: Gatehouse has no device identity'],
+    ['{ deny: { or: [{ invalid_client_certificate: true }] } }', 'deny.or: invalid_client_certificate: not supported: Gatehouse does not ask browsers for client certificates'],
+    ['{ allow: { or: [{ groups: { is: x } }] } }', 'allow.or: groups: expected a group name, or {has: NAME}'],
+    ['{ allow: { or: [{ authenticated_user: false }] } }', 'allow.or: authenticated_user: write true (Pomerium ignores the value, so false would still match)'],
+    ['{ allow: { and: [] } }', 'allow.and: expected a list of criteria'],
+    ['{ allow: { or: [{ time_of_day: { after: "9:00" } }] } }', 'allow.or: time_of_day: timezone is required'],
+    ['{ allow: { or: [{ time_of_day: { timezone: Mars/Olympus, after: "9:00" } }] } }', 'allow.or: time_of_day: "Mars/Olympus" is not a time zone'],
+    ['{ allow: { or: [{ time_of_day: { timezone: UTC, after: "22:00", before: "6:00" } }] } }', 'allow.or: time_of_day: after must be earlier than before'],
+    ['{ allow: { or: [{ date: { after: yesterday } }] } }', 'allow.or: date: expected {after: DATE, before: DATE}'],
+    ['{ allow: { or: [{ day_of_week: mon-fun }] } }', 'allow.or: day_of_week: expected *'],
+    ['{ allow: { or: [{ frobnicate: true }] } }', 'allow.or: frobnicate: unknown criterion; Gatehouse evaluates accept'],
     ['{ permit: { or: [] } }', '"permit" is not a policy action (allow or deny)'],
-    ['{ allow: { or: [{ "claim/role": [a, b] }] } }', 'allow: expected claim/role: VALUE'],
-    ['allow', 'expected allow: and/or deny: blocks'],
+    ['{ allow: { or: [{ "claim/role": [a, b] }] } }', 'allow.or: claim/role: expected the value the claim must equal'],
+    ['allow', 'expected a rule with allow: and/or deny:'],
+    ['[{ allow: { or: [{ accept: true }] } }, { deny: { not: [{ source_ip: 10.0.0.0/8 }] } }]', 'rule 2: deny.not: source_ip: not supported'],
   ];
 
   it.each(PPL_ERRORS)('policy %s is refused', (policy, problem) => {

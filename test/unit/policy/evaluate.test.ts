@@ -18,7 +18,7 @@ function identity(overrides: Partial<Identity> = {}): Identity {
   };
 }
 
-const GET_ROOT: PolicyRequest = { method: 'GET', path: '/', headers: {} };
+const GET_ROOT: PolicyRequest = { method: 'GET', path: '/', headers: {}, now: 0 };
 
 const email = (value: string): PolicyEntry => ({ kind: 'email', email: value });
 const domain = (value: string): PolicyEntry => ({ kind: 'domain', domain: value });
@@ -174,7 +174,7 @@ describe('evaluate: requests without identity', () => {
 
   it('bypass decides before deny entries and identity', () => {
     const p = policy({ deny: [any], bypass: [{ method: 'GET', path: '/healthz' }] });
-    expect(evaluate(p, null, { method: 'GET', path: '/healthz', headers: {} }, [])).toEqual({
+    expect(evaluate(p, null, { method: 'GET', path: '/healthz', headers: {}, now: 0 }, [])).toEqual({
       allow: true,
       reason: 'bypass',
       entry: 'GET /healthz',
@@ -196,7 +196,7 @@ describe('evaluate: requests without identity', () => {
     ['DELETE', '/share/a/b', '/share/'],
     ['POST', '/hooks/github', 'POST /hooks/'],
   ])('%s %s is bypassed by %s', (method, path, entry) => {
-    expect(evaluate(bypass, null, { method, path, headers: {} }, [])).toEqual({ allow: true, reason: 'bypass', entry });
+    expect(evaluate(bypass, null, { method, path, headers: {}, now: 0 }, [])).toEqual({ allow: true, reason: 'bypass', entry });
   });
   it.each([
     ['POST', '/healthz'],
@@ -210,12 +210,12 @@ describe('evaluate: requests without identity', () => {
     ['GET', '/hooks/github'],
     ['post', '/hooks/github'],
   ])('%s %s is not bypassed', (method, path) => {
-    expect(evaluate(bypass, null, { method, path, headers: {} }, [])).toEqual({ allow: false, reason: 'sign_in_required', entry: null });
+    expect(evaluate(bypass, null, { method, path, headers: {}, now: 0 }, [])).toEqual({ allow: false, reason: 'sign_in_required', entry: null });
   });
 
   it('a root prefix bypass covers every path', () => {
     const p = policy({ bypass: [{ method: 'GET', path: '/' }] });
-    expect(evaluate(p, null, { method: 'GET', path: '/anything/at/all', headers: {} }, []).reason).toBe('bypass');
+    expect(evaluate(p, null, { method: 'GET', path: '/anything/at/all', headers: {}, now: 0 }, []).reason).toBe('bypass');
   });
 
   describe('CORS preflight', () => {
@@ -223,6 +223,7 @@ describe('evaluate: requests without identity', () => {
       method: 'OPTIONS',
       path: '/api/items',
       headers: { origin: 'https://web.example.com', 'access-control-request-method': 'PUT' },
+      now: 0,
     };
     it('is allowed without identity when the route enables it', () => {
       expect(evaluate(policy({ allow: [any], corsPreflight: true }), null, preflight, [])).toEqual({

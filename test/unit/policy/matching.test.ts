@@ -13,7 +13,7 @@ function identity(overrides: Partial<Identity> = {}): Identity {
   return { sub: 'user-1', email: 'alice@corp.com', emailVerified: true, name: 'Alice', groups: [], claims: {}, ...overrides };
 }
 
-const GET_ROOT: PolicyRequest = { method: 'GET', path: '/', headers: {} };
+const GET_ROOT: PolicyRequest = { method: 'GET', path: '/', headers: {}, now: 0 };
 const email = (value: string): PolicyEntry => ({ kind: 'email', email: value });
 const domain = (value: string): PolicyEntry => ({ kind: 'domain', domain: value });
 const group = (value: string): PolicyEntry => ({ kind: 'group', group: value });

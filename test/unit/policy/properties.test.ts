@@ -52,7 +52,7 @@ const routePolicy: fc.Arbitrary<RoutePolicy> = fc.record({
   corsPreflight: fc.constant(false),
 });
 
-const request = { method: 'GET', path: '/', headers: {} };
+const request = { method: 'GET', path: '/', headers: {}, now: 0 };
 
 describe('policy properties', () => {
   it('adding a deny entry never turns a decision into an allow', () => {

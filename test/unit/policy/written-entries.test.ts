@@ -25,7 +25,7 @@ const contractor: Identity = {
   groups: ['staff', 'contractors'],
   claims: { employment: 'contract', level: 2 },
 };
-const GET_ROOT = { method: 'GET', path: '/', headers: {} };
+const GET_ROOT = { method: 'GET', path: '/', headers: {}, now: 0 };
 
 describe('spaces around written entries', () => {
   it.each([

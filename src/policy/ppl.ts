@@ -1,0 +1,148 @@
+import type { PplCriterion, PplNode, PplStringMatcher } from '../routes/index.ts';
+import type { Subject } from './entries.ts';
+
+/**
+ * Evaluates one rule of Pomerium's policy language (PPL) against a request. Pure: the time of
+ * the request comes in as `now`, like the method and path. A criterion about the user is false
+ * when nobody is signed in, so a rule decides for an anonymous caller only when it needs no one
+ * (`accept`, `http_method`, `date`, …).
+ */
+
+export interface PplRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: { readonly origin?: string; readonly 'access-control-request-method'?: string };
+  /** Epoch ms. */
+  readonly now: number;
+}
+
+export function evaluatePpl(node: PplNode, subject: Subject | null, request: PplRequest): boolean {
+  if ('op' in node) {
+    switch (node.op) {
+      case 'and':
+        return node.items.every((item) => evaluatePpl(item, subject, request));
+      case 'or':
+        return node.items.some((item) => evaluatePpl(item, subject, request));
+      case 'not':
+        return node.items.every((item) => !evaluatePpl(item, subject, request));
+      case 'nor':
+        return node.items.some((item) => !evaluatePpl(item, subject, request));
+    }
+  }
+  return criterionHolds(node, subject, request);
+}
+
+function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRequest): boolean {
+  switch (c.criterion) {
+    case 'accept':
+      return true;
+    case 'reject':
+      return false;
+    case 'authenticated_user':
+      return subject !== null;
+    case 'cors_preflight':
+      return request.method === 'OPTIONS' && !!request.headers.origin && !!request.headers['access-control-request-method'];
+    case 'pomerium_routes':
+      return request.path === '/.pomerium' || request.path.startsWith('/.pomerium/');
+    case 'email':
+      return subject?.email != null && stringMatches(c.match, subject.email);
+    case 'domain':
+      return subject?.domain != null && stringMatches(c.match, subject.domain);
+    case 'user':
+      return subject !== null && stringMatches(c.match, subject.identity.sub);
+    case 'http_method':
+      return stringMatches(c.match, request.method);
+    case 'http_path':
+      return stringMatches(c.match, request.path);
+    case 'groups':
+      return subject !== null && subject.identity.groups.includes(c.has);
+    case 'claim':
+      return subject !== null && claimHolds(subject.identity.claims, c.claim, c.value);
+    case 'date':
+      return (c.after === null || request.now > c.after) && (c.before === null || request.now < c.before);
+    case 'day_of_week':
+      return c.days.includes(localTime(request.now, c.timezone).day);
+    case 'time_of_day': {
+      const { seconds } = localTime(request.now, c.timezone);
+      return (c.after === null || seconds > c.after) && (c.before === null || seconds < c.before);
+    }
+  }
+}
+
+/**
+ * Every operator given must hold. Values were folded when the rule was read (emails and domains
+ * lower-case, methods upper-case), as the request's are, so nothing is folded here.
+ */
+function stringMatches(m: PplStringMatcher, value: string): boolean {
+  if (m.is !== undefined && value !== m.is) return false;
+  if (m.starts_with !== undefined && !value.startsWith(m.starts_with)) return false;
+  if (m.ends_with !== undefined && !value.endsWith(m.ends_with)) return false;
+  if (m.contains !== undefined && !value.includes(m.contains)) return false;
+  if (m.in !== undefined && !m.in.includes(value)) return false;
+  if (m.not_in !== undefined && m.not_in.includes(value)) return false;
+  return true;
+}
+
+function claimHolds(claims: Readonly<Record<string, unknown>>, key: string, expected: string): boolean {
+  if (!Object.hasOwn(claims, key)) return false;
+  const value = claims[key];
+  const equals = (item: unknown) => (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') && String(item) === expected;
+  return Array.isArray(value) ? value.some(equals) : equals(value);
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+// One formatter per time zone: building one costs far more than formatting with it.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The weekday (0 = Sunday) and seconds after midnight of `now` in an IANA time zone. */
+export function localTime(now: number, timeZone: string): { day: number; seconds: number } {
+  let format = formatters.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, format);
+  }
+  const parts: Record<string, string> = {};
+  for (const part of format.formatToParts(now)) parts[part.type] = part.value;
+  const seconds = Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second);
+  return { day: WEEKDAYS.indexOf(parts.weekday ?? ''), seconds };
+}
+
+/** The rule as text for logs and `gatehouse routes`: `and(email:alice@example.com, http_method:GET)`. */
+export function formatPpl(node: PplNode): string {
+  if ('op' in node) return `${node.op}(${node.items.map(formatPpl).join(', ')})`;
+  switch (node.criterion) {
+    case 'accept':
+    case 'reject':
+    case 'authenticated_user':
+    case 'cors_preflight':
+    case 'pomerium_routes':
+      return node.criterion;
+    case 'email':
+    case 'domain':
+    case 'user':
+    case 'http_method':
+    case 'http_path':
+      return `${node.criterion}:${formatMatcher(node.match)}`;
+    case 'groups':
+      return `groups:${node.has}`;
+    case 'claim':
+      return `claim/${node.claim}:${node.value}`;
+    case 'date':
+      return `date:{${[node.after === null ? null : `after:${new Date(node.after).toISOString()}`, node.before === null ? null : `before:${new Date(node.before).toISOString()}`].filter(Boolean).join(',')}}`;
+    case 'day_of_week':
+      return `day_of_week:${node.days.map((d) => WEEKDAYS[d]?.toLowerCase()).join(',')}@${node.timezone}`;
+    case 'time_of_day':
+      return `time_of_day:{${[node.after === null ? null : `after:${clock(node.after)}`, node.before === null ? null : `before:${clock(node.before)}`].filter(Boolean).join(',')}}@${node.timezone}`;
+  }
+}
+
+function formatMatcher(m: PplStringMatcher): string {
+  const keys = Object.keys(m) as (keyof PplStringMatcher)[];
+  if (keys.length === 1 && m.is !== undefined) return m.is;
+  return `{${keys.map((k) => `${k}:${Array.isArray(m[k]) ? `[${(m[k] as string[]).join('|')}]` : String(m[k])}`).join(',')}}`;
+}
+
+function clock(seconds: number): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+}
