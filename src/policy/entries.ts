@@ -1,5 +1,5 @@
 import type { PolicyEntry, PplNode } from '../routes/index.ts';
-import { evaluatePpl, formatPpl, type PplRequest } from './ppl.ts';
+import { evaluatePpl, formatPpl, needsIdentity, type PplRequest } from './ppl.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {
@@ -46,6 +46,8 @@ export interface CompiledEntries {
   readonly claims: readonly { readonly key: string; readonly value: string; readonly text: string }[];
   /** Pomerium policy rules (routes file only), in the order written. */
   readonly rules: readonly { readonly rule: PplNode; readonly text: string }[];
+  /** Whether every entry can be decided without knowing who asks (only rules such as `http_method` or `date`). */
+  readonly anonymous: boolean;
 }
 
 export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries {
@@ -56,6 +58,7 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
   const groups = new Map<string, string>();
   const claims: { key: string; value: string; text: string }[] = [];
   const rules: { rule: PplNode; text: string }[] = [];
+  let anonymous = true;
   for (const entry of entries) {
     const text = formatEntry(entry);
     switch (entry.kind) {
@@ -82,8 +85,9 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
         rules.push({ rule: entry.rule, text });
         break;
     }
+    if (entry.kind !== 'ppl' || needsIdentity(entry.rule)) anonymous = false;
   }
-  return { size: entries.length, any, users, emails, domains, groups, claims, rules };
+  return { size: entries.length, any, users, emails, domains, groups, claims, rules, anonymous };
 }
 
 /** The per-request facts entries are matched against, computed once per evaluation. */
@@ -135,7 +139,7 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
 
 /**
  * The text of the first Pomerium rule that holds for this request, or null. `subject` is null
- * for a caller nobody has identified yet: then only rules that need no one can hold.
+ * only for a list that needs no one (`anonymous`): then every criterion about the user is false.
  */
 export function firstRule(list: CompiledEntries, subject: Subject | null, request: PplRequest): string | null {
   for (const { rule, text } of list.rules) if (evaluatePpl(rule, subject, request)) return text;

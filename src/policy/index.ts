@@ -1,4 +1,5 @@
 import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
+import { evaluatePpl, needsIdentity } from './ppl.ts';
 import { compileEntries, firstMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
@@ -81,18 +82,25 @@ export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decisio
 }
 
 /**
- * Pomerium rules that need no one (`accept`, `http_method`, …) may let a caller in before
- * anyone is identified, as in Pomerium; deny rules still win. Null otherwise: the caller must
- * sign in, and the full evaluation decides.
+ * Pomerium rules that need no one (`accept`, `http_method`, `date`, …) let a caller in before
+ * anyone is identified, as in Pomerium, but only when no deny entry is about the user either:
+ * otherwise a denied user could pass by not saying who they are, so everyone signs in. Null:
+ * the caller must be identified, and the full evaluation decides.
  */
 function anonymousRule(policy: RoutePolicy, request: PolicyRequest): Decision | null {
   const allow = compiledFor(policy.allow);
   if (allow.rules.length === 0) return null;
-  if (firstRule(compiledFor(policy.deny), null, request) !== null) return null;
-  const allowed = firstRule(allow, null, request);
+  const deny = compiledFor(policy.deny);
+  if (!deny.anonymous || firstRule(deny, null, request) !== null) return null;
+  let allowed: string | null = null;
+  for (const { rule, text } of allow.rules) {
+    if (!needsIdentity(rule) && evaluatePpl(rule, null, request)) {
+      allowed = text;
+      break;
+    }
+  }
   return allowed === null ? null : { allow: true, reason: 'allowed', entry: allowed };
 }
-
 /** The text of the first bypass rule that covers the request, or null. */
 function matchingBypass(rules: readonly BypassRule[], request: PolicyRequest): string | null {
   for (const rule of rules) {

@@ -90,6 +90,13 @@ function claimHolds(claims: Readonly<Record<string, unknown>>, key: string, expe
   return Array.isArray(value) ? value.some(equals) : equals(value);
 }
 
+const ABOUT_THE_USER = new Set<PplCriterion['criterion']>(['authenticated_user', 'email', 'domain', 'user', 'groups', 'claim']);
+
+/** Whether any criterion in the rule is about the user: then only an identified caller can be judged by it. */
+export function needsIdentity(node: PplNode): boolean {
+  return 'op' in node ? node.items.some(needsIdentity) : ABOUT_THE_USER.has(node.criterion);
+}
+
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 // One formatter per time zone: building one costs far more than formatting with it.
 const formatters = new Map<string, Intl.DateTimeFormat>();
