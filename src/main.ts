@@ -1,5 +1,5 @@
 import type { Identity } from './auth/index.ts';
-import { combineRouteSources, labelTrust, loadConfig, readIdentitySettings, readPolicyEnv, watchRoutesFile, type AppConfig } from './config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, logSettingNotes, readIdentitySettings, readPolicyEnv, watchRoutesFile, type AppConfig } from './config/index.ts';
 import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
@@ -23,6 +23,8 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: AppConfig, logger: Logger): Promise<RunningGatehouse> {
   const metrics = createMetrics();
   const store = new RouteStore();
+  // Pomerium's global settings, each once: mapped, ignored, or overridden by a GATEHOUSE_* variable.
+  if (config.pomerium !== null) logSettingNotes(logger, 'Pomerium settings', config.pomerium.notes);
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
   const identity = await startIdentity(config, logger);
   try {

@@ -16,6 +16,8 @@ export async function routesCommand(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  // Mapped or ignored Pomerium settings are notes, not problems: they never make the exit code 1.
+  for (const note of config.pomerium?.notes ?? []) process.stderr.write(`gatehouse routes: ${note.message}\n`);
   const listing = await listOnce(config.DOCKER_HOST);
   let fileResult: TranslationResult | null = null;
   if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);

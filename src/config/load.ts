@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { GatehouseError } from '../errors.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { readPomeriumSettings, type PomeriumConfig } from './pomerium-config.ts';
 import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
 
 export type AppConfig = Readonly<EnvConfig> & {
   /** Variable → the file its `_FILE` twin named: Gatehouse's own settings files, never readable through a label. */
   readonly settingsFiles: Readonly<Record<string, string>>;
+  /** Pomerium's global settings, when Gatehouse runs a Pomerium configuration (see pomerium-settings.ts); else null. */
+  readonly pomerium: PomeriumConfig | null;
 };
 
 type Env = Record<string, string | undefined>;
@@ -15,10 +18,17 @@ type Env = Record<string, string | undefined>;
  * config. Throws one GatehouseError listing every problem, one line each:
  * `GATEHOUSE_LISTEN="8080": expected HOST:PORT, e.g. 0.0.0.0:8080`.
  */
-export function loadConfig(env: Env = process.env, readFile: (path: string) => string = readUtf8): AppConfig {
+export function loadConfig(realEnv: Env = process.env, readFile: (path: string) => string = readUtf8): AppConfig {
   const raw: Record<string, string> = {};
   const settingsFiles: Record<string, string> = {};
-  const problems: string[] = [];
+  // Pomerium's settings lie under the environment: a GATEHOUSE_* variable that is set wins.
+  const pomerium = readPomeriumSettings(realEnv, readFile);
+  const env: Env = pomerium === null ? realEnv : { ...pomerium.mapped.env, ...realEnv };
+  const problems: string[] = [...(pomerium?.mapped.problems ?? [])];
+  const origin = (name: string) => {
+    const from = pomerium?.mapped.origins[name] ?? pomerium?.mapped.origins[name.replace(/_FILE$/, '')];
+    return from === undefined ? '' : ` (from Pomerium's ${from})`;
+  };
   for (const name of Object.keys(ENV_SCHEMA)) {
     const direct = env[name];
     const filePath = env[`${name}_FILE`];
@@ -31,7 +41,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
       try {
         raw[name] = readFile(filePath).replace(/\r?\n$/, '');
       } catch (error) {
-        problems.push(`${name}_FILE="${filePath}": cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+        problems.push(`${name}_FILE="${filePath}"${origin(`${name}_FILE`)}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       }
     } else if (direct !== undefined && direct !== '') {
       raw[name] = direct;
@@ -42,13 +52,13 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw[name] ?? '');
-      problems.push(`${name}=${shown}: ${issue.message}`);
+      problems.push(`${name}=${shown}${origin(name)}: ${issue.message}`);
     }
   }
   if (problems.length > 0) {
     throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles });
+  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, pomerium: pomerium === null ? null : pomerium.config });
 }
 
 function readUtf8(path: string): string {

@@ -21,7 +21,8 @@ export function logSettingNotes(logger: Logger, source: string, notes: readonly 
     const key = `${note.key}\n${note.outcome}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    logger.warn({ file: source, setting: note.key, outcome: note.outcome }, note.message);
+    // Mapped settings do what they did in Pomerium; the others are worth a look.
+    logger[note.outcome === 'mapped' ? 'info' : 'warn']({ file: source, setting: note.key, outcome: note.outcome }, note.message);
   }
 }
 

@@ -1,15 +1,11 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { closestKey } from '../labels/index.ts';
 import type { ClosedClaimSpec, RouteIssue, TranslationResult } from '../routes/index.ts';
+import { isPomeriumSetting, mapPomeriumSettings, type SettingNote } from './pomerium-settings.ts';
 import { rejectedFileClaim } from './routes-file-claims.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
-/** A Pomerium global setting found beside the routes, and what Gatehouse did with it. */
-export interface SettingNote {
-  readonly key: string;
-  readonly outcome: 'ignored';
-  readonly message: string;
-}
+export type { SettingNote } from './pomerium-settings.ts';
 
 export type RoutesFileResult = { ok: true; result: TranslationResult; settings: readonly SettingNote[] } | { ok: false; error: string };
 
@@ -63,6 +59,9 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
     return { ok: false, error: `${fileName}: ${(error as Error).message}` };
   }
 
+  // A setting Gatehouse refuses (client certificates, …) rejects the file, also on a reload: it is never silently dropped.
+  const refused = isMap(root) ? refusedSettings(data as Record<string, unknown>, fileName) : null;
+  if (refused !== null) return { ok: false, error: refused };
   const result: TranslationResult = { specs: [], issues: [] };
   const settings = isMap(root) ? reportTopLevelKeys(root, fileName, at, result.issues) : [];
   const closed: ClosedClaimSpec[] = [];
@@ -88,6 +87,14 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   return { ok: true, result, settings };
 }
 
+function refusedSettings(top: Record<string, unknown>, fileName: string): string | null {
+  const settings = new Map(Object.entries(top).filter(([key]) => isPomeriumSetting(key)).map(([key, value]) => [key, { value, from: `${fileName}: ${key}` }] as const));
+  if (settings.size === 0) return null;
+  // Whether TLS comes from the environment is the startup check's to say.
+  const problems = mapPomeriumSettings(settings, {}).problems.filter((p) => !p.includes('Pomerium serves HTTPS on address'));
+  return problems.length === 0 ? null : problems.join('; ');
+}
+
 function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number | undefined) => string, issues: RouteIssue[]): SettingNote[] {
   const issue = (label: string | null, offset: number | undefined, message: string) =>
     issues.push({ source: { kind: 'file', file: fileName, index: null }, label, value: null, code: 'unknown_key', message: `${at(offset)}: ${message}` });
@@ -96,6 +103,8 @@ function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
     if ((ROUTE_LISTS as readonly string[]).includes(key)) continue;
+    // Pomerium's global settings are mapped (or refused) once at startup: see pomerium-settings.ts.
+    if (isPomeriumSetting(key)) continue;
     if (POMERIUM_GLOBALS.test(key)) {
       settings.push({ key, outcome: 'ignored', message: `${at(offset)}: Pomerium setting ${key} ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables` });
     } else if (closestKey(key, ['routes']) === 'routes') issue(key, offset, `unknown top-level key ${key}; did you mean routes?`);

@@ -67,7 +67,8 @@ routes:
       [{ kind: 'file', file: FILE, index: 1 }, 'file:1', 'b.corp.example.com', 'http://b'],
     ]);
     expect(parsed.result.issues.map((i) => [i.source, i.message.split(':').slice(0, 4).join(':')])).toEqual([[{ kind: 'file', file: FILE, index: 2 }, `${FILE}:12:5: routes[1].allowed_users`]]);
-    expect(parsed.settings.map((n) => [n.key, n.outcome])).toEqual([['authenticate_service_url', 'ignored']]);
+    // Global settings are mapped at startup (pomerium-settings.ts), not noted per reload.
+    expect(parsed.settings).toEqual([]);
   });
 
   it('takes an empty policy: like an empty routes:', () => {
@@ -75,15 +76,19 @@ routes:
     expect(parse('[]\n')).toEqual({ specs: [], issues: [] });
   });
 
-  it('reports only non-Pomerium top-level keys as problems; Pomerium settings are notes', () => {
+  it('reports only non-Pomerium top-level keys as problems; Pomerium settings are read at startup', () => {
     const parsed = parseRoutesFile('idp_client_secret: s3cret\ncookie_secret: x\npolicy: []\nroutse: []\n', FILE);
     if (!parsed.ok) throw new Error(parsed.error);
     expect(parsed.result.issues.map((i) => i.message)).toEqual([`${FILE}:4:1: unknown top-level key routse; did you mean routes?`]);
-    expect(parsed.settings.map((n) => n.message)).toEqual([
-      `${FILE}:1:1: Pomerium setting idp_client_secret ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables`,
-      `${FILE}:2:1: Pomerium setting cookie_secret ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables`,
-    ]);
+    expect(parsed.settings).toEqual([]);
     expect(JSON.stringify(parsed)).not.toContain('s3cret');
+  });
+});
+
+describe('Pomerium settings a routes file may not carry', () => {
+  it('a setting Gatehouse refuses rejects the whole file, also on a reload', () => {
+    const parsed = parseRoutesFile('client_ca_file: /ca.pem\nroutes:\n  - from: https://a.example.com\n    to: http://a\n', FILE);
+    expect(parsed).toEqual({ ok: false, error: expect.stringContaining(`${FILE}: client_ca_file: Gatehouse does not ask browsers for client certificates`) });
   });
 });
 
