@@ -9,6 +9,10 @@ Usage:
   gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
                              "serve" would; print routes and every rejected container with the
                              reasons. Exits 1 when anything was rejected.
+  gatehouse import pomerium FILE
+                             Print the container labels (and GATEHOUSE_* environment) that
+                             make the routes of a Pomerium config or policy file; say which
+                             routes must stay in the routes file, and why
   gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
   gatehouse users …          Manage the built-in sign-in's users file: list, add, set, passwd,
                              totp, remove ("gatehouse users --help")
@@ -53,6 +57,10 @@ async function run(argv: string[]): Promise<number> {
     case 'routes': {
       const { routesCommand } = await import('./routes.ts');
       return routesCommand(rest);
+    }
+    case 'import': {
+      const { importCommand } = await import('./import.ts');
+      return importCommand(rest);
     }
     case 'socket-proxy':
       // The socket proxy is nginx with an allow list, a few MB instead of a second Node process.

@@ -9,3 +9,5 @@ export { parseRoutesFile, type RoutesFileResult } from './routes-file.ts';
 export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesFileOptions } from './watch-routes-file.ts';
 export { combineRouteSources, parsePolicyEnv, readPolicyEnv, logSettingNotes } from './routes-file-sources.ts';
 export { labelTrust, type LabelTrust } from './label-trust.ts';
+export { collectPomeriumSettings, isPomeriumSetting, mapPomeriumSettings, POMERIUM_SETTINGS, type SettingNote, type PomeriumSettingsResult } from './pomerium-settings.ts';
+export type { PomeriumConfig } from './pomerium-config.ts';
