@@ -135,8 +135,8 @@ function translateRoute(
     reasons.push("set_request_headers uses Pomerium's ${…} substitutions, which labels do not have");
   }
   const entries = (list: readonly PolicyEntry[]) => list.map(formatEntry);
-  for (const text of [...entries(spec.policy.allow), ...entries(spec.policy.deny)]) {
-    if (parsePolicyEntry(text) === null) reasons.push(`the entry ${text} cannot be written in a label`);
+  for (const entry of [...spec.policy.allow, ...spec.policy.deny]) {
+    if (entry.kind !== 'ppl' && parsePolicyEntry(formatEntry(entry)) === null) reasons.push(`the entry ${formatEntry(entry)} cannot be written in a label`);
   }
   if (spec.policy.public && spec.policy.deny.length > 0) reasons.push('a public route with deny rules: labels refuse public together with deny');
   if (reasons.length > 0) return { reasons };
@@ -179,8 +179,8 @@ function translateRoute(
 /** A label route name: lowercase letters, digits and -, from the route's name when it has one. */
 function routeName(raw: Record<string, unknown>, index: number, used: Set<string>): string {
   const base = typeof raw.name === 'string' ? raw.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+|-+$/g, '').slice(0, 24) : '';
-  let name = base === '' ? `route${index + 1}` : `r-${base}`;
-  for (let n = 2; used.has(name); n += 1) name = `${base === '' ? 'route' : `r-${base}`}${index + 1}-${n}`;
+  let name = base === '' ? `route${index}` : `r-${base}`;
+  for (let n = 2; used.has(name); n += 1) name = `${base === '' ? `route${index}` : `r-${base}`}-${n}`;
   used.add(name);
   return name;
 }

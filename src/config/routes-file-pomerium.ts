@@ -143,14 +143,23 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
     case 'policy': {
       const parsed = parsePpl(value);
       if (!parsed.ok) return report(key, 'invalid_value', parsed.problem);
-      // Pomerium lets nobody in without an allow rule; `reject` keeps GATEHOUSE_DEFAULT_ALLOW from standing in for one.
-      allow(parsed.value.allow.length === 0 && !parsed.value.public ? [{ kind: 'ppl', rule: { criterion: 'reject' } }] : parsed.value.allow);
+      allow(parsed.value.allow);
       draft.settings.deny = [...(draft.settings.deny ?? []), ...parsed.value.deny];
       if (parsed.value.public) draft.settings.public = true;
       return;
     }
     default:
       return report(key, 'invalid_value', `the Pomerium option ${key} has no Gatehouse equivalent; remove it, or serve this route another way`);
+  }
+}
+
+/**
+ * Pomerium lets nobody in when a route's policy has no allow rule; a `reject` rule keeps
+ * GATEHOUSE_DEFAULT_ALLOW from standing in for one. Called once every key of the route is read.
+ */
+export function closeEmptyPolicy(route: Record<string, unknown>, draft: RouteDraft): void {
+  if ('policy' in route && (draft.settings.allow ?? []).length === 0 && draft.settings.public !== true) {
+    draft.settings.allow = [{ kind: 'ppl', rule: { criterion: 'reject' } }];
   }
 }
 

@@ -1,7 +1,7 @@
 import { buildRouteSpec, closestKey, type FromValue, isSecretValue, KEYS, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
 import type { RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
-import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
+import { closeEmptyPolicy, POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
 
 export type { IssueSink } from './routes-file-draft.ts';
 
@@ -32,6 +32,7 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
     else if (pomerium.length > 0 && (POMERIUM_KEYS.has(key) || key === 'path')) readPomeriumKey(key, value, draft, report);
     else readOurKey(key, value, draft, report);
   }
+  if (pomerium.length > 0) closeEmptyPolicy(route, draft);
   if (!('from' in route)) report('from', 'missing', 'every route needs from, such as https://app.example.com');
   if (!('to' in route)) report('to', 'missing', 'every route in the file needs to, such as http://192.168.1.20:8080');
   if (draft.failed || draft.from === undefined) return [];
