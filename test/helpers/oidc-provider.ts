@@ -34,6 +34,8 @@ export interface TestProviderOptions {
   users: TestUser[];
   clients: TestClient[];
   port?: number;
+  /** A path the issuer lives under, as Azure's `/<tenant>/v2.0`; the provider is mounted there. */
+  issuerPath?: string;
 }
 
 export interface TestProvider {
@@ -58,13 +60,19 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   const server = createServer((req, res) => handler(req, res));
   await listen(server, options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const mount = options.issuerPath ?? '';
+  const issuer = `http://127.0.0.1:${port}${mount}`;
 
   const provider = new Provider(issuer, configuration(options.clients, (sub) => users.get(sub)));
   const callback = provider.callback();
   handler = (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
     if (!url.pathname.startsWith('/interaction/')) {
+      // Mounted below a path the way Express mounts it: oidc-provider reads the mount from originalUrl.
+      if (mount !== '' && req.url?.startsWith(mount)) {
+        (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+        req.url = req.url.slice(mount.length) || '/';
+      }
       callback(req, res);
       return;
     }

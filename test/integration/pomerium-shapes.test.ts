@@ -28,9 +28,9 @@ beforeAll(async () => {
   configFile = join(dir, 'config.yaml');
   await writeFile(
     configFile,
-    `authenticate_service_url: https://authenticate.corp.example
-idp_provider: oidc
-idp_client_secret: do-not-echo-me
+    `cookie_name: _pomerium
+shared_secret: do-not-echo-me
+log_level: debug
 policy:
   - from: https://from-file.corp.example
     to: ${echo.origin}
@@ -73,12 +73,12 @@ describe('routes from Pomerium configuration', () => {
     expect(gh.logs.find((l) => l.msg === 'routes loaded from the POLICY variable')).toMatchObject({ routes: 1, issues: 0 });
   });
 
-  it('logs each Pomerium global setting once as ignored, without its value, and rejects nothing', () => {
-    const notes = gh.logs.filter((l) => String(l.msg).includes('Pomerium setting'));
+  it('logs each Pomerium global setting once, as mapped or ignored, without its value, and rejects nothing', () => {
+    const notes = gh.logs.filter((l) => String(l.msg).startsWith('Pomerium setting'));
     expect(notes.map((l) => [l.setting, l.outcome, l.level])).toEqual([
-      ['authenticate_service_url', 'ignored', 40],
-      ['idp_provider', 'ignored', 40],
-      ['idp_client_secret', 'ignored', 40],
+      ['log_level', 'mapped', 30],
+      ['cookie_name', 'ignored', 40],
+      ['shared_secret', 'ignored', 40],
     ]);
     expect(JSON.stringify(gh.logs)).not.toContain('do-not-echo-me');
     expect(gh.logs.filter((l) => String(l.msg).startsWith('route rejected'))).toEqual([]);
@@ -92,13 +92,14 @@ describe('gatehouse routes', () => {
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
 
-  it('exits 0 when every route loaded and the only remarks are ignored Pomerium settings', async () => {
+  it('exits 0 when every route loaded and the only remarks are mapped or ignored Pomerium settings', async () => {
     const result = await routes(env);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { routes: Array<{ urls: string[]; sources: unknown }>; rejected: unknown[] };
     expect(report.rejected).toEqual([]);
     expect(report.routes.flatMap((r) => r.urls).sort()).toEqual(['https://from-env.corp.example/', 'https://from-file.corp.example/']);
-    expect(result.stderr).toContain(`gatehouse routes: ${configFile}:1:1: Pomerium setting authenticate_service_url ignored`);
+    expect(result.stderr).toContain(`gatehouse routes: Pomerium setting ${configFile}: cookie_name ignored: Gatehouse names its own cookies`);
+    expect(result.stderr).toContain(`gatehouse routes: Pomerium setting ${configFile}: log_level read as GATEHOUSE_LOG_LEVEL`);
     expect(result.stderr).not.toContain('do-not-echo-me');
   });
 
