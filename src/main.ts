@@ -1,5 +1,5 @@
 import type { Identity } from './auth/index.ts';
-import { combineRouteSources, labelTrust, loadConfig, logSettingNotes, readIdentitySettings, readPolicyEnv, watchRoutesFile, type AppConfig } from './config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, logSettingNotes, readIdentitySettings, readPolicyEnv, routeDefaultsOf, watchRoutesFile, type AppConfig } from './config/index.ts';
 import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
@@ -88,11 +88,14 @@ async function startServing(
   reportDiscovery(watcher.status());
 
   // Pomerium's POLICY variable: routes beside (or instead of) the routes file.
-  const policyRoutes = readPolicyEnv(config.POLICY, logger);
+  // Pomerium's global pass_identity_headers / jwt_claims_headers are defaults for its routes.
+  const pomeriumDefaults = routeDefaultsOf(config.pomerium);
+  const policyRoutes = readPolicyEnv(config.POLICY, logger, pomeriumDefaults);
   if (policyRoutes !== null && config.GATEHOUSE_CONFIG === undefined) reconciler.setFileRoutes(policyRoutes);
   const routesFile = config.GATEHOUSE_CONFIG
     ? await watchRoutesFile(config.GATEHOUSE_CONFIG, {
         logger,
+        pomeriumDefaults,
         onLoad: (result) => reconciler.setFileRoutes(combineRouteSources(result, policyRoutes)),
         onError: (message) => {
           metrics.configFileErrors.inc();

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, routeDefaultsOf, type RoutesFileResult } from '../config/index.ts';
 import { createTableBuilder, createTargetCheck, createTargetRules, dockerApiEndpoints } from '../control/index.ts';
 import { systemResolveAll } from '../proxy/index.ts';
 import { listOnce } from '../docker/index.ts';
@@ -20,8 +20,9 @@ export async function routesCommand(args: string[]): Promise<number> {
   for (const note of config.pomerium?.notes ?? []) process.stderr.write(`gatehouse routes: ${note.message}\n`);
   const listing = await listOnce(config.DOCKER_HOST);
   let fileResult: TranslationResult | null = null;
-  if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);
-  if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY), 'POLICY'));
+  const defaults = routeDefaultsOf(config.pomerium);
+  if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG, defaults), config.GATEHOUSE_CONFIG);
+  if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY, defaults), 'POLICY'));
   const trust = labelTrust(config).translate;
   // The same target check as `serve`: names are resolved, then the table is built again with the answers.
   const rules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });

@@ -11,3 +11,4 @@ export { combineRouteSources, parsePolicyEnv, readPolicyEnv, logSettingNotes } f
 export { labelTrust, type LabelTrust } from './label-trust.ts';
 export { collectPomeriumSettings, isPomeriumSetting, mapPomeriumSettings, POMERIUM_SETTINGS, type SettingNote, type PomeriumSettingsResult } from './pomerium-settings.ts';
 export type { PomeriumConfig } from './pomerium-config.ts';
+export { routeDefaultsOf, withRouteDefaults, type PomeriumRouteDefaults } from './pomerium-route-defaults.ts';

@@ -1,12 +1,13 @@
 import { GatehouseError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 import type { TranslationResult } from '../routes/index.ts';
+import type { PomeriumRouteDefaults } from './pomerium-route-defaults.ts';
 import { parseRoutesFile, type RoutesFileResult, type SettingNote } from './routes-file.ts';
 import { POLICY_SOURCE } from './routes-file-policy-env.ts';
 
 /** The routes in POLICY's decoded text; its messages name POLICY and the line in the decoded text. */
-export function parsePolicyEnv(decoded: string): RoutesFileResult {
-  return parseRoutesFile(decoded, POLICY_SOURCE);
+export function parsePolicyEnv(decoded: string, defaults: PomeriumRouteDefaults = {}): RoutesFileResult {
+  return parseRoutesFile(decoded, POLICY_SOURCE, defaults);
 }
 
 /** The routes file's routes and POLICY's, as one set for the route table (either may be absent). */
@@ -27,9 +28,9 @@ export function logSettingNotes(logger: Logger, source: string, notes: readonly 
 }
 
 /** POLICY's routes, read once at startup (the environment does not change); a POLICY that does not parse stops startup. */
-export function readPolicyEnv(decoded: string | undefined, logger: Logger): TranslationResult | null {
+export function readPolicyEnv(decoded: string | undefined, logger: Logger, defaults: PomeriumRouteDefaults = {}): TranslationResult | null {
   if (decoded === undefined) return null;
-  const parsed = parsePolicyEnv(decoded);
+  const parsed = parsePolicyEnv(decoded, defaults);
   if (!parsed.ok) throw new GatehouseError('CONFIG_INVALID', `${parsed.error} (in the base64-decoded text of the POLICY variable)`);
   logger.info({ file: POLICY_SOURCE, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, 'routes loaded from the POLICY variable');
   logSettingNotes(logger, POLICY_SOURCE, parsed.settings);

@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { closestKey } from '../labels/index.ts';
 import type { ClosedClaimSpec, RouteIssue, TranslationResult } from '../routes/index.ts';
 import { isPomeriumSetting, mapPomeriumSettings, type SettingNote } from './pomerium-settings.ts';
+import { routeDefaultsOf, withRouteDefaults, type PomeriumRouteDefaults } from './pomerium-route-defaults.ts';
 import { rejectedFileClaim } from './routes-file-claims.ts';
 import { translateFileRoute, type IssueSink } from './routes-file-route.ts';
 
@@ -29,7 +30,7 @@ const ROUTE_LISTS = ['policy', 'routes'] as const;
  * (file + index, counted across the lists of the file) and routeName `file:<index>`: the route
  * table groups specs by source file and index into one route with that upstream set.
  */
-export function parseRoutesFile(text: string, fileName: string): RoutesFileResult {
+export function parseRoutesFile(text: string, fileName: string, inherited: PomeriumRouteDefaults = {}): RoutesFileResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -64,6 +65,8 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   if (refused !== null) return { ok: false, error: refused };
   const result: TranslationResult = { specs: [], issues: [] };
   const settings = isMap(root) ? reportTopLevelKeys(root, fileName, at, result.issues) : [];
+  // The file's own global pass_identity_headers / jwt_claims_headers win over those from elsewhere.
+  const defaults = { ...inherited, ...(isMap(root) ? ownRouteDefaults(data as Record<string, unknown>) : {}) };
   const closed: ClosedClaimSpec[] = [];
   let index = 0;
   for (const { label, node } of lists) {
@@ -74,7 +77,7 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
       if (route === null || typeof route !== 'object' || Array.isArray(route)) sink.report(null, 'invalid_value', 'expected a mapping with at least from and to');
       else {
         const issuesBefore = result.issues.length;
-        const specs = translateFileRoute(route as Record<string, unknown>, { file: fileName, index }, sink);
+        const specs = translateFileRoute(withRouteDefaults(route as Record<string, unknown>, defaults), { file: fileName, index }, sink);
         result.specs.push(...specs);
         // A rejected route keeps its address closed, so a broader route never serves its paths.
         const claim = specs.length === 0 && result.issues.length > issuesBefore ? rejectedFileClaim(route as Record<string, unknown>, { file: fileName, index }) : null;
@@ -85,6 +88,13 @@ export function parseRoutesFile(text: string, fileName: string): RoutesFileResul
   }
   if (closed.length > 0) result.closed = closed;
   return { ok: true, result, settings };
+}
+
+function ownRouteDefaults(top: Record<string, unknown>): PomeriumRouteDefaults {
+  const keys = ['pass_identity_headers', 'jwt_claims_headers'].filter((key) => key in top);
+  if (keys.length === 0) return {};
+  const mapped = mapPomeriumSettings(new Map(keys.map((key) => [key, { value: top[key], from: key }] as const)), {});
+  return routeDefaultsOf({ jwtClaimsHeaders: mapped.jwtClaimsHeaders, passIdentityHeaders: mapped.passIdentityHeaders });
 }
 
 function refusedSettings(top: Record<string, unknown>, fileName: string): string | null {

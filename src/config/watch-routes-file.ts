@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/index.ts';
 import type { TranslationResult } from '../routes/index.ts';
 import { watchTextFile } from '../util/watch-text-file.ts';
+import type { PomeriumRouteDefaults } from './pomerium-route-defaults.ts';
 import { parseRoutesFile } from './routes-file.ts';
 import { logSettingNotes } from './routes-file-sources.ts';
 
@@ -12,6 +13,8 @@ export interface WatchRoutesFileOptions {
   onError: (message: string) => void;
   /** Quiet period after the last change before reading; default 100 ms. */
   debounceMs?: number;
+  /** Pomerium's global route defaults from its environment variables (the file's own top level wins). */
+  pomeriumDefaults?: PomeriumRouteDefaults;
   /** Stat polling instead of inotify, for mounts that deliver no events (some Docker Desktop setups). */
   usePolling?: boolean;
 }
@@ -35,7 +38,7 @@ export async function watchRoutesFile(filePath: string, options: WatchRoutesFile
     ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
     ...(options.usePolling === undefined ? {} : { usePolling: options.usePolling }),
     onText(text) {
-      const parsed = parseRoutesFile(text, filePath);
+      const parsed = parseRoutesFile(text, filePath, options.pomeriumDefaults);
       if (!parsed.ok) return parsed.error;
       logger.info({ file: filePath, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, 'routes file loaded');
       logSettingNotes(logger, filePath, parsed.settings, settingsLogged);
