@@ -141,8 +141,8 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
  * The text of the first Pomerium rule that holds for this request, or null. `subject` is null
  * only for a list that needs no one (`anonymous`): then every criterion about the user is false.
  */
-export function firstRule(list: CompiledEntries, subject: Subject | null, request: PplRequest): string | null {
-  for (const { rule, text } of list.rules) if (evaluatePpl(rule, subject, request)) return text;
+export function firstRule(list: CompiledEntries, subject: Subject | null, request: PplRequest, action: 'allow' | 'deny'): string | null {
+  for (const { rule, text } of list.rules) if (evaluatePpl(rule, subject, request, action === 'deny')) return text;
   return null;
 }
 

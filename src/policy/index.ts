@@ -59,12 +59,12 @@ export function evaluate(
 
   const subject = toSubject(identity);
   const deny = compiledFor(policy.deny);
-  const denied = firstMatch(deny, subject) ?? firstRule(deny, subject, request);
+  const denied = firstMatch(deny, subject) ?? firstRule(deny, subject, request, 'deny');
   if (denied !== null) return { allow: false, reason: 'denied', entry: denied };
 
   const allow = compiledFor(policy.allow.length > 0 ? policy.allow : defaultAllow);
   if (allow.size === 0) return NO_RULE;
-  const allowed = firstMatch(allow, subject) ?? firstRule(allow, subject, request);
+  const allowed = firstMatch(allow, subject) ?? firstRule(allow, subject, request, 'allow');
   return allowed === null ? NOT_ALLOWED : { allow: true, reason: 'allowed', entry: allowed };
 }
 
@@ -91,7 +91,7 @@ function anonymousRule(policy: RoutePolicy, request: PolicyRequest): Decision | 
   const allow = compiledFor(policy.allow);
   if (allow.rules.length === 0) return null;
   const deny = compiledFor(policy.deny);
-  if (!deny.anonymous || firstRule(deny, null, request) !== null) return null;
+  if (!deny.anonymous || firstRule(deny, null, request, 'deny') !== null) return null;
   let allowed: string | null = null;
   for (const { rule, text } of allow.rules) {
     if (!needsIdentity(rule) && evaluatePpl(rule, null, request)) {

@@ -1,5 +1,5 @@
 import type { PplCriterion, PplNode, PplStringMatcher } from '../routes/index.ts';
-import type { Subject } from './entries.ts';
+import { asciiLower, type Subject } from './entries.ts';
 
 /**
  * Evaluates one rule of Pomerium's policy language (PPL) against a request. Pure: the time of
@@ -16,23 +16,30 @@ export interface PplRequest {
   readonly now: number;
 }
 
-export function evaluatePpl(node: PplNode, subject: Subject | null, request: PplRequest): boolean {
+/**
+ * Whether the rule holds. `broad` resolves what the request leaves open toward refusing: route
+ * paths match without ASCII case (`/ADMIN` reaches the `/admin` route, and case-insensitive apps
+ * serve it as `/admin`), so an `http_path` criterion holds for a deny rule when it holds either
+ * way, and for an allow rule only when it holds both ways. `not` and `nor` turn it around for
+ * what they negate. Deny rules are evaluated broad, allow rules not.
+ */
+export function evaluatePpl(node: PplNode, subject: Subject | null, request: PplRequest, broad = false): boolean {
   if ('op' in node) {
     switch (node.op) {
       case 'and':
-        return node.items.every((item) => evaluatePpl(item, subject, request));
+        return node.items.every((item) => evaluatePpl(item, subject, request, broad));
       case 'or':
-        return node.items.some((item) => evaluatePpl(item, subject, request));
+        return node.items.some((item) => evaluatePpl(item, subject, request, broad));
       case 'not':
-        return node.items.every((item) => !evaluatePpl(item, subject, request));
+        return node.items.every((item) => !evaluatePpl(item, subject, request, !broad));
       case 'nor':
-        return node.items.some((item) => !evaluatePpl(item, subject, request));
+        return node.items.some((item) => !evaluatePpl(item, subject, request, !broad));
     }
   }
-  return criterionHolds(node, subject, request);
+  return criterionHolds(node, subject, request, broad);
 }
 
-function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRequest): boolean {
+function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRequest, broad: boolean): boolean {
   switch (c.criterion) {
     case 'accept':
       return true;
@@ -52,8 +59,11 @@ function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRe
       return subject !== null && stringMatches(c.match, subject.identity.sub);
     case 'http_method':
       return stringMatches(c.match, request.method);
-    case 'http_path':
-      return stringMatches(c.match, request.path);
+    case 'http_path': {
+      const exact = stringMatches(c.match, request.path);
+      const folded = stringMatches(foldedMatcher(c.match), asciiLower(request.path));
+      return broad ? exact || folded : exact && folded;
+    }
     case 'groups':
       return subject !== null && subject.identity.groups.includes(c.has);
     case 'claim':
@@ -81,6 +91,18 @@ function stringMatches(m: PplStringMatcher, value: string): boolean {
   if (m.in !== undefined && !m.in.includes(value)) return false;
   if (m.not_in !== undefined && m.not_in.includes(value)) return false;
   return true;
+}
+
+// Rules are frozen with the route table, so each path matcher is folded once.
+const folded = new WeakMap<PplStringMatcher, PplStringMatcher>();
+
+function foldedMatcher(m: PplStringMatcher): PplStringMatcher {
+  let copy = folded.get(m);
+  if (copy === undefined) {
+    copy = Object.fromEntries(Object.entries(m).map(([op, value]) => [op, Array.isArray(value) ? value.map(asciiLower) : asciiLower(value as string)]));
+    folded.set(m, copy);
+  }
+  return copy;
 }
 
 function claimHolds(claims: Readonly<Record<string, unknown>>, key: string, expected: string): boolean {

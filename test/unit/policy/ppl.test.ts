@@ -164,6 +164,32 @@ describe('PPL criteria', () => {
   });
 });
 
+describe('http_path and the case of a path', () => {
+  // Route paths match without ASCII case, and case-insensitive apps serve /ADMIN as /admin.
+  it('a deny rule on a path also catches its other spellings', () => {
+    const policy = pplPolicy('allow: { or: [{ authenticated_user: true }] }\ndeny: { or: [{ http_path: { starts_with: /internal/ } }] }');
+    for (const path of ['/internal/x', '/INTERNAL/x', '/Internal/x']) expect(decide(policy, bob, request('GET', path)).allow, path).toBe(false);
+    expect(decide(policy, bob, request('GET', '/intern')).allow).toBe(true);
+  });
+
+  it('an allow rule on a path holds only for the spelling it names', () => {
+    const policy = pplPolicy('allow: { and: [{ accept: true }, { http_path: { starts_with: /public/ } }] }');
+    expect(decide(policy, null, request('GET', '/public/a')).allow).toBe(true);
+    expect(decide(policy, null, request('GET', '/PUBLIC/a'))).toEqual({ allow: false, reason: 'sign_in_required', entry: null });
+  });
+
+  it('under not and nor the sense turns around', () => {
+    const allowNotAdmin = pplPolicy('allow: { and: [{ authenticated_user: true }, { not: [{ http_path: { starts_with: /admin } }] }] }');
+    expect(decide(allowNotAdmin, bob, request('GET', '/docs')).allow).toBe(true);
+    expect(decide(allowNotAdmin, bob, request('GET', '/admin')).allow).toBe(false);
+    expect(decide(allowNotAdmin, bob, request('GET', '/ADMIN')).allow).toBe(false);
+    const denyUnlessPublic = pplPolicy('allow: { or: [{ authenticated_user: true }] }\ndeny: { nor: [{ http_path: { starts_with: /public/ } }] }');
+    expect(decide(denyUnlessPublic, bob, request('GET', '/public/x')).allow).toBe(true);
+    expect(decide(denyUnlessPublic, bob, request('GET', '/PUBLIC/x')).allow).toBe(false);
+    expect(decide(denyUnlessPublic, bob, request('GET', '/private')).allow).toBe(false);
+  });
+});
+
 describe('PPL without anyone signed in', () => {
   it('accept alone is a public route', () => {
     const parsed = parsePpl(parseYaml('allow: { or: [{ accept: true }] }'));
