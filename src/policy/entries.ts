@@ -45,7 +45,7 @@ export interface CompiledEntries {
   readonly groups: ReadonlyMap<string, string>;
   readonly claims: readonly { readonly key: string; readonly value: string; readonly text: string }[];
   /** Pomerium policy rules (routes file only), in the order written. */
-  readonly rules: readonly { readonly rule: PplNode; readonly text: string }[];
+  readonly rules: readonly { readonly rule: PplNode; readonly text: string; readonly needsIdentity: boolean }[];
   /** Whether every entry can be decided without knowing who asks (only rules such as `http_method` or `date`). */
   readonly anonymous: boolean;
 }
@@ -57,7 +57,7 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
   const domains = new Map<string, string>();
   const groups = new Map<string, string>();
   const claims: { key: string; value: string; text: string }[] = [];
-  const rules: { rule: PplNode; text: string }[] = [];
+  const rules: { rule: PplNode; text: string; needsIdentity: boolean }[] = [];
   let anonymous = true;
   for (const entry of entries) {
     const text = formatEntry(entry);
@@ -82,7 +82,7 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
         claims.push({ key: entry.claim, value: entry.value, text });
         break;
       case 'ppl':
-        rules.push({ rule: entry.rule, text });
+        rules.push({ rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) });
         break;
     }
     if (entry.kind !== 'ppl' || needsIdentity(entry.rule)) anonymous = false;

@@ -1,5 +1,5 @@
 import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
-import { evaluatePpl, needsIdentity } from './ppl.ts';
+import { evaluatePpl } from './ppl.ts';
 import { compileEntries, firstMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
@@ -78,7 +78,13 @@ export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decisio
   const bypass = matchingBypass(policy.bypass, request);
   if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };
   if (policy.corsPreflight && isCorsPreflight(request)) return CORS_PREFLIGHT;
-  return policy.allow.length === 0 ? null : anonymousRule(policy, request);
+  return hasRule(policy.allow) ? anonymousRule(policy, request) : null;
+}
+
+/** Whether any entry is a Pomerium rule; a plain loop, so label routes pay no lookup. */
+function hasRule(entries: readonly PolicyEntry[]): boolean {
+  for (const entry of entries) if (entry.kind === 'ppl') return true;
+  return false;
 }
 
 /**
@@ -93,8 +99,8 @@ function anonymousRule(policy: RoutePolicy, request: PolicyRequest): Decision | 
   const deny = compiledFor(policy.deny);
   if (!deny.anonymous || firstRule(deny, null, request, 'deny') !== null) return null;
   let allowed: string | null = null;
-  for (const { rule, text } of allow.rules) {
-    if (!needsIdentity(rule) && evaluatePpl(rule, null, request)) {
+  for (const { rule, text, needsIdentity } of allow.rules) {
+    if (!needsIdentity && evaluatePpl(rule, null, request)) {
       allowed = text;
       break;
     }
