@@ -90,7 +90,7 @@ async function startServing(
   // Pomerium's POLICY variable: routes beside (or instead of) the routes file.
   // Pomerium's global pass_identity_headers / jwt_claims_headers are defaults for its routes.
   const pomeriumDefaults = routeDefaultsOf(config.pomerium);
-  const policyRoutes = readPolicyEnv(config.POLICY, logger, pomeriumDefaults);
+  const policyRoutes = combineRouteSources(readPolicyEnv(config.POLICY, logger, pomeriumDefaults), readPolicyEnv(config.ROUTES, logger, pomeriumDefaults, 'ROUTES'));
   if (policyRoutes !== null && config.GATEHOUSE_CONFIG === undefined) reconciler.setFileRoutes(policyRoutes);
   const routesFile = config.GATEHOUSE_CONFIG
     ? await watchRoutesFile(config.GATEHOUSE_CONFIG, {

@@ -23,6 +23,7 @@ export async function routesCommand(args: string[]): Promise<number> {
   const defaults = routeDefaultsOf(config.pomerium);
   if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG, defaults), config.GATEHOUSE_CONFIG);
   if (config.POLICY !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.POLICY, defaults), 'POLICY'));
+  if (config.ROUTES !== undefined) fileResult = combineRouteSources(fileResult, readRoutes(parsePolicyEnv(config.ROUTES, defaults, 'ROUTES'), 'ROUTES'));
   const trust = labelTrust(config).translate;
   // The same target check as `serve`: names are resolved, then the table is built again with the answers.
   const rules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });

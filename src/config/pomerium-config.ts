@@ -14,7 +14,7 @@ export interface PomeriumConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Pomerium-compatible mode is on when POLICY is set or GATEHOUSE_CONFIG is a Pomerium
+ * Pomerium-compatible mode is on when POLICY (or ROUTES) is set or GATEHOUSE_CONFIG is a Pomerium
  * configuration (a bare list of routes, a `policy:` list, or any of Pomerium's global settings).
  * Then the file's global settings and Pomerium's environment variables (IDP_PROVIDER_URL, …)
  * are read and mapped; otherwise null, and those variables mean nothing to Gatehouse.
@@ -34,7 +34,8 @@ export function readPomeriumSettings(env: Env, readFile: (path: string) => strin
       pomeriumFile = 'policy' in top || Object.keys(top).some(isPomeriumSetting);
     }
   }
-  if (!pomeriumFile && (env.POLICY === undefined || env.POLICY === '')) return null;
+  const fromVariable = [env.POLICY, env.ROUTES].some((value) => value !== undefined && value !== '');
+  if (!pomeriumFile && !fromVariable) return null;
   const mapped = mapPomeriumSettings(collectPomeriumSettings(fileSettings, file ?? 'config', env, true), env);
   return { mapped, config: { notes: mapped.notes, jwtClaimsHeaders: mapped.jwtClaimsHeaders, passIdentityHeaders: mapped.passIdentityHeaders } };
 }

@@ -6,8 +6,8 @@ import { parseRoutesFile, type RoutesFileResult, type SettingNote } from './rout
 import { POLICY_SOURCE } from './routes-file-policy-env.ts';
 
 /** The routes in POLICY's decoded text; its messages name POLICY and the line in the decoded text. */
-export function parsePolicyEnv(decoded: string, defaults: PomeriumRouteDefaults = {}): RoutesFileResult {
-  return parseRoutesFile(decoded, POLICY_SOURCE, defaults);
+export function parsePolicyEnv(decoded: string, defaults: PomeriumRouteDefaults = {}, source: string = POLICY_SOURCE): RoutesFileResult {
+  return parseRoutesFile(decoded, source, defaults);
 }
 
 /** The routes file's routes and POLICY's, as one set for the route table (either may be absent). */
@@ -28,11 +28,11 @@ export function logSettingNotes(logger: Logger, source: string, notes: readonly 
 }
 
 /** POLICY's routes, read once at startup (the environment does not change); a POLICY that does not parse stops startup. */
-export function readPolicyEnv(decoded: string | undefined, logger: Logger, defaults: PomeriumRouteDefaults = {}): TranslationResult | null {
+export function readPolicyEnv(decoded: string | undefined, logger: Logger, defaults: PomeriumRouteDefaults = {}, source: string = POLICY_SOURCE): TranslationResult | null {
   if (decoded === undefined) return null;
-  const parsed = parsePolicyEnv(decoded, defaults);
-  if (!parsed.ok) throw new GatehouseError('CONFIG_INVALID', `${parsed.error} (in the base64-decoded text of the POLICY variable)`);
-  logger.info({ file: POLICY_SOURCE, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, 'routes loaded from the POLICY variable');
-  logSettingNotes(logger, POLICY_SOURCE, parsed.settings);
+  const parsed = parsePolicyEnv(decoded, defaults, source);
+  if (!parsed.ok) throw new GatehouseError('CONFIG_INVALID', `${parsed.error} (in the base64-decoded text of the ${source} variable)`);
+  logger.info({ file: source, routes: parsed.result.specs.length, issues: parsed.result.issues.length }, `routes loaded from the ${source} variable`);
+  logSettingNotes(logger, source, parsed.settings);
   return parsed.result;
 }

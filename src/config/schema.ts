@@ -102,6 +102,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_CONFIG: z.string().min(1).optional(),
   /** Pomerium's variable, read as Pomerium reads it: routes as base64 of YAML or JSON. Holds the decoded text. */
   POLICY: policyEnv.optional(),
+  /** Pomerium's current name for the same thing (`ROUTES`, base64); read beside POLICY. */
+  ROUTES: policyEnv.optional(),
   GATEHOUSE_TRUSTED_PROXIES: cidrList.prefault(''),
   GATEHOUSE_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

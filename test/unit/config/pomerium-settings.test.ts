@@ -123,6 +123,17 @@ describe('a whole Pomerium config.yaml', () => {
     expect(plain.pomerium).toBeNull();
   });
 
+  it("ROUTES, Pomerium's current name for POLICY, turns the same mode on and is read as routes", async () => {
+    const routes = Buffer.from('- from: https://r.example.com\n  to: http://r:80\n  allowed_domains: [example.com]\n').toString('base64');
+    const config = load({ ROUTES: routes, IDP_CLIENT_ID: 'cid' });
+    expect(config.GATEHOUSE_OIDC_CLIENT_ID).toBe('cid');
+    expect(config.ROUTES).toContain('https://r.example.com');
+    const { parsePolicyEnv } = await import('../../../src/config/index.ts');
+    const parsed = parsePolicyEnv(config.ROUTES as string, {}, 'ROUTES');
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.result.specs.map((s) => [s.source, s.hosts[0]])).toEqual([[{ kind: 'file', file: 'ROUTES', index: 0 }, 'r.example.com']]);
+  });
+
   it('a Gatehouse-format routes file is not a Pomerium configuration', () => {
     const config = load({ GATEHOUSE_CONFIG: '/g.yaml', IDP_CLIENT_ID: 'x' }, { '/g.yaml': 'routes:\n  - from: https://a.example.com\n    to: http://a\n    allow: "*"\n' });
     expect(config.pomerium).toBeNull();
