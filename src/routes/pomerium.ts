@@ -105,8 +105,19 @@ export function pomeriumPathMatches(route: PomeriumRoute, routePath: string, pat
     case 'path':
       return path.length === routePath.length && startsWithFolded(path, routePath);
     case 'regex':
-      return route.regex !== null && re2(route.regex).matches(path);
+      return route.regex !== null && regexTakes(re2(route.regex), path);
   }
+}
+
+/**
+ * RE2 is case-sensitive, but many apps are not: a pattern also takes a path whose ASCII-lowercased
+ * form it matches, so `/ADMIN/x` meets a stricter `^/admin/.*$` route rather than the broader one,
+ * as prefixes fold case (see match.ts).
+ */
+function regexTakes(program: RE2JS, path: string): boolean {
+  if (program.matches(path)) return true;
+  const lower = path.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  return lower !== path && program.matches(lower);
 }
 
 /**

@@ -76,6 +76,21 @@ describe('Pomerium route options → route settings', () => {
   });
 });
 
+describe('a refused Pomerium route keeps its address closed, never widened', () => {
+  it.each([
+    ['prefix: /admin', '/'],
+    ['prefix: /admin/', '/admin'],
+    ['path: /admin/login', '/admin/login'],
+    ['regex: "^/admin"', '/'],
+  ])('%s closes %s', (line, closedPath) => {
+    const text = ['routes:', '  - from: https://app.example.com', '    to: http://10.0.0.2:80', '    allowed_groups: [x]', `    ${line}`, '    host_rewrite: "bad host"', ''].join('\n');
+    const parsed = parseRoutesFile(text, 'config.yaml');
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.result.specs).toEqual([]);
+    expect(parsed.result.closed?.map((claim) => claim.path)).toEqual([closedPath]);
+  });
+});
+
 describe('toTemplate', () => {
   it.each([
     ['Bearer ${pomerium.jwt}', 'Bearer {jwt}'],

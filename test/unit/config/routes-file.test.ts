@@ -407,7 +407,7 @@ describe('parseRoutesFile: rejected routes keep their address closed', () => {
       '    allow: group admins!',
       '  - from: https://app.example',
       '    to: http://10.0.0.3:8080',
-      '    prefix: /api',
+      '    prefix: /api/',
       '    allowed_groups: [admins]',
       '    prefix_rewrite: no-slash',
       '  - from: https://app.example',

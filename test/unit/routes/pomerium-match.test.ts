@@ -58,6 +58,8 @@ describe('Pomerium route matching', () => {
     ['/api/v1', 'all'],
     ['/x/api/v1/items', 'all'],
     ['/api/vX/items', 'all'],
+    // A case-insensitive app would serve /API/... as /api/...: the pattern's route takes it too.
+    ['/API/v1/items', 'api'],
   ])('%s → %s', (path, name) => {
     expect(matched(table, 'app.example', path)).toBe(name);
   });
