@@ -159,5 +159,9 @@ describe('Pomerium routes in a real browser', () => {
     expect(JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())).toMatchObject({ iss: POM, aud: POM, email: 'alice@example.test' });
     const anonymous = await http(stack.port, `${POM}:${stack.port}`, '/.pomerium/jwt');
     expect(anonymous.status).toBe(401);
+    const user = await http(stack.port, `${POM}:${stack.port}`, '/.pomerium/user', { headers: { cookie } });
+    expect(JSON.parse(user.body)).toMatchObject({ email: 'alice@example.test' });
+    await page.goto(stack.url(POM, '/.pomerium/sign_out'));
+    expect(await page.locator('h1').textContent()).toBe('Sign out?');
   });
 });
