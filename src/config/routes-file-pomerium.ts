@@ -1,6 +1,6 @@
-import { parsePathPrefix, parsePolicyEntry, parseValue } from '../labels/index.ts';
+import { parsePolicyEntry, parseValue } from '../labels/index.ts';
 import type { PolicyEntry } from '../routes/index.ts';
-import { type IssueSink, readHeaderMap, type RouteDraft, valueText } from './routes-file-draft.ts';
+import { type IssueSink, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { parsePpl } from './routes-file-ppl.ts';
 import { readPomeriumRouteOption, startPomeriumRoute } from './pomerium-route-options.ts';
 
@@ -88,17 +88,6 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
   draft.pomerium ??= startPomeriumRoute(draft);
   if (readPomeriumRouteOption(key, value, draft, draft.pomerium, report)) return;
   switch (key) {
-    case 'path':
-      return report(key, 'invalid_value', "Pomerium's path matches one exact path, but Gatehouse routes match path prefixes: use prefix");
-    case 'regex':
-      return report(key, 'invalid_value', 'regular-expression routes are not supported: use prefix');
-    case 'prefix': {
-      const text = valueText(value, false);
-      const parsed = text === null ? null : parsePathPrefix(text);
-      if (parsed === null || !parsed.ok) return report(key, 'invalid_value', parsed?.problem ?? 'expected a path such as /admin', text);
-      draft.settings.path = parsed.value;
-      return;
-    }
     case 'allowed_users':
     case 'allowed_domains':
     case 'allowed_groups': {
@@ -118,14 +107,8 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
       return set(bool(), (v) => v && allow([{ kind: 'any' }]));
     case 'cors_allow_preflight':
       return set(bool(), (v) => (draft.settings.cors_preflight = v));
-    case 'pass_identity_headers':
-      return set(bool(), (v) => (draft.settings.identity = v ? 'headers' : 'none'));
-    case 'preserve_host_header':
-      return set(bool(), (v) => (draft.settings.host = { mode: v ? 'preserve' : 'upstream' }));
     case 'allow_websockets':
       return set(bool(), (v) => (draft.settings.websockets = v));
-    case 'set_request_headers':
-      return readHeaderMap(key, value, draft, report);
     case 'remove_request_headers': {
       const items = stringList(value);
       if (items === null || !items.every((h) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(h))) return report(key, 'invalid_value', 'expected a list of header names');
