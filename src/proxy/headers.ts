@@ -140,13 +140,18 @@ const stripNamesByRoute = new WeakMap<object, ReadonlySet<string>>();
 
 /**
  * What a route strips from client input, folded so aliases go too: its `remove_request_headers`
- * and every header it sets (`header.<Name>`), the latter whether or not a value is sent this
- * time, so a client can never supply one. Cached per (frozen) route.
+ * and every header it sets (`header.<Name>`, a Pomerium route's `jwt_claims_headers`), the latter
+ * whether or not a value is sent this time (a request without a user gets none), so a client can
+ * never supply one. Cached per (frozen) route.
  */
-export function routeStripNames(route: { readonly removeHeaders: readonly string[]; readonly setHeaders: Readonly<Record<string, string>> }): ReadonlySet<string> {
+export function routeStripNames(route: {
+  readonly removeHeaders: readonly string[];
+  readonly setHeaders: Readonly<Record<string, string>>;
+  readonly pomerium?: { readonly claimHeaders: Readonly<Record<string, string>> };
+}): ReadonlySet<string> {
   let names = stripNamesByRoute.get(route);
   if (names === undefined) {
-    names = foldedSet(route.removeHeaders, Object.keys(route.setHeaders));
+    names = foldedSet(route.removeHeaders, Object.keys(route.setHeaders), Object.keys(route.pomerium?.claimHeaders ?? {}));
     stripNamesByRoute.set(route, names);
   }
   return names;

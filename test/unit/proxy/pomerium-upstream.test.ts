@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../../src/config/routes-file.ts';
 import { buildRouteTable, type Route } from '../../../src/routes/index.ts';
-import { buildUpstreamHeaders, type ForwardingFacts } from '../../../src/proxy/headers.ts';
+import { buildUpstreamHeaders, routeStripNames, type ForwardingFacts } from '../../../src/proxy/headers.ts';
 import { upstreamHost, upstreamPath } from '../../../src/proxy/upstream-target.ts';
 import { compiledHeaders, renderHeaders, type IdentityValues } from '../../../src/proxy/identity-headers.ts';
 import { createBalancer } from '../../../src/proxy/balance.ts';
@@ -87,6 +87,13 @@ describe("a Pomerium route's identity headers", () => {
       'x-pomerium-claim-tier': '1,2',
       'x-pomerium-claim-missing': '',
     });
+  });
+
+  it('strips a claim header named by a mapping from client input, so a request without a user cannot supply it', () => {
+    const route = routeOf('    to: http://backend:8080\n    pass_identity_headers: true\n    jwt_claims_headers: { X-Email: email }\n');
+    const out = buildUpstreamHeaders({ 'x-email': 'ceo@example.com', x_email: 'ceo@example.com' }, { forwarding: direct, host: 'backend', strip: routeStripNames(route), setHeaders: {}, upgrade: false });
+    expect(out['x-email']).toBeUndefined();
+    expect(out.x_email).toBeUndefined();
   });
 
   it('names the claim headers as a jwt_claims_headers mapping says', () => {
