@@ -50,6 +50,9 @@ export function startPomeriumRoute(draft: RouteDraft): PomeriumRoute {
 
 type Report = IssueSink['report'];
 
+/** The half of a rewrite pair not read (yet): a pattern and its substitution are two keys. */
+const UNSET = '\u0000';
+
 /** Reads one option into `pomerium`; false when the key is not one of POMERIUM_ROUTE_OPTIONS. */
 export function readPomeriumRouteOption(key: string, value: unknown, draft: RouteDraft, pomerium: PomeriumRoute, report: Report): boolean {
   if (!POMERIUM_ROUTE_OPTIONS.has(key)) return false;
@@ -90,7 +93,7 @@ export function readPomeriumRouteOption(key: string, value: unknown, draft: Rout
       const pattern = re2Text(key, text(), report);
       if (pattern === null) return true;
       const field = key === 'regex_rewrite_pattern' ? 'regexRewrite' : 'hostPathRewrite';
-      pomerium[field] = { pattern, substitution: pomerium[field]?.substitution ?? '\u0000' };
+      pomerium[field] = { pattern, substitution: pomerium[field]?.substitution ?? UNSET };
       return true;
     }
     case 'regex_rewrite_substitution':
@@ -98,7 +101,7 @@ export function readPomeriumRouteOption(key: string, value: unknown, draft: Rout
       const substitution = text();
       if (substitution === null || /[\x00-\x1f\x7f]/.test(substitution)) return report(key, 'invalid_value', 'expected a text such as /\\1/'), true;
       const field = key === 'regex_rewrite_substitution' ? 'regexRewrite' : 'hostPathRewrite';
-      pomerium[field] = { pattern: pomerium[field]?.pattern ?? '\u0000', substitution };
+      pomerium[field] = { pattern: pomerium[field]?.pattern ?? UNSET, substitution };
       return true;
     }
     case 'host_rewrite': {
@@ -150,8 +153,8 @@ export function finishPomeriumRoute(route: Record<string, unknown>, pomerium: Po
   ] as const) {
     const rewrite = pomerium[field];
     if (rewrite === null) continue;
-    if (rewrite.pattern === '\u0000') report(`${stem}_pattern`, 'missing', `${stem}_substitution needs ${stem}_pattern`);
-    if (rewrite.substitution === '\u0000') report(`${stem}_substitution`, 'missing', `${stem}_pattern needs ${stem}_substitution`);
+    if (rewrite.pattern === UNSET) report(`${stem}_pattern`, 'missing', `${stem}_substitution needs ${stem}_pattern`);
+    if (rewrite.substitution === UNSET) report(`${stem}_substitution`, 'missing', `${stem}_pattern needs ${stem}_substitution`);
   }
   if (pomerium.prefixRewrite !== null && pomerium.match === 'regex') report('prefix_rewrite', 'invalid_value', 'prefix_rewrite needs prefix or path; with regex, use regex_rewrite_pattern');
   if (pomerium.prefixRewrite !== null && pomerium.regexRewrite !== null) report('prefix_rewrite', 'invalid_value', 'use either prefix_rewrite or regex_rewrite_pattern, not both');

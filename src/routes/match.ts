@@ -1,6 +1,7 @@
 import type { Route, RouteTable } from './table.ts';
 import type { Claim } from './claims.ts';
 import { pomeriumPathMatches } from './pomerium.ts';
+import { startsWithFolded } from './fold.ts';
 
 const BRACKET = 0x5b;
 const SLASH = 0x2f;
@@ -66,17 +67,4 @@ export function isSegmentPrefix(prefix: string, path: string): boolean {
   if (path.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === SLASH) return true;
   const next = path.charCodeAt(prefix.length);
   return next === SLASH || next === SEMICOLON;
-}
-
-/** `text.startsWith(prefix)`, with ASCII letters compared without case. */
-function startsWithFolded(text: string, prefix: string): boolean {
-  // Past the end of `text`, charCodeAt is NaN, which equals nothing: a shorter text never matches.
-  for (let i = 0; i < prefix.length; i++) {
-    if (foldAscii(text.charCodeAt(i)) !== foldAscii(prefix.charCodeAt(i))) return false;
-  }
-  return true;
-}
-
-function foldAscii(code: number): number {
-  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
 }

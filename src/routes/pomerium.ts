@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { startsWithFolded } from './fold.ts';
 
 /**
  * What a route read from a Pomerium file keeps of Pomerium's semantics beyond Gatehouse's own
@@ -97,7 +98,7 @@ export function checkRe2(pattern: string): string | null {
   }
 }
 
-/** Whether the route's path rule takes `path` (prefix rules are tested by the caller with `prefixTakes`). */
+/** Whether the route's path rule takes `path` (normalised); `routePath` is its `prefix` or `path`. */
 export function pomeriumPathMatches(route: PomeriumRoute, routePath: string, path: string): boolean {
   switch (route.match) {
     case 'prefix':
@@ -132,18 +133,6 @@ export function regexSubstitute(rewrite: { readonly pattern: string; readonly su
 
 function expand(substitution: string, group: (n: number) => string): string {
   return substitution.replace(/\\(\d|\\)/g, (_, what: string) => (what === '\\' ? '\\' : group(Number(what))));
-}
-
-/** `text.startsWith(prefix)` with ASCII letters compared without case (see match.ts for why). */
-function startsWithFolded(text: string, prefix: string): boolean {
-  for (let i = 0; i < prefix.length; i++) {
-    if (fold(text.charCodeAt(i)) !== fold(prefix.charCodeAt(i))) return false;
-  }
-  return true;
-}
-
-function fold(code: number): number {
-  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
 }
 
 /** Specificity among a host's claims: exact paths, then regexes (by priority), then prefixes by length. */
