@@ -19,6 +19,8 @@ export function rejectedFileClaim(route: Record<string, unknown>, at: { file: st
     routeName: `file:${at.index}`,
     hosts,
     path: pathOf(route),
+    // Pomerium's prefix is a string prefix: `/admin` also holds `/administrator` closed.
+    ...(typeof route.prefix === 'string' && !('regex' in route) ? { stringPrefix: true } : {}),
     state: 'misconfigured',
     owner: { kind: 'file', file: at.file },
   };
@@ -27,9 +29,6 @@ export function rejectedFileClaim(route: Record<string, unknown>, at: { file: st
 
 function pathOf(route: Record<string, unknown>): string {
   if ('regex' in route) return '/';
-  // Pomerium's prefix is a string prefix (`/admin` also takes `/administrator`), which a closed
-  // claim (a path prefix) cannot hold: the whole host stays closed rather than fall to a broader route.
-  if (typeof route.prefix === 'string' && !route.prefix.endsWith('/')) return '/';
   const raw = route.prefix ?? route.path;
   if (raw === undefined) return '/';
   const parsed = typeof raw === 'string' ? parsePathPrefix(raw) : null;

@@ -171,7 +171,16 @@ function byItemPrecedence(a: Item, b: Item): number {
 
 function publishClosed(spec: ClosedClaimSpec, hosts: readonly string[], owner: HostOwner): ClosedClaim {
   return deepFreeze(
-    canonicalCopy({ id: closedIdOf(spec), hosts: [...hosts], owner, path: spec.path, routeName: spec.routeName, source: spec.source, state: spec.state }),
+    canonicalCopy({
+      id: closedIdOf(spec),
+      hosts: [...hosts],
+      owner,
+      path: spec.path,
+      routeName: spec.routeName,
+      source: spec.source,
+      state: spec.state,
+      ...(spec.stringPrefix === true ? { stringPrefix: true } : {}),
+    }),
   );
 }
 

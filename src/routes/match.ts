@@ -45,7 +45,9 @@ export function matchClaim(table: RouteTable, host: string, path: string, port: 
   for (let i = 0; i < claims.length; i++) {
     const claim = claims[i] as Claim;
     const pomerium = claim.route?.pomerium;
-    if (pomerium === undefined) {
+    if (claim.route === null && claim.closed.stringPrefix === true) {
+      if (startsWithFolded(path, claim.path)) return claim;
+    } else if (pomerium === undefined) {
       if (isSegmentPrefix(claim.path, path)) return claim;
     } else if ((pomerium.port === null || pomerium.port === port) && pomeriumPathMatches(pomerium, claim.path, path)) {
       // A Pomerium route matches as Pomerium documents: a string prefix, an exact path or an RE2 pattern, on its port.

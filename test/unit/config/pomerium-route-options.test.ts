@@ -78,16 +78,16 @@ describe('Pomerium route options → route settings', () => {
 
 describe('a refused Pomerium route keeps its address closed, never widened', () => {
   it.each([
-    ['prefix: /admin', '/'],
-    ['prefix: /admin/', '/admin'],
-    ['path: /admin/login', '/admin/login'],
-    ['regex: "^/admin"', '/'],
-  ])('%s closes %s', (line, closedPath) => {
+    ['prefix: /admin', '/admin', true],
+    ['prefix: /admin/', '/admin', true],
+    ['path: /admin/login', '/admin/login', undefined],
+    ['regex: "^/admin"', '/', undefined],
+  ])('%s closes %s (as a string prefix: %s)', (line, closedPath, stringPrefix) => {
     const text = ['routes:', '  - from: https://app.example.com', '    to: http://10.0.0.2:80', '    allowed_groups: [x]', `    ${line}`, '    host_rewrite: "bad host"', ''].join('\n');
     const parsed = parseRoutesFile(text, 'config.yaml');
     if (!parsed.ok) throw new Error(parsed.error);
     expect(parsed.result.specs).toEqual([]);
-    expect(parsed.result.closed?.map((claim) => claim.path)).toEqual([closedPath]);
+    expect(parsed.result.closed?.map((claim) => [claim.path, claim.stringPrefix])).toEqual([[closedPath, stringPrefix]]);
   });
 });
 
