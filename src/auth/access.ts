@@ -17,7 +17,10 @@ export function identify(services: IdentityServices, req: GateRequest, table: Ro
   if (session === null) return null;
   return {
     ...session,
-    assertion: (host) => services.signer.signCached(session, host)?.token ?? services.signer.sign(session, host),
+    assertion: (host, form) => {
+      const issuer = form === 'pomerium' ? host : undefined;
+      return services.signer.signCached(session, host, issuer)?.token ?? services.signer.sign(session, host, issuer);
+    },
   };
 }
 

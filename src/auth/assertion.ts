@@ -4,7 +4,10 @@ import type { PublicSigningJwk } from './signing-key.ts';
 import type { Session } from './session.ts';
 
 /**
- * The identity JWT upstreams receive: ES256, `aud` = the route host, valid 5 minutes. An
+ * The identity JWT upstreams receive: ES256, `aud` = the route host, valid 5 minutes. Routes
+ * read from a Pomerium file get Pomerium's form of it (`X-Pomerium-Jwt-Assertion`): the same
+ * claims, with `iss` = the route host as Pomerium's default `jwt_issuer_format: hostOnly` says;
+ * every token also carries Pomerium's `user` claim (= `sub`). An
  * ES256 signature costs ~65 µs, so each token is reused per (session, audience) until a
  * minute before it expires; most requests take it from `signCached` without signing.
  */
@@ -17,10 +20,10 @@ const CACHE_LIMIT = 10_000;
 export type AssertionSession = Pick<Session, 'sid' | 'sub' | 'email' | 'name' | 'groups' | 'iat'>;
 
 export interface AssertionSigner {
-  /** A cached token for this session and audience, or a freshly signed one. */
-  sign(session: AssertionSession, audience: string): Promise<string>;
+  /** A cached token for this session and audience, or a freshly signed one; `issuer` overrides the sign-in URL (Pomerium's form). */
+  sign(session: AssertionSession, audience: string, issuer?: string): Promise<string>;
   /** Synchronous: the cached token when one is still fresh, else null (then call `sign`). */
-  signCached(session: AssertionSession, audience: string): { token: string } | null;
+  signCached(session: AssertionSession, audience: string, issuer?: string): { token: string } | null;
   jwks(): { keys: [PublicSigningJwk] };
 }
 
@@ -40,10 +43,10 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
   const inFlight = new Map<string, Promise<string>>();
 
   // `iat` is part of the key: a refreshed session (new groups) gets a new token at once.
-  const cacheKey = (session: AssertionSession, audience: string): string => `${session.sid}\n${session.iat}\n${audience}`;
+  const cacheKey = (session: AssertionSession, audience: string, issuer: string): string => `${session.sid}\n${session.iat}\n${audience}\n${issuer}`;
 
-  function signCached(session: AssertionSession, audience: string): { token: string } | null {
-    const key = cacheKey(session, audience);
+  function signCached(session: AssertionSession, audience: string, issuer = options.issuer): { token: string } | null {
+    const key = cacheKey(session, audience, issuer);
     const hit = cache.get(key);
     if (hit === undefined) return null;
     if (hit.renewAt <= now() / 1000) {
@@ -53,7 +56,7 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
     return { token: hit.token };
   }
 
-  async function signFresh(session: AssertionSession, audience: string, key: string): Promise<string> {
+  async function signFresh(session: AssertionSession, audience: string, issuer: string, key: string): Promise<string> {
     const iat = Math.floor(now() / 1000);
     const exp = iat + ASSERTION_LIFETIME_SECONDS;
     const token = await new SignJWT({
@@ -61,9 +64,10 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
       groups: [...session.groups],
       name: session.name ?? '',
       sid: session.sid,
+      user: session.sub,
     })
       .setProtectedHeader({ alg: 'ES256', kid: options.publicJwk.kid, typ: 'JWT' })
-      .setIssuer(options.issuer)
+      .setIssuer(issuer)
       .setAudience(audience)
       .setSubject(session.sub)
       .setJti(randomBytes(16).toString('base64url'))
@@ -77,14 +81,14 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
 
   return {
     signCached,
-    async sign(session, audience) {
-      const cached = signCached(session, audience);
+    async sign(session, audience, issuer = options.issuer) {
+      const cached = signCached(session, audience, issuer);
       if (cached !== null) return cached.token;
-      const key = cacheKey(session, audience);
+      const key = cacheKey(session, audience, issuer);
       // Concurrent requests for one session share a single signature.
       let pending = inFlight.get(key);
       if (pending === undefined) {
-        pending = signFresh(session, audience, key).finally(() => inFlight.delete(key));
+        pending = signFresh(session, audience, issuer, key).finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
       return pending;

@@ -31,8 +31,11 @@ export interface AccessGate {
 
 /** Who is calling, as policies see them, plus what only the identity layer can make for them. */
 export interface Caller extends Identity {
-  /** The signed identity JWT for an upstream on `host`; asked only for routes that forward it. */
-  assertion(host: string): Promise<string> | string;
+  /**
+   * The signed identity JWT for an upstream on `host`; asked only for routes that forward it.
+   * `pomerium`: Pomerium's form, whose issuer is the route host.
+   */
+  assertion(host: string, form?: 'gatehouse' | 'pomerium'): Promise<string> | string;
 }
 
 /**

@@ -16,9 +16,27 @@ import { userDetails, userJson } from './user-info.ts';
 
 export const JWKS_PATH = '/.well-known/iap/jwks.json';
 const PREFIX = '/.iap';
+/** Pomerium's spelling of the same endpoints, which apps moved from Pomerium still call. */
+const POMERIUM_JWKS_PATH = '/.well-known/pomerium/jwks.json';
+const POMERIUM_PREFIX = '/.pomerium';
+const POMERIUM_JWT_PATH = '/.pomerium/jwt';
 
 export function isRouteHostPath(path: string): boolean {
-  return path === JWKS_PATH || path === PREFIX || path.startsWith(`${PREFIX}/`);
+  return (
+    path === JWKS_PATH ||
+    path === PREFIX ||
+    path.startsWith(`${PREFIX}/`) ||
+    path === POMERIUM_JWKS_PATH ||
+    path === POMERIUM_PREFIX ||
+    path.startsWith(`${POMERIUM_PREFIX}/`)
+  );
+}
+
+/** `/.pomerium/…` → the `/.iap/…` endpoint that answers it; Gatehouse's own paths unchanged. */
+function ownPath(path: string): string {
+  if (path === POMERIUM_JWKS_PATH) return JWKS_PATH;
+  if (path === POMERIUM_PREFIX || path.startsWith(`${POMERIUM_PREFIX}/`)) return PREFIX + path.slice(POMERIUM_PREFIX.length);
+  return path;
 }
 
 /** The query parameter that carries the binding to the sign-in host's `/oauth2/start`. */
@@ -31,12 +49,14 @@ export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateRes
   if (!table.byHost.has(req.host)) return null;
   const secure = routeHostSecure(table, req);
   const read = req.method === 'GET' || req.method === 'HEAD';
+  const path = ownPath(req.path);
 
-  if (req.path === '/.iap/sign_out') {
+  if (path === '/.iap/sign_out') {
     return read || req.method === 'POST' ? routeHostSignOut(ctx, req, secure) : methodNotAllowed(req, 'GET, HEAD, POST');
   }
   if (!read) return methodNotAllowed(req, 'GET, HEAD');
-  switch (req.path) {
+  if (req.path === POMERIUM_JWT_PATH) return pomeriumJwt(ctx, req, secure);
+  switch (path) {
     case JWKS_PATH:
       return jwksResponse(ctx);
     case START_PATH:
@@ -53,6 +73,17 @@ export function handleRouteHost(ctx: IdentityContext, req: GateRequest): GateRes
     default:
       return page(req, { status: 404, title: 'Not found', message: 'Gatehouse has nothing at this address.', code: 'not_found' });
   }
+}
+
+/**
+ * `/.pomerium/jwt`: the signed-in user's assertion for this host, in Pomerium's form, as
+ * Pomerium serves it to the app's own scripts; 401 without a session.
+ */
+async function pomeriumJwt(ctx: IdentityContext, req: GateRequest, secure: boolean): Promise<GateResponse> {
+  const session = liveSession(ctx, req, secure);
+  if (session === null) return json(401, { signedIn: false });
+  const token = ctx.signer.signCached(session, req.host, req.host)?.token ?? (await ctx.signer.sign(session, req.host, req.host));
+  return { kind: 'respond', status: 200, headers: { 'content-type': 'application/jwt', 'cache-control': 'no-store' }, body: token };
 }
 
 export function jwksResponse(ctx: IdentityContext): GateResponse {

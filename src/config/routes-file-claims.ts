@@ -19,6 +19,8 @@ export function rejectedFileClaim(route: Record<string, unknown>, at: { file: st
     routeName: `file:${at.index}`,
     hosts,
     path: pathOf(route),
+    // Pomerium's prefix is a string prefix: `/admin` also holds `/administrator` closed.
+    ...(typeof route.prefix === 'string' && !('regex' in route) ? { stringPrefix: true } : {}),
     state: 'misconfigured',
     owner: { kind: 'file', file: at.file },
   };

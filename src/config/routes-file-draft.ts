@@ -1,5 +1,5 @@
 import { foldHeaderName, type FromValue, parseHeaderName, parseHeaderValue, parseTarget, type RouteSettings } from '../labels/index.ts';
-import type { RouteIssue } from '../routes/index.ts';
+import type { PomeriumRoute, RouteIssue } from '../routes/index.ts';
 
 /** The pieces both route formats of the routes file fill in. */
 
@@ -17,6 +17,8 @@ export interface RouteDraft {
   headers: Map<string, [string, string]>;
   removeHeaders: string[];
   failed: boolean;
+  /** A Pomerium route's own semantics (pomerium-route-options.ts), made at its first Pomerium key. */
+  pomerium?: PomeriumRoute;
 }
 
 /** A YAML scalar as the text a label would hold; lists are joined for the keys that take comma lists. */

@@ -1,7 +1,8 @@
-import { parsePathPrefix, parsePolicyEntry, parseValue } from '../labels/index.ts';
+import { parsePolicyEntry, parseValue } from '../labels/index.ts';
 import type { PolicyEntry } from '../routes/index.ts';
-import { type IssueSink, readHeaderMap, type RouteDraft, valueText } from './routes-file-draft.ts';
+import { type IssueSink, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { parsePpl } from './routes-file-ppl.ts';
+import { readPomeriumRouteOption, startPomeriumRoute } from './pomerium-route-options.ts';
 
 /**
  * Pomerium route options, mapped onto Gatehouse's route settings. Options Gatehouse has no
@@ -27,29 +28,30 @@ const SUPPORTED = [
   'logo_url',
   'load_balancing_policy',
   'policy',
-] as const;
-
-const UNSUPPORTED = [
+  'regex_priority_order',
   'prefix_rewrite',
   'regex_rewrite_pattern',
   'regex_rewrite_substitution',
-  'regex_priority_order',
   'host_rewrite',
   'host_rewrite_header',
   'host_path_regex_rewrite_pattern',
   'host_path_regex_rewrite_substitution',
   'set_response_headers',
-  'rewrite_response_headers',
-  'allow_spdy',
   'tls_server_name',
   'tls_upstream_server_name',
-  'tls_downstream_server_name',
   'tls_custom_ca',
   'tls_custom_ca_file',
   'tls_client_cert',
-  'tls_client_key',
   'tls_client_cert_file',
   'tls_client_key_file',
+  'jwt_claims_headers',
+] as const;
+
+const UNSUPPORTED = [
+  'tls_client_key',
+  'rewrite_response_headers',
+  'allow_spdy',
+  'tls_downstream_server_name',
   'tls_downstream_client_ca',
   'tls_downstream_client_ca_file',
   'tls_upstream_allow_renegotiation',
@@ -82,18 +84,10 @@ const LB = { round_robin: 'round_robin', least_request: 'least_request' } as con
 export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, report: IssueSink['report']): void {
   const allow = (entries: PolicyEntry[]) => (draft.settings.allow = [...(draft.settings.allow ?? []), ...entries]);
   const bool = () => readBool(key, value, report);
+  // Pomerium's semantics (pomerium-route-options.ts): its defaults first, then the options that module reads.
+  draft.pomerium ??= startPomeriumRoute(draft);
+  if (readPomeriumRouteOption(key, value, draft, draft.pomerium, report)) return;
   switch (key) {
-    case 'path':
-      return report(key, 'invalid_value', "Pomerium's path matches one exact path, but Gatehouse routes match path prefixes: use prefix");
-    case 'regex':
-      return report(key, 'invalid_value', 'regular-expression routes are not supported: use prefix');
-    case 'prefix': {
-      const text = valueText(value, false);
-      const parsed = text === null ? null : parsePathPrefix(text);
-      if (parsed === null || !parsed.ok) return report(key, 'invalid_value', parsed?.problem ?? 'expected a path such as /admin', text);
-      draft.settings.path = parsed.value;
-      return;
-    }
     case 'allowed_users':
     case 'allowed_domains':
     case 'allowed_groups': {
@@ -113,14 +107,8 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
       return set(bool(), (v) => v && allow([{ kind: 'any' }]));
     case 'cors_allow_preflight':
       return set(bool(), (v) => (draft.settings.cors_preflight = v));
-    case 'pass_identity_headers':
-      return set(bool(), (v) => (draft.settings.identity = v ? 'headers' : 'none'));
-    case 'preserve_host_header':
-      return set(bool(), (v) => (draft.settings.host = { mode: v ? 'preserve' : 'upstream' }));
     case 'allow_websockets':
       return set(bool(), (v) => (draft.settings.websockets = v));
-    case 'set_request_headers':
-      return readHeaderMap(key, value, draft, report);
     case 'remove_request_headers': {
       const items = stringList(value);
       if (items === null || !items.every((h) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(h))) return report(key, 'invalid_value', 'expected a list of header names');

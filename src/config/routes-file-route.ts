@@ -2,6 +2,7 @@ import { buildRouteSpec, closestKey, type FromValue, isSecretValue, KEYS, parseV
 import type { RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { closeEmptyPolicy, POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
+import { finishPomeriumRoute } from './pomerium-route-options.ts';
 
 export type { IssueSink } from './routes-file-draft.ts';
 
@@ -35,13 +36,14 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
   if (pomerium.length > 0) closeEmptyPolicy(route, draft);
   if (!('from' in route)) report('from', 'missing', 'every route needs from, such as https://app.example.com');
   if (!('to' in route)) report('to', 'missing', 'every route in the file needs to, such as http://192.168.1.20:8080');
+  const pomeriumSettings = draft.pomerium === undefined ? undefined : finishPomeriumRoute(route, draft.pomerium, report);
   if (draft.failed || draft.from === undefined) return [];
   const from = draft.from;
   draft.settings.health = 'off';
   const setHeaders = Object.fromEntries(draft.headers.values());
   const defaultName = `${from.hosts[0]}${draft.settings.path === undefined || draft.settings.path === '/' ? '' : draft.settings.path}`;
-  return draft.targets.map((origin) =>
-    buildRouteSpec({
+  return draft.targets.map((origin) => ({
+    ...buildRouteSpec({
       source: { kind: 'file', file: at.file, index: at.index },
       routeName: `file:${at.index}`,
       from,
@@ -51,7 +53,8 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
       upstream: { origin, containerId: null, ready: true, state: 'running' },
       defaultName,
     }),
-  );
+    ...(pomeriumSettings === undefined ? {} : { pomerium: pomeriumSettings }),
+  }));
 }
 
 function readOurKey(key: string, value: unknown, draft: RouteDraft, report: IssueSink['report']): void {

@@ -44,6 +44,8 @@ export function createBalancer(): Balancer {
             lowest = load;
           }
         }
+      } else if (route.pomerium !== undefined && Object.keys(route.pomerium.weights).length > 0) {
+        chosen = weightedPick(ready, route.pomerium.weights, nextPosition(route.id));
       } else {
         chosen = ready[nextPosition(route.id) % ready.length] as UpstreamTarget;
       }
@@ -65,4 +67,19 @@ export function createBalancer(): Balancer {
       return active.get(origin) ?? 0;
     },
   };
+}
+
+/**
+ * Pomerium's weighted `to` list (`http://a,3`): over every run of total-weight picks, each ready
+ * member is chosen as often as its weight (members without one weigh 1).
+ */
+function weightedPick(ready: readonly UpstreamTarget[], weights: Readonly<Record<string, number>>, position: number): UpstreamTarget {
+  let total = 0;
+  for (const target of ready) total += weights[target.origin] ?? 1;
+  let slot = position % total;
+  for (const target of ready) {
+    slot -= weights[target.origin] ?? 1;
+    if (slot < 0) return target;
+  }
+  return ready[0] as UpstreamTarget;
 }

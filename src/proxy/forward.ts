@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
 import type { UpstreamGuard } from './upstream-guard.ts';
+import type { PomeriumUpstreamTls } from '../routes/index.ts';
+import { upstreamTlsKey, upstreamTlsOptions } from './upstream-tls.ts';
 import { canResend, forwardLeniently, isBareLfError, LfOnlyOrigins } from './lf-only-upstream.ts';
 import { UpgradeRelay, type UpgradeCall, type UpgradeForwarding } from './upgrade-relay.ts';
 
@@ -34,6 +36,8 @@ export interface UpstreamCall {
   /** The client's body stream, when there is one. */
   readonly body: Readable | undefined;
   readonly tlsSkipVerify: boolean;
+  /** A Pomerium route's upstream TLS settings (see upstream-tls.ts). */
+  readonly tls?: PomeriumUpstreamTls | null;
   /**
    * The operator's own route (the routes file): its upstream is not checked against the target
    * deny-list. Anything else, label routes included, is checked when it connects.
@@ -66,14 +70,18 @@ export interface UpstreamTransport {
 }
 
 export function createUpstreamTransport(options: { connectTimeoutMs: number; guard?: UpstreamGuard }): UpstreamTransport {
-  // One agent per (TLS verification, target check) pair, each made on first use.
+  // One agent per (TLS verification, target check, Pomerium upstream TLS) triple, each made on first use.
   const agents = new Map<string, Agent>();
 
-  function agentFor(tlsSkipVerify: boolean, checked: boolean): Agent {
-    const key = `${tlsSkipVerify}/${checked}`;
+  function agentFor(tlsSkipVerify: boolean, checked: boolean, tls: PomeriumUpstreamTls | null | undefined): Agent {
+    const key = `${tlsSkipVerify}/${checked}/${upstreamTlsKey(tls)}`;
     let agent = agents.get(key);
     if (agent === undefined) {
-      const connectOptions = { timeout: options.connectTimeoutMs, ...(tlsSkipVerify ? { rejectUnauthorized: false } : {}) };
+      const connectOptions = {
+        timeout: options.connectTimeoutMs,
+        ...(tls ? upstreamTlsOptions(tls) : {}),
+        ...(tlsSkipVerify ? { rejectUnauthorized: false } : {}),
+      };
       const connect = checked && options.guard ? checkedConnector(buildConnector(connectOptions), options.guard) : connectOptions;
       // The client side already bounds concurrency; a per-origin cap would stall long polls and SSE.
       agent = new Agent({ connections: null, pipelining: 1, connect });
@@ -90,11 +98,23 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
     return canResend(call) ? forwardLeniently(res, call, options.connectTimeoutMs, options.guard) : null;
   };
 
+  /** The agent for a call, or null when it cannot be made (a TLS file is unreadable): then the call has failed. */
+  function agentOrFail(call: { tlsSkipVerify: boolean; trustedTarget?: boolean; tls?: PomeriumUpstreamTls | null; onError: (error: Error) => void }): Agent | null {
+    try {
+      return agentFor(call.tlsSkipVerify, call.trustedTarget !== true, call.tls);
+    } catch (error) {
+      call.onError(error as Error);
+      return null;
+    }
+  }
+
   return {
     forward(res, call) {
       if (lfOnly.has(call.origin)) return forwardLeniently(res, call, options.connectTimeoutMs, options.guard);
       const handler = new ResponseRelay(res, call, takeOver);
-      agentFor(call.tlsSkipVerify, call.trustedTarget !== true).dispatch(
+      const agent = agentOrFail(call);
+      if (agent === null) return handler;
+      agent.dispatch(
         {
           origin: call.origin,
           path: call.path,
@@ -113,7 +133,9 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
       const headers: Record<string, string> = {};
       // undici writes `Connection: upgrade` and `Upgrade: websocket` itself and refuses them as headers.
       for (const name in call.headers) if (name !== 'connection' && name !== 'upgrade') headers[name] = call.headers[name] as string;
-      agentFor(call.tlsSkipVerify, call.trustedTarget !== true).dispatch(
+      const agent = agentOrFail(call);
+      if (agent === null) return handler;
+      agent.dispatch(
         {
           origin: call.origin,
           path: call.path,

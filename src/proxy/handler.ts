@@ -89,7 +89,7 @@ export function createRequestHandler(ctx: ProxyContext) {
     const target = ctx.balancer.pick(route);
     const headers = buildUpstreamHeaders(raw.headers, {
       forwarding: described.forwarding,
-      host: upstreamHost(route, target.origin, gateRequest.hostHeader),
+      host: upstreamHost(route, target.origin, gateRequest.hostHeader, gateRequest),
       strip: routeStripNames(route),
       setHeaders: admission.setHeaders,
       gateRemoveHeaders: admission.removeHeaders,
@@ -105,10 +105,12 @@ export function createRequestHandler(ctx: ProxyContext) {
       headers,
       body: hasBody(raw) ? raw : undefined,
       tlsSkipVerify: route.tlsSkipVerify,
+      tls: route.pomerium?.tls ?? null,
       trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
-      responseHeaders: responseHeaders(ctx, request),
+      // A Pomerium route's set_response_headers overwrite the app's; Gatehouse's own come last.
+      responseHeaders: route.pomerium === undefined ? responseHeaders(ctx, request) : { ...route.pomerium.responseHeaders, ...responseHeaders(ctx, request) },
       onError: (error) => {
         const failure = describeUpstreamFailure(error);
         ctx.logger.warn(

@@ -44,6 +44,13 @@ function trustedClientAddress(name: string): boolean {
   return TRUSTED_FORWARDING.has(name) || CLIENT_IP_HEADERS.has(name);
 }
 
+/**
+ * Pomerium's identity headers (`X-Pomerium-Jwt-Assertion`, `X-Pomerium-Claim-*`). Stripped from
+ * every client request on every route, label routes included, exactly like `X-Iap-*`: an app
+ * moved from Pomerium may still trust them, and only Gatehouse may ever set them.
+ */
+const POMERIUM_PREFIX = 'x-pomerium-';
+
 /** Framing must survive a hostile `Connection:` list: the body was already read by its length. */
 const NOT_NOMINATABLE = new Set(['content-length']);
 
@@ -88,7 +95,7 @@ export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: Upstr
     if (HOP_BY_HOP.has(name) || REQUEST_ONLY_DROP.has(name)) continue;
     if (nominated.has(name) && !NOT_NOMINATABLE.has(name)) continue;
     const folded = foldHeaderName(name);
-    if (folded.startsWith(IDENTITY_PREFIX) || removed.has(folded)) continue;
+    if (folded.startsWith(IDENTITY_PREFIX) || folded.startsWith(POMERIUM_PREFIX) || removed.has(folded)) continue;
     // An alias spelling (`X_Client_IP`, `x.forwarded.for`) is never a proxy's header: always dropped.
     if (folded !== name && (REQUEST_ONLY_DROP.has(folded) || isClientAddressHeader(folded))) continue;
     if (isClientAddressHeader(name) && !(trusted && trustedClientAddress(name))) continue;
@@ -133,13 +140,18 @@ const stripNamesByRoute = new WeakMap<object, ReadonlySet<string>>();
 
 /**
  * What a route strips from client input, folded so aliases go too: its `remove_request_headers`
- * and every header it sets (`header.<Name>`), the latter whether or not a value is sent this
- * time, so a client can never supply one. Cached per (frozen) route.
+ * and every header it sets (`header.<Name>`, a Pomerium route's `jwt_claims_headers`), the latter
+ * whether or not a value is sent this time (a request without a user gets none), so a client can
+ * never supply one. Cached per (frozen) route.
  */
-export function routeStripNames(route: { readonly removeHeaders: readonly string[]; readonly setHeaders: Readonly<Record<string, string>> }): ReadonlySet<string> {
+export function routeStripNames(route: {
+  readonly removeHeaders: readonly string[];
+  readonly setHeaders: Readonly<Record<string, string>>;
+  readonly pomerium?: { readonly claimHeaders: Readonly<Record<string, string>> };
+}): ReadonlySet<string> {
   let names = stripNamesByRoute.get(route);
   if (names === undefined) {
-    names = foldedSet(route.removeHeaders, Object.keys(route.setHeaders));
+    names = foldedSet(route.removeHeaders, Object.keys(route.setHeaders), Object.keys(route.pomerium?.claimHeaders ?? {}));
     stripNamesByRoute.set(route, names);
   }
   return names;

@@ -15,7 +15,10 @@ export interface IdentityValues {
   readonly email: string;
   readonly name: string;
   readonly groups: string;
+  /** The identity JWT; on a route from a Pomerium file, in Pomerium's form. */
   readonly jwt: string;
+  /** Every claim of the session, for Pomerium's `jwt_claims_headers`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 interface CompiledHeader extends HeaderTemplate {
@@ -39,7 +42,7 @@ function compileRoute(route: Route): CompiledRoute {
     usesJwt ||= compiled.template.usesJwt;
     headers.push({ name, ...compiled.template });
   }
-  return { ok: true, headers, needsAssertion: route.identity !== 'none' || usesJwt };
+  return { ok: true, headers, needsAssertion: route.identity !== 'none' || usesJwt || route.pomerium?.identityHeaders === true };
 }
 
 /**
@@ -99,6 +102,7 @@ export function renderHeaders(route: Route, identity: IdentityValues | null, coo
       setHeaders[IDENTITY_HEADERS.name] = identity.name;
     }
     if (route.identity !== 'none') setHeaders[IDENTITY_HEADERS.jwt] = identity.jwt;
+    if (route.pomerium?.identityHeaders === true) addPomeriumIdentity(setHeaders, route.pomerium.claimHeaders, identity);
   }
   const compiled = compiledHeaders(route);
   // The passes refuse a misconfigured route before identifying anyone; this only guards other callers.
@@ -123,4 +127,29 @@ export function renderHeaders(route: Route, identity: IdentityValues | null, coo
     else if (kept !== cookieHeader) setHeaders['cookie'] = kept;
   }
   return { ok: true, setHeaders, removeHeaders };
+}
+
+/** Pomerium's `pass_identity_headers`: the signed assertion, and each `jwt_claims_headers` entry. */
+function addPomeriumIdentity(setHeaders: Record<string, string>, claimHeaders: Readonly<Record<string, string>>, identity: IdentityValues): void {
+  setHeaders['x-pomerium-jwt-assertion'] = identity.jwt;
+  for (const name in claimHeaders) setHeaders[name] = claimText(identity, claimHeaders[name] as string);
+}
+
+/** A claim as Pomerium puts it in a header: text as is, lists joined with commas, absent as empty. */
+export function claimText(identity: IdentityValues, claim: string): string {
+  switch (claim) {
+    case 'user':
+    case 'sub':
+      return identity.user;
+    case 'email':
+      return identity.email;
+    case 'name':
+      return identity.name;
+    case 'groups':
+      return identity.groups;
+  }
+  const value = identity.claims?.[claim];
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join(',');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

@@ -52,7 +52,7 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   if (own !== null) return { kind: 'respond', route: null, response: own };
 
   // A closed claim (stopped or misconfigured) holds its address: its own page, never a broader route.
-  const claim = matchClaim(table, request.host, request.path);
+  const claim = matchClaim(table, request.host, request.path, authorityPort(request));
   if (claim === undefined) return { kind: 'page', route: null, page: 'not_found' };
   if (claim.route === null) return { kind: 'page', route: null, page: closedClaimPage(claim.state) };
   const route = claim.route;
@@ -93,6 +93,12 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   return { kind: 'forward', route, decision, setHeaders: rendered.setHeaders, removeHeaders: rendered.removeHeaders };
 }
 
+/** The port the client addressed (`Host: a.example:8443`), else the scheme's: what a Pomerium route's `from` port is compared with. */
+function authorityPort(req: GateRequest): number {
+  const port = /:(\d{1,5})$/.exec(req.hostHeader);
+  return port === null ? (req.scheme === 'https' ? 443 : 80) : Number(port[1]);
+}
+
 function toPolicyRequest(req: GateRequest): PolicyRequest {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
@@ -110,9 +116,10 @@ function identityValues(caller: Caller, route: Route, host: string): IdentityVal
     name: caller.name ?? '',
     groups: caller.groups.join(','),
     jwt,
+    claims: caller.claims,
   });
   if (!needsAssertion(route)) return values('');
-  const jwt = caller.assertion(host);
+  const jwt = caller.assertion(host, route.pomerium === undefined ? 'gatehouse' : 'pomerium');
   return typeof jwt === 'string' ? values(jwt) : jwt.then(values);
 }
 

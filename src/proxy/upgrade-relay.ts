@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { PomeriumUpstreamTls } from '../routes/index.ts';
 
 /**
  * A websocket handshake dispatched through the same undici agents as plain requests
@@ -17,6 +18,8 @@ export interface UpgradeCall {
   /** The handshake headers; `Connection` and `Upgrade` are written by undici itself. */
   readonly headers: Record<string, string>;
   readonly tlsSkipVerify: boolean;
+  /** A Pomerium route's upstream TLS settings (see upstream-tls.ts). */
+  readonly tls?: PomeriumUpstreamTls | null;
   /** From the operator's routes file: connects without the connect-time address check. */
   readonly trustedTarget?: boolean;
   /** Time to wait for the upstream's answer once connected; 0 = no limit. */

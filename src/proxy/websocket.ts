@@ -99,13 +99,14 @@ export function createUpgradeHandler(ctx: ProxyContext, options: { observe: Obse
       method: gateRequest.method,
       headers: buildUpstreamHeaders(req.headers, {
         forwarding: described.forwarding,
-        host: upstreamHost(route, target.origin, gateRequest.hostHeader),
+        host: upstreamHost(route, target.origin, gateRequest.hostHeader, gateRequest),
         strip: routeStripNames(route),
         setHeaders: admission.setHeaders,
         gateRemoveHeaders: admission.removeHeaders,
         upgrade: true,
       }),
       tlsSkipVerify: route.tlsSkipVerify,
+      tls: route.pomerium?.tls ?? null,
       // Routes from the operator's file connect wherever they say; every other upgrade is checked at connect time.
       trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,

@@ -4,6 +4,7 @@ import type { Candidate } from './group.ts';
 import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
+import { pomeriumRank } from './pomerium.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -170,7 +171,16 @@ function byItemPrecedence(a: Item, b: Item): number {
 
 function publishClosed(spec: ClosedClaimSpec, hosts: readonly string[], owner: HostOwner): ClosedClaim {
   return deepFreeze(
-    canonicalCopy({ id: closedIdOf(spec), hosts: [...hosts], owner, path: spec.path, routeName: spec.routeName, source: spec.source, state: spec.state }),
+    canonicalCopy({
+      id: closedIdOf(spec),
+      hosts: [...hosts],
+      owner,
+      path: spec.path,
+      routeName: spec.routeName,
+      source: spec.source,
+      state: spec.state,
+      ...(spec.stringPrefix === true ? { stringPrefix: true } : {}),
+    }),
   );
 }
 
@@ -208,10 +218,27 @@ function indexClaims(routes: readonly Route[], closed: readonly ClosedClaim[]): 
   }
   const entries: [string, readonly Claim[]][] = [];
   for (const [host, list] of byHost) {
-    list.sort((a, b) => b.claim.path.length - a.claim.path.length || compareStrings(a.claim.path, b.claim.path) || compareStrings(a.id, b.id));
+    list.sort((a, b) => bySpecificity(a.claim, b.claim) || compareStrings(a.claim.path, b.claim.path) || compareStrings(a.id, b.id));
     entries.push([host, Object.freeze(list.map((entry) => entry.claim))]);
   }
   return new FrozenMap(entries.sort(([a], [b]) => compareStrings(a, b)));
+}
+
+/**
+ * Most specific first, whatever the order routes were written in: exact paths (Pomerium's
+ * `path`), then RE2 patterns (higher `regex_priority_order` first), then prefixes, longest first;
+ * at equal rank a route bound to one port before one that takes any port. So a stricter
+ * sub-route always meets its requests before the host-wide route does.
+ */
+function bySpecificity(a: Claim, b: Claim): number {
+  const pa = a.route?.pomerium;
+  const pb = b.route?.pomerium;
+  return (
+    pomeriumRank(pa) - pomeriumRank(pb) ||
+    (pb?.match === 'regex' ? pb.regexPriority : 0) - (pa?.match === 'regex' ? pa.regexPriority : 0) ||
+    b.path.length - a.path.length ||
+    (pa?.port == null ? 1 : 0) - (pb?.port == null ? 1 : 0)
+  );
 }
 
 function indexByHost(routes: readonly Route[]): FrozenMap<string, readonly Route[]> {

@@ -25,6 +25,8 @@ export interface ClosedClaimSpec {
   readonly hosts: readonly string[];
   /** Normalised path prefix; `/` when the path could not be read (the whole host stays closed). */
   readonly path: string;
+  /** A rejected Pomerium `prefix`: `path` is held as a string prefix (`/admin` holds `/administrator` too). */
+  readonly stringPrefix?: boolean;
   readonly state: ClosedState;
   /** The unit the claim belongs to; for file entries `{ kind: 'file' }`. */
   readonly owner: HostOwner;
@@ -40,6 +42,7 @@ export interface ClosedClaim {
   readonly id: string;
   readonly hosts: readonly string[];
   readonly path: string;
+  readonly stringPrefix?: boolean;
   readonly state: ClosedState;
   readonly routeName: string;
   readonly source: RouteSource;

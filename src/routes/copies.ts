@@ -26,7 +26,7 @@ export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): v
 }
 
 /** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
-function frozenCanonical(value: unknown): unknown {
+export function frozenCanonical(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCanonical));
   const record = value as Record<string, unknown>;

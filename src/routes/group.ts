@@ -1,7 +1,8 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen, frozenCanonical } from './copies.ts';
+import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
@@ -92,13 +93,14 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   draft.upstreams = frozen(sortedUpstreams);
   draft.ready = frozen(sortedUpstreams.filter((target) => target.ready));
   draft.sources = frozen(sortedSources);
+  if (lead.pomerium !== undefined) draft.pomerium = frozenPomerium(lead.pomerium);
   const route = frozen(draft) as unknown as Route;
   const source = lead.source;
   return {
     route,
     json: JSON.stringify(route),
     // A space can occur in neither a host name nor a normalised path.
-    claims: route.hosts.map((host) => `${host} ${route.path}`),
+    claims: route.hosts.map((host) => `${host} ${route.path}${claimSuffix(route.pomerium)}`),
     routeName: lead.routeName,
     members,
     isFile: source.kind === 'file',
@@ -106,4 +108,19 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
     file: source.kind === 'file' ? source.file : '',
     index: source.kind === 'file' ? source.index : 0,
   };
+}
+
+function frozenPomerium(settings: PomeriumRoute): PomeriumRoute {
+  return frozenCanonical(settings) as PomeriumRoute;
+}
+
+/**
+ * What sets a Pomerium route's address apart beyond host and path: its port, and an exact path
+ * or a pattern claims something other than the prefix of the same text. Label routes: nothing.
+ */
+function claimSuffix(settings: PomeriumRoute | undefined): string {
+  if (settings === undefined) return '';
+  const port = settings.port === null ? '' : ` port=${settings.port}`;
+  const match = settings.match === 'regex' ? ` regex=${settings.regex}` : settings.match === 'path' ? ' exact' : '';
+  return port + match;
 }

@@ -1,5 +1,7 @@
 import type { Route, RouteTable } from './table.ts';
 import type { Claim } from './claims.ts';
+import { pomeriumPathMatches } from './pomerium.ts';
+import { startsWithFolded } from './fold.ts';
 
 const BRACKET = 0x5b;
 const SLASH = 0x2f;
@@ -36,13 +38,21 @@ export function matchRoute(table: RouteTable, host: string, path: string): Route
  * claims it (404). A closed claim answers for its path itself: the lookup never goes on to a
  * broader live route, which is what keeps a stopped or rejected `/admin` from falling to `/`.
  */
-export function matchClaim(table: RouteTable, host: string, path: string): Claim | undefined {
+export function matchClaim(table: RouteTable, host: string, path: string, port: number | null = null): Claim | undefined {
   const claims = table.claims.get(normalizeHost(host));
   if (claims === undefined) return undefined;
-  // Sorted longest path first, so the first hit is the most specific one.
+  // Sorted most specific first (exact paths, patterns, then longest path), so the first hit wins.
   for (let i = 0; i < claims.length; i++) {
     const claim = claims[i] as Claim;
-    if (isSegmentPrefix(claim.path, path)) return claim;
+    const pomerium = claim.route?.pomerium;
+    if (claim.route === null && claim.closed.stringPrefix === true) {
+      if (startsWithFolded(path, claim.path)) return claim;
+    } else if (pomerium === undefined) {
+      if (isSegmentPrefix(claim.path, path)) return claim;
+    } else if ((pomerium.port === null || pomerium.port === port) && pomeriumPathMatches(pomerium, claim.path, path)) {
+      // A Pomerium route matches as Pomerium documents: a string prefix, an exact path or an RE2 pattern, on its port.
+      return claim;
+    }
   }
   return undefined;
 }
@@ -59,17 +69,4 @@ export function isSegmentPrefix(prefix: string, path: string): boolean {
   if (path.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === SLASH) return true;
   const next = path.charCodeAt(prefix.length);
   return next === SLASH || next === SEMICOLON;
-}
-
-/** `text.startsWith(prefix)`, with ASCII letters compared without case. */
-function startsWithFolded(text: string, prefix: string): boolean {
-  // Past the end of `text`, charCodeAt is NaN, which equals nothing: a shorter text never matches.
-  for (let i = 0; i < prefix.length; i++) {
-    if (foldAscii(text.charCodeAt(i)) !== foldAscii(prefix.charCodeAt(i))) return false;
-  }
-  return true;
-}
-
-function foldAscii(code: number): number {
-  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
 }

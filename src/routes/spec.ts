@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FIELD_KEYS, KEY_FIELDS, type KeyFields } from './key-fields.ts';
 import type { ClosedClaimSpec } from './claims.ts';
+import { PomeriumRoute } from './pomerium.ts';
 
 /**
  * RouteSpec: one validated route claim, from a container's labels or the static routes file.
@@ -65,7 +66,10 @@ const StructuralFields = {
 type Structural = { [K in keyof typeof StructuralFields]: z.infer<(typeof StructuralFields)[K]> };
 
 /** One validated route claim: the structural fields plus one field per key (key-fields.ts). */
-export type RouteSpec = Structural & KeyFields;
+export type RouteSpec = Structural & KeyFields & {
+  /** Only on routes read from a Pomerium file: Pomerium's semantics for them (see pomerium.ts). */
+  pomerium?: PomeriumRoute;
+};
 
 /** The key fields' schemas, nested as their field paths say (`policy.allow` → policy: { allow }). */
 function keyFieldSchemas(): Record<string, z.ZodType> {
@@ -80,7 +84,7 @@ function keyFieldSchemas(): Record<string, z.ZodType> {
   return plain;
 }
 
-export const RouteSpec = z.object({ ...StructuralFields, ...keyFieldSchemas() }).strict() as unknown as z.ZodType<RouteSpec>;
+export const RouteSpec = z.object({ ...StructuralFields, pomerium: PomeriumRoute.optional(), ...keyFieldSchemas() }).strict() as unknown as z.ZodType<RouteSpec>;
 
 /** A problem that kept a container (or file route) from being published, with what to fix. */
 export const RouteIssue = z.object({

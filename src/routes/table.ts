@@ -1,6 +1,7 @@
 import type { KeyFields } from './key-fields.ts';
 import type { RouteIssue, RouteSource, UpstreamTarget } from './spec.ts';
 import type { Claim, ClosedClaim, HostOwner } from './claims.ts';
+import type { PomeriumRoute } from './pomerium.ts';
 
 /**
  * One live route: a host set + path prefix, its policy and the upstream group behind it.
@@ -21,6 +22,8 @@ export type Route = Readonly<KeyFields> & {
   readonly ready: readonly UpstreamTarget[];
   /** The containers or file entries that contributed this route. */
   readonly sources: readonly RouteSource[];
+  /** Routes read from a Pomerium file only: Pomerium's matching, rewriting, headers and upstream TLS. */
+  readonly pomerium?: Readonly<PomeriumRoute>;
 };
 
 export interface RouteTable {

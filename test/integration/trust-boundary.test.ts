@@ -174,7 +174,7 @@ describe('the routes file fails closed too (finding 5)', () => {
         `    to: http://127.0.0.1:${port}`,
         '    prefix: /admin',
         '    allowed_groups: [admins]',
-        '    prefix_rewrite: /',
+        '    rewrite_response_headers: [{ header: Location, prefix: "http://a/", value: "http://b/" }]',
         '',
       ].join('\n'),
     );
@@ -189,9 +189,13 @@ describe('the routes file fails closed too (finding 5)', () => {
 
   it('answers 503 misconfigured on the rejected entry\'s path, and the broad route elsewhere', async () => {
     await waitFor(async () => ((await http(gh.proxyPort, 'file.gh.test', '/')).status === 200 ? true : undefined), 'the broad file route');
-    const res = await http(gh.proxyPort, 'file.gh.test', '/admin/users');
-    expect(res.status).toBe(503);
-    expect(res.body).toMatch(/misconfigured/i);
-    expect(res.body).not.toContain('broad route');
+    // Pomerium's prefix is a string prefix: /administrator is the rejected entry's too.
+    for (const path of ['/admin/users', '/administrator']) {
+      const res = await http(gh.proxyPort, 'file.gh.test', path);
+      expect(res.status, path).toBe(503);
+      expect(res.body).toMatch(/misconfigured/i);
+      expect(res.body).not.toContain('broad route');
+    }
+    expect((await http(gh.proxyPort, 'file.gh.test', '/other')).status).toBe(200);
   });
 });

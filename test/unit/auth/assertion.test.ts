@@ -55,11 +55,23 @@ describe('identity assertion', () => {
       groups: ['admins', 'users'],
       name: 'Alice',
       sid: 'sid-1',
+      user: 'user-1',
       jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       iat: NOW_S,
       exp: NOW_S + ASSERTION_LIFETIME_SECONDS,
     });
     expect(Number.isInteger(payload.iat) && Number.isInteger(payload.exp)).toBe(true);
+  });
+
+  it("signs Pomerium's form for routes from a Pomerium file: the route host as issuer, cached apart from Gatehouse's form", async () => {
+    const { signer: s } = signer();
+    const ours = await s.sign(session, 'app.example.com');
+    const pomerium = await s.sign(session, 'app.example.com', 'app.example.com');
+    expect(pomerium).not.toBe(ours);
+    expect(s.signCached(session, 'app.example.com', 'app.example.com')?.token).toBe(pomerium);
+    expect(s.signCached(session, 'app.example.com')?.token).toBe(ours);
+    const { payload } = await jwtVerify(pomerium, createLocalJWKSet(s.jwks()), { issuer: 'app.example.com', audience: 'app.example.com', currentDate: new Date(NOW) });
+    expect(payload).toMatchObject({ iss: 'app.example.com', aud: 'app.example.com', sub: 'user-1', user: 'user-1', email: 'alice@corp.com', groups: ['admins', 'users'] });
   });
 
   it('fails verification for another audience', async () => {

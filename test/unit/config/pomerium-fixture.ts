@@ -32,7 +32,7 @@ routes:
         - grafana-admins
         - grafana-editors
     set_request_headers:
-      X-WEBAUTH-USER: \${pomerium.email}
+      X-WEBAUTH-USER: \${pomerium.jwt}
     remove_request_headers:
       - X-Debug
     timeout: 60s

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRoutesFile } from '../../../src/config/routes-file.ts';
 import { type RouteIssue, RouteSpec } from '../../../src/routes/spec.ts';
 import { POMERIUM_FILE } from './pomerium-fixture.ts';
+import { defaultPomeriumRoute } from '../../../src/routes/index.ts';
 import { KEYS, VALUE_KEYS } from '../../../src/labels/index.ts';
 import { NO_POLICY, SPEC_DEFAULTS } from '../../helpers/route-spec.ts';
 
@@ -126,6 +127,9 @@ describe('routes in Gatehouse keys', () => {
   });
 });
 
+/** What every route written in Pomerium's format starts from: Pomerium's defaults, not Gatehouse's. */
+const POM = { websockets: false, hostHeader: { mode: 'upstream' }, identity: 'none', pomerium: defaultPomeriumRoute() } as const;
+
 describe('routes in Pomerium format', () => {
   it('loads an existing Pomerium config unchanged; its global settings are no problem for the routes', () => {
     const parsed = parseRoutesFile(POMERIUM_FILE, FILE);
@@ -139,6 +143,8 @@ describe('routes in Pomerium format', () => {
     const up = (origin: string) => ({ origin, containerId: null, ready: true, state: 'running' });
     const grafana = {
       ...at(1),
+      ...POM,
+      pomerium: { ...POM.pomerium, weights: { 'http://10.0.0.21:3000': 2, 'http://10.0.0.22:3000': 1 } },
       hosts: ['grafana.nas.example'],
       policy: {
         ...BASE.policy,
@@ -148,7 +154,7 @@ describe('routes in Pomerium format', () => {
           { kind: 'claim', claim: 'groups', value: 'grafana-editors' },
         ],
       },
-      setHeaders: { 'X-WEBAUTH-USER': '${pomerium.email}' },
+      setHeaders: { 'X-WEBAUTH-USER': '{jwt}' },
       removeHeaders: ['x-debug'],
       timeoutMs: 60_000,
       lb: 'least_request',
@@ -157,6 +163,10 @@ describe('routes in Pomerium format', () => {
     expect(result.specs).toEqual([
       {
         ...at(0),
+        ...POM,
+        websockets: true,
+        hostHeader: { mode: 'preserve' },
+        pomerium: { ...POM.pomerium, identityHeaders: true },
         hosts: ['code.nas.example'],
         upstream: up('http://code-server:8443'),
         policy: { ...BASE.policy, allow: [{ kind: 'email', email: 'alice@example.com' }] },
@@ -166,6 +176,7 @@ describe('routes in Pomerium format', () => {
       { ...grafana, upstream: up('http://10.0.0.22:3000') },
       {
         ...at(2),
+        ...POM,
         hosts: ['files.nas.example'],
         path: '/share',
         upstream: up('https://192.168.1.20:5001'),
@@ -175,6 +186,7 @@ describe('routes in Pomerium format', () => {
       },
       {
         ...at(3),
+        ...POM,
         hosts: ['status.nas.example'],
         upstream: up('http://127.0.0.1:3001'),
         policy: { ...BASE.policy, allow: [{ kind: 'any' }], corsPreflight: true },
@@ -183,6 +195,7 @@ describe('routes in Pomerium format', () => {
       },
       {
         ...at(4),
+        ...POM,
         hosts: ['admin.nas.example'],
         upstream: up('http://portainer:9000'),
         policy: {
@@ -205,7 +218,7 @@ describe('routes in Pomerium format', () => {
 
   /** [route lines, the part of the spec they set]. */
   const MAPPINGS: [string[], Partial<RouteSpec>][] = [
-    [['prefix: /admin/'], { path: '/admin' }],
+    [['prefix: /admin/'], { path: '/admin/', pomerium: { ...POM.pomerium, match: 'prefix' } }],
     [['allowed_users: [Alice@Example.com, 1234]'], { policy: { ...BASE.policy, allow: [{ kind: 'email', email: 'alice@example.com' }, { kind: 'user', sub: '1234' }] } }],
     [['allowed_domains: ["@Example.com", corp.example]'], { policy: { ...BASE.policy, allow: [{ kind: 'domain', domain: 'example.com' }, { kind: 'domain', domain: 'corp.example' }] } }],
     [['allowed_groups: admins'], { policy: { ...BASE.policy, allow: [{ kind: 'group', group: 'admins' }] } }],
@@ -214,16 +227,16 @@ describe('routes in Pomerium format', () => {
     [['allow_any_authenticated_user: true'], { policy: { ...BASE.policy, allow: [{ kind: 'any' }] } }],
     [['allow_any_authenticated_user: false'], { policy: BASE.policy }],
     [['cors_allow_preflight: true'], { policy: { ...BASE.policy, corsPreflight: true } }],
-    [['pass_identity_headers: true'], { identity: 'headers' }],
-    [['pass_identity_headers: false'], { identity: 'none' }],
-    [['allowed_groups: [x]'], { identity: 'headers', hostHeader: { mode: 'preserve' }, websockets: true }],
+    [['pass_identity_headers: true'], { identity: 'none', pomerium: { ...POM.pomerium, identityHeaders: true } }],
+    [['pass_identity_headers: false'], { identity: 'none', pomerium: POM.pomerium }],
+    [['allowed_groups: [x]'], POM],
     [['preserve_host_header: true'], { hostHeader: { mode: 'preserve' } }],
     [['preserve_host_header: false'], { hostHeader: { mode: 'upstream' } }],
     [['allow_websockets: false'], { websockets: false }],
     [['allow_websockets: true'], { websockets: true }],
     [['allowed_groups: [x]', 'timeout: 90s', 'idle_timeout: 0s'], { timeoutMs: 90_000, idleTimeoutMs: null }],
     [['allowed_groups: [x]', 'tls_skip_verify: true'], { tlsSkipVerify: true }],
-    [['set_request_headers: { Authorization: "Bearer ${pomerium.access_token}", X-Api-Key: "secret:api_key" }'], { setHeaders: { Authorization: 'Bearer ${pomerium.access_token}', 'X-Api-Key': 'secret:api_key' } }],
+    [['set_request_headers: { Authorization: "Bearer ${pomerium.jwt}", X-Price: "$$5", X-Api-Key: "secret:api_key" }'], { setHeaders: { Authorization: 'Bearer {jwt}', 'X-Price': '$5', 'X-Api-Key': 'secret:api_key' } }],
     [['remove_request_headers: [X-Forwarded-Email, Referer]'], { removeHeaders: ['x-forwarded-email', 'referer'] }],
     [['logo_url: https://cdn.example/logo.png', 'allowed_groups: [x]', 'name: App', 'description: An app'], { display: { name: 'App', icon: 'https://cdn.example/logo.png', description: 'An app' } }],
     [['load_balancing_policy: ROUND_ROBIN'], { lb: 'round_robin' }],
@@ -313,11 +326,16 @@ describe('errors', () => {
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'allow: x@y.com', 'allowed_users: [z@y.com]'], [
       'routes[0]: mixes Gatehouse keys (allow) with Pomerium keys (allowed_users); write the route in one format',
     ]],
-    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_groups: [x]', 'path: /exact'], [
-      "routes[0].path: Pomerium's path matches one exact path, but Gatehouse routes match path prefixes: use prefix",
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_groups: [x]', 'prefix: /a', 'path: /exact'], ['routes[0].path: a route matches by one of prefix, path or regex; keep only one']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'regex: "^/(a)\\\\1"'], [
+      'routes[0].regex="^/(a)\\1": not a valid RE2 expression (Gatehouse, like Pomerium, takes RE2 only: no backreferences or lookarounds): error parsing regexp: invalid escape sequence: `\\1`',
     ]],
-    [['from: https://a.example.com', 'to: http://10.0.0.1', 'regex: ^/api/.*'], ['routes[0].regex: regular-expression routes are not supported: use prefix']],
-    [['from: https://a.example.com', 'to: http://10.0.0.1', 'prefix_rewrite: /v2'], ['routes[0].prefix_rewrite: the Pomerium option prefix_rewrite has no Gatehouse equivalent; remove it, or serve this route another way']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'regex: ^/a', 'prefix_rewrite: /v2'], ['routes[0].prefix_rewrite: prefix_rewrite needs prefix or path; with regex, use regex_rewrite_pattern']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'set_request_headers: { X-Token: "${pomerium.access_token}" }'], [
+      'routes[0].set_request_headers.X-Token: ${pomerium.access_token} cannot be supplied by Gatehouse; only ${pomerium.jwt} is (write $$ for a literal $)',
+    ]],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'tls_client_key: aGVsbG8='], ['routes[0].tls_client_key: an inline private key would be shown with the route; put it in a file and use tls_client_key_file']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'regex_rewrite_pattern: ^/a'], ['routes[0].regex_rewrite_substitution: regex_rewrite_pattern needs regex_rewrite_substitution']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_groups: [x]', 'alowed_users: [y]'], ['routes[0].alowed_users: unknown key; did you mean allowed_users?']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_users: ["@example.com", "a@b@c.com"]'], ['routes[0].allowed_users: not an email address: "@example.com", "a@b@c.com"']],
     [['from: https://a.example.com', 'to: http://10.0.0.1', 'allowed_domains: ["not a domain"]'], ['routes[0].allowed_domains: not a domain: "not a domain"']],
@@ -392,12 +410,12 @@ describe('parseRoutesFile: rejected routes keep their address closed', () => {
       '    allow: group admins!',
       '  - from: https://app.example',
       '    to: http://10.0.0.3:8080',
-      '    prefix: /api',
+      '    prefix: /api/',
       '    allowed_groups: [admins]',
-      '    prefix_rewrite: /',
+      '    prefix_rewrite: no-slash',
       '  - from: https://app.example',
       '    to: http://10.0.0.3:8080',
-      '    regex: ^/re',
+      '    regex: ^/re(?=x)',
       '  - from: not a url',
       '    to: http://10.0.0.3:8080',
       '',
