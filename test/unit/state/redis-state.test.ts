@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSharedState, type SharedState } from '../../../src/state/index.ts';
@@ -103,11 +103,20 @@ describe('shared files', () => {
   it('two replicas that each generated a secret end with the first one stored', async () => {
     const dirA = mkdtempSync(join(tmpdir(), 'gh-share-a-'));
     const dirB = mkdtempSync(join(tmpdir(), 'gh-share-b-'));
-    const resultA = await a.shareFiles(dirA, ['idp/key'], async () => writeFileSync(join(dirA, 'key-made'), '') || writeIfMissing(join(dirA, 'idp'), 'A'));
+    const resultA = await a.shareFiles(dirA, ['idp/key'], async () => writeIfMissing(join(dirA, 'idp'), 'A'));
     expect(resultA.taken).toEqual([]);
     // B generated its own before seeing A's: it takes A's.
     const resultB = await b.shareFiles(dirB, ['idp/key'], async () => writeIfMissing(join(dirB, 'idp'), 'B'));
     expect(resultB.taken).toEqual([]);
+    // Two first starts at once: D generates its own while E stores first; D takes E's.
+    const dirD = mkdtempSync(join(tmpdir(), 'gh-share-d-'));
+    const dirE = mkdtempSync(join(tmpdir(), 'gh-share-e-'));
+    const resultD = await b.shareFiles(dirD, ['idp/key2'], async () => {
+      writeAt(join(dirD, 'idp/key2'), 'D');
+      await a.shareFiles(dirE, ['idp/key2'], async () => writeAt(join(dirE, 'idp/key2'), 'E'));
+    });
+    expect(resultD.taken).toEqual(['idp/key2']);
+    expect(readFileSync(join(dirD, 'idp/key2'), 'utf8')).toBe('E');
     expect(readFileSync(join(dirB, 'idp/key'), 'utf8')).toBe('A');
     const dirC = mkdtempSync(join(tmpdir(), 'gh-share-c-'));
     writeIfMissing(join(dirC, 'idp'), 'C');
@@ -117,8 +126,12 @@ describe('shared files', () => {
   });
 });
 
+function writeAt(path: string, content: string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, content);
+}
+
 function writeIfMissing(dir: string, content: string): void {
-  const { mkdirSync, existsSync } = require('node:fs') as typeof import('node:fs');
   mkdirSync(dir, { recursive: true });
   if (!existsSync(join(dir, 'key'))) writeFileSync(join(dir, 'key'), content);
 }
