@@ -20,8 +20,8 @@ export interface RedisConnection {
   readonly commands: Redis;
   readonly subscriber: Redis;
   status(): RedisStatus;
-  /** Called each time the command connection is ready again after being away (not the first time). */
-  onReconnect(listener: () => void): void;
+  /** Called each time a connection is ready again after being away (not the first time), naming which. */
+  onReconnect(listener: (which: 'commands' | 'subscriber') => void): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +49,7 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   const subscriber = new Redis(options.url, settings);
   let status: RedisStatus = { state: 'connecting', since: now(), lastError: null };
   let everReady = false;
-  const reconnectListeners: Array<() => void> = [];
+  const reconnectListeners: Array<(which: 'commands' | 'subscriber') => void> = [];
 
   const set = (state: RedisStatus['state'], lastError: string | null) => {
     if (status.state === state && status.lastError === lastError) return;
@@ -58,18 +58,17 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   };
   commands.on('ready', () => {
     set('ready', null);
-    if (everReady) for (const listener of reconnectListeners) listener();
+    if (everReady) for (const listener of reconnectListeners) listener('commands');
     everReady = true;
   });
   const lost = (error?: Error) => set(everReady ? 'unreachable' : 'connecting', error?.message ?? status.lastError ?? 'connection closed');
   commands.on('error', lost);
   commands.on('close', () => lost());
   // The subscriber's own errors are seen as the command connection's: both reach the same server.
-  // Its coming back also reloads the copies: changes published while it was away never arrived.
   subscriber.on('error', () => undefined);
   let subscriberEverReady = false;
   subscriber.on('ready', () => {
-    if (subscriberEverReady) for (const listener of reconnectListeners) listener();
+    if (subscriberEverReady) for (const listener of reconnectListeners) listener('subscriber');
     subscriberEverReady = true;
   });
 

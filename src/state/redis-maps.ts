@@ -71,6 +71,8 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
     let draining: Promise<void> = Promise.resolve();
     let scheduled = false;
     let failure: GatehouseError | undefined;
+    /** Keys changed by other replicas while a reload runs: newer than what the reload read. */
+    const heardDuringReloads = new Set<Set<string>>();
 
     const fail = (error: GatehouseError) => {
       failure = error;
@@ -171,34 +173,44 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
       local: local as MemoryMap<unknown>,
       parse: mapOptions.parse,
       apply(change) {
+        for (const heard of heardDuringReloads) heard.add(change.k);
         if (change.e === undefined) return void local.delete(change.k);
         const value = mapOptions.parse(change.v);
         if (value !== undefined) local.set(change.k, value, change.e);
       },
       async reload() {
-        const loaded: Array<[string, { value: V; expiresAt: number }]> = [];
-        const start = entryKey(name, '');
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(start)}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length === 0) continue;
-          const values = await redis.mget(...keys);
-          keys.forEach((key, index) => {
-            const text = values[index];
-            if (text === null || text === undefined) return;
-            const stored = parseStored(text);
-            const value = stored === undefined ? undefined : mapOptions.parse(stored.v);
-            if (stored !== undefined && value !== undefined) loaded.push([key.slice(start.length), { value, expiresAt: stored.e }]);
-          });
-        } while (cursor !== '0');
-        // Changes still waiting to be written stay as they are here.
-        const waiting = new Set(pending.map((op) => op.key));
-        for (const [key] of [...local.entries()]) if (!waiting.has(key)) local.delete(key);
-        local.load(loaded.filter(([key]) => !waiting.has(key)));
+        const heard = new Set<string>();
+        heardDuringReloads.add(heard);
+        try {
+          await reloadFromRedis(heard);
+        } finally {
+          heardDuringReloads.delete(heard);
+        }
       },
       drain,
     });
+    async function reloadFromRedis(heard: Set<string>): Promise<void> {
+      const loaded: Array<[string, { value: V; expiresAt: number }]> = [];
+      const start = entryKey(name, '');
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(start)}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await redis.mget(...keys);
+        keys.forEach((key, index) => {
+          const text = values[index];
+          if (text === null || text === undefined) return;
+          const stored = parseStored(text);
+          const value = stored === undefined ? undefined : mapOptions.parse(stored.v);
+          if (stored !== undefined && value !== undefined) loaded.push([key.slice(start.length), { value, expiresAt: stored.e }]);
+        });
+      } while (cursor !== '0');
+      // Changes still waiting to be written, and those heard meanwhile, stay as they are here.
+      const keep = new Set([...pending.map((op) => op.key), ...heard]);
+      for (const [key] of [...local.entries()]) if (!keep.has(key)) local.delete(key);
+      local.load(loaded.filter(([key]) => !keep.has(key)));
+    }
     // The map handed out is `shared`; `maps` keeps the memory map for pushes from others.
     sharedByName.set(name, shared as ExpiringMap<unknown>);
     return shared;
@@ -226,8 +238,15 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
     }
   }
 
-  connection.onReconnect(() => {
-    resync().catch((error: unknown) => options.onError?.(new GatehouseError('INTERNAL', `shared state: reload after reconnecting failed (${(error as Error).message})`, { cause: error })));
+  // Back from an outage. Commands: write what waited, then reload. Subscriber: changes published
+  // while it was away never arrived, so reload once the subscription is confirmed. Every change
+  // is then either in Redis before the reload reads it, or published after the subscription
+  // holds (the SET and its PUBLISH go in order), so no sign-out is missed.
+  connection.onReconnect((which) => {
+    const after = which === 'subscriber' ? connection.subscriber.subscribe(channel) : Promise.resolve();
+    after
+      .then(resync)
+      .catch((error: unknown) => options.onError?.(new GatehouseError('STATE_UNAVAILABLE', `shared state: reload after reconnecting failed (${(error as Error).message})`, { cause: error })));
   });
 
   return {
