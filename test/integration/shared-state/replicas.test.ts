@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
@@ -119,6 +120,20 @@ describe('three replicas sharing one Redis', () => {
     expect(new Set(balancer.served.slice(before))).toEqual(new Set([0, 1, 2]));
     const cookie = appCookie(result.jar);
     for (const replica of [0, 1, 2]) expect(await appStatus(replica, cookie)).toBe(200);
+  });
+
+  it('costs no Redis round trip on the signed-in path', async () => {
+    const cookie = appCookie((await signIn()).jar);
+    const probe = new Redis(redis.url);
+    const processed = async () => Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
+    try {
+      const before = await processed();
+      for (let i = 0; i < 60; i += 1) expect(await appStatus(i % 3, cookie)).toBe(200);
+      // The only command in between is the second INFO itself.
+      expect((await processed()) - before).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
   });
 
   it('a sign-out through one replica is refused on every replica within one second', async () => {
