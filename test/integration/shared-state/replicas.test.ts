@@ -93,6 +93,20 @@ async function signIn(user = 'demo', password = 'demo-password', jar = new Cooki
   return result;
 }
 
+/** Signs out through the confirmation page and its form, on one replica. */
+async function signOut(replica: number, cookie: string): Promise<void> {
+  balancer.pin(replica);
+  try {
+    const page = await (await loopbackFetch(url(APP, '/.iap/sign_out'), { headers: { accept: 'text/html', cookie, ...CLOSE } })).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
+    expect(action).toBeDefined();
+    const posted = await loopbackFetch(url(APP, action!.replaceAll('&amp;', '&')), { method: 'POST', headers: { accept: 'text/html', cookie, ...CLOSE } });
+    expect(posted.status).toBe(303);
+  } finally {
+    balancer.roundRobin();
+  }
+}
+
 async function readyz(replica: TestGatehouse): Promise<{ identity: { sharedState?: { state: string } } }> {
   return (await (await loopbackFetch(`http://127.0.0.1:${replica.adminPort}/readyz`, { headers: CLOSE })).json()) as never;
 }
@@ -139,14 +153,8 @@ describe('three replicas sharing one Redis', () => {
   it('a sign-out through one replica is refused on every replica within one second', async () => {
     const { jar } = await signIn();
     const cookie = appCookie(jar);
-    balancer.pin(0);
-    const page = await (await loopbackFetch(url(APP, '/.iap/sign_out'), { headers: { accept: 'text/html', cookie, ...CLOSE } })).text();
-    const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
-    expect(action).toBeDefined();
-    const posted = await loopbackFetch(url(APP, action!.replaceAll('&amp;', '&')), { method: 'POST', headers: { accept: 'text/html', cookie, ...CLOSE } });
+    await signOut(0, cookie);
     const signedOutAt = Date.now();
-    expect(posted.status).toBe(303);
-    balancer.roundRobin();
     for (const replica of [1, 2, 0]) {
       await waitFor(async () => ((await appStatus(replica, cookie)) === 401 ? true : undefined), `replica ${replica} to refuse the signed-out session`, 1_000, 10);
     }
@@ -191,14 +199,9 @@ describe('three replicas sharing one Redis', () => {
 
   it('while Redis is away: sessions keep working, sign-outs seen before still hold, new sign-ins are refused; all recovers when it returns', async () => {
     const kept = appCookie((await signIn()).jar);
-    const { jar: outJar } = await signIn();
-    const signedOut = appCookie(outJar);
-    // Signed out through replica 1 before the outage.
-    balancer.pin(1);
-    const page = await (await loopbackFetch(url(APP, '/.iap/sign_out'), { headers: { accept: 'text/html', cookie: signedOut, ...CLOSE } })).text();
-    const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
-    expect((await loopbackFetch(url(APP, action), { method: 'POST', headers: { accept: 'text/html', cookie: signedOut, ...CLOSE } })).status).toBe(303);
-    balancer.roundRobin();
+    const signedOut = appCookie((await signIn()).jar);
+    const signedOutDuring = appCookie((await signIn()).jar);
+    await signOut(1, signedOut);
     for (const replica of [0, 2]) await waitFor(async () => ((await appStatus(replica, signedOut)) === 401 ? true : undefined), 'the sign-out to reach every replica', 1_000, 10);
 
     await redis.stop();
@@ -211,9 +214,15 @@ describe('three replicas sharing one Redis', () => {
     expect(refused.response.status).toBe(503);
     expect(refused.body).toContain('Sign-in is paused');
     expect(refused.submittedLogin).toBe(false);
+    // A sign-out during the outage holds at once where it was made; the others learn it when Redis returns.
+    await signOut(0, signedOutDuring);
+    expect(await appStatus(0, signedOutDuring)).toBe(401);
+    expect(await appStatus(2, signedOutDuring)).toBe(200);
 
     await redis.start();
     for (const replica of replicas) await waitFor(async () => ((await readyz(replica)).identity.sharedState?.state === 'ready' ? true : undefined), '/readyz to report Redis back');
+    for (const replica of [1, 2]) await waitFor(async () => ((await appStatus(replica, signedOutDuring)) === 401 ? true : undefined), `replica ${replica} to learn the sign-out made during the outage`);
+    expect(await appStatus(1, kept)).toBe(200);
     const again = await signIn();
     expect(again.response.status).toBe(200);
     for (const replica of [0, 1, 2]) expect(await appStatus(replica, appCookie(again.jar))).toBe(200);
