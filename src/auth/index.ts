@@ -92,6 +92,9 @@ async function openShared(url: string, settings: IdentitySettings, secret: RootS
       await createProviderSecretFiles(settings);
     });
     if (taken.length > 0) logger.info({ files: taken }, 'shared state: took the secret files another replica stored first');
+    if (settings.provider === 'builtin' && settings.usersFile === undefined) {
+      logger.warn('GATEHOUSE_REDIS_URL is set but GATEHOUSE_USERS_FILE is not: each replica reads the users file of its own data dir; point every replica at one shared file (README, "More than one machine")');
+    }
     return shared;
   } catch (error) {
     await shared.close();
