@@ -88,7 +88,7 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
   const memory: ProviderStore =
     options.sharedDocuments === undefined
       ? createMemoryStore({ ...options.storage, clientOf })
-      : createSharedProviderStore(options.sharedDocuments, { clientOf, ...(options.storage?.maxInteractionsPerClient === undefined ? {} : { maxInteractionsPerClient: options.storage.maxInteractionsPerClient }) });
+      : createSharedProviderStore(options.sharedDocuments, { clientOf, ...options.storage });
 
   const provider = new Provider(
     issuer,

@@ -20,6 +20,8 @@ export interface ProviderStore {
 export interface SharedAdapterOptions {
   now?: () => number;
   maxInteractionsPerClient?: number;
+  /** Interactions kept at once, over all clients. */
+  maxInteractions?: number;
   /** The client address of the request being served. */
   clientOf?: () => string | undefined;
 }
@@ -29,6 +31,7 @@ const INTERACTION = 'Interaction';
 export function createSharedProviderStore(documents: SharedDocuments, options: SharedAdapterOptions = {}): ProviderStore {
   const now = options.now ?? Date.now;
   const perClient = options.maxInteractionsPerClient ?? 20;
+  const total = options.maxInteractions ?? 10_000;
 
   async function revokeGrant(grantId: string): Promise<void> {
     await documents.destroyGroup(`grant:${grantId}`);
@@ -50,7 +53,7 @@ export function createSharedProviderStore(documents: SharedDocuments, options: S
         ttlSeconds: typeof expiresIn === 'number' ? expiresIn : undefined,
         indexes,
         groups,
-        ...(model === INTERACTION ? { owner: { name: options.clientOf?.() ?? 'unknown', max: perClient } } : {}),
+        ...(model === INTERACTION ? { owner: { name: options.clientOf?.() ?? 'unknown', max: perClient, maxTotal: total } } : {}),
       });
     },
     find: async (id) => (await documents.get(model, id)) as AdapterPayload | undefined,

@@ -32,17 +32,35 @@ export interface DocumentWrite {
   indexes?: Record<string, string>;
   /** Groups it belongs to (e.g. `grant:<id>`, `account:<sub>`). */
   groups?: string[];
-  /** Bounds how many documents of this kind one owner holds; the oldest go first. */
-  owner?: { name: string; max: number };
+  /** Bounds how many documents of this kind one owner holds (its oldest go first), and all owners together (the soonest to expire go). */
+  owner?: { name: string; max: number; maxTotal: number };
 }
 
-/** Oldest-first eviction and the write itself in one step, so two replicas cannot both stay under the bound. */
+/**
+ * Oldest-first eviction and the write itself in one step, so two replicas cannot both stay under
+ * a bound: first the owner's own bound (its oldest go), then the total over all owners (the
+ * soonest to expire go), which keeps Redis's memory bounded against a flood from many addresses.
+ * KEYS: the owner's set, every owner's set; ARGV: now, id, per-owner max, ttl ms, doc key prefix, total max.
+ */
 const PUT_OWNED = `
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl)
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 if over > 0 then
-  local gone = redis.call('ZPOPMIN', KEYS[2], over)
+  local gone = redis.call('ZPOPMIN', KEYS[1], over)
+  for i = 1, #gone, 2 do
+    redis.call('DEL', ARGV[5] .. gone[i])
+    redis.call('ZREM', KEYS[2], gone[i])
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ttl)
+local total = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+if total > 0 then
+  local gone = redis.call('ZPOPMIN', KEYS[2], total)
   for i = 1, #gone, 2 do redis.call('DEL', ARGV[5] .. gone[i]) end
 end
 return over
@@ -96,7 +114,7 @@ export function createRedisDocuments(redis: Redis, prefix: string, now: () => nu
         }
       }
       if (owner !== undefined) {
-        multi.eval(PUT_OWNED, 2, key, `${prefix}owner:${kind}:${owner.name}`, now(), id, owner.max, ttlMs ?? 3_600_000, `${prefix}doc:${kind}:`);
+        multi.eval(PUT_OWNED, 2, `${prefix}owner:${kind}:${owner.name}`, `${prefix}owners:${kind}`, now(), id, owner.max, ttlMs ?? 3_600_000, `${prefix}doc:${kind}:`, owner.maxTotal);
       }
       await multi.exec();
     },

@@ -55,7 +55,6 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
 
   interface SharedMap {
     local: MemoryMap<unknown>;
-    parse: (stored: unknown) => unknown;
     apply(change: Change): void;
     reload(): Promise<void>;
     drain(): Promise<void>;
@@ -171,7 +170,6 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
 
     maps.set(name, {
       local: local as MemoryMap<unknown>,
-      parse: mapOptions.parse,
       apply(change) {
         for (const heard of heardDuringReloads) heard.add(change.k);
         if (change.e === undefined) return void local.delete(change.k);

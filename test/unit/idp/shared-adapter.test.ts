@@ -83,4 +83,17 @@ describe('the shared provider adapter', () => {
     expect(await adapter.find('flood-0')).toBeUndefined();
     expect(await adapter.find('flood-9')).toEqual({ n: 9 });
   });
+
+  it('bounds the interactions of all addresses together: a flood from many addresses cannot fill Redis', async () => {
+    let client = '';
+    const adapter = createSharedProviderStore(b.documents, { maxInteractionsPerClient: 2, maxInteractions: 5, clientOf: () => client }).adapter('Interaction');
+    for (let i = 0; i < 12; i += 1) {
+      client = `2001:db8:${i}::/64`;
+      await adapter.upsert(`spread-${i}`, { n: i }, 60 + i);
+    }
+    const kept = await Promise.all(Array.from({ length: 12 }, async (_, i) => (await adapter.find(`spread-${i}`)) !== undefined));
+    expect(kept.filter(Boolean)).toHaveLength(5);
+    // The latest (longest to live) are kept.
+    expect(kept.slice(7)).toEqual([true, true, true, true, true]);
+  });
 });

@@ -151,8 +151,8 @@ describe('shared documents', () => {
     expect(await docs.get('AuthorizationCode', 'c1')).toBeUndefined();
     await docs.destroy('Session', 's1');
     expect(await docs.find('Session', 'uid', 'u1')).toBeUndefined();
-    for (let i = 0; i < 5; i++) await docs.put({ kind: 'Interaction', id: `i${i}`, payload: { n: i }, ttlSeconds: 60, owner: { name: '10.0.0.1', max: 3 } });
-    await docs.put({ kind: 'Interaction', id: 'other', payload: {}, ttlSeconds: 60, owner: { name: '10.0.0.2', max: 3 } });
+    for (let i = 0; i < 5; i++) await docs.put({ kind: 'Interaction', id: `i${i}`, payload: { n: i }, ttlSeconds: 60, owner: { name: '10.0.0.1', max: 3, maxTotal: 100 } });
+    await docs.put({ kind: 'Interaction', id: 'other', payload: {}, ttlSeconds: 60, owner: { name: '10.0.0.2', max: 3, maxTotal: 100 } });
     const kept = await Promise.all(['i0', 'i1', 'i2', 'i3', 'i4', 'other'].map(async (id) => (await docs.get('Interaction', id)) !== undefined));
     expect(kept).toEqual([false, false, true, true, true, true]);
   });
