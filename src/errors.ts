@@ -16,6 +16,10 @@ export type GatehouseErrorCode =
   | 'NOT_SIGNED_IN'
   | 'IDP_UNREACHABLE'
   | 'SIGN_IN_FAILED'
+  /** Shared state (Redis) cannot be reached. */
+  | 'STATE_UNAVAILABLE'
+  /** Another replica claimed the same one-time entry first (a sign-in link used twice). */
+  | 'STATE_CONFLICT'
   | 'INTERNAL';
 
 export class GatehouseError extends Error {

@@ -39,10 +39,17 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
 async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
-  if (settings === null) return null;
+  if (settings === null) {
+    if (config.GATEHOUSE_REDIS_URL !== undefined) logger.warn('GATEHOUSE_REDIS_URL is set, but sign-in is off (no GATEHOUSE_AUTH_URL): there is no state to share');
+    return null;
+  }
   const { createIdentity } = await import('./auth/index.ts');
   const httpsPublicPort = certificateSources(config) !== null ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
-  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort });
+  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, {
+    logger,
+    httpsPublicPort,
+    ...(config.GATEHOUSE_REDIS_URL === undefined ? {} : { redisUrl: config.GATEHOUSE_REDIS_URL }),
+  });
 }
 
 async function startServing(

@@ -27,6 +27,8 @@ export interface IdentityServices {
   readonly logger: Logger;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** Set when several replicas share Redis: false while it cannot be reached (new sign-ins are refused). */
+  readonly sharedStateAvailable?: () => boolean;
 }
 
 /**

@@ -7,13 +7,13 @@ import { createIdentityGate, type AccessGate } from './gate.ts';
 import { loadSecrets } from './keys.ts';
 import { createOidcClient, type OidcClient } from './oidc.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
-import { connectProvider } from './provider.ts';
+import { connectProvider, createProviderSecretFiles, PROVIDER_SECRET_FILES } from './provider.ts';
 import { join } from 'node:path';
-import { openFileState, openMemoryState } from '../state/index.ts';
+import { openFileState, openMemoryState, openSharedState, type RedisStatus, type SharedState } from '../state/index.ts';
 import { parseUsedHandoff } from './handoff.ts';
 import { frontDoor } from './origins.ts';
 import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
-import { openRevocationList } from './revocation.ts';
+import { openRevocationList, parseRevocation, sharedRevocationList } from './revocation.ts';
 
 /**
  * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
@@ -35,6 +35,8 @@ export interface IdentityOptions {
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
+  /** Several replicas: the state they share lives in this Redis (GATEHOUSE_REDIS_URL); the data dir otherwise. */
+  redisUrl?: string;
 }
 
 export interface IdentityStatus {
@@ -46,6 +48,8 @@ export interface IdentityStatus {
   readonly provider: string;
   readonly since: string;
   readonly lastError: string | null;
+  /** Redis, when several replicas share it: while `unreachable`, new sign-ins are refused. */
+  readonly sharedState?: { readonly state: RedisStatus['state']; readonly since: string; readonly lastError: string | null };
 }
 
 export interface Identity {
@@ -60,11 +64,51 @@ export interface Identity {
 
 export async function createIdentity(settings: IdentitySettings, secret: RootSecret, options: IdentityOptions): Promise<Identity> {
   const logger = options.logger.child({ mod: 'auth' });
+  const now = options.now ?? Date.now;
+  const shared = options.redisUrl === undefined ? null : await openShared(options.redisUrl, settings, secret, logger, now);
+  try {
+    return await assemble(settings, secret, options, logger, shared);
+  } catch (error) {
+    await shared?.close();
+    throw error;
+  }
+}
+
+/** Redis for several replicas: connected, and the secret files made once for all of them. */
+async function openShared(url: string, settings: IdentitySettings, secret: RootSecret, logger: Logger, now: () => number): Promise<SharedState> {
+  const shared = await openSharedState({
+    url,
+    now,
+    onError: (error) => logger.error({ err: error }, error.message),
+    onStatus: (status) =>
+      status.state === 'ready'
+        ? logger.info({ sharedState: status.state }, 'shared state: Redis reachable; sign-in open')
+        : logger.error({ sharedState: status.state, error: status.lastError }, 'shared state: Redis unreachable; new sign-ins refused, signed-in users checked against the last revocations seen'),
+  });
+  try {
+    const files = [...(secret.value === undefined ? ['secret'] : []), 'signing-key.pem', ...(settings.provider === 'builtin' ? PROVIDER_SECRET_FILES : [])];
+    const { taken } = await shared.shareFiles(settings.dataDir, files, async () => {
+      await loadSecrets(secret, settings.dataDir);
+      await createProviderSecretFiles(settings);
+    });
+    if (taken.length > 0) logger.info({ files: taken }, 'shared state: took the secret files another replica stored first');
+    if (settings.provider === 'builtin' && settings.usersFile === undefined) {
+      logger.warn('GATEHOUSE_REDIS_URL is set but GATEHOUSE_USERS_FILE is not: each replica reads the users file of its own data dir; point every replica at one shared file (README, "More than one machine")');
+    }
+    return shared;
+  } catch (error) {
+    await shared.close();
+    throw error;
+  }
+}
+
+async function assemble(settings: IdentitySettings, secret: RootSecret, options: IdentityOptions, logger: Logger, shared: SharedState | null): Promise<Identity> {
   const secrets = await loadSecrets(secret, settings.dataDir);
   const now = options.now ?? Date.now;
-  // Used handoffs and sign-in failure counters outlive a restart (state/).
-  const state = openFileState({ dir: join(settings.dataDir, 'state'), now, onError: (error) => logger.error({ err: error }, error.message) });
-  const provider = await connectProvider(settings, options.logger, state);
+  const onError = (error: Error) => logger.error({ err: error }, error.message);
+  // Used handoffs and sign-in failure counters outlive a restart (state/): in the data dir, or in Redis for every replica.
+  const state = shared ?? openFileState({ dir: join(settings.dataDir, 'state'), now, onError });
+  const provider = await connectProvider(settings, options.logger, state, shared?.documents);
   let oidc: OidcClient;
   try {
     oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
@@ -72,13 +116,15 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     await provider.close();
     throw error;
   }
-  const revocation = openRevocationList({
-    dataDir: settings.dataDir,
-    ...(options.now ? { now: options.now } : {}),
-    onError: (error) => logger.error({ err: error }, error.message),
-  });
-  // Provider session links die with the built-in provider's sessions, which live in memory.
-  const links = openMemoryState({ now }).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
+  const revocation =
+    shared === null
+      ? openRevocationList({ dataDir: settings.dataDir, ...(options.now ? { now: options.now } : {}), onError })
+      : sharedRevocationList(shared.map('revocations', { maxEntries: 1_000_000, parse: parseRevocation }), now);
+  // Provider session links die with the built-in provider's sessions: in memory, or in Redis with them.
+  const links = (shared ?? openMemoryState({ now })).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
+  const usedHandoffs = state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff });
+  // Every shared map is open: load them before the first request.
+  await shared?.resync();
   const services: IdentityServices = {
     settings,
     secrets,
@@ -86,10 +132,11 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     oidc,
     revocation,
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
-    usedHandoffs: state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff }),
+    usedHandoffs,
     providerSessions: createProviderSessions(provider.endSession, links),
     logger,
     now,
+    ...(shared === null ? {} : { sharedStateAvailable: () => shared.available() }),
   };
   oidc.start();
   const { issuer, clientId } = provider.client;
@@ -103,7 +150,16 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     rawHandler: provider.rawHandler,
     status() {
       const status = oidc.status();
-      return { authUrl: settings.authUrl, kind: provider.kind, issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+      const sharedStatus = shared?.status();
+      return {
+        authUrl: settings.authUrl,
+        kind: provider.kind,
+        issuer,
+        provider: status.state,
+        since: new Date(status.since).toISOString(),
+        lastError: status.lastError,
+        ...(sharedStatus === undefined ? {} : { sharedState: { state: sharedStatus.state, since: new Date(sharedStatus.since).toISOString(), lastError: sharedStatus.lastError } }),
+      };
     },
     async close() {
       oidc.stop();

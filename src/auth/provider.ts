@@ -1,7 +1,7 @@
 import type { IdentitySettings } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
-import type { StateStore } from '../state/index.ts';
+import type { SharedDocuments, StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
 import type { EndProviderSession } from './provider-sessions.ts';
 
@@ -20,7 +20,7 @@ export interface ConnectedProvider {
   close(): Promise<void>;
 }
 
-export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore): Promise<ConnectedProvider> {
+export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore, sharedDocuments?: SharedDocuments): Promise<ConnectedProvider> {
   const redirectUri = `${settings.authUrl}/oauth2/callback`;
   if (settings.provider === 'oidc') {
     return {
@@ -48,6 +48,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
     logger: logger.child({ mod: 'idp' }),
     sessionTtlMs: settings.sessionTtlMs,
     state,
+    ...(sharedDocuments === undefined ? {} : { sharedDocuments }),
   });
   return {
     kind: 'builtin',
@@ -66,4 +67,14 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
     endSession: (session) => idp.endSession(session),
     close: () => idp.close(),
   };
+}
+
+/** The built-in provider's secret files in the data dir, relative to it (empty with an outside provider). */
+export const PROVIDER_SECRET_FILES = ['idp/jwks.json', 'idp/cookie-keys', 'idp/client-secret'] as const;
+
+/** Creates the built-in provider's secret files where missing, as its start would (for sharing them first). */
+export async function createProviderSecretFiles(settings: IdentitySettings): Promise<void> {
+  if (settings.provider !== 'builtin') return;
+  const { loadProviderSecrets } = await import('../idp/index.ts');
+  loadProviderSecrets(settings.dataDir);
 }

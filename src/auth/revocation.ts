@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
 import { ensureDataDir, replaceFile } from '../util/data-files.ts';
+import type { ExpiringMap } from '../state/index.ts';
 
 /**
  * Signed-out session ids. A sealed cookie stays valid until its `exp`, so sign-out has to be
@@ -127,3 +128,26 @@ function load(path: string, nowMs: number): Map<string, number> {
   const nowSeconds = nowMs / 1000;
   return new Map(Object.entries(parsed).filter(([, exp]) => exp > nowSeconds));
 }
+
+/**
+ * The same list shared by several replicas (GATEHOUSE_REDIS_URL): the map keeps a copy in this
+ * process, so `isRevoked` never waits on Redis, and every replica hears of a sign-out within
+ * milliseconds. Expired entries leave Redis on their own.
+ */
+export function sharedRevocationList(map: ExpiringMap<number>, now: () => number = Date.now): RevocationList {
+  return {
+    revoke(sid, exp) {
+      if (exp * 1000 <= now() || map.get(sid) === exp) return;
+      map.set(sid, exp, exp * 1000);
+    },
+    isRevoked: (sid) => map.has(sid),
+    prune: () => 0,
+    get size() {
+      return map.size;
+    },
+    flush: () => map.flush(),
+    close: () => map.flush().catch(() => undefined),
+  };
+}
+
+export const parseRevocation = (stored: unknown): number | undefined => (typeof stored === 'number' && Number.isFinite(stored) ? stored : undefined);

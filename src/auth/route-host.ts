@@ -1,3 +1,4 @@
+import { isGatehouseError } from '../errors.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import { normalizeHost } from '../routes/index.ts';
 import { displayName, liveSession, queryParams, requestOrigin, routeHostScheme, routeHostSecure, routeHostStartUrl, signInUrl, START_PATH, type IdentityContext } from './context.ts';
@@ -113,25 +114,21 @@ async function finishHandoff(ctx: IdentityContext, req: GateRequest, secure: boo
     holds: (binding: string) => holdsBinding(req.headers.cookie, secure, binding),
   };
   const result = token === null ? ({ ok: false, reason: 'invalid' } as const) : consumeHandoff(ctx.secrets.handoff, token, place, ctx.usedHandoffs, now);
-  if (!result.ok || ctx.revocation.isRevoked(result.session.sid)) {
-    const reason = result.ok ? 'signed_out' : result.reason;
-    ctx.logger.info({ host: req.host, reason, requestId: req.requestId }, 'sign-in handoff refused');
-    return page(req, {
-      status: 400,
-      title: 'This sign-in link cannot be used',
-      message:
-        'It has expired, was already used, was made for another address, or was started in another browser. ' +
-        'Open the app again to sign in (and check that this browser keeps cookies for it).',
-      body: html`<p>${link(`${ctx.settings.authUrl}/`, 'Go to the list of apps')}</p>`,
-      code: 'handoff_refused',
-    });
-  }
-  // The use is on disk before the session cookie leaves, so a restart cannot make the link work again.
+  if (!result.ok || ctx.revocation.isRevoked(result.session.sid)) return handoffRefused(ctx, req, result.ok ? 'signed_out' : result.reason);
+  // The use is on disk (or, with several replicas, claimed in Redis) before the session cookie leaves,
+  // so neither a restart nor another replica can make the link work again.
   try {
     await ctx.usedHandoffs.flush();
   } catch (error) {
+    if (isGatehouseError(error) && error.code === 'STATE_CONFLICT') return handoffRefused(ctx, req, 'used_on_another_replica');
     ctx.logger.error({ err: error, host: req.host, requestId: req.requestId }, 'cannot record a used sign-in link; sign-in refused');
-    return page(req, { status: 503, title: 'Sign-in is unavailable', message: 'Gatehouse cannot write to its data directory right now. Try again in a moment.', code: 'state_unavailable' });
+    const shared = ctx.sharedStateAvailable !== undefined;
+    return page(req, {
+      status: 503,
+      title: 'Sign-in is unavailable',
+      message: shared ? 'Gatehouse cannot reach its shared store right now. Try again in a moment.' : 'Gatehouse cannot write to its data directory right now. Try again in a moment.',
+      code: 'state_unavailable',
+    });
   }
   const cookies = sessionCookies(result.session, { secure, keys: ctx.secrets.session, now, existing: req.headers.cookie });
   if ('error' in cookies) {
@@ -169,5 +166,18 @@ function whoAmI(ctx: IdentityContext, req: GateRequest, secure: boolean): GateRe
     title: 'You are signed in',
     message: `Signed in as ${displayName(session)}.`,
     body: html`${userDetails(session)}<p>${link('/.iap/sign_out', 'Sign out')} · ${link(`${ctx.settings.authUrl}/`, 'All apps')}</p>`,
+  });
+}
+
+function handoffRefused(ctx: IdentityContext, req: GateRequest, reason: string): GateResponse {
+  ctx.logger.info({ host: req.host, reason, requestId: req.requestId }, 'sign-in handoff refused');
+  return page(req, {
+    status: 400,
+    title: 'This sign-in link cannot be used',
+    message:
+      'It has expired, was already used, was made for another address, or was started in another browser. ' +
+      'Open the app again to sign in (and check that this browser keeps cookies for it).',
+    body: html`<p>${link(`${ctx.settings.authUrl}/`, 'Go to the list of apps')}</p>`,
+    code: 'handoff_refused',
   });
 }

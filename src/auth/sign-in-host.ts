@@ -80,6 +80,7 @@ async function start(ctx: IdentityContext, req: GateRequest): Promise<GateRespon
     });
   }
 
+  if (ctx.sharedStateAvailable?.() === false) return sharedStateDown(ctx, req);
   let signIn: SignInStart;
   try {
     signIn = await ctx.oidc.beginSignIn();
@@ -181,4 +182,18 @@ function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown,
     return page(req, { status: 400, title: 'Sign-in failed', message: 'The answer from the identity provider did not pass Gatehouse\'s checks, so you were not signed in.', body: again, code: 'sign_in_failed', ...(headers ? { headers } : {}) });
   }
   throw error;
+}
+
+/**
+ * Several replicas and Redis unreachable: a new sign-in could not be recorded for the other
+ * replicas (nor its link used once), so none starts. Those already signed in carry on.
+ */
+export function sharedStateDown(ctx: IdentityContext, req: GateRequest): GateResponse {
+  ctx.logger.warn({ requestId: req.requestId }, 'sign-in refused: shared state (Redis) unreachable');
+  return page(req, {
+    status: 503,
+    title: 'Sign-in is paused',
+    message: 'Gatehouse cannot reach its shared store right now, so it cannot sign anyone in. If you are already signed in, your apps keep working. Try again in a moment.',
+    code: 'state_unavailable',
+  });
 }

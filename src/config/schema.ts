@@ -28,6 +28,21 @@ const duration = z.string().transform((value, ctx) => {
   return ms;
 });
 
+/** The message never repeats the value: a Redis URL may carry a password. */
+const redisUrl = z.string().transform((value, ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'expected redis://[:password@]host:6379[/db], or rediss://… for TLS' });
+    return z.NEVER;
+  }
+  return url.href;
+});
+
 const policyEnv = z.string().transform((value, ctx) => {
   const decoded = decodePolicyEnv(value);
   if (decoded === null) {
@@ -120,6 +135,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_UPSTREAM_ALLOW: cidrList.prefault(''),
   GATEHOUSE_UPSTREAM_DENY: cidrList.prefault(''),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  // Several replicas (see README, "More than one machine"): revocations, used sign-in links, counters, provider sessions and keys in Redis.
+  GATEHOUSE_REDIS_URL: redisUrl.optional(),
   // Label trust (see SECURITY.md): where `secret:NAME` header labels read from, and whether image labels count.
   GATEHOUSE_LABEL_SECRETS_DIR: z.string().min(1).default('/run/gatehouse/label-secrets'),
   GATEHOUSE_TRUST_IMAGE_LABELS: bool.prefault('false'),
@@ -154,7 +171,7 @@ export const ENV_SCHEMA = {
 } as const;
 
 /** Variables whose values are never logged or echoed in error messages. */
-export const SECRET_VARIABLES = new Set<string>(['GATEHOUSE_OIDC_CLIENT_SECRET', 'GATEHOUSE_SECRET']);
+export const SECRET_VARIABLES = new Set<string>(['GATEHOUSE_OIDC_CLIENT_SECRET', 'GATEHOUSE_SECRET', 'GATEHOUSE_REDIS_URL']);
 
 export const EnvConfig = z.object(ENV_SCHEMA);
 export type EnvConfig = z.infer<typeof EnvConfig>;

@@ -5,11 +5,13 @@ import { createEngineApi } from './engine-http.ts';
 import { EVENT_FILTERS } from './events.ts';
 import { parseDockerHost } from './host.ts';
 import { type ImageLabels, toImageLabels } from './image-labels.ts';
+import type { SwarmListing, SwarmService, SwarmTask } from './swarm.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';
 
 /**
- * The five read-only Engine API calls Gatehouse makes, so a socket proxy allowing only
- * GET /_ping, /version, /containers/json, /images/json and /events is enough.
+ * The read-only Engine API calls Gatehouse makes, so a socket proxy allowing only
+ * GET /_ping, /version, /containers/json, /images/json, /events, and on a Swarm manager
+ * /services and /tasks, is enough.
  */
 export interface DockerClient {
   ping(signal: AbortSignal): Promise<void>;
@@ -17,6 +19,8 @@ export interface DockerClient {
   listContainers(signal: AbortSignal): Promise<ContainerListEntry[]>;
   /** `GET /images/json`: each local image's id → its labels, to tell image labels from the deployer's. */
   listImageLabels(signal: AbortSignal): Promise<ImageLabels>;
+  /** `GET /services` and `GET /tasks`: null when this engine is not a Swarm manager (it answers 503). */
+  listSwarm(signal: AbortSignal): Promise<SwarmListing | null>;
   /** Resolves once the engine answered with the stream's headers; the body is newline-delimited JSON. */
   events(signal: AbortSignal): Promise<Readable>;
   /** Closes every socket this client opened. */
@@ -51,6 +55,17 @@ export async function openDockerClient(dockerHost: string, requestTimeoutMs = DE
       const list = await withDeadline('/images/json', signal, (s) => docker.listImages(s));
       if (!Array.isArray(list)) throw new Error('GET /images/json did not return a JSON array');
       return toImageLabels(list);
+    },
+    async listSwarm(signal) {
+      try {
+        const services = await withDeadline('/services', signal, (s) => docker.listServices(s));
+        const tasks = await withDeadline('/tasks', signal, (s) => docker.listTasks({ 'desired-state': ['running'] }, s));
+        if (!Array.isArray(services) || !Array.isArray(tasks)) throw new Error('GET /services or /tasks did not return a JSON array');
+        return { services: services as SwarmService[], tasks: tasks as SwarmTask[] };
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 503) return null;
+        throw error;
+      }
     },
     async events(signal) {
       const stream = await withDeadline('/events', signal, (s) =>

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { DockerConnection } from './host.ts';
 
 /**
- * The five Engine API calls, straight over node:http(s). This replaced dockerode, which loads
+ * The Engine API calls (five, and the two Swarm lists), straight over node:http(s). This replaced dockerode, which loads
  * ssh2, gRPC and protobufjs for transports and BuildKit sessions Gatehouse never uses: about
  * 13 MB more RSS (6 MB private) and a slower start, for five GET requests (BENCHMARKS.md,
  * "Where the memory goes").
@@ -13,6 +13,9 @@ export interface EngineApi {
   version(signal: AbortSignal): Promise<{ Version?: unknown; ApiVersion?: unknown }>;
   listContainers(query: { all: boolean; filters?: Record<string, string[]> }, signal: AbortSignal): Promise<unknown>;
   listImages(signal: AbortSignal): Promise<unknown>;
+  /** Swarm managers only; other engines answer 503. */
+  listServices(signal: AbortSignal): Promise<unknown>;
+  listTasks(filters: Record<string, string[]>, signal: AbortSignal): Promise<unknown>;
   /** Resolves with the response stream once the engine answered 200 with the stream's headers. */
   events(filters: Record<string, string[]>, signal: AbortSignal): Promise<IncomingMessage>;
 }
@@ -27,6 +30,8 @@ export function createEngineApi(connection: DockerConnection, agent: http.Agent)
     version: (signal) => json('/version', signal) as Promise<{ Version?: unknown; ApiVersion?: unknown }>,
     listContainers: ({ all, filters }, signal) => json(`/containers/json?all=${all ? 1 : 0}${filters ? `&filters=${encodeURIComponent(JSON.stringify(filters))}` : ''}`, signal),
     listImages: (signal) => json('/images/json', signal),
+    listServices: (signal) => json('/services', signal),
+    listTasks: (filters, signal) => json(`/tasks?filters=${encodeURIComponent(JSON.stringify(filters))}`, signal),
     async events(filters, signal) {
       const path = `/events?filters=${encodeURIComponent(JSON.stringify(filters))}`;
       return ok(path, await get(path, signal));

@@ -2,14 +2,16 @@ import { z } from 'zod';
 
 const CONTAINER_ACTIONS = ['create', 'start', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause', 'health_status', 'rename', 'update'] as const;
 const NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
+/** On a Swarm manager: a service created, scaled, relabelled or removed. Tasks on other nodes have no events: the periodic resync sees them. */
+const SERVICE_ACTIONS = ['create', 'update', 'remove'] as const;
 
 /**
  * Server-side filter for `GET /events`. Docker matches `health_status` against
  * "health_status: healthy" etc. by prefix, so the health checks' own exec_* chatter never arrives.
  */
 export const EVENT_FILTERS = {
-  type: ['container', 'network'],
-  event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS],
+  type: ['container', 'network', 'service'],
+  event: [...new Set([...CONTAINER_ACTIONS, ...NETWORK_ACTIONS, ...SERVICE_ACTIONS])],
 } as const;
 
 const DockerEvent = z.looseObject({
@@ -27,6 +29,7 @@ export function isRelevantEvent(event: unknown): boolean {
   const action = (parsed.data.Action ?? parsed.data.status ?? '').split(':', 1)[0]?.trim() ?? '';
   if (type === 'container') return (CONTAINER_ACTIONS as readonly string[]).includes(action);
   if (type === 'network') return (NETWORK_ACTIONS as readonly string[]).includes(action);
+  if (type === 'service') return (SERVICE_ACTIONS as readonly string[]).includes(action);
   return false;
 }
 

@@ -11,6 +11,7 @@ export { findSelfNetworks, readSelfNetworks } from './self.ts';
 export { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
 export { createDockerWatcher, type DiscoveryStatus, type DockerWatcher, type DockerWatcherOptions } from './watcher.ts';
 export type { ContainerSnapshot, DockerListing, HealthState } from './snapshot.ts';
+export { taskSnapshots, type SwarmListing, type SwarmService, type SwarmTask } from './swarm.ts';
 
 /** One full list, for commands that need the current containers once (`gatehouse routes`). */
 export async function listOnce(dockerHost: string, logger: Logger = pino({ level: 'silent' })): Promise<DockerListing> {
@@ -20,7 +21,8 @@ export async function listOnce(dockerHost: string, logger: Logger = pino({ level
     const entries = await client.listContainers(signal);
     // Without the image list, containers whose labels may come from their image are held back.
     const images = await client.listImageLabels(signal).catch(() => null);
-    return toListing(entries, logger, await readSelfMountinfo(), images);
+    const swarm = await client.listSwarm(signal).catch(() => null);
+    return toListing(entries, logger, await readSelfMountinfo(), images, swarm);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new GatehouseError('DOCKER_UNAVAILABLE', `Cannot list containers from the Docker engine at ${dockerHost}: ${reason}. Check DOCKER_HOST and that the engine (or socket proxy) is running.`, { cause: error });

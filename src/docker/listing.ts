@@ -4,6 +4,7 @@ import { findSelfAddresses, findSelfNetworks } from './self.ts';
 import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
 import type { ImageLabels } from './image-labels.ts';
 import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
+import { taskSnapshots, type SwarmListing } from './swarm.ts';
 
 /** A frozen listing of every entry; an entry the engine sent broken is skipped, never the whole list. */
 export function toListing(
@@ -11,6 +12,7 @@ export function toListing(
   logger: Logger,
   mountinfoText: string | undefined,
   images: ImageLabels | null = null,
+  swarm: SwarmListing | null = null,
 ): DockerListing {
   const containers: ContainerSnapshot[] = [];
   for (const entry of entries) {
@@ -20,6 +22,8 @@ export function toListing(
       logger.warn({ err: error }, 'skipping a container the Docker engine described incompletely');
     }
   }
+  // Swarm tasks after the containers: Gatehouse's own container is found among the containers.
+  if (swarm !== null) containers.push(...taskSnapshots(swarm));
   const selfNetworks = findSelfNetworks(containers, os.hostname(), mountinfoText);
   const selfAddresses = findSelfAddresses(containers, os.hostname(), mountinfoText);
   return Object.freeze({

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/index.ts';
 import type { DockerClient } from './client.ts';
 import { EventLineSplitter, isRelevantEvent } from './events.ts';
 import type { ImageLabels } from './image-labels.ts';
+import type { SwarmListing } from './swarm.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';
 
 export interface SessionOptions {
@@ -22,7 +23,8 @@ export interface SessionOptions {
   onVersion(version: { version: string; apiVersion: string }): void;
   /** Called with every successful full list; a failed list ends the session instead. */
   /** `images` is null when the engine (or a socket proxy) refused the image list. */
-  onList(entries: ContainerListEntry[], images: ImageLabels | null): Promise<void>;
+  /** `swarm` is null when the engine is no Swarm manager (or refused the lists). */
+  onList(entries: ContainerListEntry[], images: ImageLabels | null, swarm: SwarmListing | null): Promise<void>;
   /** Called once, after the first list of this connection succeeded. */
   onUp(): void;
 }
@@ -66,6 +68,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let listing = false;
   let listAgain = false;
   let imagesWarned = false;
+  let swarmWarned = false;
   let lastListAt = Number.NEGATIVE_INFINITY;
 
   const list = async (): Promise<void> => {
@@ -85,8 +88,13 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           imagesWarned = true;
           options.logger.warn({ err: error }, 'cannot list images (GET /images/json); containers whose labels may come from their image are held back');
         });
+        const swarm = await listSwarm(client, controller.signal, (error) => {
+          if (swarmWarned) return;
+          swarmWarned = true;
+          options.logger.warn({ err: error }, 'cannot list Swarm services (GET /services, /tasks); services published through deploy.labels are not served');
+        });
         if (finished) return;
-        await options.onList(entries, images);
+        await options.onList(entries, images, swarm);
       } while (listAgain && !finished);
     } finally {
       listing = false;
@@ -193,6 +201,19 @@ function describe(context: string, error: unknown): Error {
 async function listImages(client: DockerClient, signal: AbortSignal, warn: (error: unknown) => void): Promise<ImageLabels | null> {
   try {
     return await client.listImageLabels(signal);
+  } catch (error) {
+    if (!signal.aborted) warn(error);
+    return null;
+  }
+}
+
+/**
+ * Services and tasks, or null: on an engine that is no Swarm manager (the usual case), and when
+ * the lists are refused (a socket proxy from before Swarm support), which is told once.
+ */
+async function listSwarm(client: DockerClient, signal: AbortSignal, warn: (error: unknown) => void): Promise<SwarmListing | null> {
+  try {
+    return await client.listSwarm(signal);
   } catch (error) {
     if (!signal.aborted) warn(error);
     return null;

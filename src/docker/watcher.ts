@@ -5,6 +5,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, openDockerClient, type DockerClient } from 
 import { parseDockerHost } from './host.ts';
 import type { ImageLabels } from './image-labels.ts';
 import { toListing } from './listing.ts';
+import type { SwarmListing } from './swarm.ts';
 import { readSelfMountinfo } from './self.ts';
 import { runSession, type SessionResult } from './session.ts';
 import type { DockerListing } from './snapshot.ts';
@@ -81,9 +82,9 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
   // A failed image list falls back to the last good one: images rarely change, and an image it
   // does not know leaves only that image's containers held back, never every route.
   let lastImages: ImageLabels | null = null;
-  const publish = async (entries: ContainerListEntry[], images: ImageLabels | null) => {
+  const publish = async (entries: ContainerListEntry[], images: ImageLabels | null, swarm: SwarmListing | null) => {
     lastImages = images ?? lastImages;
-    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages);
+    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages, swarm);
     if (stopping.signal.aborted) return;
     update({ lastListAt: Date.now() });
     try {

@@ -10,7 +10,8 @@ import { createMemoryStore, type MemoryAdapterOptions } from './memory-adapter.t
 import { messagePage } from './pages.ts';
 import { CLIENT_ID, providerConfiguration, SCOPES } from './provider-config.ts';
 import { addressKey, createSignInThrottle, throttleMaps, type ThrottleOptions } from './throttle.ts';
-import type { StateStore } from '../state/index.ts';
+import type { SharedDocuments, StateStore } from '../state/index.ts';
+import { createSharedProviderStore, type ProviderStore } from './shared-adapter.ts';
 import { openUsersStore } from './users-store.ts';
 import type { UsersSnapshot } from './users-file.ts';
 
@@ -39,6 +40,8 @@ export interface BuiltinProviderOptions {
   usersFilePolling?: boolean;
   /** Where sign-in failure counters are kept across restarts; in memory when absent. */
   state?: StateStore;
+  /** Several replicas: sessions, grants and interactions in Redis instead of this process's memory. */
+  sharedDocuments?: SharedDocuments;
   /** Bounds on what unauthenticated clients can make the provider keep (tests lower them). */
   storage?: Pick<MemoryAdapterOptions, 'maxEntries' | 'maxInteractions' | 'maxInteractionsPerClient'>;
 }
@@ -81,7 +84,11 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
   const store = await openUsersStore(options.usersFile, { logger, ...(options.usersFilePolling === true ? { usePolling: true } : {}) });
   // The client address of the request in progress, for the per-client bound on interactions.
   const currentClient = new AsyncLocalStorage<string>();
-  const memory = createMemoryStore({ ...options.storage, clientOf: () => currentClient.getStore() });
+  const clientOf = () => currentClient.getStore();
+  const memory: ProviderStore =
+    options.sharedDocuments === undefined
+      ? createMemoryStore({ ...options.storage, clientOf })
+      : createSharedProviderStore(options.sharedDocuments, { clientOf, ...options.storage });
 
   const provider = new Provider(
     issuer,
@@ -153,7 +160,7 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     users: () => store.current(),
     reloadUsers: () => store.reload(),
     async endSession({ sub, authTime }) {
-      const ended = memory.endSession(sub, authTime);
+      const ended = await memory.endSession(sub, authTime);
       logger.info({ event: 'provider_session_ended', user: sub, sessions: ended }, 'provider session and its grants ended at sign-out');
       return true;
     },

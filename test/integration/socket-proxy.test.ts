@@ -36,6 +36,12 @@ describe('socket proxy image', () => {
     expect(res.status).toBe(200);
   });
 
+  it.each(['/services', '/v1.41/services', '/tasks', `/v1.41/tasks?filters=${encodeURIComponent('{"desired-state":["running"]}')}`])('passes GET %s on to the engine (a non-manager answers 503 itself)', async (path) => {
+    const res = await http(port, 'docker', path);
+    expect(res.body).not.toContain('refused by the Gatehouse socket proxy');
+    expect([200, 503]).toContain(res.status);
+  });
+
   it('answers the list with the real containers', async () => {
     const res = await http(port, 'docker', `/containers/json?filters=${encodeURIComponent(JSON.stringify({ label: ['gatehouse.test=socket-proxy'] }))}`);
     expect((JSON.parse(res.body) as { Id: string }[]).map((c) => c.Id)).toEqual([containerId]);
@@ -74,6 +80,18 @@ describe('socket proxy image', () => {
     ['GET', () => '/containers/json/'],
     ['GET', () => '/v1.41/../info'],
     ['GET', () => '/containers/JSON'],
+    // The Swarm lists only: no single service or task, and nothing else of the Swarm API.
+    ['GET', () => '/services/gatehouse'],
+    ['GET', () => '/services/gatehouse/logs?stdout=1'],
+    ['POST', () => '/services/create'],
+    ['POST', () => '/services/gatehouse/update'],
+    ['DELETE', () => '/services/gatehouse'],
+    ['GET', () => '/tasks/abc'],
+    ['GET', () => '/tasks/abc/logs'],
+    ['GET', () => '/services/../info'],
+    ['GET', () => '/configs'],
+    ['GET', () => '/nodes'],
+    ['GET', () => '/swarm'],
   ])('refuses %s %s', async (method, path) => {
     const res = await http(port, 'docker', path(), { method });
     expect(res.status).toBe(403);

@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     expect(lines.find((l) => l.startsWith('GATEHOUSE_LOG_FORMAT="xml": '))).toMatch(/json.*pretty/);
   });
 
+  it('takes redis:// and rediss:// URLs for GATEHOUSE_REDIS_URL and never echoes a wrong one (it may carry a password)', () => {
+    expect(loadConfig({ GATEHOUSE_REDIS_URL: 'redis://:pw@redis:6379/0' }).GATEHOUSE_REDIS_URL).toBe('redis://:pw@redis:6379/0');
+    expect(loadConfig({ GATEHOUSE_REDIS_URL: 'rediss://cache.internal:6380' }).GATEHOUSE_REDIS_URL).toBe('rediss://cache.internal:6380');
+    expect(loadConfig({}).GATEHOUSE_REDIS_URL).toBeUndefined();
+    for (const wrong of ['http://:hunter2@redis:6379', 'redis:', 'hunter2']) {
+      const lines = problems({ GATEHOUSE_REDIS_URL: wrong });
+      expect(lines).toEqual(['GATEHOUSE_REDIS_URL=(hidden): expected redis://[:password@]host:6379[/db], or rediss://… for TLS']);
+      expect(lines.join()).not.toContain('hunter2');
+    }
+  });
+
   it('reads a _FILE twin, trims its final newline, and refuses both forms at once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
     writeFileSync(join(dir, 'listen'), '127.0.0.1:8181\n');
