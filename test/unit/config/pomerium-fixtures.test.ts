@@ -56,9 +56,9 @@ function check(result: TranslationResult, expected: [string, Outcome][]): void {
     const claim = matchClaim(table, host, path);
     const issues = result.issues.filter((i) => {
       const spec = result.closed?.find((c) => c.source.kind === 'file' && i.source.kind === 'file' && c.source.index === i.source.index);
-      return spec !== undefined && spec.hosts.includes(host) && (spec.path === bare || spec.path === '/');
+      return spec !== undefined && spec.hosts.includes(host) && (spec.path === bare || spec.path === path || spec.path === '/');
     });
-    const served = claim?.route !== null && claim?.route !== undefined && claim.route.hosts.includes(host) && claim.route.path === bare;
+    const served = claim?.route !== null && claim?.route !== undefined && claim.route.hosts.includes(host) && (claim.route.path === bare || claim.route.path === path);
     const closed = claim !== undefined && claim.route === null && claim.state === 'misconfigured';
     if (outcome === 'loads') {
       expect(served, `${address} loads: ${result.issues.map((i) => i.message).join('\n')}`).toBe(true);
