@@ -141,16 +141,6 @@ export function readPomeriumKey(key: string, value: unknown, draft: RouteDraft, 
   }
 }
 
-/**
- * Pomerium lets nobody in when a route's policy has no allow rule; a `reject` rule keeps
- * GATEHOUSE_DEFAULT_ALLOW from standing in for one. Called once every key of the route is read.
- */
-export function closeEmptyPolicy(route: Record<string, unknown>, draft: RouteDraft): void {
-  if ('policy' in route && (draft.settings.allow ?? []).length === 0 && draft.settings.public !== true) {
-    draft.settings.allow = [{ kind: 'ppl', rule: { criterion: 'reject' } }];
-  }
-}
-
 function set<T>(value: T | null, apply: (value: T) => unknown): void {
   if (value !== null) apply(value);
 }

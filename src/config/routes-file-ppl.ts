@@ -1,6 +1,7 @@
 import { parsePolicyEntry } from '../labels/index.ts';
 import { isTimeZone } from '../util/time-zone.ts';
 import type { PolicyEntry, PplCriterion, PplNode, PplStringMatcher } from '../routes/index.ts';
+import type { RouteDraft } from './routes-file-draft.ts';
 
 /**
  * Pomerium's policy language (PPL), as its open-source version documents it:
@@ -33,6 +34,16 @@ export interface PplPolicy {
 }
 
 export type PplResult = { ok: true; value: PplPolicy } | { ok: false; problem: string };
+
+/**
+ * Pomerium lets nobody in when a route's policy has no allow rule; a `reject` rule keeps
+ * GATEHOUSE_DEFAULT_ALLOW from standing in for one. Called once every key of the route is read.
+ */
+export function closeEmptyPolicy(route: Record<string, unknown>, draft: RouteDraft): void {
+  if ('policy' in route && (draft.settings.allow ?? []).length === 0 && draft.settings.public !== true) {
+    draft.settings.allow = [{ kind: 'ppl', rule: { criterion: 'reject' } }];
+  }
+}
 
 const OPERATORS = ['and', 'or', 'not', 'nor'] as const;
 type Operator = (typeof OPERATORS)[number];

@@ -1,7 +1,9 @@
+// Pomerium's rule that a policy without an allow rule lets nobody in.
+import { closeEmptyPolicy } from './routes-file-ppl.ts';
 import { buildRouteSpec, closestKey, type FromValue, isSecretValue, KEYS, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
 import type { RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
-import { closeEmptyPolicy, POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
+import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
 import { finishPomeriumRoute } from './pomerium-route-options.ts';
 
 export type { IssueSink } from './routes-file-draft.ts';
