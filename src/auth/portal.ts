@@ -56,10 +56,10 @@ export function reachableApps(ctx: IdentityContext, req: GateRequest, session: S
 
 /**
  * Apps usually share Gatehouse's listener, so the port the browser used for the sign-in host
- * is the best guess for an app with the same scheme.
+ * is the best guess for an app with the same scheme; a Pomerium route bound to a port says its own.
  */
 function appUrl(route: Route, req: GateRequest): string {
-  const port = /:(\d{1,5})$/.exec(req.publicHost)?.[1];
-  const samePort = port !== undefined && route.fromScheme === req.scheme ? `:${port}` : '';
+  const port = route.pomerium?.port ?? /:(\d{1,5})$/.exec(req.publicHost)?.[1];
+  const samePort = port !== undefined && (route.pomerium?.port != null || route.fromScheme === req.scheme) ? `:${port}` : '';
   return `${route.fromScheme}://${route.hosts[0]}${samePort}${route.path}`;
 }

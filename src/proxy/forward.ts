@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { cleanResponseHeaders } from './headers.ts';
 import type { UpstreamGuard } from './upstream-guard.ts';
-import type { PomeriumUpstreamTls } from '../routes/index.ts';
+import type { PomeriumUpstreamTls, RouteTable } from '../routes/index.ts';
 import { upstreamTlsKey, upstreamTlsOptions } from './upstream-tls.ts';
 import { canResend, forwardLeniently, isBareLfError, LfOnlyOrigins } from './lf-only-upstream.ts';
 import { UpgradeRelay, type UpgradeCall, type UpgradeForwarding } from './upgrade-relay.ts';
@@ -66,12 +66,21 @@ export interface UpstreamTransport {
   forward(res: ClientResponse, call: UpstreamCall): Forwarding;
   /** A websocket handshake, on the same agents (pools, TLS settings, connect timeout) as `forward`. */
   upgrade(call: UpgradeCall): UpgradeForwarding;
+  /**
+   * A table generation is in use: agents made for Pomerium upstream TLS settings that no route of
+   * it has any more are closed (once their requests finish), so reloads never pile up agents and
+   * a changed setting reads its files afresh. Cheap when the table is unchanged.
+   */
+  observe(table: RouteTable): void;
   close(): Promise<void>;
 }
 
 export function createUpstreamTransport(options: { connectTimeoutMs: number; guard?: UpstreamGuard }): UpstreamTransport {
   // One agent per (TLS verification, target check, Pomerium upstream TLS) triple, each made on first use.
   const agents = new Map<string, Agent>();
+  /** Agent key → its Pomerium TLS key, for the agents made for such settings. */
+  const tlsKeys = new Map<string, string>();
+  let observed: RouteTable | undefined;
 
   function agentFor(tlsSkipVerify: boolean, checked: boolean, tls: PomeriumUpstreamTls | null | undefined): Agent {
     const key = `${tlsSkipVerify}/${checked}/${upstreamTlsKey(tls)}`;
@@ -86,6 +95,7 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
       // The client side already bounds concurrency; a per-origin cap would stall long polls and SSE.
       agent = new Agent({ connections: null, pipelining: 1, connect });
       agents.set(key, agent);
+      if (tls) tlsKeys.set(key, upstreamTlsKey(tls));
     }
     return agent;
   }
@@ -147,6 +157,19 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
         handler,
       );
       return handler;
+    },
+    observe(table) {
+      if (table === observed) return;
+      observed = table;
+      if (tlsKeys.size === 0) return;
+      const live = new Set(table.routes.map((route) => upstreamTlsKey(route.pomerium?.tls)));
+      for (const [key, tlsKey] of tlsKeys) {
+        if (live.has(tlsKey)) continue;
+        tlsKeys.delete(key);
+        const agent = agents.get(key);
+        agents.delete(key);
+        void agent?.close().catch(() => undefined);
+      }
     },
     async close() {
       // Called once the listener has drained or been forced shut: nothing left worth waiting for.

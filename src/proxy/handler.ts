@@ -136,6 +136,7 @@ export function createRequestHandler(ctx: ProxyContext) {
 export async function admitOnce(ctx: ProxyContext, request: GateRequest): Promise<Admission> {
   const table = ctx.currentTable();
   ctx.balancer.observe(table);
+  ctx.transport.observe(table);
   try {
     observeHeaderTemplates(table);
     return await admit(request, table, ctx.passes);

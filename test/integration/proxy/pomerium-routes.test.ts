@@ -36,6 +36,7 @@ describe('Pomerium routes through the proxy', () => {
   let dir: string;
   let caPem: string;
   let gh: Harness;
+  let initial: RouteTable;
 
   beforeAll(async () => {
     a = await startEcho();
@@ -60,8 +61,7 @@ describe('Pomerium routes through the proxy', () => {
     const tlsRoute = (host: string, extra: string) =>
       `  - from: http://${host}\n    to: ${tlsOrigin}\n    allow_public_unauthenticated_access: true\n${extra}`;
     const clientFiles = `    tls_client_cert_file: ${join(dir, 'client.pem')}\n    tls_client_key_file: ${join(dir, 'client-key.pem')}\n`;
-    gh = await startProxy({
-      table: tableOf(`routes:
+    initial = tableOf(`routes:
   - from: http://app.test
     to: ${a.origin}
     allow_public_unauthenticated_access: true
@@ -99,8 +99,8 @@ ${tlsRoute('noca.test', `    tls_server_name: backend.internal\n${clientFiles}`)
 ${tlsRoute('noname.test', `    tls_custom_ca: ${b64(caPem)}\n${clientFiles}`)}
 ${tlsRoute('noclient.test', `    tls_server_name: backend.internal\n    tls_custom_ca: ${b64(caPem)}\n`)}
 ${tlsRoute('skip.test', `    tls_skip_verify: true\n${clientFiles}`)}
-`),
-    });
+`);
+    gh = await startProxy({ table: initial });
   });
 
   afterAll(async () => {
@@ -170,6 +170,32 @@ ${tlsRoute('skip.test', `    tls_skip_verify: true\n${clientFiles}`)}
     for (const host of ['noca.test', 'noname.test', 'noclient.test']) {
       expect((await http(gh.port, host, '/')).status, host).toBe(502);
     }
+  });
+
+  it('reads TLS files afresh once a table without the setting was in use (agents are not kept past their routes)', async () => {
+    const caFile = join(dir, 'rotating-ca.pem');
+    writeFileSync(caFile, caPem);
+    const withCa = tableOf(`routes:
+  - from: http://rotate.test
+    to: ${tlsOrigin}
+    allow_public_unauthenticated_access: true
+    tls_server_name: backend.internal
+    tls_custom_ca_file: ${caFile}
+    tls_client_cert_file: ${join(dir, 'client.pem')}
+    tls_client_key_file: ${join(dir, 'client-key.pem')}
+`);
+    const without = tableOf(`routes:\n  - from: http://rotate.test\n    to: ${a.origin}\n    allow_public_unauthenticated_access: true\n`);
+    gh.setTable(withCa);
+    expect((await http(gh.port, 'rotate.test', '/')).status).toBe(200);
+    // Another CA in the same file: the agent made for the first table still trusts the old one...
+    writeFileSync(caFile, createTestCa('Another CA').certPem);
+    expect((await http(gh.port, 'rotate.test', '/')).status).toBe(200);
+    // ...until a generation without that setting retires it; the next one reads the file again.
+    gh.setTable(without);
+    expect((await http(gh.port, 'rotate.test', '/')).status).toBe(200);
+    gh.setTable(withCa);
+    expect((await http(gh.port, 'rotate.test', '/')).status).toBe(502);
+    gh.setTable(initial);
   });
 
   it('skips verification with tls_skip_verify, still presenting the client certificate', async () => {
