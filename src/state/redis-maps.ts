@@ -31,7 +31,9 @@ export interface RedisMapsOptions {
   onError?: (error: GatehouseError) => void;
 }
 
-type Op = { kind: 'set' | 'add'; key: string; value: unknown; expiresAt: number } | { kind: 'delete'; key: string };
+/** One change to write; `outcome` says what became of it (a claim may find the key taken). */
+type Write = { kind: 'set' | 'add'; key: string; value: unknown; expiresAt: number } | { kind: 'delete'; key: string };
+type Op = Write & { outcome: 'waiting' | 'stored' | 'taken' };
 
 interface Change {
   /** The replica that made it; a replica ignores its own. */
@@ -63,18 +65,17 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
   const entryKey = (name: string, key: string) => `${prefix}m:${name}:${key}`;
 
   function open<V>(name: string, mapOptions: MapOptions<V>): ExpiringMap<V> {
-    const existing = maps.get(name);
-    if (existing !== undefined) return existing.local as ExpiringMap<V>;
     if (!MAP_NAME.test(name)) throw new GatehouseError('INTERNAL', `state map name "${name}" is not plain lowercase`);
     const pending: Op[] = [];
     let draining: Promise<void> = Promise.resolve();
     let scheduled = false;
-    let failure: GatehouseError | undefined;
+    /** Why the last write failed, while changes wait for Redis. */
+    let lastFailure: GatehouseError | undefined;
     /** Keys changed by other replicas while a reload runs: newer than what the reload read. */
     const heardDuringReloads = new Set<Set<string>>();
 
     const fail = (error: GatehouseError) => {
-      failure = error;
+      lastFailure = error;
       options.onError?.(error);
     };
 
@@ -110,18 +111,18 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
             fail(new GatehouseError('STATE_UNAVAILABLE', `shared state: cannot save ${name} to Redis (${firstError?.message ?? 'no answer'})`));
             return;
           }
+          lastFailure = undefined;
           pending.splice(0, batch.length);
           batch.forEach((op, index) => {
-            if (op.kind === 'add' && results![index * 2]![1] === null) {
-              fail(new GatehouseError('STATE_CONFLICT', `shared state: ${name} entry was already taken by another replica`));
-            }
+            op.outcome = op.kind === 'add' && results![index * 2]![1] === null ? 'taken' : 'stored';
           });
         }
       });
       return draining;
     };
 
-    const push = (op: Op) => {
+    const push = (change: Write) => {
+      const op = { ...change, outcome: 'waiting' } as Op;
       if (pending.length >= MAX_PENDING) pending.shift();
       pending.push(op);
       if (!scheduled && connection.status().state === 'ready') {
@@ -134,12 +135,14 @@ export async function openRedisMaps(options: RedisMapsOptions): Promise<RedisMap
       maxEntries: mapOptions.maxEntries,
       now,
       onChange: () => undefined,
+      // Judges exactly the changes made before this call, so one request's claim can never be
+      // reported to (or hidden from) another's.
       async flush() {
+        const mine = [...pending];
         await drain();
-        if (failure !== undefined) {
-          const error = failure;
-          failure = undefined;
-          throw error;
+        if (mine.some((op) => op.outcome === 'taken')) throw new GatehouseError('STATE_CONFLICT', `shared state: ${name} entry was already taken by another replica`);
+        if (mine.some((op) => op.outcome === 'waiting')) {
+          throw lastFailure ?? new GatehouseError('STATE_UNAVAILABLE', `shared state: cannot save ${name} to Redis (not connected)`);
         }
       },
     });

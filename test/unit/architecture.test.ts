@@ -84,6 +84,7 @@ const PACKAGE_ROOMS: Array<[RegExp, string[]]> = [
   [/^(fastify|@fastify\/.*|undici)$/, ['proxy']],
   [/^(openid-client|jose)$/, ['auth', 'idp']],
   [/^oidc-provider$/, ['idp']],
+  [/^(ioredis|iovalkey|redis)$/, ['state']],
 ];
 const PURE = ['labels', 'routes', 'policy'];
 

@@ -70,6 +70,22 @@ describe('shared expiring maps', () => {
     expect(usedB.add('handoff-1', 1, Date.now() + 60_000)).toBe(false);
   });
 
+  it('reports a lost claim to every flush that covers it, and never to a later one', async () => {
+    const usedA = a.map('claims', options);
+    const usedB = b.map('claims', options);
+    // B cannot have heard of A's claim: both happen in the same tick.
+    expect(usedA.add('replayed', 1, Date.now() + 60_000)).toBe(true);
+    expect(usedB.add('replayed', 1, Date.now() + 60_000)).toBe(true);
+    expect(usedB.add('fresh', 1, Date.now() + 60_000)).toBe(true);
+    const outcome = (flush: Promise<void>) => flush.then(() => 'stored', (error: { code?: string }) => error.code);
+    const [onA, first, second] = await Promise.all([outcome(usedA.flush()), outcome(usedB.flush()), outcome(usedB.flush())]);
+    // One replica won the claim; on B, whichever request's flush ran first, both see B's outcome.
+    expect([onA, first].sort()).toEqual(['STATE_CONFLICT', 'stored']);
+    expect(second).toBe(first);
+    expect(usedB.add('later', 1, Date.now() + 60_000)).toBe(true);
+    await expect(usedB.flush()).resolves.toBeUndefined();
+  });
+
   it('entries expire in Redis with their expiry', async () => {
     const map = a.map('short', options);
     map.set('k', 1, Date.now() + 150);
