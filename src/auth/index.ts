@@ -14,6 +14,11 @@ import { parseUsedHandoff } from './handoff.ts';
 import { frontDoor } from './origins.ts';
 import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
 import { openRevocationList } from './revocation.ts';
+import { openAppPasswords, parseAppPasswordRecord } from './app-passwords.ts';
+import { createBearerJwtVerifier } from './bearer-jwt.ts';
+import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
+import { createAccountHandler } from './account/index-handler.ts';
+import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
 
 /**
  * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
@@ -79,6 +84,14 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
   });
   // Provider session links die with the built-in provider's sessions, which live in memory.
   const links = openMemoryState({ now }).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
+  const userSessions = openUserSessions({
+    sessions: state.map('user-sessions', { maxEntries: 100_000, parse: parseSessionInfo }),
+    cuts: state.map('signed-out-everywhere', { maxEntries: 100_000, parse: parseCut }),
+    sessionTtlMs: settings.sessionTtlMs,
+    now,
+  });
+  const appPasswords = openAppPasswords({ store: state.map('app-passwords', { maxEntries: 100_000, parse: parseAppPasswordRecord }), now });
+  const accounts = provider.accounts;
   const services: IdentityServices = {
     settings,
     secrets,
@@ -88,6 +101,20 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
     usedHandoffs: state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff }),
     providerSessions: createProviderSessions(provider.endSession, links),
+    userSessions,
+    credentials: {
+      appPasswords,
+      throttle: createCredentialThrottle({ store: state.map('credential-failures', { maxEntries: 100_000, parse: parseFailureCount }), now }),
+      bearerJwt: createBearerJwtVerifier({
+        issuer: provider.client.issuer,
+        audiences: settings.bearerAudiences ?? [provider.client.clientId],
+        groupsClaim: provider.client.groupsClaim,
+        ...(provider.client.fetch === undefined ? {} : { fetch: provider.client.fetch as (url: string, init: RequestInit) => Promise<Response> }),
+        now,
+      }),
+      builtinUser: accounts === null ? null : (username) => accounts.identity(username),
+      logger,
+    },
     logger,
     now,
   };
@@ -97,10 +124,11 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     { authUrl: settings.authUrl, provider: provider.kind, issuer, clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
     'sign-in enabled',
   );
+  const account = createAccountHandler({ ...services, appPasswords, accounts });
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: provider.rawHandler,
+    rawHandler: combineRawHandlers(account, provider.rawHandler),
     status() {
       const status = oidc.status();
       return { authUrl: settings.authUrl, kind: provider.kind, issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
@@ -110,5 +138,18 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
       await Promise.all([revocation.close(), provider.close()]);
       await state.close();
     },
+  };
+}
+
+/**
+ * The self-service page and the built-in provider, both on the sign-in host: the proxy asks
+ * `handles` (host and path) before `handle`, and their paths never overlap, so `handle` tells
+ * them apart by path alone.
+ */
+function combineRawHandlers(account: RawHandler & { ownsPath(path: string): boolean }, provider: RawHandler | null): RawHandler {
+  if (provider === null) return account;
+  return {
+    handles: (host, path) => account.handles(host, path) || provider.handles(host, path),
+    handle: (req, res, clientIp) => (account.ownsPath((req.url ?? '/').split('?')[0]!) ? account : provider).handle(req, res, clientIp),
   };
 }

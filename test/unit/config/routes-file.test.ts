@@ -54,6 +54,8 @@ describe('routes in Gatehouse keys', () => {
     idle_timeout: 0
     tls_skip_verify: on
     lb: least_request
+    basic_auth: true
+    bearer: yes
     name: Wiki
     icon: wikijs
     description: Team docs
@@ -89,6 +91,8 @@ describe('routes in Gatehouse keys', () => {
         timeoutMs: 120_000,
         tlsSkipVerify: true,
         lb: 'least_request',
+        basicAuth: true,
+        bearer: true,
         display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs' },
       },
     ]);
