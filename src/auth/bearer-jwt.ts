@@ -32,7 +32,8 @@ export interface BearerJwtVerifier {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_TOKEN_LENGTH = 16 * 1024;
-const LEEWAY_SECONDS = 30;
+// Small: tokens are short-lived, and the clocks of a home server and its provider are NTP-synchronised.
+const LEEWAY_SECONDS = 5;
 /** A discovery failure is retried after this long, not on every request. */
 const RETRY_DISCOVERY_MS = 10_000;
 
