@@ -11,6 +11,8 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { waitFor } from '../../helpers/http.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import { usersYaml } from '../../helpers/idp-app.ts';
+import { decodeBase32, hotp, totpStep } from '../../../src/idp/totp.ts';
+import { readFile } from 'node:fs/promises';
 import { freePort, startUpstream, type Upstream } from './support.ts';
 
 const run = promisify(execFile);
@@ -103,6 +105,7 @@ beforeAll(async () => {
     await usersYaml({
       alice: { email: 'alice@example.com', groups: ['devs'], password: 'alice-password' },
       bob: { email: 'bob@example.com', groups: ['guests'], password: 'bob-password' },
+      dora: { email: 'dora@example.com', groups: ['devs'], password: 'dora-password' },
     }),
   );
   upstream = await startUpstream('echo');
@@ -216,6 +219,36 @@ describe('app passwords over HTTP Basic', () => {
     expect(noToken.status).toBe(403);
     const otherSite = await post(jar, '/account/app-passwords', { csrf, name: 'x', current: 'alice-password' }, 'http://evil.example');
     expect(otherSite.status).toBe(403);
+  });
+
+  it('changes the password with the current one, and enrols TOTP with a confirming code', async () => {
+    const dora = await signedIn('dora', 'dora-password');
+    let { csrf } = await accountPage(dora);
+    const mismatch = await post(dora, '/account/password', { csrf, current: 'dora-password', password: 'a-new-password-1', confirm: 'another' });
+    expect(mismatch.status).toBe(400);
+    const changed = await post(dora, '/account/password', { csrf, current: 'dora-password', password: 'a-new-password-1', confirm: 'a-new-password-1' });
+    expect(changed.status).toBe(303);
+    expect(changed.headers.get('location')).toBe('/account?done=password');
+    const file = await readFile(join(dir, 'users.yml'), 'utf8');
+    expect(file).not.toContain('a-new-password-1');
+    await signedIn('dora', 'a-new-password-1');
+
+    ({ csrf } = await accountPage(dora));
+    const begun = await post(dora, '/account/totp', { csrf, current: 'a-new-password-1' });
+    const page = await begun.text();
+    expect(begun.status).toBe(200);
+    expect(page).toContain('<svg');
+    const secret = /<p class="secret">([A-Z2-7]+)<\/p>/.exec(page)?.[1];
+    expect(secret).toBeDefined();
+    expect((await post(dora, '/account/totp/confirm', { csrf, code: '000000' === hotp(decodeBase32(secret!)!, totpStep(Date.now())) ? '111111' : '000000' })).status).toBe(400);
+    const again = await post(dora, '/account/totp', { csrf, current: 'a-new-password-1' });
+    const secret2 = /<p class="secret">([A-Z2-7]+)<\/p>/.exec(await again.text())![1]!;
+    const confirmed = await post(dora, '/account/totp/confirm', { csrf, code: hotp(decodeBase32(secret2)!, totpStep(Date.now())) });
+    expect(confirmed.headers.get('location')).toBe('/account?done=totp');
+    expect(await readFile(join(dir, 'users.yml'), 'utf8')).toContain(`totp: ${secret2}`);
+    // The next sign-in asks for the code after the password.
+    const next = await signInViaHttp(`${authUrl()}/account`, 'dora', 'a-new-password-1');
+    expect(next.body).toContain('Enter your code');
   });
 
   it('locks out an address after repeated wrong app passwords, before checking any', async () => {
