@@ -113,7 +113,7 @@ export function createInteractionHandler(options: InteractionOptions) {
       return totpPage({ action: user?.totp === null || user === undefined ? null : `${action}/totp`, error, ...(status === undefined ? {} : { status }), ...(passkey === undefined ? {} : { passkey }) });
     };
     const firstStep = async (username: string, error: string | null, status?: number): Promise<HtmlPage> =>
-      signInPage({ action, username, error, ...(status === undefined ? {} : { status }), passkey: { action: `${action}/passkey`, options: await passkeys.authenticationOptions(uid), label: 'Sign in with a passkey' } });
+      signInPage({ action, username, error, ...(status === undefined ? {} : { status }), passkey: { action: `${action}/passkey`, options: await passkeys.authenticationOptions(uid), label: 'Use a passkey' } });
     if (method !== 'POST') return waiting === undefined ? firstStep('', null) : secondStep(waiting, null);
     const form = await readForm(req);
     if (form === null) return messagePage(400, 'Bad request', 'The sign-in form could not be read. Go back and try again.');

@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { launchBrowser, type Browser, type BrowserContext, type Page } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { usersYaml } from '../helpers/idp-app.ts';
+import { decodeBase32, generateTotpSecret } from '../../src/idp/index.ts';
+import { hotp, totpStep } from '../../src/idp/totp.ts';
 import { freePort, startUpstream, type Upstream } from '../integration/auth/support.ts';
 
 /**
@@ -19,6 +21,7 @@ import { freePort, startUpstream, type Upstream } from '../integration/auth/supp
  */
 
 const id = randomBytes(3).toString('hex');
+const TOTP_SECRET = generateTotpSecret();
 const AUTH = `auth-${id}.gh.localhost`;
 const APP = `app-${id}.gh.localhost`;
 
@@ -37,6 +40,7 @@ beforeAll(async () => {
     await usersYaml({
       alice: { email: 'alice@example.com', name: 'Alice', groups: ['demo'], password: 'alice-password' },
       carol: { email: 'carol@example.com', name: 'Carol', groups: ['demo'], password: 'carol-password' },
+      tess: { email: 'tess@example.com', name: 'Tess', groups: ['demo'], password: 'tess-password', totp: TOTP_SECRET },
     }),
   );
   upstream = await startUpstream('app');
@@ -109,7 +113,7 @@ describe('passkeys', () => {
       await context.clearCookies();
       await page.goto(appUrl('/passkey-only'));
       await page.waitForURL((url) => url.pathname.startsWith('/idp/interaction/'));
-      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
       await page.waitForURL(appUrl('/passkey-only'));
       const received = upstream.received.findLast((request) => request.url === '/passkey-only');
       expect(received?.headers['x-iap-user']).toBe('alice');
@@ -117,6 +121,34 @@ describe('passkeys', () => {
       expect((user['claims'] as Record<string, unknown>)['amr']).toEqual(['hwk', 'user', 'mfa']);
       const { credentials: used } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       expect(used[0]!.signCount).toBeGreaterThan(credentials[0]!.signCount);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('takes a passkey instead of the TOTP code after the password', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await addVirtualAuthenticator(page);
+      await page.goto(`${authUrl()}/account`);
+      await signInWithPassword(page, 'tess', 'tess-password');
+      await page.getByLabel('6-digit code').fill(hotp(decodeBase32(TOTP_SECRET)!, totpStep(Date.now())));
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForURL(`${authUrl()}/account`);
+      await page.getByLabel('Name for the new passkey').fill('Second factor');
+      await page.locator('#passkey-current').fill('tess-password');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      await page.waitForURL(`${authUrl()}/account?done=passkey`);
+
+      await context.clearCookies();
+      await page.goto(appUrl('/second-factor'));
+      await signInWithPassword(page, 'tess', 'tess-password');
+      await page.getByRole('button', { name: 'Use your passkey' }).click();
+      await page.waitForURL(appUrl('/second-factor'));
+      const user = JSON.parse((await fetchFromApp(page, '/.iap/user')).body) as Record<string, unknown>;
+      expect(user['sub']).toBe('tess');
+      expect((user['claims'] as Record<string, unknown>)['amr']).toEqual(['pwd', 'hwk', 'user', 'mfa']);
     } finally {
       await context.close();
     }
@@ -142,7 +174,7 @@ describe('passkeys', () => {
       });
       await page.goto(appUrl('/forged'));
       await page.waitForURL((url) => url.pathname.startsWith('/idp/interaction/'));
-      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
       await expect.poll(() => page.getByRole('alert').first().textContent()).toBe('That passkey was not accepted. Try again, or use your password.');
       expect(upstream.received.some((request) => request.url === '/forged')).toBe(false);
       expect(await page.getByLabel('Password').isVisible()).toBe(true);

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/http.ts';
-import { loopbackFetch } from '../../helpers/http-sign-in.ts';
+import { loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import { startAuthStack, type AuthStack } from './support.ts';
 
 const run = promisify(execFile);
@@ -44,9 +44,10 @@ async function curl(token: string, path = '/'): Promise<{ status: number; challe
 
 beforeAll(async () => {
   stack = await startAuthStack({
-    users: [],
+    users: [{ sub: 'erin-0001', email: 'erin@example.com', name: 'Erin', groups: ['demo'], password: 'erin-password' }],
     routes: [
       { from: 'http://api.gh.localhost', allow: 'user:robot', bearer: true },
+      { from: 'http://dav.gh.localhost', allow: 'group:demo', basic_auth: true, bearer: true },
       { from: 'http://cookies-only.gh.localhost', allow: 'user:robot' },
     ],
     extraClients: [ROBOT, INTRUDER],
@@ -101,5 +102,37 @@ describe('bearer tokens from the sign-in provider', () => {
     const elsewhere = await loopbackFetch(stack.url('cookies-only.gh.localhost'), { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
     expect(elsewhere.status).toBe(401);
     expect(elsewhere.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
+  });
+});
+
+describe('the self-service page for a user of an outside provider', () => {
+  it('shows profile, app passwords and sessions only, and makes app passwords that work as Basic and as bearer', async () => {
+    const signedIn = await signInViaHttp(`${stack.authUrl}/account`, 'erin-0001', 'erin-password');
+    expect(signedIn.url.pathname).toBe('/account');
+    const html = signedIn.body;
+    expect(html).toContain('erin@example.com');
+    expect(html).toContain('id="app-passwords"');
+    expect(html).toContain('id="sessions"');
+    expect(html).not.toContain('id="password"');
+    expect(html).not.toContain('id="passkeys"');
+    expect(html).not.toContain('<script');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    // A sign-in of the last 15 minutes stands in for the password Gatehouse does not have.
+    const created = await loopbackFetch(`${stack.authUrl}/account/app-passwords`, {
+      method: 'POST',
+      headers: { cookie: signedIn.jar.header(new URL(stack.authUrl))!, origin: stack.authUrl, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, name: 'calendar' }).toString(),
+    });
+    const page = await created.text();
+    expect(created.status).toBe(200);
+    const secret = /id="app-password">([^<]+)</.exec(page)![1]!;
+
+    const basic = await loopbackFetch(stack.url('dav.gh.localhost', '/calendar'), { headers: { authorization: `Basic ${Buffer.from(`erin@example.com:${secret}`).toString('base64')}` } });
+    expect(basic.status).toBe(200);
+    expect(stack.upstream.received.findLast((request) => request.url === '/calendar')?.headers['x-iap-email']).toBe('erin@example.com');
+    const bearer = await loopbackFetch(stack.url('dav.gh.localhost', '/token'), { headers: { authorization: `Bearer ${secret}` } });
+    expect(bearer.status).toBe(200);
+    // Not on a route that takes only provider tokens for someone else.
+    expect((await curl(secret)).status).toBe(403);
   });
 });
