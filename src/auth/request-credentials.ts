@@ -104,5 +104,7 @@ function namesOwner(login: string, record: AppPasswordRecord): boolean {
 function ownerIdentity(services: CredentialServices, record: AppPasswordRecord): Identity | null {
   const { owner } = record;
   if (!owner.builtin) return { sub: owner.sub, email: owner.email, emailVerified: owner.emailVerified, name: owner.name, groups: owner.groups, claims: owner.claims };
-  return services.builtinUser?.(owner.sub) ?? null;
+  const current = services.builtinUser?.(owner.sub) ?? null;
+  // A user removed and later re-created under the same name is someone else unless the email is the same too.
+  return current !== null && current.email?.toLowerCase() === owner.email?.toLowerCase() ? current : null;
 }

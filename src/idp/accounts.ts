@@ -147,8 +147,9 @@ export function createBuiltinAccounts(options: AccountOptions): BuiltinAccounts 
       return options.passkeys.registrationOptions({ username: user.username, name: user.name });
     },
     async registerPasskey(username, response, name) {
-      if (live(username) === undefined) return 'the account is not available';
-      const problem = await options.passkeys.register(username, response, name);
+      const user = live(username);
+      if (user === undefined) return 'the account is not available';
+      const problem = await options.passkeys.register({ username: user.username, email: user.email }, response, name);
       if (problem === null) logger.info({ event: 'account', user: username, change: 'passkey added' }, 'passkey registered on the self-service page');
       return problem;
     },

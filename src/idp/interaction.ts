@@ -123,7 +123,8 @@ export function createInteractionHandler(options: InteractionOptions) {
       // Alone (a discoverable credential names its user), or as the second step of this user.
       const outcome = credential === null ? null : await passkeys.authenticate(uid, credential, waiting?.username);
       const user = outcome === null ? undefined : findUser(options.users(), outcome.username);
-      if (outcome === null || user === undefined || user.disabled || user.username.toLowerCase() !== outcome.username) {
+      // The passkey's user must still be there, enabled, and the same person (same email): not a later user of that name.
+      if (outcome === null || user === undefined || user.disabled || user.username.toLowerCase() !== outcome.username || user.email.toLowerCase() !== outcome.email) {
         logger.warn({ event: 'sign_in', outcome: 'failure', step: 'passkey', user: waiting?.username ?? null, ip, reason: outcome === null ? 'passkey not verified' : 'account not available' }, 'sign-in failure (passkey)');
         return waiting === undefined ? firstStep('', WRONG_PASSKEY, 401) : secondStep(waiting, WRONG_PASSKEY, 401);
       }

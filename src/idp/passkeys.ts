@@ -25,6 +25,8 @@ export interface StoredPasskey {
   id: string;
   /** The users file key, lowercased. */
   user: string;
+  /** The user's email when registered, lowercased: a user re-created under the same name with another email does not inherit it. */
+  email: string;
   /** COSE public key, base64url. */
   publicKey: string;
   counter: number;
@@ -41,12 +43,12 @@ export interface Passkeys {
   list(username: string): PasskeyInfo[];
   registrationOptions(user: { username: string; name: string }): Promise<PublicKeyCredentialCreationOptionsJSON>;
   /** Null when registered, else what went wrong. */
-  register(username: string, response: unknown, name: string): Promise<string | null>;
+  register(user: { username: string; email: string }, response: unknown, name: string): Promise<string | null>;
   remove(username: string, id: string): boolean;
   /** Options for a sign-in ceremony keyed by `ceremony` (the interaction); for one user when given (second factor). */
   authenticationOptions(ceremony: string, username?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** The user the passkey belongs to, or null; `username` set: it must be theirs. */
-  authenticate(ceremony: string, response: unknown, username?: string): Promise<{ username: string; userVerified: boolean } | null>;
+  authenticate(ceremony: string, response: unknown, username?: string): Promise<{ username: string; email: string; userVerified: boolean } | null>;
 }
 
 export interface PasskeyOptions {
@@ -103,7 +105,7 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
       return created;
     },
 
-    async register(username, response, name) {
+    async register({ username, email }, response, name) {
       const challenge = take(`register:${username.toLowerCase()}`);
       if (challenge === null) return 'the registration took too long or was not started here; try again';
       if (mine(username).length >= MAX_PER_USER) return `at most ${MAX_PER_USER} passkeys per user; remove one first`;
@@ -119,7 +121,7 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
       const label = name.trim().slice(0, MAX_NAME_LENGTH) || 'Passkey';
       store.set(
         credential.id,
-        { id: credential.id, user: username.toLowerCase(), publicKey: Buffer.from(credential.publicKey).toString('base64url'), counter: credential.counter, transports: [...(credential.transports ?? [])], name: label, created: now(), lastUsed: null },
+        { id: credential.id, user: username.toLowerCase(), email: email.toLowerCase(), publicKey: Buffer.from(credential.publicKey).toString('base64url'), counter: credential.counter, transports: [...(credential.transports ?? [])], name: label, created: now(), lastUsed: null },
         NEVER,
       );
       await store.flush();
@@ -161,7 +163,7 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
       }
       if (!verified.verified) return null;
       store.set(passkey.id, { ...passkey, counter: verified.authenticationInfo.newCounter, lastUsed: now() }, NEVER);
-      return { username: passkey.user, userVerified: verified.authenticationInfo.userVerified };
+      return { username: passkey.user, email: passkey.email, userVerified: verified.authenticationInfo.userVerified };
     },
   };
 }
@@ -170,7 +172,7 @@ export function parseStoredPasskey(stored: unknown): StoredPasskey | undefined {
   if (typeof stored !== 'object' || stored === null) return undefined;
   const p = stored as Record<string, unknown>;
   const ok =
-    typeof p['id'] === 'string' && typeof p['user'] === 'string' && typeof p['publicKey'] === 'string' && typeof p['counter'] === 'number' &&
+    typeof p['id'] === 'string' && typeof p['user'] === 'string' && typeof p['email'] === 'string' && typeof p['publicKey'] === 'string' && typeof p['counter'] === 'number' &&
     Array.isArray(p['transports']) && typeof p['name'] === 'string' && typeof p['created'] === 'number' && (p['lastUsed'] === null || typeof p['lastUsed'] === 'number');
   return ok ? (p as unknown as StoredPasskey) : undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAppPasswords, type AppPasswordOwner } from '../../../src/auth/app-passwords.ts';
 import { createCredentialThrottle, type FailureCount } from '../../../src/auth/credential-throttle.ts';
-import { readAuthorization } from '../../../src/auth/request-credentials.ts';
+import { identifyByCredentials, readAuthorization } from '../../../src/auth/request-credentials.ts';
 import { openUserSessions, type SessionInfo } from '../../../src/auth/user-sessions.ts';
 import { openMemoryState } from '../../../src/state/index.ts';
 import { hashPassword } from '../../../src/util/phc.ts';
@@ -122,5 +122,55 @@ describe('user sessions', () => {
     now = 101_000;
     expect(sessions.isCut({ sub: 'alice', iat: 101 })).toBe(false);
     expect(sessions.list('alice', () => false)).toEqual([]);
+  });
+});
+
+describe('identifyByCredentials', () => {
+  const silent = { warn: () => undefined, info: () => undefined } as unknown as Parameters<typeof identifyByCredentials>[0]['logger'];
+  const route = (basicAuth: boolean, bearer = false) => ({ basicAuth, bearer }) as unknown as Parameters<typeof identifyByCredentials>[2];
+  const request = (authorization: string, host = 'git.example.com') =>
+    ({ headers: { authorization }, remoteAddress: '10.0.0.9', host, requestId: 'r' }) as unknown as Parameters<typeof identifyByCredentials>[1];
+  const basicHeader = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+
+  async function setup(users: Record<string, { email: string } | null>) {
+    const now = () => 1_000_000;
+    const state = openMemoryState({ now });
+    const { store } = passwords(now);
+    const services = {
+      appPasswords: store,
+      throttle: createCredentialThrottle({ store: state.map<FailureCount>('f', { maxEntries: 100, parse: (value) => value as never }), now, maxPerAddress: 3 }),
+      bearerJwt: null,
+      builtinUser: (name: string) => {
+        const user = users[name];
+        return user === undefined || user === null ? null : { sub: name, email: user.email, emailVerified: true, name, groups: ['devs'], claims: {} };
+      },
+      logger: silent,
+    };
+    return { services, store };
+  }
+
+  it("follows the built-in user as the users file has them now, and refuses a later user of the same name", async () => {
+    const users: Record<string, { email: string } | null> = { alice: { email: 'alice@example.com' } };
+    const { services, store } = await setup(users);
+    const { secret } = await store.create(OWNER, 'git', []);
+    const ok = await identifyByCredentials(services, request(basicHeader('Alice@Example.com', secret)), route(true));
+    expect(ok).toMatchObject({ kind: 'ok', identity: { sub: 'alice', via: 'app_password', groups: ['devs'] } });
+    users['alice'] = { email: 'someone-else@example.com' };
+    expect((await identifyByCredentials(services, request(basicHeader('alice', secret)), route(true))).kind).toBe('refused');
+    users['alice'] = null;
+    expect((await identifyByCredentials(services, request(basicHeader('alice', secret)), route(true))).kind).toBe('refused');
+  });
+
+  it('counts only on routes that take the scheme, and stops checking once locked', async () => {
+    const { services, store } = await setup({ alice: { email: 'alice@example.com' } });
+    const { secret } = await store.create(OWNER, 'git', ['git.example.com']);
+    expect(await identifyByCredentials(services, request(basicHeader('alice', secret)), route(false, true))).toEqual({ kind: 'none' });
+    expect((await identifyByCredentials(services, request(`Bearer ${secret}`), route(false, true))).kind).toBe('ok');
+    expect((await identifyByCredentials(services, request(basicHeader('alice', secret), 'dav.example.com'), route(true))).kind).toBe('refused');
+    expect((await identifyByCredentials(services, request('Bearer not-a-jwt'), route(false, true))).kind).toBe('refused');
+    await identifyByCredentials(services, request(basicHeader('alice', 'wrong')), route(true));
+    const locked = await identifyByCredentials(services, request(basicHeader('alice', secret)), route(true));
+    expect(locked).toMatchObject({ kind: 'refused', scheme: 'basic' });
+    expect((locked as { retryAfterMs: number | null }).retryAfterMs).toBeGreaterThan(0);
   });
 });
