@@ -5,6 +5,7 @@ import { displayName, liveSession, routeHostScheme, routeHostSecure, routeHostSt
 import type { Caller } from './gate.ts';
 import { countRoundTrip } from './loop-breaker.ts';
 import { html, json, link, page, redirect } from './pages.ts';
+import { acceptsCredentials, identifyByCredentials, type CredentialIdentity, type CredentialOutcome } from './request-credentials.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -12,7 +13,8 @@ import type { Session } from './session.ts';
  * the common case; the identity JWT is only signed when a route asks for it, and then once per
  * (session, host) thanks to the signer's cache.
  */
-export function identify(services: IdentityServices, req: GateRequest, table: RouteTable): Caller | null {
+export function identify(services: IdentityServices, req: GateRequest, table: RouteTable, route?: Route): Caller | null | Promise<Caller | null> {
+  if (route !== undefined && acceptsCredentials(route) && req.headers.authorization !== undefined) return identifyCredentials(services, req, table, route);
   const session = liveSession(services, req, routeHostSecure(table, req));
   if (session === null) return null;
   return {
@@ -24,8 +26,35 @@ export function identify(services: IdentityServices, req: GateRequest, table: Ro
   };
 }
 
+/** Refused credentials, remembered for the refusal that follows in the same request. */
+const refusedCredentials = new WeakMap<GateRequest, Extract<CredentialOutcome, { kind: 'refused' }>>();
+
+/**
+ * With an `Authorization` header the route accepts, the header alone decides: a wrong
+ * password is nobody, even next to a valid session cookie, and the client is told so.
+ */
+async function identifyCredentials(services: IdentityServices, req: GateRequest, table: RouteTable, route: Route): Promise<Caller | null> {
+  const outcome = await identifyByCredentials(services.credentials, req, route);
+  if (outcome.kind === 'ok') return credentialCaller(services, outcome.identity);
+  if (outcome.kind === 'refused') {
+    refusedCredentials.set(req, outcome);
+    return null;
+  }
+  const session = liveSession(services, req, routeHostSecure(table, req));
+  return session === null ? null : { ...session, assertion: (host) => services.signer.signCached(session, host)?.token ?? services.signer.sign(session, host) };
+}
+
+function credentialCaller(services: IdentityServices, found: CredentialIdentity): Caller {
+  const identity = { ...found, groups: [...found.groups] };
+  return { ...identity, assertion: (host) => services.signer.signCached(identity, host)?.token ?? services.signer.sign(identity, host) };
+}
+
 /** The answer when the policy refused this request: go and sign in (nobody), or a 403 page (someone). */
 export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, _decision: Decision, caller: Caller | null): GateResponse {
+  if (caller === null && acceptsCredentials(route)) {
+    const challenge = credentialChallenge(req, route);
+    if (challenge !== null) return challenge;
+  }
   if (caller === null) return signInRequired(ctx, req, routeHostSecure(ctx.table, req));
   return accessDenied(req, route, caller);
 }
@@ -38,6 +67,26 @@ export function isNavigation(req: GateRequest): boolean {
   if (typeof mode === 'string' && mode !== 'navigate' && mode !== 'nested-navigate') return false;
   const accept = req.headers.accept;
   return typeof accept === 'string' && /\btext\/html\b/i.test(accept);
+}
+
+/**
+ * On routes that take app passwords or tokens: 401 with a challenge clients understand, never a
+ * redirect, for anything that is not a browser navigation and for every refused credential
+ * (429 with Retry-After while the address or account is locked). Browsers without credentials
+ * still go to sign in.
+ */
+function credentialChallenge(req: GateRequest, route: Route): GateResponse | null {
+  const refused = refusedCredentials.get(req);
+  if (refused === undefined && isNavigation(req)) return null;
+  const realm = `Gatehouse ${req.host}`.replace(/["\\]/g, '');
+  const challenges: string[] = [];
+  if (route.basicAuth) challenges.push(`Basic realm="${realm}", charset="UTF-8"`);
+  if (route.bearer) challenges.push(refused?.scheme === 'bearer' ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`);
+  if (refused?.retryAfterMs !== null && refused?.retryAfterMs !== undefined) {
+    return json(429, { error: 'too_many_attempts', message: 'Too many wrong credentials; try again later.', requestId: req.requestId }, { 'retry-after': String(Math.ceil(refused.retryAfterMs / 1000)) });
+  }
+  const message = refused === undefined ? 'Credentials are required.' : 'These credentials are not valid here.';
+  return json(401, { error: refused === undefined ? 'credentials_required' : 'invalid_credentials', message, requestId: req.requestId }, { 'www-authenticate': challenges });
 }
 
 function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {

@@ -8,7 +8,9 @@ import type { UsedHandoffs } from './handoff.ts';
 import type { OidcClient } from './oidc.ts';
 import type { FrontDoor } from './origins.ts';
 import type { ProviderSessions } from './provider-sessions.ts';
+import type { CredentialServices } from './request-credentials.ts';
 import type { RevocationList } from './revocation.ts';
+import type { UserSessions } from './user-sessions.ts';
 import { readSession, type Session } from './session.ts';
 
 /** Everything the sign-in endpoints and the identity check share, for the life of the process. */
@@ -24,6 +26,10 @@ export interface IdentityServices {
   readonly usedHandoffs: UsedHandoffs;
   /** Ends the provider's own session on sign-out (built-in provider: server side). */
   readonly providerSessions: ProviderSessions;
+  /** Each user's sessions and their "sign out everywhere" cut-off. */
+  readonly userSessions: UserSessions;
+  /** App passwords and bearer tokens on routes that accept them. */
+  readonly credentials: CredentialServices;
   readonly logger: Logger;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
@@ -57,11 +63,11 @@ export function routeHostScheme(req: GateRequest, secure: boolean): 'http' | 'ht
 }
 
 /** The session in this request's cookies, unless it is absent, invalid, expired, for another host or signed out. */
-export function liveSession(ctx: IdentityServices, req: GateRequest, secure: boolean): Session | null {
+export function liveSession(ctx: IdentityServices, req: Pick<GateRequest, 'headers' | 'host'>, secure: boolean): Session | null {
   const cookie = req.headers.cookie;
   if (cookie === undefined) return null;
   const session = readSession(cookie, { secure, keys: ctx.secrets.session, now: ctx.now(), host: req.host });
-  if (session === null || ctx.revocation.isRevoked(session.sid)) return null;
+  if (session === null || ctx.revocation.isRevoked(session.sid) || ctx.userSessions.isCut(session)) return null;
   return session;
 }
 

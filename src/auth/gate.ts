@@ -23,8 +23,11 @@ export interface AccessGate {
    * not routes (the sign-in host). Null falls through to routing.
    */
   ownEndpoint?(req: GateRequest, table: RouteTable): Promise<GateResponse | null> | GateResponse | null;
-  /** The signed-in caller, or null for nobody. Renders nothing; asked only when the policy needs someone. */
-  identify(req: GateRequest, table: RouteTable): Promise<Caller | null> | Caller | null;
+  /**
+   * The signed-in caller, or null for nobody. Renders nothing; asked only when the policy needs
+   * someone. `route` is the matched route: it says whether credentials in `Authorization` count.
+   */
+  identify(req: GateRequest, table: RouteTable, route?: Route): Promise<Caller | null> | Caller | null;
   /** The answer when the decision refused: a sign-in redirect or 401 (nobody), or a 403 page (someone). */
   refuse(req: GateRequest, route: Route, decision: Decision, caller: Caller | null, table: RouteTable): GateResponse;
 }
@@ -36,6 +39,8 @@ export interface Caller extends Identity {
    * `pomerium`: Pomerium's form, whose issuer is the route host.
    */
   assertion(host: string, form?: 'gatehouse' | 'pomerium'): Promise<string> | string;
+  /** How the caller proved who they are; absent means a session cookie. */
+  readonly via?: 'app_password' | 'bearer_jwt';
 }
 
 /**
@@ -50,7 +55,7 @@ export function createIdentityGate(services: IdentityServices): AccessGate {
       if (!isRouteHostPath(req.path)) return null;
       return handleRouteHost({ ...services, table }, req);
     },
-    identify: (req, table) => identify(services, req, table),
+    identify: (req, table, route) => identify(services, req, table, route),
     refuse: (req, route, decision, caller, table) => accessRefused({ ...services, table }, req, route, decision, caller),
   };
 }

@@ -14,6 +14,11 @@ import { parseUsedHandoff } from './handoff.ts';
 import { frontDoor } from './origins.ts';
 import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
 import { openRevocationList, parseRevocation, sharedRevocationList } from './revocation.ts';
+import { openAppPasswords, parseAppPasswordRecord } from './app-passwords.ts';
+import { createBearerJwtVerifier } from './bearer-jwt.ts';
+import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
+import { createAccountHandler } from './account/index-handler.ts';
+import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
 
 /**
  * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
@@ -123,6 +128,14 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
   // Provider session links die with the built-in provider's sessions: in memory, or in Redis with them.
   const links = (shared ?? openMemoryState({ now })).map('provider-sessions', { maxEntries: 100_000, parse: parseProviderLink });
   const usedHandoffs = state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff });
+  const userSessions = openUserSessions({
+    sessions: state.map('user-sessions', { maxEntries: 100_000, parse: parseSessionInfo }),
+    cuts: state.map('signed-out-everywhere', { maxEntries: 100_000, parse: parseCut }),
+    sessionTtlMs: settings.sessionTtlMs,
+    now,
+  });
+  const appPasswords = openAppPasswords({ store: state.map('app-passwords', { maxEntries: 100_000, parse: parseAppPasswordRecord }), now });
+  const accounts = provider.accounts;
   // Every shared map is open: load them before the first request.
   await shared?.resync();
   const services: IdentityServices = {
@@ -134,6 +147,20 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
     usedHandoffs,
     providerSessions: createProviderSessions(provider.endSession, links),
+    userSessions,
+    credentials: {
+      appPasswords,
+      throttle: createCredentialThrottle({ store: state.map('credential-failures', { maxEntries: 100_000, parse: parseFailureCount }), now }),
+      bearerJwt: createBearerJwtVerifier({
+        issuer: provider.client.issuer,
+        audiences: settings.bearerAudiences ?? [provider.client.clientId],
+        groupsClaim: provider.client.groupsClaim,
+        ...(provider.client.fetch === undefined ? {} : { fetch: provider.client.fetch as (url: string, init: RequestInit) => Promise<Response> }),
+        now,
+      }),
+      builtinUser: accounts === null ? null : (username) => accounts.identity(username),
+      logger,
+    },
     logger,
     now,
     ...(shared === null ? {} : { sharedStateAvailable: () => shared.available() }),
@@ -144,10 +171,11 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
     { authUrl: settings.authUrl, provider: provider.kind, issuer, clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
     'sign-in enabled',
   );
+  const account = createAccountHandler({ ...services, appPasswords, accounts });
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: provider.rawHandler,
+    rawHandler: combineRawHandlers(account, provider.rawHandler),
     status() {
       const status = oidc.status();
       const sharedStatus = shared?.status();
@@ -166,5 +194,18 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
       await Promise.all([revocation.close(), provider.close()]);
       await state.close();
     },
+  };
+}
+
+/**
+ * The self-service page and the built-in provider, both on the sign-in host: the proxy asks
+ * `handles` (host and path) before `handle`, and their paths never overlap, so `handle` tells
+ * them apart by path alone.
+ */
+function combineRawHandlers(account: RawHandler & { ownsPath(path: string): boolean }, provider: RawHandler | null): RawHandler {
+  if (provider === null) return account;
+  return {
+    handles: (host, path) => account.handles(host, path) || provider.handles(host, path),
+    handle: (req, res, clientIp) => (account.ownsPath((req.url ?? '/').split('?')[0]!) ? account : provider).handle(req, res, clientIp),
   };
 }

@@ -16,6 +16,8 @@ interface CommonSignInSettings {
   readonly defaultAllow: readonly PolicyEntry[];
   /** Where secrets, the signing key and state that survives a restart are kept. */
   readonly dataDir: string;
+  /** Audiences a bearer JWT may be meant for (one is enough); default: the client id. */
+  readonly bearerAudiences?: readonly string[];
 }
 
 /** Sign-in at an outside OpenID Provider (Keycloak, Authentik, Google, …). */

@@ -36,7 +36,7 @@ export function portal(ctx: IdentityContext, req: GateRequest): GateResponse {
     status: 200,
     title: 'Your apps',
     message: `Signed in as ${displayName(session)}.`,
-    body: html`${apps.length === 0 ? html`<p>No app is open to this account yet.</p>` : html`<ul id="apps">${items}</ul>`}<p>${link('/oauth2/sign_out', 'Sign out')}</p>`,
+    body: html`${apps.length === 0 ? html`<p>No app is open to this account yet.</p>` : html`<ul id="apps">${items}</ul>`}<p>${link('/account', 'Your account')} · ${link('/oauth2/sign_out', 'Sign out')}</p>`,
   });
 }
 

@@ -4,6 +4,7 @@ import type { RawHandler } from '../http/index.ts';
 import type { SharedDocuments, StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
 import type { EndProviderSession } from './provider-sessions.ts';
+import type { BuiltinAccounts } from '../idp/index.ts';
 
 /**
  * The identity provider Gatehouse signs users in at: an outside one, reached as configured, or
@@ -17,6 +18,8 @@ export interface ConnectedProvider {
   readonly rawHandler: RawHandler | null;
   /** Ends a provider session on the server (built-in provider); null for outside providers. */
   readonly endSession: EndProviderSession | null;
+  /** The built-in users' own settings (password, TOTP, passkeys) for the self-service page; null for outside providers. */
+  readonly accounts: BuiltinAccounts | null;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
       },
       rawHandler: null,
       endSession: null,
+      accounts: null,
       close: async () => undefined,
     };
   }
@@ -65,6 +69,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
     },
     rawHandler: { handles: idp.handles, handle: idp.handle },
     endSession: (session) => idp.endSession(session),
+    accounts: idp.accounts,
     close: () => idp.close(),
   };
 }

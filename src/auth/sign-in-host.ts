@@ -141,6 +141,7 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   }
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
   ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
+  ctx.userSessions.record(session, { ip: req.remoteAddress, agent: String(req.headers['user-agent'] ?? '') });
   ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
   const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])];
   // The route table may have changed while the user was at the provider: check the target again.

@@ -18,6 +18,8 @@ interface CommonIdentitySettings {
   readonly sessionTtlMs: number;
   readonly defaultAllow: readonly PolicyEntry[];
   readonly dataDir: string;
+  /** GATEHOUSE_BEARER_AUDIENCES: audiences a bearer JWT may name; unset: the client id. */
+  readonly bearerAudiences?: readonly string[];
 }
 
 /** Sign-in at an outside OpenID Provider (Keycloak, Authentik, Google, …). */
@@ -120,6 +122,7 @@ export function readIdentitySettings(config: AppConfig): IdentitySettings | null
     sessionTtlMs: config.GATEHOUSE_SESSION_TTL,
     defaultAllow: Object.freeze(defaultAllow.value),
     dataDir: config.GATEHOUSE_DATA_DIR,
+    ...bearerAudiences(config.GATEHOUSE_BEARER_AUDIENCES),
   };
   if (outside.length === 0) return Object.freeze({ ...common, provider: 'builtin', usersFile });
   return Object.freeze({
@@ -132,6 +135,11 @@ export function readIdentitySettings(config: AppConfig): IdentitySettings | null
     groupsClaim: config.GATEHOUSE_GROUPS_CLAIM,
     allowHttpIssuer,
   });
+}
+
+function bearerAudiences(value: string | undefined): { bearerAudiences?: readonly string[] } {
+  const list = (value ?? '').split(/[\s,]+/).filter((item) => item !== '');
+  return list.length === 0 ? {} : { bearerAudiences: Object.freeze(list) };
 }
 
 function isLoopbackHost(hostname: string): boolean {

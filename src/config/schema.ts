@@ -147,6 +147,7 @@ export const ENV_SCHEMA = {
   GATEHOUSE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().default('openid email profile'),
   GATEHOUSE_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  GATEHOUSE_BEARER_AUDIENCES: z.string().optional(),
   GATEHOUSE_SECRET: z.string().min(1).optional(),
   GATEHOUSE_SESSION_TTL: duration.prefault('14h'),
   GATEHOUSE_DEFAULT_ALLOW: z.string().default(''),

@@ -31,3 +31,4 @@ export {
   type DocumentOptions,
   type Html,
 } from './page.ts';
+export { PASSKEY_SCRIPT, PASSKEY_SCRIPT_HASH, withPasskeyScript } from './passkey-script.ts';

@@ -6,3 +6,5 @@ export { UsersFile, type NewUser, type UserField } from './users-edit.ts';
 export { loadProviderSecrets } from './keys.ts';
 export { parseUsersFile, findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
 export { randomPassword, usersFilePath } from './users-store.ts';
+export type { BuiltinAccounts, BuiltinIdentity, BuiltinProfile, TotpEnrolment } from './accounts.ts';
+export type { PasskeyInfo } from './passkeys.ts';

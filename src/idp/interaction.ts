@@ -3,8 +3,9 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../observability/index.ts';
 import type { Authenticator } from './authenticator.ts';
-import { lockedMessage, messagePage, signInPage, totpPage, WRONG_CODE, WRONG_PASSWORD, type HtmlPage } from './pages.ts';
-import type { UserRecord } from './users-file.ts';
+import { lockedMessage, messagePage, signInPage, totpPage, WRONG_CODE, WRONG_PASSKEY, WRONG_PASSWORD, type HtmlPage, type PasskeyForm } from './pages.ts';
+import type { Passkeys } from './passkeys.ts';
+import { findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
 
 /**
  * The provider's interaction endpoints: `GET|POST <prefix>/interaction/:uid` (the sign-in form)
@@ -17,6 +18,8 @@ import type { UserRecord } from './users-file.ts';
 export interface InteractionOptions {
   provider: Provider;
   authenticator: Authenticator;
+  passkeys: Passkeys;
+  users: () => UsersSnapshot;
   logger: Logger;
   /** e.g. `http://auth.localhost:8080`. */
   authOrigin: string;
@@ -31,13 +34,25 @@ interface PendingSecondStep {
   expiresAt: number;
 }
 
-const UID = /^\/interaction\/([A-Za-z0-9_-]{1,128})(\/totp)?$/;
+const UID = /^\/interaction\/([A-Za-z0-9_-]{1,128})(\/totp|\/passkey)?$/;
+const MAX_CREDENTIAL_BYTES = 8 * 1024;
+
+/**
+ * RFC 8176 methods. A passkey is a hardware-bound key (`hwk`) used with user verification (a
+ * PIN or biometric on the device), which is two factors on its own: `mfa`, as password + TOTP.
+ */
+const AMR = {
+  password: ['pwd'],
+  passwordAndTotp: ['pwd', 'otp', 'mfa'],
+  passwordAndPasskey: ['pwd', 'hwk', 'user', 'mfa'],
+  passkey: (verified: boolean) => (verified ? ['hwk', 'user', 'mfa'] : ['hwk', 'user']),
+} as const;
 const MAX_FORM_BYTES = 16 * 1024;
 const SECOND_STEP_MS = 5 * 60_000;
 const MAX_PENDING = 10_000;
 
 export function createInteractionHandler(options: InteractionOptions) {
-  const { provider, authenticator, logger, prefix } = options;
+  const { provider, authenticator, passkeys, logger, prefix } = options;
   const pending = new Map<string, PendingSecondStep>();
 
   function expired(): HtmlPage {
@@ -91,32 +106,59 @@ export function createInteractionHandler(options: InteractionOptions) {
     if (details.prompt.name !== 'login') return messagePage(400, 'Sign-in cannot continue', `Unexpected step "${details.prompt.name}". Go back to the application and sign in again.`);
 
     const waiting = takePending(uid, false);
-    if (method !== 'POST') return waiting === undefined ? signInPage({ action, username: '', error: null }) : totpPage({ action: `${action}/totp`, error: null });
+    const secondStep = async (pending: PendingSecondStep, error: string | null, status?: number): Promise<HtmlPage> => {
+      const user = findUser(options.users(), pending.username);
+      const ownPasskeys = passkeys.list(pending.username).length > 0;
+      const passkey: PasskeyForm | undefined = ownPasskeys ? { action: `${action}/passkey`, options: await passkeys.authenticationOptions(uid, pending.username), label: 'Use your passkey' } : undefined;
+      return totpPage({ action: user?.totp === null || user === undefined ? null : `${action}/totp`, error, ...(status === undefined ? {} : { status }), ...(passkey === undefined ? {} : { passkey }) });
+    };
+    const firstStep = async (username: string, error: string | null, status?: number): Promise<HtmlPage> =>
+      signInPage({ action, username, error, ...(status === undefined ? {} : { status }), passkey: { action: `${action}/passkey`, options: await passkeys.authenticationOptions(uid), label: 'Use a passkey' } });
+    if (method !== 'POST') return waiting === undefined ? firstStep('', null) : secondStep(waiting, null);
     const form = await readForm(req);
     if (form === null) return messagePage(400, 'Bad request', 'The sign-in form could not be read. Go back and try again.');
+
+    if (totpStep === '/passkey') {
+      const credential = parseCredential(form.get('credential'));
+      // Alone (a discoverable credential names its user), or as the second step of this user.
+      const outcome = credential === null ? null : await passkeys.authenticate(uid, credential, waiting?.username);
+      const user = outcome === null ? undefined : findUser(options.users(), outcome.username);
+      // The passkey's user must still be there, enabled, and the same person (same email): not a later user of that name.
+      if (outcome === null || user === undefined || user.disabled || user.username.toLowerCase() !== outcome.username || user.email.toLowerCase() !== outcome.email) {
+        logger.warn({ event: 'sign_in', outcome: 'failure', step: 'passkey', user: waiting?.username ?? null, ip, reason: outcome === null ? 'passkey not verified' : 'account not available' }, 'sign-in failure (passkey)');
+        return waiting === undefined ? firstStep('', WRONG_PASSKEY, 401) : secondStep(waiting, WRONG_PASSKEY, 401);
+      }
+      if (waiting !== undefined) takePending(uid, true);
+      logger.info({ event: 'sign_in', outcome: 'success', step: 'passkey', user: user.username, ip, reason: waiting === undefined ? 'passkey' : 'password and passkey' }, 'sign-in success (passkey)');
+      await finish(req, res, user, waiting === undefined ? [...AMR.passkey(outcome.userVerified)] : [...AMR.passwordAndPasskey], clientId, requested);
+      return null;
+    }
 
     if (totpStep === undefined) {
       const login = (form.get('username') ?? '').trim();
       const outcome = await authenticator.checkPassword(login, form.get('password') ?? '', ip);
-      if (outcome.kind === 'locked') return signInPage({ action, username: login, error: lockedMessage(outcome.retryAfterMs), status: 429 });
-      if (outcome.kind === 'wrong') return signInPage({ action, username: login, error: WRONG_PASSWORD, status: 401 });
-      if (outcome.user.totp !== null) {
-        remember(uid, { username: outcome.user.username, login, expiresAt: options.now() + SECOND_STEP_MS });
-        return totpPage({ action: `${action}/totp`, error: null });
+      if (outcome.kind === 'locked') return firstStep(login, lockedMessage(outcome.retryAfterMs), 429);
+      if (outcome.kind === 'wrong') return firstStep(login, WRONG_PASSWORD, 401);
+      // A second factor when TOTP is enrolled, or when the app asked for one (acr_values) and the user has a passkey.
+      const wantsSecondFactor = String(details.params['acr_values'] ?? '').trim() !== '' && passkeys.list(outcome.user.username).length > 0;
+      if (outcome.user.totp !== null || wantsSecondFactor) {
+        const pending = { username: outcome.user.username, login, expiresAt: options.now() + SECOND_STEP_MS };
+        remember(uid, pending);
+        return secondStep(pending, null);
       }
-      await finish(req, res, outcome.user, ['pwd'], clientId, requested);
+      await finish(req, res, outcome.user, [...AMR.password], clientId, requested);
       return null;
     }
 
-    if (waiting === undefined) return signInPage({ action, username: '', error: 'Your sign-in took too long. Enter your password again.', status: 400 });
+    if (waiting === undefined) return firstStep('', 'Your sign-in took too long. Enter your password again.', 400);
     const outcome = await authenticator.checkTotp(waiting.login, waiting.username, form.get('code') ?? '', ip);
     if (outcome.kind === 'locked') {
       takePending(uid, true);
-      return signInPage({ action, username: waiting.login, error: lockedMessage(outcome.retryAfterMs), status: 429 });
+      return firstStep(waiting.login, lockedMessage(outcome.retryAfterMs), 429);
     }
-    if (outcome.kind === 'wrong') return totpPage({ action: `${action}/totp`, error: WRONG_CODE, status: 401 });
+    if (outcome.kind === 'wrong') return secondStep(waiting, WRONG_CODE, 401);
     takePending(uid, true);
-    await finish(req, res, outcome.user, ['pwd', 'otp'], clientId, requested);
+    await finish(req, res, outcome.user, [...AMR.passwordAndTotp], clientId, requested);
     return null;
   }
 
@@ -155,6 +197,16 @@ export function fromSignInOrigin(req: IncomingMessage, authOrigin: string): bool
   if (origin !== undefined) return origin === authOrigin;
   const site = req.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+function parseCredential(text: string | null): unknown {
+  if (text === null || text.length === 0 || text.length > MAX_CREDENTIAL_BYTES) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function allowedScopes(requested: string, supported: readonly string[]): string {

@@ -35,8 +35,8 @@ export interface MemoryStore {
   readonly adapter: AdapterFactory;
   /** Stored entries, and interactions among them (tests and metrics). */
   counts(): { entries: number; interactions: number };
-  /** Ends the provider sessions of this account begun at this time (seconds), with their grants and tokens; returns how many. */
-  endSession(accountId: string, loginTs: number): number;
+  /** Ends the provider sessions of this account begun at this time (seconds; null: all of them), with their grants and tokens; returns how many. */
+  endSession(accountId: string, loginTs: number | null): number;
 }
 
 const INTERACTION = 'Interaction';
@@ -168,7 +168,7 @@ export function createMemoryStore(options: MemoryAdapterOptions = {}): MemorySto
       for (const [key, entry] of [...entries]) {
         if (!key.startsWith('Session:')) continue;
         const session = entry.payload as { accountId?: unknown; loginTs?: unknown; authorizations?: Record<string, { grantId?: unknown }> };
-        if (session.accountId !== accountId || session.loginTs !== loginTs) continue;
+        if (session.accountId !== accountId || (loginTs !== null && session.loginTs !== loginTs)) continue;
         for (const { grantId } of Object.values(session.authorizations ?? {})) if (typeof grantId === 'string') revokeGrant(grantId);
         remove(key);
         ended += 1;

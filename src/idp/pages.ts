@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PAGE_HEADERS, escapeHtml, renderDocument } from '../http/index.ts';
+import { PAGE_HEADERS, PASSKEY_SCRIPT, escapeHtml, renderDocument, withPasskeyScript } from '../http/index.ts';
 
 /**
  * The built-in provider's pages: sign-in, second step, sign-out confirmation, errors. Plain
@@ -31,6 +31,7 @@ a{color:#1d4ed8}
 :focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 .error{padding:.75rem;margin:0 0 1rem;border-left:4px solid #b91c1c;background:#fef2f2;color:#7f1d1d}
 .hint{font-size:.875rem;color:#374151}
+.passkey{margin-top:1rem}
 @media (prefers-color-scheme:dark){
 body{background:#111827;color:#f9fafb}main{background:#1f2937}.brand,.hint{color:#d1d5db}
 input{background:#111827;border-color:#9ca3af}button{background:#2563eb}button:hover{background:#1d4ed8}
@@ -65,15 +66,40 @@ export function minutesText(ms: number): string {
 }
 
 export const WRONG_PASSWORD = 'Wrong username or password.';
+export const WRONG_PASSKEY = 'That passkey was not accepted. Try again, or use your password.';
 export const WRONG_CODE = 'That code is not right, or it was already used. Enter the current code from your app.';
 export function lockedMessage(retryAfterMs: number): string {
   return `Too many attempts — try again in ${minutesText(retryAfterMs)}.`;
 }
 
-export function signInPage(options: { action: string; username: string; error: string | null; status?: number }): HtmlPage {
+/** The passkey form: a button the script shows (when the browser can), and the assertion it posts. */
+export interface PasskeyForm {
+  readonly action: string;
+  /** The WebAuthn request options, as JSON. */
+  readonly options: unknown;
+  readonly label: string;
+}
+
+function passkeyBlock(passkey: PasskeyForm | undefined): string {
+  if (passkey === undefined) return '';
+  return `<form method="post" action="${escapeHtml(passkey.action)}" class="passkey">
+<input type="hidden" name="credential" value="">
+<button type="button" data-passkey="get" data-options="${escapeHtml(JSON.stringify(passkey.options))}" hidden>${escapeHtml(passkey.label)}</button>
+<p class="error passkey-error" role="alert" hidden></p>
+</form>
+<script>${PASSKEY_SCRIPT}</script>`;
+}
+
+/** Pages with a passkey button may run the one passkey script, nothing else. */
+function withPasskey(result: HtmlPage, passkey: PasskeyForm | undefined): HtmlPage {
+  if (passkey === undefined) return result;
+  return { ...result, headers: { ...result.headers, 'content-security-policy': withPasskeyScript(result.headers['content-security-policy']!) } };
+}
+
+export function signInPage(options: { action: string; username: string; error: string | null; status?: number; passkey?: PasskeyForm }): HtmlPage {
   const invalid = options.error === null ? '' : ' aria-invalid="true" aria-describedby="form-error"';
   const focusPassword = options.username !== '';
-  return page(
+  return withPasskey(page(
     options.status ?? 200,
     'Sign in',
     `<h1>Sign in</h1>
@@ -84,24 +110,32 @@ ${errorBlock(options.error)}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}${focusPassword ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
-</form>`,
-  );
+</form>
+${passkeyBlock(options.passkey)}`,
+  ), options.passkey);
 }
 
-export function totpPage(options: { action: string; error: string | null; status?: number }): HtmlPage {
+/** The second step: the TOTP code (when enrolled) and/or a passkey of this user. */
+export function totpPage(options: { action: string | null; error: string | null; status?: number; passkey?: PasskeyForm }): HtmlPage {
   const invalid = options.error === null ? '' : ' aria-invalid="true" aria-describedby="form-error code-hint"';
-  return page(
-    options.status ?? 200,
-    'Enter your code',
-    `<h1>Enter your code</h1>
-${errorBlock(options.error)}
-<form method="post" action="${escapeHtml(options.action)}" novalidate>
+  const codeForm =
+    options.action === null
+      ? ''
+      : `<form method="post" action="${escapeHtml(options.action)}" novalidate>
 <label for="code">6-digit code</label>
 <p class="hint" id="code-hint">Open your authenticator app and enter the code it shows for Gatehouse.</p>
 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus${invalid || ' aria-describedby="code-hint"'}>
 <button type="submit">Continue</button>
-</form>`,
-  );
+</form>`;
+  const title = options.action === null ? 'Confirm with your passkey' : 'Enter your code';
+  return withPasskey(page(
+    options.status ?? 200,
+    title,
+    `<h1>${title}</h1>
+${errorBlock(options.error)}
+${codeForm}
+${passkeyBlock(options.passkey)}`,
+  ), options.passkey);
 }
 
 export function messagePage(status: number, title: string, message: string, link?: { href: string; text: string }): HtmlPage {

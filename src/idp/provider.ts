@@ -10,8 +10,10 @@ import { createMemoryStore, type MemoryAdapterOptions } from './memory-adapter.t
 import { messagePage } from './pages.ts';
 import { CLIENT_ID, providerConfiguration, SCOPES } from './provider-config.ts';
 import { addressKey, createSignInThrottle, throttleMaps, type ThrottleOptions } from './throttle.ts';
-import type { SharedDocuments, StateStore } from '../state/index.ts';
+import { openMemoryState, type SharedDocuments, type StateStore } from '../state/index.ts';
 import { createSharedProviderStore, type ProviderStore } from './shared-adapter.ts';
+import { createBuiltinAccounts, type BuiltinAccounts } from './accounts.ts';
+import { createPasskeys, parseStoredPasskey } from './passkeys.ts';
 import { openUsersStore } from './users-store.ts';
 import type { UsersSnapshot } from './users-file.ts';
 
@@ -65,6 +67,8 @@ export interface BuiltinProvider {
   reloadUsers(): Promise<void>;
   /** Ends the provider session an ID token came from (its `sub` and `auth_time`) and its grants, on the server. */
   endSession(session: { sub: string; authTime: number }): Promise<boolean>;
+  /** The self-service page's view of the built-in users. */
+  readonly accounts: BuiltinAccounts;
   /** What the provider holds in memory now. */
   storedEntries(): { entries: number; interactions: number };
   close(): Promise<void>;
@@ -113,7 +117,22 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     ...(options.state === undefined ? {} : { maps: throttleMaps(options.state, options.throttle?.maxEntries) }),
   });
   const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now });
-  const interaction = createInteractionHandler({ provider, authenticator, logger, authOrigin, prefix: IDP_PREFIX, scopes: SCOPES, now });
+  const passkeys = createPasskeys({
+    store: (options.state ?? openMemoryState({ now })).map('passkeys', { maxEntries: 100_000, parse: parseStoredPasskey }),
+    origin: authOrigin,
+    now,
+  });
+  const accounts = createBuiltinAccounts({
+    users: () => store.current(),
+    usersFile: options.usersFile,
+    reloadUsers: () => store.reload(),
+    authenticator,
+    passkeys,
+    endSessions: (username) => memory.endSession(username, null),
+    logger,
+    now,
+  });
+  const interaction = createInteractionHandler({ provider, authenticator, passkeys, users: () => store.current(), logger, authOrigin, prefix: IDP_PREFIX, scopes: SCOPES, now });
   const callback = provider.callback();
 
   function dispatch(req: IncomingMessage, res: ServerResponse, clientIp: string, frontChannel: boolean): void {
@@ -164,6 +183,7 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
       logger.info({ event: 'provider_session_ended', user: sub, sessions: ended }, 'provider session and its grants ended at sign-out');
       return true;
     },
+    accounts,
     storedEntries: () => memory.counts(),
     async close() {
       await backChannel.close();

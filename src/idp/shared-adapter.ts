@@ -14,7 +14,8 @@ export interface ProviderStore {
   /** Stored entries, and interactions among them (zero when they are kept in Redis: not counted there). */
   counts(): { entries: number; interactions: number };
   /** Ends the provider sessions of this account begun at this time (seconds), with their grants and tokens; returns how many. */
-  endSession(accountId: string, loginTs: number): number | Promise<number>;
+  /** Ends the account's sessions: the one signed in at `loginTs`, or every one when it is null. */
+  endSession(accountId: string, loginTs: number | null): number | Promise<number>;
 }
 
 export interface SharedAdapterOptions {
@@ -74,7 +75,7 @@ export function createSharedProviderStore(documents: SharedDocuments, options: S
       for (const { kind, id } of await documents.members(`account:${accountId}`)) {
         if (kind !== 'Session') continue;
         const session = (await documents.get(kind, id)) as { accountId?: unknown; loginTs?: unknown; authorizations?: Record<string, { grantId?: unknown }> } | undefined;
-        if (session === undefined || session.accountId !== accountId || session.loginTs !== loginTs) continue;
+        if (session === undefined || session.accountId !== accountId || (loginTs !== null && session.loginTs !== loginTs)) continue;
         for (const { grantId } of Object.values(session.authorizations ?? {})) if (typeof grantId === 'string') await revokeGrant(grantId);
         await documents.destroy(kind, id);
         ended += 1;

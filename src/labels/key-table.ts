@@ -55,6 +55,8 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   tls_skip_verify: parsers.bool,
   health: parsers.oneOf(['docker', 'off']),
   lb: parsers.oneOf(['round_robin', 'least_request']),
+  basic_auth: parsers.bool,
+  bearer: parsers.bool,
   name: parsers.text,
   icon: parsers.text,
   description: parsers.text,

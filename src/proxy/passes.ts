@@ -70,7 +70,7 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   // identify (lazily: only when the policy needs someone) → decide, once.
   const policyRequest = toPolicyRequest(request);
   const open = openAccess(route.policy, policyRequest);
-  const found = open === null ? gate.identify(request, table) : null;
+  const found = open === null ? gate.identify(request, table, route) : null;
   const caller = found instanceof Promise ? await found : found;
   const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
   logDecision(options.logger, request, route, decision, caller);
@@ -90,7 +90,9 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
     );
     return { kind: 'page', route, page: 'internal_error', detail: 'A secret this app needs is missing on the Gatehouse host.' };
   }
-  return { kind: 'forward', route, decision, setHeaders: rendered.setHeaders, removeHeaders: rendered.removeHeaders };
+  // A verified app password or token is for Gatehouse: it never reaches the app.
+  const removeHeaders = caller?.via === undefined ? rendered.removeHeaders : [...rendered.removeHeaders, 'authorization'];
+  return { kind: 'forward', route, decision, setHeaders: rendered.setHeaders, removeHeaders };
 }
 
 /** The port the client addressed (`Host: a.example:8443`), else the scheme's: what a Pomerium route's `from` port is compared with. */

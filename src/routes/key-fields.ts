@@ -67,6 +67,9 @@ export const KEY_FIELDS = Object.freeze({
   tls_skip_verify: key({ schema: z.boolean(), default: false, field: 'tlsSkipVerify' }),
   health: key({ schema: z.enum(['docker', 'off']), default: 'docker', file: false, field: 'health' }),
   lb: key({ schema: z.enum(['round_robin', 'least_request']), default: 'round_robin', field: 'lb' }),
+  // Clients that cannot follow a sign-in redirect: app passwords over HTTP Basic, bearer tokens.
+  basic_auth: key({ schema: z.boolean(), default: false, field: 'basicAuth' }),
+  bearer: key({ schema: z.boolean(), default: false, field: 'bearer' }),
   // Named routes get `<top name>/<route>` rather than the top-level name itself (see labels/translate.ts).
   name: key({ schema: z.string(), inherit: false, field: 'display.name' }),
   icon: key({ schema: z.string().nullable(), default: null, field: 'display.icon' }),

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type Account, type Configuration } from 'oidc-provider';
+import Provider, { errors, type Account, type Configuration } from 'oidc-provider';
 import { createMemoryStore } from './oidc-provider-store.ts';
 
 /**
@@ -28,6 +28,8 @@ export interface TestClient {
   postLogoutRedirectUris?: string[];
   /** RS256 unless set. ES384 is offered so tests can check that a relying party refuses it. */
   idTokenSigningAlg?: 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
+  /** `authorization_code` unless set; `client_credentials` for machine clients (needs `apiResources`). */
+  grantTypes?: string[];
 }
 
 export interface TestProviderOptions {
@@ -36,6 +38,12 @@ export interface TestProviderOptions {
   port?: number;
   /** A path the issuer lives under, as Azure's `/<tenant>/v2.0`; the provider is mounted there. */
   issuerPath?: string;
+  /**
+   * APIs (RFC 8707 resource indicators) the provider issues JWT access tokens for, with the
+   * client credentials grant: resource URL → access token lifetime in seconds. The token's
+   * `aud` is the resource, its `sub` the client id.
+   */
+  apiResources?: Record<string, number>;
 }
 
 export interface TestProvider {
@@ -63,7 +71,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   const mount = options.issuerPath ?? '';
   const issuer = `http://127.0.0.1:${port}${mount}`;
 
-  const provider = new Provider(issuer, configuration(options.clients, (sub) => users.get(sub)));
+  const provider = new Provider(issuer, configuration(options.clients, (sub) => users.get(sub), options.apiResources));
   const callback = provider.callback();
   handler = (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
@@ -95,7 +103,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   };
 }
 
-function configuration(clients: TestClient[], findUser: (sub: string) => TestUser | undefined): Configuration {
+function configuration(clients: TestClient[], findUser: (sub: string) => TestUser | undefined, apiResources: Record<string, number> = {}): Configuration {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
@@ -107,8 +115,8 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
       client_secret: c.clientSecret,
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
+      grant_types: c.grantTypes ?? ['authorization_code'],
+      response_types: (c.grantTypes ?? ['authorization_code']).includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: c.idTokenSigningAlg ?? 'RS256',
     })),
@@ -137,6 +145,17 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
         },
       },
       userinfo: { enabled: true },
+      clientCredentials: { enabled: Object.keys(apiResources).length > 0 },
+      resourceIndicators: {
+        enabled: Object.keys(apiResources).length > 0,
+        defaultResource: () => undefined,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, resource) => {
+          const ttl = apiResources[resource];
+          if (ttl === undefined) throw new errors.InvalidTarget();
+          return { scope: 'api', audience: resource, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     clientBasedCORS: () => false,

@@ -12,7 +12,7 @@ import type { Session } from '../../../src/auth/session.ts';
 import { derivePurposeKeys, parseSecretList, type Purpose, type PurposeKeys } from '../../../src/auth/keys.ts';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { http, waitFor } from '../../helpers/http.ts';
-import { startTestProvider, type TestProvider, type TestUser } from '../../helpers/oidc-provider.ts';
+import { startTestProvider, type TestClient, type TestProvider, type TestUser } from '../../helpers/oidc-provider.ts';
 
 /**
  * A whole sign-in setup for integration and browser tests: a real OpenID Provider, real
@@ -97,6 +97,9 @@ export interface AuthStackOptions {
   env?: Record<string, string>;
   /** Start Gatehouse while the provider is down (it is started, then stopped first). */
   providerDown?: boolean;
+  /** More clients at the provider (machine clients), and the APIs it issues JWT access tokens for. */
+  extraClients?: TestClient[];
+  apiResources?: Record<string, number>;
 }
 
 export interface AuthStack {
@@ -138,7 +141,9 @@ export async function startAuthStack(options: AuthStackOptions): Promise<AuthSta
           redirectUris: [`${authUrl}/oauth2/callback`],
           postLogoutRedirectUris: [`${authUrl}/oauth2/signed_out`],
         },
+        ...(options.extraClients ?? []),
       ],
+      ...(options.apiResources === undefined ? {} : { apiResources: options.apiResources }),
     });
     stops.push(() => op.close());
     if (options.providerDown) await op.stop();

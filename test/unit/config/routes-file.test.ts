@@ -55,6 +55,8 @@ describe('routes in Gatehouse keys', () => {
     idle_timeout: 0
     tls_skip_verify: on
     lb: least_request
+    basic_auth: true
+    bearer: yes
     name: Wiki
     icon: wikijs
     description: Team docs
@@ -90,6 +92,8 @@ describe('routes in Gatehouse keys', () => {
         timeoutMs: 120_000,
         tlsSkipVerify: true,
         lb: 'least_request',
+        basicAuth: true,
+        bearer: true,
         display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs' },
       },
     ]);

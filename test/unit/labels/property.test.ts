@@ -73,6 +73,8 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   timeout: ['60s', '0'],
   idle_timeout: ['5m', '0'],
   tls_skip_verify: ['true'],
+  basic_auth: ['true', 'no'],
+  bearer: ['yes'],
   health: ['docker', 'off'],
   lb: ['round_robin', 'least_request'],
   name: ['Wiki'],
