@@ -1,4 +1,5 @@
 import type { PolicyEntry } from '../routes/index.ts';
+import { compileNetwork, networkContains, type Cidr } from '../labels/index.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {
@@ -8,6 +9,8 @@ export interface Identity {
   name: string | null;
   groups: readonly string[];
   claims: Readonly<Record<string, unknown>>;
+  /** The sign-in method the session was made with (`local`, `google`, …); absent for older sessions. */
+  provider?: string | undefined;
 }
 
 /** The text users write in labels: `alice@example.com`, `@example.com`, `group:admins`, `*`. */
@@ -25,6 +28,10 @@ export function formatEntry(entry: PolicyEntry): string {
       return `user:${entry.sub}`;
     case 'any':
       return '*';
+    case 'provider':
+      return `provider:${entry.provider}`;
+    case 'ip':
+      return `ip:${entry.network}`;
   }
 }
 
@@ -41,6 +48,8 @@ export interface CompiledEntries {
   readonly domains: ReadonlyMap<string, string>;
   readonly groups: ReadonlyMap<string, string>;
   readonly claims: readonly { readonly key: string; readonly value: string; readonly text: string }[];
+  readonly providers: ReadonlyMap<string, string>;
+  readonly networks: readonly { readonly network: Cidr; readonly text: string }[];
 }
 
 export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries {
@@ -50,6 +59,8 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
   const domains = new Map<string, string>();
   const groups = new Map<string, string>();
   const claims: { key: string; value: string; text: string }[] = [];
+  const providers = new Map<string, string>();
+  const networks: { network: Cidr; text: string }[] = [];
   for (const entry of entries) {
     const text = formatEntry(entry);
     switch (entry.kind) {
@@ -72,9 +83,19 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
       case 'claim':
         claims.push({ key: entry.claim, value: entry.value, text });
         break;
+      case 'provider':
+        putSmallest(providers, entry.provider, text);
+        break;
+      case 'ip': {
+        // Entries come validated from labels/; one that no longer parses can never match.
+        const network = compileNetwork(entry.network);
+        if (network !== null) networks.push({ network, text });
+        break;
+      }
     }
   }
-  return { size: entries.length, any, users, emails, domains, groups, claims };
+  networks.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  return { size: entries.length, any, users, emails, domains, groups, claims, providers, networks };
 }
 
 /** The per-request facts entries are matched against, computed once per evaluation. */
@@ -83,13 +104,22 @@ export interface Subject {
   /** Lowercased address, or null when it is absent, malformed or marked unverified. */
   readonly email: string | null;
   readonly domain: string | null;
+  /** The client address after trusted proxies; null when unknown (never matches an `ip:` entry). */
+  readonly clientIp: string | null;
 }
 
-export function toSubject(identity: Identity): Subject {
-  if (identity.email === null || identity.emailVerified === false) return { identity, email: null, domain: null };
+export function toSubject(identity: Identity, clientIp: string | null = null): Subject {
+  if (identity.email === null || identity.emailVerified === false) return { identity, email: null, domain: null, clientIp };
   const parts = splitEmail(identity.email);
-  if (parts === null) return { identity, email: null, domain: null };
-  return { identity, email: asciiLower(identity.email), domain: asciiLower(parts.domain) };
+  if (parts === null) return { identity, email: null, domain: null, clientIp };
+  return { identity, email: asciiLower(identity.email), domain: asciiLower(parts.domain), clientIp };
+}
+
+/** The text of the first `ip:` entry (in text order) whose network holds `clientIp`, or null. */
+export function firstNetworkMatch(list: CompiledEntries, clientIp: string | null): string | null {
+  if (clientIp === null) return null;
+  for (const { network, text } of list.networks) if (networkContains(network, clientIp)) return text;
+  return null;
 }
 
 /** The text of the deciding entry, or null when no entry matches. */
@@ -115,6 +145,12 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
     }
     if (best !== null) return best;
   }
+  if (identity.provider !== undefined && list.providers.size > 0) {
+    const provider = list.providers.get(identity.provider);
+    if (provider !== undefined) return provider;
+  }
+  const network = firstNetworkMatch(list, subject.clientIp);
+  if (network !== null) return network;
   let smallestClaim: string | null = null;
   for (const claim of list.claims) {
     if ((smallestClaim === null || claim.text < smallestClaim) && claimMatches(identity.claims, claim.key, claim.value)) {

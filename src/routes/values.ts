@@ -16,6 +16,10 @@ export const PolicyEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user'), sub: z.string() }),
   /** `*`: any signed-in user. */
   z.object({ kind: z.literal('any') }),
+  /** `provider:google`: signed in through that sign-in method (`local` for the built-in users). */
+  z.object({ kind: z.literal('provider'), provider: z.string() }),
+  /** `ip:192.168.1.0/24`: the client address (after trusted proxies) lies in the network; canonical text. */
+  z.object({ kind: z.literal('ip'), network: z.string() }),
 ]);
 export type PolicyEntry = z.infer<typeof PolicyEntry>;
 
