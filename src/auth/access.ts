@@ -1,11 +1,12 @@
 import type { GateRequest, GateResponse } from '../http/index.ts';
-import type { Decision } from '../policy/index.ts';
+import type { Decision, Shortfall } from '../policy/index.ts';
 import type { Route, RouteTable } from '../routes/index.ts';
 import { displayName, liveSession, routeHostScheme, routeHostSecure, routeHostStartUrl, type IdentityContext, type IdentityServices } from './context.ts';
 import type { Caller } from './gate.ts';
 import { countRoundTrip } from './loop-breaker.ts';
 import { html, json, link, page, redirect } from './pages.ts';
 import type { Session } from './session.ts';
+import { sessionShortfall } from './chooser.ts';
 
 /**
  * Who is calling: the session in this request's cookies, as a Caller, or null. Synchronous in
@@ -22,9 +23,35 @@ export function identify(services: IdentityServices, req: GateRequest, table: Ro
 }
 
 /** The answer when the policy refused this request: go and sign in (nobody), or a 403 page (someone). */
-export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, _decision: Decision, caller: Caller | null): GateResponse {
+export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, decision: Decision, caller: Caller | null): GateResponse {
+  // Refused for the client's network: no sign-in would change that, so none is offered.
+  if (caller === null && (decision.reason === 'network' || decision.reason === 'denied')) return networkRefused(req, route);
   if (caller === null) return signInRequired(ctx, req, routeHostSecure(ctx.table, req));
   return accessDenied(req, route, caller);
+}
+
+/**
+ * For a caller the route admits: null when their session was made the way the route asks
+ * (`providers`, `mfa`, `max_age`), else the way to a new sign-in that is: a redirect through
+ * this host's sign-in start back to the very URL asked for (browsers), or a 401 whose
+ * `WWW-Authenticate` says `insufficient_user_authentication` (RFC 9470) for everything else.
+ */
+export function stepUpRequired(ctx: IdentityContext, req: GateRequest, route: Route, caller: Caller): GateResponse | null {
+  const shortfall = sessionShortfall(caller, route.access, Math.floor(ctx.now() / 1000));
+  if (shortfall === null) return null;
+  ctx.logger.info({ route: route.id, user: displayName(caller), shortfall, requestId: req.requestId }, 'signing in again for this app');
+  return signInRequired(ctx, req, routeHostSecure(ctx.table, req), shortfall);
+}
+
+function networkRefused(req: GateRequest, route: Route): GateResponse {
+  const message = `${route.display.name} cannot be reached from your network.`;
+  return page(req, {
+    status: 403,
+    title: 'Not available from here',
+    message,
+    body: html`<p>Connect from a network this app allows (for example your home network or VPN), then try again.</p>`,
+    json: { error: 'network_refused', message, requestId: req.requestId },
+  });
 }
 
 /** A top-level browser navigation, which may be redirected to sign in; anything else gets a 401. */
@@ -37,11 +64,18 @@ export function isNavigation(req: GateRequest): boolean {
   return typeof accept === 'string' && /\btext\/html\b/i.test(accept);
 }
 
-function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
+function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean, stepUp: Shortfall | null = null): GateResponse {
   const origin = `${routeHostScheme(req, secure)}://${req.publicHost}`;
   const original = `${origin}${req.path}${req.query}`;
   const target = routeHostStartUrl(origin, original);
   if (!isNavigation(req)) {
+    if (stepUp !== null) {
+      return json(
+        401,
+        { error: 'step_up_required', reason: stepUp, message: 'Sign in again to use this app.', signIn: target, requestId: req.requestId },
+        { 'www-authenticate': 'Bearer realm="gatehouse", error="insufficient_user_authentication"' },
+      );
+    }
     return json(
       401,
       { error: 'sign_in_required', message: 'Sign in to use this app.', signIn: target, requestId: req.requestId },

@@ -5,9 +5,8 @@ import { createAssertionSigner } from './assertion.ts';
 import type { IdentityServices } from './context.ts';
 import { createIdentityGate, type AccessGate } from './gate.ts';
 import { loadSecrets } from './keys.ts';
-import { createOidcClient, type OidcClient } from './oidc.ts';
+import { connectMethods } from './methods.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
-import { connectProvider } from './provider.ts';
 import { join } from 'node:path';
 import { openFileState, openMemoryState } from '../state/index.ts';
 import { parseUsedHandoff } from './handoff.ts';
@@ -23,7 +22,7 @@ import { openRevocationList } from './revocation.ts';
 
 export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
 export type { IdentityContext, IdentityServices } from './context.ts';
-export type { BuiltinProviderSignIn, IdentitySettings, OutsideProviderSignIn, RootSecret } from './options.ts';
+export type { BuiltinProviderSignIn, IdentitySettings, OutsideProviderSignIn, RootSecret, SignInMethodSettings } from './options.ts';
 
 export interface IdentityOptions {
   logger: Logger;
@@ -39,10 +38,21 @@ export interface IdentityOptions {
 
 export interface IdentityStatus {
   readonly authUrl: string;
-  /** `builtin` when Gatehouse signs users in itself, `oidc` for an outside provider. */
+  /** The first method's: `builtin` when Gatehouse signs users in itself, `oidc` for an outside provider. */
   readonly kind: 'oidc' | 'builtin';
   readonly issuer: string;
   /** `discovering`, `ready` or `unreachable`. */
+  readonly provider: string;
+  readonly since: string;
+  readonly lastError: string | null;
+  /** Every sign-in method, in the chooser's order. */
+  readonly methods: readonly MethodStatus[];
+}
+
+export interface MethodStatus {
+  readonly name: string;
+  readonly kind: 'oidc' | 'builtin';
+  readonly issuer: string;
   readonly provider: string;
   readonly since: string;
   readonly lastError: string | null;
@@ -64,14 +74,7 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
   const now = options.now ?? Date.now;
   // Used handoffs and sign-in failure counters outlive a restart (state/).
   const state = openFileState({ dir: join(settings.dataDir, 'state'), now, onError: (error) => logger.error({ err: error }, error.message) });
-  const provider = await connectProvider(settings, options.logger, state);
-  let oidc: OidcClient;
-  try {
-    oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
-  } catch (error) {
-    await provider.close();
-    throw error;
-  }
+  const methods = await connectMethods(settings, { logger: options.logger, state, ...(options.retry ? { retry: options.retry } : {}) });
   const revocation = openRevocationList({
     dataDir: settings.dataDir,
     ...(options.now ? { now: options.now } : {}),
@@ -83,31 +86,41 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     settings,
     secrets,
     signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
-    oidc,
+    methods,
     revocation,
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
     usedHandoffs: state.map('used-handoffs', { maxEntries: 100_000, parse: parseUsedHandoff }),
-    providerSessions: createProviderSessions(provider.endSession, links),
+    providerSessions: createProviderSessions(methods.endSession, links),
     logger,
     now,
   };
-  oidc.start();
-  const { issuer, clientId } = provider.client;
+  methods.start();
   logger.info(
-    { authUrl: settings.authUrl, provider: provider.kind, issuer, clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
+    {
+      authUrl: settings.authUrl,
+      methods: methods.list.map((method) => ({ name: method.name, provider: method.kind, issuer: method.issuer, clientId: method.clientId, callback: method.callbackPath })),
+      secretSource: secrets.secretSource,
+      signingKey: secrets.signing.publicJwk.kid,
+    },
     'sign-in enabled',
   );
+  const methodStatus = (): MethodStatus[] =>
+    methods.list.map((method) => {
+      const status = method.oidc.status();
+      return { name: method.name, kind: method.kind, issuer: method.issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+    });
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: provider.rawHandler,
+    rawHandler: methods.rawHandler,
     status() {
-      const status = oidc.status();
-      return { authUrl: settings.authUrl, kind: provider.kind, issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+      const all = methodStatus();
+      const first = all[0] as MethodStatus;
+      return { authUrl: settings.authUrl, kind: first.kind, issuer: first.issuer, provider: first.provider, since: first.since, lastError: first.lastError, methods: all };
     },
     async close() {
-      oidc.stop();
-      await Promise.all([revocation.close(), provider.close()]);
+      methods.stop();
+      await Promise.all([revocation.close(), methods.close()]);
       await state.close();
     },
   };

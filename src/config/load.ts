@@ -6,7 +6,12 @@ import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
 export type AppConfig = Readonly<EnvConfig> & {
   /** Variable → the file its `_FILE` twin named: Gatehouse's own settings files, never readable through a label. */
   readonly settingsFiles: Readonly<Record<string, string>>;
+  /** GATEHOUSE_OIDC_<NAME>_* variables of further providers, `_FILE` twins already read (config/providers.ts). */
+  readonly providerVariables: Readonly<Record<string, string>>;
 };
+
+/** GATEHOUSE_OIDC_<NAME>_<FIELD>, and `_CLIENT_SECRET_FILE`; the single-provider names are in the schema. */
+const PROVIDER_VARIABLE = /^GATEHOUSE_OIDC_[A-Z][A-Z0-9]*_(?:ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|GROUPS_CLAIM|PRESET|LABEL|EMAIL_VERIFIED|MFA_AMR|MFA_ACR)$/;
 
 type Env = Record<string, string | undefined>;
 
@@ -37,6 +42,25 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
       raw[name] = direct;
     }
   }
+  const providerVariables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    const base = name.endsWith('_CLIENT_SECRET_FILE') ? name.slice(0, -'_FILE'.length) : name;
+    if (!PROVIDER_VARIABLE.test(base) || Object.hasOwn(ENV_SCHEMA, base)) continue;
+    if (base !== name) {
+      if (env[base] !== undefined) {
+        problems.push(`${base} and ${name} are both set: keep one`);
+        continue;
+      }
+      try {
+        providerVariables[base] = readFile(value).replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push(`${name}="${value}": cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    } else if (!Object.hasOwn(providerVariables, base)) {
+      providerVariables[base] = value;
+    }
+  }
   const parsed = EnvConfig.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -48,7 +72,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
   if (problems.length > 0) {
     throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles });
+  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, providerVariables });
 }
 
 function readUtf8(path: string): string {
