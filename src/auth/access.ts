@@ -23,9 +23,7 @@ export function identify(services: IdentityServices, req: GateRequest, table: Ro
 }
 
 /** The answer when the policy refused this request: go and sign in (nobody), or a 403 page (someone). */
-export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, decision: Decision, caller: Caller | null): GateResponse {
-  // Refused for the client's network: no sign-in would change that, so none is offered.
-  if (caller === null && (decision.reason === 'network' || decision.reason === 'denied')) return networkRefused(req, route);
+export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Route, _decision: Decision, caller: Caller | null): GateResponse {
   if (caller === null) return signInRequired(ctx, req, routeHostSecure(ctx.table, req));
   return accessDenied(req, route, caller);
 }
@@ -41,17 +39,6 @@ export function stepUpRequired(ctx: IdentityContext, req: GateRequest, route: Ro
   if (shortfall === null) return null;
   ctx.logger.info({ route: route.id, user: displayName(caller), shortfall, requestId: req.requestId }, 'signing in again for this app');
   return signInRequired(ctx, req, routeHostSecure(ctx.table, req), shortfall);
-}
-
-function networkRefused(req: GateRequest, route: Route): GateResponse {
-  const message = `${route.display.name} cannot be reached from your network.`;
-  return page(req, {
-    status: 403,
-    title: 'Not available from here',
-    message,
-    body: html`<p>Connect from a network this app allows (for example your home network or VPN), then try again.</p>`,
-    json: { error: 'network_refused', message, requestId: req.requestId },
-  });
 }
 
 /** A top-level browser navigation, which may be redirected to sign in; anything else gets a 401. */

@@ -75,6 +75,8 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   const caller = found instanceof Promise ? await found : found;
   const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
   logDecision(options.logger, request, route, decision, caller);
+  // Refused for the client's network (a `networks` limit, a denied `ip:`): no sign-in would change it.
+  if (!decision.allow && caller === null && (decision.reason === 'network' || decision.reason === 'denied')) return { kind: 'page', route, page: 'network_refused' };
   if (!decision.allow) return { kind: 'respond', route, response: gate.refuse(request, route, decision, caller, table) };
   // Admitted, but perhaps not signed in the way the route asks (method, second factor, age): sign in again.
   const stepUp = caller !== null && gate.stepUp ? gate.stepUp(request, route, caller, table) : null;
