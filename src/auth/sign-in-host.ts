@@ -212,7 +212,7 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   }
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
   ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
-  ctx.logger.info({ user: displayName(session), sub: session.sub, method: method.name, mfa, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  ctx.logger.info({ user: displayName(session), sub: session.sub, method: method.name, amr: user.amr, acr: user.acr, mfa, groups: session.groups.length, requestId: req.requestId }, 'signed in');
   const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint]), lastMethodCookie(method.name, secure)];
   if (taken.flow.requireMfa && !mfa) {
     // Stepping up again would only loop: the provider was asked for a second factor and did not use one.

@@ -53,7 +53,8 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
       short: cookie,
     },
     scopes: [...SCOPES],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+    // amr and acr tell Gatehouse whether the sign-in used a second factor (TOTP: otp; a passkey: hwk).
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
     conformIdTokenClaims: true,
     pkce: { required: () => true },
     responseTypes: ['code'],

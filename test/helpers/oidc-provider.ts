@@ -127,7 +127,7 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     conformIdTokenClaims: true,
     ...(mfaAcr === undefined ? {} : { acrValues: [mfaAcr] }),
     pkce: { required: () => true },
