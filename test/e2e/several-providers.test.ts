@@ -31,6 +31,7 @@ const carol: TestUser = { sub: 'u-carol', email: 'carol@corp.test', name: 'Carol
 const dave: TestUser = { sub: 'u-dave', email: 'dave@home.test', name: 'Dave', groups: ['family'], password: 'dave-pw' };
 const TOTP_SECRET = generateTotpSecret();
 const lena: TestUserSpec = { email: 'lena@example.com', name: 'Lena', groups: ['kids'], password: 'lena-password' };
+const noah: TestUserSpec = { email: 'noah@example.com', name: 'Noah', groups: ['kids'], password: 'noah-password' };
 
 let dir: string;
 let port: number;
@@ -55,7 +56,7 @@ beforeAll(async () => {
   corp = await startTestProvider({ users: [carol], clients: [client('corp')] });
   home = await startTestProvider({ users: [dave], clients: [client('home')], mfaAcr: HOME_MFA });
   upstream = await startUpstream('upstream');
-  await writeFile(join(dir, 'users.yml'), await usersYaml({ lena }));
+  await writeFile(join(dir, 'users.yml'), await usersYaml({ lena, noah }));
   await writeFile(
     join(dir, 'routes.yml'),
     stringify({
@@ -186,7 +187,7 @@ describe('several sign-in methods in one Gatehouse', () => {
   });
 
   it("steps lena's password-only session up with a TOTP prompt instead of refusing it", async () => {
-    await writeFile(join(dir, 'users.yml'), await usersYaml({ lena: { ...lena, totp: TOTP_SECRET } }));
+    await writeFile(join(dir, 'users.yml'), await usersYaml({ lena: { ...lena, totp: TOTP_SECRET }, noah }));
     await lenaPage.goto(url(MFA, '/'));
     // The built-in provider asks for the password again (prompt=login), then for the code.
     await expect.poll(() => lenaPage.title()).toBe('Sign in · Gatehouse');
@@ -196,6 +197,21 @@ describe('several sign-in methods in one Gatehouse', () => {
     await lenaPage.getByRole('button', { name: 'Continue' }).click();
     await lenaPage.waitForURL(url(MFA, '/'));
     expect((await echoed(lenaPage))['x-iap-email']).toBe('lena@example.com');
+  });
+
+  it('ends with a page, not a loop, when the sign-in still has no second factor', async () => {
+    const page = await newPage();
+    const responses: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().startsWith(`${authUrl()}/oauth2/callback`)) responses.push(response.status());
+    });
+    await page.goto(url(MFA, '/'));
+    await page.getByRole('link', { name: 'Local account' }).click();
+    await builtinLogIn(page, 'noah', 'noah-password');
+    await expect.poll(() => page.title()).toMatch(/A stronger sign-in is needed/);
+    expect(new URL(page.url()).pathname).toBe('/oauth2/callback');
+    expect(responses).toEqual([403]);
+    expect(await page.content()).toContain('did not use one');
   });
 
   it('goes straight to the one method a route offers, and a provider= parameter cannot pick another', async () => {
