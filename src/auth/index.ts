@@ -95,9 +95,14 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     now,
   };
   methods.start();
+  const first = methods.list[0] as (typeof methods.list)[number];
   logger.info(
     {
       authUrl: settings.authUrl,
+      // The first method's, as with a single provider; every method is listed below.
+      provider: first.kind,
+      issuer: first.issuer,
+      clientId: first.clientId,
       methods: methods.list.map((method) => ({ name: method.name, provider: method.kind, issuer: method.issuer, clientId: method.clientId, callback: method.callbackPath })),
       secretSource: secrets.secretSource,
       signingKey: secrets.signing.publicJwk.kid,

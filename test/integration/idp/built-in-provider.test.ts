@@ -61,7 +61,7 @@ describe('built-in identity provider', () => {
     const result = await signInViaHttp(app.loginUrl, 'alice', 'alice-password');
     expect(result.submittedLogin).toBe(true);
     expect(result.response.status).toBe(200);
-    expect(signedInUser(result.body)).toEqual({ sub: 'alice', email: 'alice@example.com', emailVerified: true, name: 'Alice Example', groups: ['demo', 'admins'], amr: null });
+    expect(signedInUser(result.body)).toEqual({ sub: 'alice', email: 'alice@example.com', emailVerified: true, name: 'Alice Example', groups: ['demo', 'admins'], amr: ['pwd'] });
     expect(result.visited.some((url) => url.pathname.startsWith('/idp/interaction/'))).toBe(true);
     expect(result.url.pathname).toBe('/oauth2/callback');
     // The provider's cookies are Gatehouse cookies, scoped to /idp, HttpOnly and SameSite=Lax.
