@@ -1,5 +1,5 @@
 import type { GateRequest, GateResponse } from '../http/index.ts';
-import type { Decision } from '../policy/index.ts';
+import type { Decision, Shortfall } from '../policy/index.ts';
 import type { Route, RouteTable } from '../routes/index.ts';
 import { displayName, liveSession, routeHostScheme, routeHostSecure, routeHostStartUrl, type IdentityContext, type IdentityServices } from './context.ts';
 import type { Caller } from './gate.ts';
@@ -7,6 +7,7 @@ import { countRoundTrip } from './loop-breaker.ts';
 import { html, json, link, page, redirect } from './pages.ts';
 import { acceptsCredentials, identifyByCredentials, type CredentialIdentity, type CredentialOutcome } from './request-credentials.ts';
 import type { Session } from './session.ts';
+import { sessionShortfall } from './chooser.ts';
 
 /**
  * Who is calling: the session in this request's cookies, as a Caller, or null. Synchronous in
@@ -59,6 +60,19 @@ export function accessRefused(ctx: IdentityContext, req: GateRequest, route: Rou
   return accessDenied(req, route, caller);
 }
 
+/**
+ * For a caller the route admits: null when their session was made the way the route asks
+ * (`providers`, `mfa`, `max_age`), else the way to a new sign-in that is: a redirect through
+ * this host's sign-in start back to the very URL asked for (browsers), or a 401 whose
+ * `WWW-Authenticate` says `insufficient_user_authentication` (RFC 9470) for everything else.
+ */
+export function stepUpRequired(ctx: IdentityContext, req: GateRequest, route: Route, caller: Caller): GateResponse | null {
+  const shortfall = sessionShortfall(caller, route.access, Math.floor(ctx.now() / 1000));
+  if (shortfall === null) return null;
+  ctx.logger.info({ route: route.id, user: displayName(caller), shortfall, requestId: req.requestId }, 'signing in again for this app');
+  return signInRequired(ctx, req, routeHostSecure(ctx.table, req), shortfall);
+}
+
 /** A top-level browser navigation, which may be redirected to sign in; anything else gets a 401. */
 export function isNavigation(req: GateRequest): boolean {
   if (req.isUpgrade || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
@@ -89,11 +103,18 @@ function credentialChallenge(req: GateRequest, route: Route): GateResponse | nul
   return json(401, { error: refused === undefined ? 'credentials_required' : 'invalid_credentials', message, requestId: req.requestId }, { 'www-authenticate': challenges });
 }
 
-function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean): GateResponse {
+function signInRequired(ctx: IdentityContext, req: GateRequest, secure: boolean, stepUp: Shortfall | null = null): GateResponse {
   const origin = `${routeHostScheme(req, secure)}://${req.publicHost}`;
   const original = `${origin}${req.path}${req.query}`;
   const target = routeHostStartUrl(origin, original);
   if (!isNavigation(req)) {
+    if (stepUp !== null) {
+      return json(
+        401,
+        { error: 'step_up_required', reason: stepUp, message: 'Sign in again to use this app.', signIn: target, requestId: req.requestId },
+        { 'www-authenticate': 'Bearer realm="gatehouse", error="insufficient_user_authentication"' },
+      );
+    }
     return json(
       401,
       { error: 'sign_in_required', message: 'Sign in to use this app.', signIn: target, requestId: req.requestId },

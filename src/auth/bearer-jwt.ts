@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Identity } from '../policy/index.ts';
 import { filterClaims } from './claims.ts';
 import { ID_TOKEN_ALGORITHMS } from './oidc.ts';
@@ -37,7 +37,7 @@ const LEEWAY_SECONDS = 5;
 /** A discovery failure is retried after this long, not on every request. */
 const RETRY_DISCOVERY_MS = 10_000;
 
-export function createBearerJwtVerifier(options: BearerJwtOptions): BearerJwtVerifier {
+export function createBearerJwtVerifier(options: BearerJwtOptions): BearerJwtVerifier & { readonly issuer: string } {
   const doFetch = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
   let keys: ReturnType<typeof createRemoteJWKSet> | null = null;
   let discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
@@ -72,6 +72,7 @@ export function createBearerJwtVerifier(options: BearerJwtOptions): BearerJwtVer
   }
 
   return {
+    issuer: options.issuer,
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return { ok: false, reason: 'not a JWT' };
       const jwks = await keySet();
@@ -99,6 +100,29 @@ export function createBearerJwtVerifier(options: BearerJwtOptions): BearerJwtVer
         ok: true,
         identity: { sub: user.sub, email: user.email, emailVerified: user.emailVerified, name: user.name, groups: user.groups, claims: filterClaims(user.claims), exp: payload.exp ?? 0 },
       };
+    },
+  };
+}
+
+/**
+ * One verifier per sign-in method, chosen by the token's `iss`: a token is checked only against
+ * the keys, issuer and audience of the provider it names, so one provider's token can never pass
+ * as another's. The unverified `iss` only picks the verifier; the verifier checks it again.
+ */
+export function bearerVerifierByIssuer(verifiers: readonly (BearerJwtVerifier & { readonly issuer: string })[]): BearerJwtVerifier {
+  const byIssuer = new Map(verifiers.map((verifier) => [verifier.issuer, verifier]));
+  return {
+    async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return { ok: false, reason: 'not a JWT' };
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        return { ok: false, reason: 'not a JWT' };
+      }
+      const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
+      if (verifier === undefined) return { ok: false, reason: 'issued by no configured provider' };
+      return verifier.verify(token);
     },
   };
 }

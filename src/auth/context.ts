@@ -5,7 +5,7 @@ import type { RouteTable } from '../routes/index.ts';
 import type { AssertionSigner } from './assertion.ts';
 import type { Secrets } from './keys.ts';
 import type { UsedHandoffs } from './handoff.ts';
-import type { OidcClient } from './oidc.ts';
+import type { SignInMethods } from './methods.ts';
 import type { FrontDoor } from './origins.ts';
 import type { ProviderSessions } from './provider-sessions.ts';
 import type { CredentialServices } from './request-credentials.ts';
@@ -18,7 +18,8 @@ export interface IdentityServices {
   readonly settings: IdentitySettings;
   readonly secrets: Secrets;
   readonly signer: AssertionSigner;
-  readonly oidc: OidcClient;
+  /** Every configured sign-in method, each with its own OpenID client. */
+  readonly methods: SignInMethods;
   readonly revocation: RevocationList;
   /** The origins users reach Gatehouse at (exact-origin redirects and handoffs). */
   readonly frontDoor: FrontDoor;

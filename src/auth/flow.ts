@@ -25,6 +25,12 @@ export const Flow = z.object({
   nonce: z.string().min(1),
   /** Milliseconds since the epoch. */
   createdAt: z.number(),
+  /** The sign-in method this flow belongs to: only its callback path and its client finish it. */
+  provider: z.string().min(1),
+  /** The app needs a second factor: a sign-in without one ends on a page, never in another round. */
+  requireMfa: z.boolean(),
+  /** `max_age` sent, in seconds: the ID token's auth_time is checked against it. */
+  maxAge: z.number().nullable(),
 });
 export type Flow = z.infer<typeof Flow>;
 
@@ -47,7 +53,17 @@ export function startFlow(
   secure: boolean,
 ): { setCookies: string[] } {
   const name = flowCookieName(input.state, secure);
-  const flow: Flow = { returnTo: input.returnTo, binding: input.binding, codeVerifier: input.codeVerifier, state: input.state, nonce: input.nonce, createdAt: now };
+  const flow: Flow = {
+    returnTo: input.returnTo,
+    binding: input.binding,
+    codeVerifier: input.codeVerifier,
+    state: input.state,
+    nonce: input.nonce,
+    createdAt: now,
+    provider: input.provider,
+    requireMfa: input.requireMfa,
+    maxAge: input.maxAge,
+  };
   const sealed = seal(keys, { ...flow, exp: Math.floor(now / 1000) + FLOW_LIFETIME_SECONDS }, now);
   const setCookies = [serializeCookie(name, sealed, { secure, maxAge: FLOW_LIFETIME_SECONDS })];
 

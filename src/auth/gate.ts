@@ -1,7 +1,7 @@
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import type { Decision, Identity } from '../policy/index.ts';
 import type { Route, RouteTable } from '../routes/index.ts';
-import { accessRefused, identify } from './access.ts';
+import { accessRefused, identify, stepUpRequired } from './access.ts';
 import type { IdentityServices } from './context.ts';
 import { isRouteHostPath, handleRouteHost } from './route-host.ts';
 import { handleSignInHost } from './sign-in-host.ts';
@@ -30,10 +30,18 @@ export interface AccessGate {
   identify(req: GateRequest, table: RouteTable, route?: Route): Promise<Caller | null> | Caller | null;
   /** The answer when the decision refused: a sign-in redirect or 401 (nobody), or a 403 page (someone). */
   refuse(req: GateRequest, route: Route, decision: Decision, caller: Caller | null, table: RouteTable): GateResponse;
+  /**
+   * For a caller the policy admitted: null when their sign-in is good enough for the route
+   * (method, second factor, age), else the answer that signs them in again.
+   */
+  stepUp?(req: GateRequest, route: Route, caller: Caller, table: RouteTable): GateResponse | null;
 }
 
 /** Who is calling, as policies see them, plus what only the identity layer can make for them. */
 export interface Caller extends Identity {
+  /** Whether the sign-in used a second factor; when the user last authenticated (seconds). See session.ts. */
+  readonly mfa?: boolean | undefined;
+  readonly authTime?: number | undefined;
   /**
    * The signed identity JWT for an upstream on `host`; asked only for routes that forward it.
    * `pomerium`: Pomerium's form, whose issuer is the route host.
@@ -57,5 +65,6 @@ export function createIdentityGate(services: IdentityServices): AccessGate {
     },
     identify: (req, table, route) => identify(services, req, table, route),
     refuse: (req, route, decision, caller, table) => accessRefused({ ...services, table }, req, route, decision, caller),
+    stepUp: (req, route, caller, table) => stepUpRequired({ ...services, table }, req, route, caller),
   };
 }

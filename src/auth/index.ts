@@ -1,13 +1,13 @@
-import type { IdentitySettings, RootSecret } from './options.ts';
+import type { BuiltinProviderSignIn, IdentitySettings, RootSecret } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
 import type { IdentityServices } from './context.ts';
 import { createIdentityGate, type AccessGate } from './gate.ts';
 import { loadSecrets } from './keys.ts';
-import { createOidcClient, type OidcClient } from './oidc.ts';
+import { connectMethods } from './methods.ts';
 import type { RetryOptions } from './oidc-discovery.ts';
-import { connectProvider, createProviderSecretFiles, PROVIDER_SECRET_FILES } from './provider.ts';
+import { createProviderSecretFiles, PROVIDER_SECRET_FILES } from './provider.ts';
 import { join } from 'node:path';
 import { openFileState, openMemoryState, openSharedState, type RedisStatus, type SharedState } from '../state/index.ts';
 import { parseUsedHandoff } from './handoff.ts';
@@ -15,7 +15,7 @@ import { frontDoor } from './origins.ts';
 import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
 import { openRevocationList, parseRevocation, sharedRevocationList } from './revocation.ts';
 import { openAppPasswords, parseAppPasswordRecord } from './app-passwords.ts';
-import { createBearerJwtVerifier } from './bearer-jwt.ts';
+import { bearerVerifierByIssuer, createBearerJwtVerifier } from './bearer-jwt.ts';
 import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
 import { createAccountHandler } from './account/index-handler.ts';
 import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
@@ -28,7 +28,7 @@ import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts
 
 export { createIdentityGate, type AccessGate, type Caller } from './gate.ts';
 export type { IdentityContext, IdentityServices } from './context.ts';
-export type { BuiltinProviderSignIn, IdentitySettings, OutsideProviderSignIn, RootSecret } from './options.ts';
+export type { BuiltinProviderSignIn, IdentitySettings, OutsideProviderSignIn, RootSecret, SignInMethodSettings } from './options.ts';
 
 export interface IdentityOptions {
   logger: Logger;
@@ -46,7 +46,7 @@ export interface IdentityOptions {
 
 export interface IdentityStatus {
   readonly authUrl: string;
-  /** `builtin` when Gatehouse signs users in itself, `oidc` for an outside provider. */
+  /** The first method's: `builtin` when Gatehouse signs users in itself, `oidc` for an outside provider. */
   readonly kind: 'oidc' | 'builtin';
   readonly issuer: string;
   /** `discovering`, `ready` or `unreachable`. */
@@ -55,6 +55,17 @@ export interface IdentityStatus {
   readonly lastError: string | null;
   /** Redis, when several replicas share it: while `unreachable`, new sign-ins are refused. */
   readonly sharedState?: { readonly state: RedisStatus['state']; readonly since: string; readonly lastError: string | null };
+  /** Every sign-in method, in the chooser's order. */
+  readonly methods: readonly MethodStatus[];
+}
+
+export interface MethodStatus {
+  readonly name: string;
+  readonly kind: 'oidc' | 'builtin';
+  readonly issuer: string;
+  readonly provider: string;
+  readonly since: string;
+  readonly lastError: string | null;
 }
 
 export interface Identity {
@@ -91,13 +102,13 @@ async function openShared(url: string, settings: IdentitySettings, secret: RootS
         : logger.error({ sharedState: status.state, error: status.lastError }, 'shared state: Redis unreachable; new sign-ins refused, signed-in users checked against the last revocations seen'),
   });
   try {
-    const files = [...(secret.value === undefined ? ['secret'] : []), 'signing-key.pem', ...(settings.provider === 'builtin' ? PROVIDER_SECRET_FILES : [])];
+    const files = [...(secret.value === undefined ? ['secret'] : []), 'signing-key.pem', ...(builtinMethod(settings) === undefined ? [] : PROVIDER_SECRET_FILES)];
     const { taken } = await shared.shareFiles(settings.dataDir, files, async () => {
       await loadSecrets(secret, settings.dataDir);
       await createProviderSecretFiles(settings);
     });
     if (taken.length > 0) logger.info({ files: taken }, 'shared state: took the secret files another replica stored first');
-    if (settings.provider === 'builtin' && settings.usersFile === undefined) {
+    if (builtinMethod(settings) !== undefined && builtinMethod(settings)?.usersFile === undefined) {
       logger.warn('GATEHOUSE_REDIS_URL is set but GATEHOUSE_USERS_FILE is not: each replica reads the users file of its own data dir; point every replica at one shared file (README, "More than one machine")');
     }
     return shared;
@@ -107,20 +118,22 @@ async function openShared(url: string, settings: IdentitySettings, secret: RootS
   }
 }
 
+function builtinMethod(settings: IdentitySettings): BuiltinProviderSignIn | undefined {
+  return settings.methods.find((method): method is BuiltinProviderSignIn => method.kind === 'builtin');
+}
+
 async function assemble(settings: IdentitySettings, secret: RootSecret, options: IdentityOptions, logger: Logger, shared: SharedState | null): Promise<Identity> {
   const secrets = await loadSecrets(secret, settings.dataDir);
   const now = options.now ?? Date.now;
   const onError = (error: Error) => logger.error({ err: error }, error.message);
   // Used handoffs and sign-in failure counters outlive a restart (state/): in the data dir, or in Redis for every replica.
   const state = shared ?? openFileState({ dir: join(settings.dataDir, 'state'), now, onError });
-  const provider = await connectProvider(settings, options.logger, state, shared?.documents);
-  let oidc: OidcClient;
-  try {
-    oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
-  } catch (error) {
-    await provider.close();
-    throw error;
-  }
+  const methods = await connectMethods(settings, {
+    logger: options.logger,
+    state,
+    ...(shared === null ? {} : { sharedDocuments: shared.documents }),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
   const revocation =
     shared === null
       ? openRevocationList({ dataDir: settings.dataDir, ...(options.now ? { now: options.now } : {}), onError })
@@ -135,29 +148,33 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
     now,
   });
   const appPasswords = openAppPasswords({ store: state.map('app-passwords', { maxEntries: 100_000, parse: parseAppPasswordRecord }), now });
-  const accounts = provider.accounts;
+  const accounts = methods.accounts;
   // Every shared map is open: load them before the first request.
   await shared?.resync();
   const services: IdentityServices = {
     settings,
     secrets,
     signer: createAssertionSigner({ privateKey: secrets.signing.privateKey, publicJwk: secrets.signing.publicJwk, issuer: settings.authUrl, now }),
-    oidc,
+    methods,
     revocation,
     frontDoor: frontDoor(settings.authUrl, options.httpsPublicPort ?? null),
     usedHandoffs,
-    providerSessions: createProviderSessions(provider.endSession, links),
+    providerSessions: createProviderSessions(methods.endSession, links),
     userSessions,
     credentials: {
       appPasswords,
       throttle: createCredentialThrottle({ store: state.map('credential-failures', { maxEntries: 100_000, parse: parseFailureCount }), now }),
-      bearerJwt: createBearerJwtVerifier({
-        issuer: provider.client.issuer,
-        audiences: settings.bearerAudiences ?? [provider.client.clientId],
-        groupsClaim: provider.client.groupsClaim,
-        ...(provider.client.fetch === undefined ? {} : { fetch: provider.client.fetch as (url: string, init: RequestInit) => Promise<Response> }),
-        now,
-      }),
+      bearerJwt: bearerVerifierByIssuer(
+        methods.list.map((method) =>
+          createBearerJwtVerifier({
+            issuer: method.issuer,
+            audiences: settings.bearerAudiences ?? [method.clientId],
+            groupsClaim: method.groupsClaim,
+            ...(method.fetch === undefined ? {} : { fetch: method.fetch }),
+            now,
+          }),
+        ),
+      ),
       builtinUser: accounts === null ? null : (username) => accounts.identity(username),
       logger,
     },
@@ -165,33 +182,49 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
     now,
     ...(shared === null ? {} : { sharedStateAvailable: () => shared.available() }),
   };
-  oidc.start();
-  const { issuer, clientId } = provider.client;
+  methods.start();
+  const first = methods.list[0] as (typeof methods.list)[number];
   logger.info(
-    { authUrl: settings.authUrl, provider: provider.kind, issuer, clientId, secretSource: secrets.secretSource, signingKey: secrets.signing.publicJwk.kid },
+    {
+      authUrl: settings.authUrl,
+      // The first method's, as with a single provider; every method is listed below.
+      provider: first.kind,
+      issuer: first.issuer,
+      clientId: first.clientId,
+      methods: methods.list.map((method) => ({ name: method.name, provider: method.kind, issuer: method.issuer, clientId: method.clientId, callback: method.callbackPath })),
+      secretSource: secrets.secretSource,
+      signingKey: secrets.signing.publicJwk.kid,
+    },
     'sign-in enabled',
   );
+  const methodStatus = (): MethodStatus[] =>
+    methods.list.map((method) => {
+      const status = method.oidc.status();
+      return { name: method.name, kind: method.kind, issuer: method.issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };
+    });
   const account = createAccountHandler({ ...services, appPasswords, accounts });
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: combineRawHandlers(account, provider.rawHandler),
+    rawHandler: combineRawHandlers(account, methods.rawHandler),
     status() {
-      const status = oidc.status();
+      const all = methodStatus();
+      const first = all[0] as MethodStatus;
       const sharedStatus = shared?.status();
       return {
         authUrl: settings.authUrl,
-        kind: provider.kind,
-        issuer,
-        provider: status.state,
-        since: new Date(status.since).toISOString(),
-        lastError: status.lastError,
+        kind: first.kind,
+        issuer: first.issuer,
+        provider: first.provider,
+        since: first.since,
+        lastError: first.lastError,
+        methods: all,
         ...(sharedStatus === undefined ? {} : { sharedState: { state: sharedStatus.state, since: new Date(sharedStatus.since).toISOString(), lastError: sharedStatus.lastError } }),
       };
     },
     async close() {
-      oidc.stop();
-      await Promise.all([revocation.close(), provider.close()]);
+      methods.stop();
+      await Promise.all([revocation.close(), methods.close()]);
       await state.close();
     },
   };

@@ -14,6 +14,11 @@ export interface SignedInUser {
   claims: Record<string, unknown>;
   /** Kept only to send as `id_token_hint` when signing out at the provider. */
   idToken: string;
+  /** The ID token's `amr` (never UserInfo's: only the ID token is signed for this sign-in). */
+  amr: string[];
+  acr: string | null;
+  /** The ID token's `auth_time` in seconds, or null when the provider sent none. */
+  authTime: number | null;
 }
 
 /** Values that belong to one sign-in transaction or to token binding, not to the user. */
@@ -78,5 +83,13 @@ export function toSignedInUser(
     groups: parseGroups(claims, groupsClaim),
     claims,
     idToken,
+    amr: Array.isArray(idTokenClaims['amr']) ? idTokenClaims['amr'].filter((value): value is string => typeof value === 'string') : [],
+    acr: typeof idTokenClaims['acr'] === 'string' ? idTokenClaims['acr'] : null,
+    authTime: typeof idTokenClaims['auth_time'] === 'number' && Number.isFinite(idTokenClaims['auth_time']) ? idTokenClaims['auth_time'] : null,
   };
+}
+
+/** Whether the sign-in used a second factor by this provider's mapping (`amr` values, `acr` values). */
+export function usedSecondFactor(user: Pick<SignedInUser, 'amr' | 'acr'>, mapping: { amr: readonly string[]; acr: readonly string[] }): boolean {
+  return user.amr.some((value) => mapping.amr.includes(value)) || (user.acr !== null && mapping.acr.includes(user.acr));
 }

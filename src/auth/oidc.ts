@@ -45,6 +45,18 @@ export interface SignInExpectations {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /** Seconds: the `max_age` sent, so the ID token's `auth_time` must be at most this old. */
+  maxAge?: number | null;
+}
+
+/** Re-authentication: asked of the provider when a route needs a fresher or stronger sign-in. */
+export interface SignInRequest {
+  /** `prompt=login`: authenticate again even with a session at the provider. */
+  readonly reauthenticate?: boolean;
+  /** `acr_values`, space-separated, e.g. the provider's MFA level. */
+  readonly acrValues?: string | null;
+  /** `max_age` in seconds. */
+  readonly maxAge?: number | null;
 }
 
 export interface OidcClient {
@@ -52,7 +64,7 @@ export interface OidcClient {
   /** Stops background discovery retries (shutdown, tests). */
   stop(): void;
   status(): DiscoveryStatus;
-  beginSignIn(): Promise<SignInStart>;
+  beginSignIn(request?: SignInRequest): Promise<SignInStart>;
   finishSignIn(callbackUrl: URL, expected: SignInExpectations): Promise<SignedInUser>;
   endSessionUrl(idTokenHint: string | null, postLogoutRedirectUri: string): string | null;
 }
@@ -103,19 +115,23 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     throw unreachableError(issuerText, step, new Error(reason), 503);
   }
 
-  async function beginSignIn(): Promise<SignInStart> {
+  async function beginSignIn(request: SignInRequest = {}): Promise<SignInStart> {
     const config = await configuration('starting sign-in');
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
+    const parameters: Record<string, string> = {
       redirect_uri: redirectUri.href,
       scope: options.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state,
       nonce,
-    });
+    };
+    if (request.reauthenticate === true) parameters['prompt'] = 'login';
+    if (request.acrValues) parameters['acr_values'] = request.acrValues;
+    if (request.maxAge !== undefined && request.maxAge !== null) parameters['max_age'] = String(request.maxAge);
+    const url = client.buildAuthorizationUrl(config, parameters);
     return { url: url.href, state, nonce, codeVerifier };
   }
 
@@ -134,6 +150,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
         expectedNonce: expected.nonce,
         pkceCodeVerifier: expected.codeVerifier,
         idTokenExpected: true,
+        ...(expected.maxAge === undefined || expected.maxAge === null ? {} : { maxAge: expected.maxAge }),
       });
     } catch (error) {
       throw toSignInError(issuerText, 'exchanging the sign-in code', error);

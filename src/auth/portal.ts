@@ -1,4 +1,4 @@
-import { evaluate } from '../policy/index.ts';
+import { evaluate, networkAccess } from '../policy/index.ts';
 import type { GateRequest, GateResponse } from '../http/index.ts';
 import type { Route } from '../routes/index.ts';
 import { displayName, liveSession, portalUrl, signInUrl, type IdentityContext } from './context.ts';
@@ -44,7 +44,8 @@ export function reachableApps(ctx: IdentityContext, req: GateRequest, session: S
   const seen = new Set<string>();
   const apps: PortalApp[] = [];
   for (const route of ctx.table.routes) {
-    const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {}, now: Date.now() }, ctx.settings.defaultAllow);
+    if (networkAccess(route.access, req.remoteAddress)?.allow === false) continue;
+    const decision = evaluate(route.policy, session, { method: 'GET', path: route.path, headers: {}, clientIp: req.remoteAddress, now: Date.now() }, ctx.settings.defaultAllow);
     if (!decision.allow) continue;
     const url = appUrl(route, req);
     if (seen.has(url)) continue;

@@ -1,4 +1,4 @@
-import type { IdentitySettings } from './options.ts';
+import type { BuiltinProviderSignIn, IdentitySettings } from './options.ts';
 import type { Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { SharedDocuments, StateStore } from '../state/index.ts';
@@ -7,10 +7,9 @@ import type { EndProviderSession } from './provider-sessions.ts';
 import type { BuiltinAccounts } from '../idp/index.ts';
 
 /**
- * The identity provider Gatehouse signs users in at: an outside one, reached as configured, or
- * the built-in one, started here and served on the sign-in host. Either way the same OpenID
- * client talks to it; the built-in provider only adds a loopback `fetch` for the client's
- * back-channel requests and a raw handler for the browser's requests under `/idp`.
+ * The built-in identity provider, started here and served on the sign-in host. The same OpenID
+ * client talks to it as to an outside provider (methods.ts); it only adds a loopback `fetch` for
+ * the client's back-channel requests and a raw handler for the browser's requests under `/idp`.
  */
 export interface ConnectedProvider {
   readonly kind: 'oidc' | 'builtin';
@@ -23,32 +22,13 @@ export interface ConnectedProvider {
   close(): Promise<void>;
 }
 
-export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore, sharedDocuments?: SharedDocuments): Promise<ConnectedProvider> {
-  const redirectUri = `${settings.authUrl}/oauth2/callback`;
-  if (settings.provider === 'oidc') {
-    return {
-      kind: 'oidc',
-      client: {
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        ...(settings.clientSecret === undefined ? {} : { clientSecret: settings.clientSecret }),
-        redirectUri,
-        scopes: settings.scopes,
-        groupsClaim: settings.groupsClaim,
-        allowHttp: settings.allowHttpIssuer,
-      },
-      rawHandler: null,
-      endSession: null,
-      accounts: null,
-      close: async () => undefined,
-    };
-  }
+export async function connectBuiltinProvider(settings: IdentitySettings, method: BuiltinProviderSignIn, logger: Logger, state: StateStore, sharedDocuments?: SharedDocuments): Promise<ConnectedProvider> {
   // Loaded only when used: oidc-provider and its dependencies weigh ~45 MB.
   const { createBuiltinProvider, usersFilePath } = await import('../idp/index.ts');
   const idp = await createBuiltinProvider({
     authUrl: settings.authUrl,
     dataDir: settings.dataDir,
-    usersFile: usersFilePath(settings.usersFile, settings.dataDir),
+    usersFile: usersFilePath(method.usersFile, settings.dataDir),
     logger: logger.child({ mod: 'idp' }),
     sessionTtlMs: settings.sessionTtlMs,
     state,
@@ -79,7 +59,7 @@ export const PROVIDER_SECRET_FILES = ['idp/jwks.json', 'idp/cookie-keys', 'idp/c
 
 /** Creates the built-in provider's secret files where missing, as its start would (for sharing them first). */
 export async function createProviderSecretFiles(settings: IdentitySettings): Promise<void> {
-  if (settings.provider !== 'builtin') return;
+  if (!settings.methods.some((method) => method.kind === 'builtin')) return;
   const { loadProviderSecrets } = await import('../idp/index.ts');
   loadProviderSecrets(settings.dataDir);
 }

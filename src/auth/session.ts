@@ -4,8 +4,11 @@ import { expireCookie, forEachCookie, serializeCookie } from './cookie.ts';
 import type { PurposeKeys } from './keys.ts';
 import { seal, unseal } from './seal.ts';
 import { filterClaims } from './claims.ts';
+import type { SignInFacts } from '../policy/index.ts';
 
 export { stripGatehouseCookies } from './cookie.ts';
+
+const MAX_AMR = 10;
 
 /** What a session cookie carries. Times are seconds since the epoch. */
 export const Session = z.object({
@@ -21,6 +24,18 @@ export const Session = z.object({
   exp: z.number(),
   /** The host (lowercase, no port) the cookie was issued for. */
   host: z.string(),
+  /**
+   * How the user signed in: the method's name (`local`, `google`, …), the provider's `amr`
+   * values, whether they amount to a second factor (judged once, at sign-in, by that provider's
+   * mapping), and when the user last authenticated there. Optional so that sessions from before
+   * these fields still open; they read as "unknown method, one factor, authenticated at the
+   * epoch" (signInFacts): they satisfy no `provider:` entry, no `mfa` and no `max_age`, and are
+   * stepped up where one is asked for.
+   */
+  provider: z.string().optional(),
+  amr: z.array(z.string()).max(MAX_AMR).optional(),
+  mfa: z.boolean().optional(),
+  authTime: z.number().optional(),
 });
 export type Session = z.infer<typeof Session>;
 
@@ -44,6 +59,11 @@ export interface NewSession {
   host: string;
   /** Reuse an existing id (handoff to a route host keeps the sign-in session's id). */
   sid?: string;
+  provider?: string;
+  amr?: readonly string[];
+  mfa?: boolean;
+  /** Seconds; defaults to the session's creation. */
+  authTime?: number;
 }
 
 /** `now` in milliseconds, `ttlMs` the absolute session lifetime (GATEHOUSE_SESSION_TTL). */
@@ -60,6 +80,10 @@ export function createSession(fields: NewSession, options: { now: number; ttlMs:
     iat,
     exp: iat + Math.max(1, Math.floor(options.ttlMs / 1000)),
     host: fields.host,
+    provider: fields.provider ?? '',
+    amr: (fields.amr ?? []).slice(0, MAX_AMR).map((value) => value.slice(0, 64)),
+    mfa: fields.mfa ?? false,
+    authTime: fields.authTime ?? iat,
   };
 }
 
@@ -189,7 +213,13 @@ function unsealCached(keys: PurposeKeys, sealed: string, now: number): Session |
   return session;
 }
 
+/** How the session was made, as policy/ judges it; absent fields count against the session. */
+export function signInFacts(session: Pick<Session, 'provider' | 'mfa' | 'authTime'>): SignInFacts {
+  return { provider: session.provider ?? '', mfa: session.mfa === true, authTime: session.authTime ?? 0 };
+}
+
 function freezeSession(session: Session): Session {
+  if (session.amr !== undefined) Object.freeze(session.amr);
   Object.freeze(session.groups);
   Object.freeze(session.claims);
   return Object.freeze(session);

@@ -14,6 +14,11 @@ import { BINDING_PARAM, JWKS_PATH, jwksResponse } from './route-host.ts';
 import { createSession, sessionCookies, type Session } from './session.ts';
 import { SIGNED_OUT_PATH, signedOutPage, signInHostSignOut } from './sign-out.ts';
 import { idTokenHintCookie } from './tokens.ts';
+import { getCookie } from './cookie.ts';
+import { chooseMethod, LAST_METHOD_COOKIE, lastMethodCookie, offeredMethods, requirementsFor, sessionShortfall } from './chooser.ts';
+import { choosePage, noMethodPage, secondFactorMissingPage } from './chooser-page.ts';
+import type { SignInMethod } from './methods.ts';
+import { usedSecondFactor } from './oidc-claims.ts';
 
 /**
  * The sign-in host (GATEHOUSE_AUTH_URL): the one address registered at the identity provider.
@@ -25,6 +30,7 @@ export async function handleSignInHost(ctx: IdentityContext, req: GateRequest): 
   const read = req.method === 'GET' || req.method === 'HEAD';
   if (req.path === '/oauth2/sign_out') return read || req.method === 'POST' ? signInHostSignOut(ctx, req) : methodNotAllowed(req, 'GET, HEAD, POST');
   if (!read) return methodNotAllowed(req, 'GET, HEAD');
+  if (req.path.startsWith(CALLBACK_PREFIX)) return callback(ctx, req);
   switch (req.path) {
     case '/':
       return portal(ctx, req);
@@ -43,6 +49,10 @@ export async function handleSignInHost(ctx: IdentityContext, req: GateRequest): 
 
 /** Marks the hop from a finished callback to the handoff (see `callback`). */
 const RESUMED = 'resumed';
+/** Named providers come back at `/oauth2/callback/<name>`. */
+const CALLBACK_PREFIX = '/oauth2/callback/';
+/** The chooser's choice on `/oauth2/start`. */
+const PROVIDER_PARAM = 'provider';
 
 /** Origins a browser may be sent to: the sign-in URL's, and each route host's on Gatehouse's public ports. */
 function knownOrigin(ctx: IdentityContext): (target: Target) => boolean {
@@ -65,9 +75,16 @@ async function start(ctx: IdentityContext, req: GateRequest): Promise<GateRespon
     return redirect(routeHostStartUrl(target.origin, returnTo));
   }
   const secure = ctx.settings.authSecure;
+  // What the app asks of a sign-in comes from the route table, never from the request.
+  const access = requirementsFor(ctx.table, target, ctx.settings.authHost);
   const session = liveSession(ctx, req, secure);
-  if (session !== null) return handOff(ctx, session, returnTo, binding ?? '', []);
+  const shortfall = session === null ? null : sessionShortfall(session, access, Math.floor(ctx.now() / 1000));
+  if (session !== null && shortfall === null) return handOff(ctx, session, returnTo, binding ?? '', []);
   if (params.get(RESUMED) === '1') {
+    if (session !== null) {
+      // Just signed in, and still not enough for the app (its rules changed meanwhile): a page, not another round.
+      return secondFactorMissingPage(req, returnTo, shortfall, session.provider ?? '');
+    }
     // Straight from a successful callback, yet without the cookie it set: going to the provider
     // again would loop. The browser is not keeping this host's cookies.
     ctx.logger.warn({ requestId: req.requestId }, 'the sign-in host session cookie did not come back after sign-in');
@@ -81,21 +98,49 @@ async function start(ctx: IdentityContext, req: GateRequest): Promise<GateRespon
   }
 
   if (ctx.sharedStateAvailable?.() === false) return sharedStateDown(ctx, req);
+  const offered = offeredMethods(
+    ctx.methods.list.map((method) => method.name),
+    access,
+  );
+  // Stepping up (a second factor, a fresher sign-in) stays with the method the user signed in with.
+  const sameMethod = session !== null && shortfall !== 'provider' && offered.includes(session.provider ?? '') ? session.provider ?? null : null;
+  let chosen: string;
+  if (sameMethod !== null) {
+    chosen = sameMethod;
+  } else {
+    const choice = chooseMethod(offered, params.get(PROVIDER_PARAM), getCookie(req.headers.cookie, LAST_METHOD_COOKIE) ?? null);
+    if (choice.kind === 'none') return noMethodPage(req, access.providers);
+    if (choice.kind === 'choose') {
+      const startUrl = (name: string) =>
+        `/oauth2/start?rd=${encodeURIComponent(returnTo)}&${BINDING_PARAM}=${encodeURIComponent(binding ?? '')}&${PROVIDER_PARAM}=${encodeURIComponent(name)}`;
+      const methods = choice.methods.map((name) => ctx.methods.get(name) as SignInMethod);
+      return choosePage(req, methods.map((method) => ({ name: method.name, label: method.label, href: startUrl(method.name), last: method.name === choice.last })));
+    }
+    chosen = choice.method;
+  }
+  const method = ctx.methods.get(chosen) as SignInMethod;
+  const maxAge = access.maxAgeMs === null ? null : Math.max(0, Math.floor(access.maxAgeMs / 1000));
+
   let signIn: SignInStart;
   try {
-    signIn = await ctx.oidc.beginSignIn();
+    signIn = await method.oidc.beginSignIn({
+      // A session that is not good enough for this app is replaced by a new sign-in at the provider, not reused there.
+      reauthenticate: sameMethod !== null,
+      acrValues: access.mfa && method.mfa.acr.length > 0 ? method.mfa.acr.join(' ') : null,
+      maxAge,
+    });
   } catch (error) {
     return providerFailure(ctx, req, error, [], returnTo);
   }
   const now = ctx.now();
   const flow = startFlow(
     ctx.secrets.flow,
-    { returnTo, binding: binding ?? '', codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce },
+    { returnTo, binding: binding ?? '', codeVerifier: signIn.codeVerifier, state: signIn.state, nonce: signIn.nonce, provider: method.name, requireMfa: access.mfa, maxAge },
     now,
     req.headers.cookie,
     secure,
   );
-  ctx.logger.debug({ returnHost: new URL(returnTo).host, requestId: req.requestId }, 'sign-in started');
+  ctx.logger.debug({ returnHost: new URL(returnTo).host, method: method.name, stepUp: shortfall, requestId: req.requestId }, 'sign-in started');
   return redirect(signIn.url, flow.setCookies);
 }
 
@@ -117,15 +162,42 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   }
 
   const clearFlow = [taken.clearCookie];
+  const method = ctx.methods.get(taken.flow.provider);
+  // The answer must come back where this flow's provider was told to send it: a code or token
+  // delivered at another provider's callback is a mix-up, never redeemed.
+  if (method === undefined || method.callbackPath !== req.path) {
+    ctx.logger.warn({ method: taken.flow.provider, path: req.path, requestId: req.requestId }, 'sign-in answer arrived at another provider\'s callback; refused');
+    return page(req, {
+      status: 400,
+      title: 'Sign-in failed',
+      message: 'The answer from the identity provider arrived at the wrong address for this sign-in, so it was not accepted.',
+      body: html`<p>${link(portalUrl(ctx), 'Start again')}</p>`,
+      code: 'sign_in_failed',
+      headers: { 'set-cookie': clearFlow },
+    });
+  }
   let user: SignedInUser;
   try {
-    user = await ctx.oidc.finishSignIn(new URL(`${ctx.settings.authUrl}/oauth2/callback${req.query}`), taken.flow);
+    user = await method.oidc.finishSignIn(new URL(`${ctx.settings.authUrl}${method.callbackPath}${req.query}`), taken.flow);
   } catch (error) {
     return providerFailure(ctx, req, error, clearFlow, safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx)));
   }
 
+  const mfa = usedSecondFactor(user, method.mfa);
   const session = createSession(
-    { sub: user.sub, email: user.email, emailVerified: user.emailVerified, name: user.name, groups: user.groups, claims: user.claims, host: ctx.settings.authHost },
+    {
+      sub: user.sub,
+      email: user.email,
+      emailVerified: method.emailVerifiedRequired ? user.emailVerified : null,
+      name: user.name,
+      groups: user.groups,
+      claims: user.claims,
+      host: ctx.settings.authHost,
+      provider: method.name,
+      amr: user.amr,
+      mfa,
+      ...(user.authTime === null ? {} : { authTime: user.authTime }),
+    },
     { now, ttlMs: ctx.settings.sessionTtlMs },
   );
   const cookies = sessionCookies(session, { secure, keys: ctx.secrets.session, now, existing: req.headers.cookie });
@@ -142,8 +214,14 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
   ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
   ctx.userSessions.record(session, { ip: req.remoteAddress, agent: String(req.headers['user-agent'] ?? '') });
-  ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
-  const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])];
+  ctx.logger.info({ user: displayName(session), sub: session.sub, method: method.name, amr: user.amr, acr: user.acr, mfa, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint]), lastMethodCookie(method.name, secure)];
+  if (taken.flow.requireMfa && !mfa) {
+    // Stepping up again would only loop: the provider was asked for a second factor and did not use one.
+    ctx.logger.warn({ user: displayName(session), method: method.name, amr: user.amr, acr: user.acr, requestId: req.requestId }, 'the app needs a second factor; the provider\'s sign-in did not use one');
+    const retry = safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx));
+    return secondFactorMissingPage(req, retry, 'mfa', method.label, setCookies);
+  }
   // The route table may have changed while the user was at the provider: check the target again.
   const returnTo = safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx));
   if (normalizeHost(new URL(returnTo).host) === ctx.settings.authHost) return redirect(returnTo, setCookies);

@@ -90,7 +90,10 @@ async function finish(ctx: IdentityContext, req: GateRequest, session: Session |
   const signedOut = `${ctx.settings.authUrl}${SIGNED_OUT_PATH}`;
   if (ended) return redirect(signedOut, cookies, 303);
   const hint = readIdTokenHint(ctx.secrets.signout, req.headers.cookie, session?.sid ?? null, ctx.now(), secure);
-  return redirect(ctx.oidc.endSessionUrl(hint, signedOut) ?? signedOut, cookies, 303);
+  // The provider the session came from; with one method, that one even when the session is gone.
+  const methods = ctx.methods.list;
+  const method = session?.provider ? ctx.methods.get(session.provider) : methods.length === 1 ? methods[0] : undefined;
+  return redirect(method?.oidc.endSessionUrl(hint, signedOut) ?? signedOut, cookies, 303);
 }
 
 /** True when the provider's session is over without the browser visiting the provider. */

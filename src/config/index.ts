@@ -3,7 +3,7 @@
  * the routes file (our format and Pomerium's) → route claims, and its watcher.
  */
 export { loadConfig, type AppConfig } from './load.ts';
-export { readIdentitySettings, type IdentitySettings, type BuiltinProviderSettings, type OutsideProviderSettings } from './identity.ts';
+export { readIdentitySettings, type IdentitySettings, type BuiltinProviderSettings, type OutsideProviderSettings, type SignInMethod } from './identity.ts';
 export type { ListenAddress } from './schema.ts';
 export { parseRoutesFile, type RoutesFileResult } from './routes-file.ts';
 export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesFileOptions } from './watch-routes-file.ts';

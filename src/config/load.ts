@@ -9,7 +9,12 @@ export type AppConfig = Readonly<EnvConfig> & {
   readonly settingsFiles: Readonly<Record<string, string>>;
   /** Pomerium's global settings, when Gatehouse runs a Pomerium configuration (see pomerium-settings.ts); else null. */
   readonly pomerium: PomeriumConfig | null;
+  /** GATEHOUSE_OIDC_<NAME>_* variables of further providers, `_FILE` twins already read (config/providers.ts). */
+  readonly providerVariables: Readonly<Record<string, string>>;
 };
+
+/** GATEHOUSE_OIDC_<NAME>_<FIELD>, and `_CLIENT_SECRET_FILE`; the single-provider names are in the schema. */
+const PROVIDER_VARIABLE = /^GATEHOUSE_OIDC_[A-Z][A-Z0-9]*_(?:ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|GROUPS_CLAIM|PRESET|LABEL|EMAIL_VERIFIED|MFA_AMR|MFA_ACR)$/;
 
 type Env = Record<string, string | undefined>;
 
@@ -47,6 +52,25 @@ export function loadConfig(realEnv: Env = process.env, readFile: (path: string) 
       raw[name] = direct;
     }
   }
+  const providerVariables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    const base = name.endsWith('_CLIENT_SECRET_FILE') ? name.slice(0, -'_FILE'.length) : name;
+    if (!PROVIDER_VARIABLE.test(base) || Object.hasOwn(ENV_SCHEMA, base)) continue;
+    if (base !== name) {
+      if (env[base] !== undefined) {
+        problems.push(`${base} and ${name} are both set: keep one`);
+        continue;
+      }
+      try {
+        providerVariables[base] = readFile(value).replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push(`${name}="${value}": cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    } else if (!Object.hasOwn(providerVariables, base)) {
+      providerVariables[base] = value;
+    }
+  }
   const parsed = EnvConfig.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -58,7 +82,7 @@ export function loadConfig(realEnv: Env = process.env, readFile: (path: string) 
   if (problems.length > 0) {
     throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, pomerium: pomerium === null ? null : pomerium.config });
+  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, pomerium: pomerium === null ? null : pomerium.config, providerVariables });
 }
 
 function readUtf8(path: string): string {

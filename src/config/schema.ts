@@ -153,6 +153,8 @@ export const ENV_SCHEMA = {
   GATEHOUSE_DEFAULT_ALLOW: z.string().default(''),
   // Built-in identity provider (used when GATEHOUSE_OIDC_ISSUER is not set); default <data dir>/users.yml.
   GATEHOUSE_USERS_FILE: z.string().min(1).optional(),
+  // Several sign-in methods (see README, "Several providers"): a YAML list of providers.
+  GATEHOUSE_PROVIDERS_FILE: z.string().min(1).optional(),
   // TLS (see README, "TLS"). The HTTPS listener is on when a certificate source is set.
   GATEHOUSE_HTTPS_LISTEN: listenAddress.prefault('0.0.0.0:8443'),
   GATEHOUSE_TLS_DIR: z.string().min(1).optional(),

@@ -53,8 +53,8 @@ export function providerConfiguration(options: ProviderConfigOptions): Configura
       short: cookie,
     },
     scopes: [...SCOPES],
-    // amr (RFC 8176) says how the user signed in: pwd, otp, hwk, mfa (see interaction.ts); apps may require a second factor.
-    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+    // amr (RFC 8176) says how the user signed in: pwd, otp, hwk, mfa (see interaction.ts); with acr it tells Gatehouse whether the sign-in used a second factor.
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
     conformIdTokenClaims: true,
     pkce: { required: () => true },
     responseTypes: ['code'],

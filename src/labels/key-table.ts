@@ -12,6 +12,7 @@ import { parsers } from './values.ts';
 import { parseFrom, parseOriginList, parseTarget } from './urls.ts';
 import { parseBypassList, parsePathPrefix } from './paths.ts';
 import { parsePolicyList } from './policy-entries.ts';
+import { parseMfa, parseNetworkList, parseProviderList } from './access.ts';
 
 /**
  * Every label key, once, with its parser: the key's meaning for a route (shape, default,
@@ -61,6 +62,11 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   icon: parsers.text,
   description: parsers.text,
   enable: parsers.bool,
+  providers: fixed(parseProviderList),
+  mfa: fixed(parseMfa),
+  max_age: parsers.idleTimeout,
+  networks: fixed(parseNetworkList),
+  trusted_networks: fixed(parseNetworkList),
 };
 
 export const KEYS = Object.freeze(

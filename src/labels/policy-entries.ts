@@ -1,15 +1,18 @@
 import type { PolicyEntry } from '../routes/index.ts';
+import { parseNetworkText } from './networks.ts';
 import { fail, ok, type Parsed, splitList } from './parsed.ts';
 
 /**
  * The `allow` / `deny` grammar, also used for GATEHOUSE_DEFAULT_ALLOW:
- * `alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, *`.
+ * `alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:NETWORK, *`.
  */
-export const POLICY_GRAMMAR = 'expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *';
+export const POLICY_GRAMMAR = 'expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:192.168.1.0/24 or *';
 
 const DOMAIN = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$/u;
 const LOCAL_PART = /^[^\s@,]+$/;
 const CLAIM_KEY = /^[^\s=]+$/;
+/** Sign-in method names: what GATEHOUSE_OIDC_<NAME>_* and the providers file allow. */
+export const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function parsePolicyList(raw: string): Parsed<PolicyEntry[]> {
   const entries: PolicyEntry[] = [];
@@ -34,6 +37,14 @@ export function parsePolicyEntry(item: string): PolicyEntry | null {
   if (item.startsWith('user:')) {
     const sub = item.slice('user:'.length).trim();
     return sub === '' ? null : { kind: 'user', sub };
+  }
+  if (item.startsWith('provider:')) {
+    const provider = item.slice('provider:'.length).trim().toLowerCase();
+    return PROVIDER_NAME.test(provider) ? { kind: 'provider', provider } : null;
+  }
+  if (item.startsWith('ip:')) {
+    const network = parseNetworkText(item.slice('ip:'.length));
+    return network === null ? null : { kind: 'ip', network };
   }
   if (item.startsWith('claim:')) {
     const body = item.slice('claim:'.length);

@@ -1,5 +1,6 @@
 import type { PolicyEntry, PplNode } from '../routes/index.ts';
 import { evaluatePpl, formatPpl, needsIdentity, type PplRequest } from './ppl.ts';
+import { compileNetwork, networkContains, type Cidr } from '../labels/index.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {
@@ -9,6 +10,8 @@ export interface Identity {
   name: string | null;
   groups: readonly string[];
   claims: Readonly<Record<string, unknown>>;
+  /** The sign-in method the session was made with (`local`, `google`, …); absent for older sessions. */
+  provider?: string | undefined;
 }
 
 /** The text users write in labels: `alice@example.com`, `@example.com`, `group:admins`, `*`. */
@@ -28,6 +31,10 @@ export function formatEntry(entry: PolicyEntry): string {
       return '*';
     case 'ppl':
       return formatPpl(entry.rule);
+    case 'provider':
+      return `provider:${entry.provider}`;
+    case 'ip':
+      return `ip:${entry.network}`;
   }
 }
 
@@ -48,6 +55,8 @@ export interface CompiledEntries {
   readonly rules: readonly { readonly rule: PplNode; readonly text: string; readonly needsIdentity: boolean }[];
   /** Whether every entry can be decided without knowing who asks (only rules such as `http_method` or `date`). */
   readonly anonymous: boolean;
+  readonly providers: ReadonlyMap<string, string>;
+  readonly networks: readonly { readonly network: Cidr; readonly text: string }[];
 }
 
 export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries {
@@ -59,6 +68,8 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
   const claims: { key: string; value: string; text: string }[] = [];
   const rules: { rule: PplNode; text: string; needsIdentity: boolean }[] = [];
   let anonymous = true;
+  const providers = new Map<string, string>();
+  const networks: { network: Cidr; text: string }[] = [];
   for (const entry of entries) {
     const text = formatEntry(entry);
     switch (entry.kind) {
@@ -84,10 +95,20 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
       case 'ppl':
         rules.push({ rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) });
         break;
+      case 'provider':
+        putSmallest(providers, entry.provider, text);
+        break;
+      case 'ip': {
+        // Entries come validated from labels/; one that no longer parses can never match.
+        const network = compileNetwork(entry.network);
+        if (network !== null) networks.push({ network, text });
+        break;
+      }
     }
     if (entry.kind !== 'ppl' || needsIdentity(entry.rule)) anonymous = false;
   }
-  return { size: entries.length, any, users, emails, domains, groups, claims, rules, anonymous };
+  networks.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  return { size: entries.length, any, users, emails, domains, groups, claims, providers, networks, rules, anonymous };
 }
 
 /** The per-request facts entries are matched against, computed once per evaluation. */
@@ -96,13 +117,22 @@ export interface Subject {
   /** Lowercased address, or null when it is absent, malformed or marked unverified. */
   readonly email: string | null;
   readonly domain: string | null;
+  /** The client address after trusted proxies; null when unknown (never matches an `ip:` entry). */
+  readonly clientIp: string | null;
 }
 
-export function toSubject(identity: Identity): Subject {
-  if (identity.email === null || identity.emailVerified === false) return { identity, email: null, domain: null };
+export function toSubject(identity: Identity, clientIp: string | null = null): Subject {
+  if (identity.email === null || identity.emailVerified === false) return { identity, email: null, domain: null, clientIp };
   const parts = splitEmail(identity.email);
-  if (parts === null) return { identity, email: null, domain: null };
-  return { identity, email: asciiLower(identity.email), domain: asciiLower(parts.domain) };
+  if (parts === null) return { identity, email: null, domain: null, clientIp };
+  return { identity, email: asciiLower(identity.email), domain: asciiLower(parts.domain), clientIp };
+}
+
+/** The text of the first `ip:` entry (in text order) whose network holds `clientIp`, or null. */
+export function firstNetworkMatch(list: CompiledEntries, clientIp: string | null): string | null {
+  if (clientIp === null) return null;
+  for (const { network, text } of list.networks) if (networkContains(network, clientIp)) return text;
+  return null;
 }
 
 /** The text of the deciding entry, or null when no entry matches. */
@@ -128,6 +158,12 @@ export function firstMatch(list: CompiledEntries, subject: Subject): string | nu
     }
     if (best !== null) return best;
   }
+  if (identity.provider !== undefined && list.providers.size > 0) {
+    const provider = list.providers.get(identity.provider);
+    if (provider !== undefined) return provider;
+  }
+  const network = firstNetworkMatch(list, subject.clientIp);
+  if (network !== null) return network;
   let smallestClaim: string | null = null;
   for (const claim of list.claims) {
     if ((smallestClaim === null || claim.text < smallestClaim) && claimMatches(identity.claims, claim.key, claim.value)) {

@@ -1,14 +1,16 @@
 import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
 import { evaluatePpl } from './ppl.ts';
-import { compileEntries, firstMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
+import { compileEntries, firstMatch, firstNetworkMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
 export { formatEntry } from './entries.ts';
 export { evaluatePpl, formatPpl, localTime } from './ppl.ts';
 export { extractGroups, MAX_GROUPS } from './groups.ts';
+export { networkAccess, signInShortfall, type Shortfall, type SignInFacts } from './access.ts';
 
-export type AllowReason = 'public' | 'bypass' | 'cors_preflight' | 'allowed';
-export type DenyReason = 'sign_in_required' | 'denied' | 'no_rule' | 'not_allowed';
+export type AllowReason = 'public' | 'bypass' | 'cors_preflight' | 'allowed' | 'trusted_network';
+/** `network`: the route is limited to networks the client is not in (no sign-in would help). */
+export type DenyReason = 'sign_in_required' | 'denied' | 'no_rule' | 'not_allowed' | 'network';
 
 /** `entry` is the text of the deciding entry or bypass rule (`group:admins`, `GET /healthz`). */
 export type Decision =
@@ -22,6 +24,8 @@ export interface PolicyRequest {
   headers: { origin?: string; 'access-control-request-method'?: string };
   /** When the request arrived (epoch ms): Pomerium rules may depend on the date and time. */
   now: number;
+  /** The client address after trusted proxies (GATEHOUSE_TRUSTED_PROXIES); absent when unknown. */
+  clientIp?: string;
 }
 
 const PUBLIC: Decision = Object.freeze({ allow: true, reason: 'public', entry: null });
@@ -57,7 +61,7 @@ export function evaluate(
   if (open !== null) return open;
   if (identity === null) return SIGN_IN_REQUIRED;
 
-  const subject = toSubject(identity);
+  const subject = toSubject(identity, request.clientIp ?? null);
   const deny = compiledFor(policy.deny);
   const denied = firstMatch(deny, subject) ?? firstRule(deny, subject, request, 'deny');
   if (denied !== null) return { allow: false, reason: 'denied', entry: denied };
@@ -70,10 +74,15 @@ export function evaluate(
 
 /**
  * The decision when the route lets this request through without anyone (public, a bypass rule,
- * a CORS preflight), else null: then only an identity can decide, and the caller knows it need
- * not look for one otherwise.
+ * a CORS preflight), or refuses it whoever it is (a denied `ip:` network), else null: then only
+ * an identity can decide, and the caller knows it need not look for one otherwise.
  */
 export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decision | null {
+  // A network the route denies is refused before anything else: no sign-in could change it.
+  if (policy.deny.length > 0) {
+    const network = firstNetworkMatch(compiledFor(policy.deny), request.clientIp ?? null);
+    if (network !== null) return { allow: false, reason: 'denied', entry: network };
+  }
   if (policy.public) return PUBLIC;
   const bypass = matchingBypass(policy.bypass, request);
   if (bypass !== null) return { allow: true, reason: 'bypass', entry: bypass };

@@ -14,6 +14,7 @@ export type PageKind =
   | 'not_found'
   | 'method_not_allowed'
   | 'sign_in_not_configured'
+  | 'network_refused'
   | 'websockets_disabled'
   | 'websocket_origin_refused'
   | 'upstream_unavailable'
@@ -52,6 +53,11 @@ const PAGES: Record<PageKind, PageText> = {
     status: 403,
     title: 'Sign-in is not set up',
     message: 'This app needs sign-in, which is not configured on this Gatehouse yet.',
+  },
+  network_refused: {
+    status: 403,
+    title: 'Not available from here',
+    message: 'This app cannot be reached from your network. Connect from a network it allows (for example your home network or VPN), then try again.',
   },
   websockets_disabled: {
     status: 400,

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/index.ts';
-import { evaluate, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
+import { evaluate, networkAccess, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
 import { matchClaim, type Route, type RouteTable } from '../routes/index.ts';
 import { closedClaimPage } from './claim-page.ts';
 import type { PolicyEntry } from '../routes/index.ts';
@@ -69,12 +69,18 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
 
   // identify (lazily: only when the policy needs someone) → decide, once.
   const policyRequest = toPolicyRequest(request);
-  const open = openAccess(route.policy, policyRequest);
+  // The client's network decides first: a route limited to networks refuses others before any sign-in.
+  const open = networkAccess(route.access, request.remoteAddress) ?? openAccess(route.policy, policyRequest);
   const found = open === null ? gate.identify(request, table, route) : null;
   const caller = found instanceof Promise ? await found : found;
   const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
   logDecision(options.logger, request, route, decision, caller);
+  // Refused for the client's network (a `networks` limit, a denied `ip:`): no sign-in would change it.
+  if (!decision.allow && caller === null && (decision.reason === 'network' || decision.reason === 'denied')) return { kind: 'page', route, page: 'network_refused' };
   if (!decision.allow) return { kind: 'respond', route, response: gate.refuse(request, route, decision, caller, table) };
+  // Admitted, but perhaps not signed in the way the route asks (method, second factor, age): sign in again.
+  const stepUp = caller !== null && gate.stepUp ? gate.stepUp(request, route, caller, table) : null;
+  if (stepUp !== null) return { kind: 'respond', route, response: stepUp };
 
   // Only now, for someone the route admits, may the app's state show through.
   if (request.isUpgrade && !route.websockets) return { kind: 'page', route, page: 'websockets_disabled' };
@@ -107,7 +113,7 @@ function toPolicyRequest(req: GateRequest): PolicyRequest {
   const headers: PolicyRequest['headers'] = {};
   if (typeof origin === 'string') headers.origin = origin;
   if (typeof method === 'string') headers['access-control-request-method'] = method;
-  return { method: req.method, path: req.path, headers, now: Date.now() };
+  return { method: req.method, path: req.path, headers, now: Date.now(), clientIp: req.remoteAddress };
 }
 
 /** The common case (no JWT, or one already signed for this session and host) stays synchronous. */

@@ -75,6 +75,13 @@ export const KEY_FIELDS = Object.freeze({
   icon: key({ schema: z.string().nullable(), default: null, field: 'display.icon' }),
   description: key({ schema: z.string().nullable(), default: null, field: 'display.description' }),
   enable: key({ schema: z.boolean(), inherit: false, file: false, field: null }),
+  // Sign-in requirements and network conditions (see policy/access.ts and auth/requirements.ts).
+  providers: key({ schema: z.array(z.string()), list: true, default: [], field: 'access.providers' }),
+  mfa: key({ schema: z.boolean(), default: false, field: 'access.mfa' }),
+  max_age: key({ schema: positiveMs.nullable(), default: null, field: 'access.maxAgeMs' }),
+  networks: key({ schema: z.array(z.string()), list: true, default: [], field: 'access.networks' }),
+  // Never inherited, like `public`: letting a network in without sign-in is each route's own choice.
+  trusted_networks: key({ schema: z.array(z.string()), list: true, default: [], inherit: false, field: 'access.trustedNetworks' }),
 });
 
 type Table = typeof KEY_FIELDS;

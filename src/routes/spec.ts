@@ -15,6 +15,9 @@ export { BypassRule, HostHeaderMode, IdentityMode, PolicyEntry } from './values.
 /** Who may use a route: filled by the keys whose field is `policy.*` (see key-fields.ts). */
 export type RoutePolicy = KeyFields['policy'];
 
+/** Which sign-in a route accepts and from where (`providers`, `mfa`, `max_age`, `networks`, `trusted_networks`). */
+export type RouteAccess = KeyFields['access'];
+
 /** One upstream address a route may forward to. */
 export const UpstreamTarget = z.object({
   /** Origin only: `http://172.18.0.3:8080`. */

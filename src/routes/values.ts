@@ -19,6 +19,10 @@ export const PolicyEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('any') }),
   /** One rule of Pomerium's policy language (routes file only): matches when the tree is true. */
   z.object({ kind: z.literal('ppl'), rule: PplNode }),
+  /** `provider:google`: signed in through that sign-in method (`local` for the built-in users). */
+  z.object({ kind: z.literal('provider'), provider: z.string() }),
+  /** `ip:192.168.1.0/24`: the client address (after trusted proxies) lies in the network; canonical text. */
+  z.object({ kind: z.literal('ip'), network: z.string() }),
 ]);
 export type PolicyEntry = z.infer<typeof PolicyEntry>;
 

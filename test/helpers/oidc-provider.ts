@@ -19,6 +19,8 @@ export interface TestUser {
   /** An array, or a string for providers that send groups space/comma separated. */
   groups: string[] | string;
   password: string;
+  /** Authentication methods this user's sign-in reports in the ID token (`amr`); none when unset. */
+  amr?: string[];
 }
 
 export interface TestClient {
@@ -44,6 +46,12 @@ export interface TestProviderOptions {
    * `aud` is the resource, its `sub` the client id.
    */
   apiResources?: Record<string, number>;
+  /**
+   * An `acr` value that stands for "password and a second factor": when an authorization request
+   * asks for it in `acr_values`, the login reports it as `acr` and `amr: ["pwd", "otp"]`, as a
+   * provider that steps up on request does. Otherwise the user's own `amr` (if any) is reported.
+   */
+  mfaAcr?: string;
 }
 
 export interface TestProvider {
@@ -55,6 +63,8 @@ export interface TestProvider {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   restart(): Promise<void>;
+  /** The query of every authorization request received, in order. */
+  readonly authorizationRequests: URLSearchParams[];
 }
 
 const SCOPES = 'openid email profile groups';
@@ -71,10 +81,12 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   const mount = options.issuerPath ?? '';
   const issuer = `http://127.0.0.1:${port}${mount}`;
 
-  const provider = new Provider(issuer, configuration(options.clients, (sub) => users.get(sub), options.apiResources));
+  const provider = new Provider(issuer, configuration(options.clients, (sub) => users.get(sub), options.apiResources, options.mfaAcr));
   const callback = provider.callback();
+  const authorizationRequests: URLSearchParams[] = [];
   handler = (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
+    if (url.pathname === '/auth') authorizationRequests.push(url.searchParams);
     if (!url.pathname.startsWith('/interaction/')) {
       // Mounted below a path the way Express mounts it: oidc-provider reads the mount from originalUrl.
       if (mount !== '' && req.url?.startsWith(mount)) {
@@ -84,7 +96,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
       callback(req, res);
       return;
     }
-    handleInteraction(provider, () => users, req, res).catch((error: unknown) => {
+    handleInteraction(provider, () => users, req, res, options.mfaAcr).catch((error: unknown) => {
       if (res.headersSent) return res.destroy();
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`interaction failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -94,6 +106,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   return {
     issuer,
     provider,
+    authorizationRequests,
     setUsers(next) {
       users = new Map(next.map((user) => [user.sub, user]));
     },
@@ -103,7 +116,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   };
 }
 
-function configuration(clients: TestClient[], findUser: (sub: string) => TestUser | undefined, apiResources: Record<string, number> = {}): Configuration {
+function configuration(clients: TestClient[], findUser: (sub: string) => TestUser | undefined, apiResources: Record<string, number> = {}, mfaAcr: string | undefined = undefined): Configuration {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
@@ -130,8 +143,9 @@ function configuration(clients: TestClient[], findUser: (sub: string) => TestUse
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     conformIdTokenClaims: true,
+    ...(mfaAcr === undefined ? {} : { acrValues: [mfaAcr] }),
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -186,6 +200,7 @@ async function handleInteraction(
   users: () => Map<string, TestUser>,
   req: IncomingMessage,
   res: ServerResponse,
+  mfaAcr: string | undefined,
 ): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   const clientId = String(details.params['client_id']);
@@ -209,7 +224,10 @@ async function handleInteraction(
     return;
   }
   const grantId = await saveGrant(provider, user.sub, clientId, details.grantId);
-  await provider.interactionFinished(req, res, { login: { accountId: user.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
+  const steppedUp = mfaAcr !== undefined && String(details.params['acr_values'] ?? '').split(' ').includes(mfaAcr);
+  const amr = steppedUp ? ['pwd', 'otp'] : user.amr;
+  const login = { accountId: user.sub, ...(amr === undefined ? {} : { amr }), ...(steppedUp ? { acr: mfaAcr } : {}) };
+  await provider.interactionFinished(req, res, { login, consent: { grantId } }, { mergeWithLastSubmission: false });
 }
 
 async function saveGrant(provider: Provider, accountId: string, clientId: string, existingId: string | undefined): Promise<string> {

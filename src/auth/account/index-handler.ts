@@ -105,11 +105,13 @@ export function createAccountHandler(ctx: AccountServices): RawHandler & { ownsP
 
 /**
  * Whether this session belongs to a built-in user (the users file), whose password, TOTP and
- * passkeys this page manages. Today Gatehouse signs in with either the built-in provider or an
- * outside one, so the configured kind decides.
+ * passkeys this page manages: the session names the method it was made with. A session from
+ * before methods were recorded counts only where the built-in users are the one method.
  */
-export function isBuiltinSession(ctx: AccountServices, _session: Session): boolean {
-  return ctx.settings.provider === 'builtin' && ctx.accounts !== null;
+export function isBuiltinSession(ctx: AccountServices, session: Session): boolean {
+  if (ctx.accounts === null) return false;
+  if (session.provider === undefined || session.provider === '') return ctx.settings.methods.length === 1 && ctx.settings.methods[0]?.kind === 'builtin';
+  return ctx.settings.methods.some((method) => method.kind === 'builtin' && method.name === session.provider);
 }
 
 /** The outcome messages an action may leave for the page after its redirect: fixed texts, chosen by code. */

@@ -7,7 +7,7 @@ import { NOW, NOW_S, testKeys } from './fixtures.ts';
 const keys = testKeys('flow');
 
 function input(state: string) {
-  return { returnTo: 'https://app.example.com/x', binding: 'b'.repeat(43), codeVerifier: `verifier-${state}`, state, nonce: `nonce-${state}` };
+  return { returnTo: 'https://app.example.com/x', binding: 'b'.repeat(43), codeVerifier: `verifier-${state}`, state, nonce: `nonce-${state}`, provider: 'oidc', requireMfa: false, maxAge: null };
 }
 
 /** Applies Set-Cookie values to a cookie jar the way a browser would. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeClaims, parseGroups, toSignedInUser } from '../../../src/auth/oidc-claims.ts';
+import { mergeClaims, parseGroups, toSignedInUser, usedSecondFactor } from '../../../src/auth/oidc-claims.ts';
 
 describe('parseGroups', () => {
   it.each([
@@ -43,7 +43,28 @@ describe('toSignedInUser', () => {
       groups: ['g1', 'g2'],
       claims: { iss: 'https://idp.test', aud: 'gh', sub: 's1', email: 'new@x.test', email_verified: true, name: 'N', groups: 'g1 g2' },
       idToken: 'tok',
+      amr: [],
+      acr: null,
+      authTime: null,
     });
+  });
+
+  it('reads amr, acr and auth_time from the ID token only, never from UserInfo', () => {
+    const fromIdToken = toSignedInUser({ sub: 's', amr: ['pwd', 'otp', 7], acr: 'urn:mfa', auth_time: 1_700_000_000 }, {}, 'groups', 't');
+    expect([fromIdToken.amr, fromIdToken.acr, fromIdToken.authTime]).toEqual([['pwd', 'otp'], 'urn:mfa', 1_700_000_000]);
+    const fromUserInfo = toSignedInUser({ sub: 's', amr: ['pwd'] }, { amr: ['mfa'], acr: 'urn:mfa', auth_time: 5 }, 'groups', 't');
+    expect([fromUserInfo.amr, fromUserInfo.acr, fromUserInfo.authTime]).toEqual([['pwd'], null, null]);
+  });
+
+  it.each([
+    [['pwd'], null, { amr: ['mfa', 'otp', 'hwk'], acr: [] }, false],
+    [['pwd', 'otp'], null, { amr: ['mfa', 'otp', 'hwk'], acr: [] }, true],
+    [['pwd', 'mfa'], null, { amr: ['mfa'], acr: [] }, true],
+    [['pwd'], 'urn:mfa', { amr: ['mfa'], acr: ['urn:mfa'] }, true],
+    [['pwd'], 'urn:low', { amr: ['mfa'], acr: ['urn:mfa'] }, false],
+    [['otp'], null, { amr: ['mfa'], acr: [] }, false],
+  ])('amr %j with acr %j under %j is a second factor: %s', (amr, acr, mapping, expected) => {
+    expect(usedSecondFactor({ amr, acr }, mapping)).toBe(expected);
   });
 
   it.each([

@@ -34,14 +34,21 @@ describe('readIdentitySettings', () => {
       authUrl: 'https://auth.example.com',
       authHost: 'auth.example.com',
       authSecure: true,
-      issuer: 'https://id.example.com/realms/home',
-      clientId: 'gatehouse',
-      clientSecret: 'very-secret',
-      scopes: 'openid email profile',
-      groupsClaim: 'groups',
       sessionTtlMs: 8 * 3_600_000,
       defaultAllow: [{ kind: 'domain', domain: 'example.com' }, { kind: 'group', group: 'staff' }],
-      allowHttpIssuer: false,
+      methods: [
+        {
+          kind: 'oidc',
+          name: 'oidc',
+          issuer: 'https://id.example.com/realms/home',
+          clientId: 'gatehouse',
+          clientSecret: 'very-secret',
+          scopes: 'openid email profile',
+          groupsClaim: 'groups',
+          allowHttpIssuer: false,
+          callbackPath: '/oauth2/callback',
+        },
+      ],
     });
   });
 
@@ -55,26 +62,26 @@ describe('readIdentitySettings', () => {
 
   it('signs in at the built-in provider when only GATEHOUSE_AUTH_URL is set', () => {
     expect(settings({ GATEHOUSE_AUTH_URL: 'http://auth.localhost:8080', GATEHOUSE_DATA_DIR: '/data' })).toEqual({
-      provider: 'builtin',
       authUrl: 'http://auth.localhost:8080',
       authHost: 'auth.localhost',
       authSecure: false,
-      usersFile: undefined,
       sessionTtlMs: 14 * 3_600_000,
       defaultAllow: [],
       dataDir: '/data',
+      methods: [{ kind: 'builtin', name: 'local', label: 'Local account', usersFile: undefined }],
     });
-    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatchObject({ provider: 'builtin', usersFile: '/config/users.yml' });
+    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_USERS_FILE: '/config/users.yml' })?.methods).toMatchObject([{ kind: 'builtin', usersFile: '/config/users.yml' }]);
     // Scopes belong to an outside provider; the built-in one does not read them.
-    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_OIDC_SCOPES: 'email' })?.provider).toBe('builtin');
-    expect(settings(complete)?.provider).toBe('oidc');
+    expect(settings({ GATEHOUSE_AUTH_URL: 'https://auth.example.com', GATEHOUSE_OIDC_SCOPES: 'email' })?.methods.map((m) => m.kind)).toEqual(['builtin']);
+    expect(settings(complete)?.methods.map((m) => m.kind)).toEqual(['oidc']);
   });
 
   it('refuses a users file that nothing would read', () => {
     expect(problem({ GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatch(/GATEHOUSE_USERS_FILE is set, but the built-in sign-in also needs GATEHOUSE_AUTH_URL/);
-    expect(problem({ ...complete, GATEHOUSE_USERS_FILE: '/config/users.yml' })).toMatch(
-      /GATEHOUSE_USERS_FILE is set, but users sign in at the provider in GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID, GATEHOUSE_OIDC_CLIENT_SECRET/,
-    );
+  });
+
+  it('offers the built-in users beside an outside provider when a users file is named', () => {
+    expect(settings({ ...complete, GATEHOUSE_USERS_FILE: '/config/users.yml' })?.methods.map((m) => `${m.kind}:${m.name}`)).toEqual(['builtin:local', 'oidc:oidc']);
   });
 
   it('reports every problem at once', () => {
@@ -87,8 +94,8 @@ describe('readIdentitySettings', () => {
   });
 
   it('accepts plain http to a provider on this machine', () => {
-    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000' })).toMatchObject({ allowHttpIssuer: true });
-    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://id.localhost:9000' })).toMatchObject({ allowHttpIssuer: true });
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000' })?.methods[0]).toMatchObject({ allowHttpIssuer: true });
+    expect(settings({ ...complete, GATEHOUSE_OIDC_ISSUER: 'http://id.localhost:9000' })?.methods[0]).toMatchObject({ allowHttpIssuer: true });
   });
 
   it('keeps the port of the sign-in URL and uses plain cookies for an http sign-in host', () => {

@@ -60,6 +60,11 @@ describe('routes in Gatehouse keys', () => {
     name: Wiki
     icon: wikijs
     description: Team docs
+    providers: [google, local]
+    mfa: required
+    max_age: 12h
+    networks: 192.168.1.0/24, fd00::/8
+    trusted_networks: [192.168.1.10]
 `;
     // Every key the key table lets the routes file take appears above.
     const written = [...text.matchAll(/^ {2}(?:- | {2})([a-z_]+):/gm)].map((m) => m[1]);
@@ -95,6 +100,7 @@ describe('routes in Gatehouse keys', () => {
         basicAuth: true,
         bearer: true,
         display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs' },
+        access: { providers: ['google', 'local'], mfa: true, maxAgeMs: 12 * 3_600_000, networks: ['192.168.1.0/24', 'fd00::/8'], trustedNetworks: ['192.168.1.10'] },
       },
     ]);
   });
@@ -300,7 +306,7 @@ describe('errors', () => {
 `);
     expect(result.specs.map((s) => s.hosts[0])).toEqual(['good.example.com']);
     expect(result.issues).toEqual([
-      { source: { kind: 'file', file: FILE, index: 1 }, label: 'allow', value: 'alice@example.com,bob', code: 'invalid_value', message: `${FILE}:7:5: routes[1].allow="alice@example.com,bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *` },
+      { source: { kind: 'file', file: FILE, index: 1 }, label: 'allow', value: 'alice@example.com,bob', code: 'invalid_value', message: `${FILE}:7:5: routes[1].allow="alice@example.com,bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:192.168.1.0/24 or *` },
       { source: { kind: 'file', file: FILE, index: 1 }, label: 'timeout', value: 'soon', code: 'invalid_value', message: `${FILE}:8:5: routes[1].timeout="soon": expected a duration such as 500ms, 30s, 5m or 1h30m` },
       { source: { kind: 'file', file: FILE, index: 1 }, label: 'alow', value: null, code: 'unknown_key', message: `${FILE}:9:5: routes[1].alow: unknown key; did you mean allow?` },
     ]);

@@ -50,7 +50,7 @@ describe('policy entries', () => {
     });
     expect(parsePolicyList('alice, group:ok, bob')).toEqual({
       ok: false,
-      problem: '"alice", "bob" are not policy entries: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *',
+      problem: '"alice", "bob" are not policy entries: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:192.168.1.0/24 or *',
     });
   });
 });

@@ -82,6 +82,11 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   description: ['Team wiki'],
   ws_origins: ['https://a.example.com, http://b.example.com:8080', ''],
   enable: ['true', 'false'],
+  providers: ['google, local', 'corp'],
+  mfa: ['required', 'off'],
+  max_age: ['12h', '0'],
+  networks: ['192.168.1.0/24, fd00::/8', '10.0.0.5'],
+  trusted_networks: ['192.168.1.0/24'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })

@@ -122,7 +122,7 @@ describe('rejections', () => {
     });
     expect(result.specs).toEqual([]);
     expect(result.issues.map((i) => [i.code, i.label, i.value, i.message])).toEqual([
-      ['invalid_value', 'iap.admin.deny', 'bob', 'container "app": iap.admin.deny="bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *'],
+      ['invalid_value', 'iap.admin.deny', 'bob', 'container "app": iap.admin.deny="bob": "bob" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:192.168.1.0/24 or *'],
       ['unknown_key', 'iap.alow', null, 'container "app": unknown label iap.alow — did you mean iap.allow?'],
       ['invalid_value', 'iap.port', '80a', 'container "app": iap.port="80a": expected a port number 1–65535'],
       ['invalid_value', 'iap.timeout', 'soon', 'container "app": iap.timeout="soon": expected a duration such as 500ms, 30s, 5m or 1h30m'],

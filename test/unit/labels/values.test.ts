@@ -96,7 +96,7 @@ const INVALID: [ValueKey, string, string][] = [
   ['to', 'http://u:p@10.0.0.5', 'user info'],
   ['network', 'my net', 'Docker network name'],
   ['network', '', 'Docker network name'],
-  ['allow', 'alice', '"alice" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB or *'],
+  ['allow', 'alice', '"alice" is not a policy entry: expected alice@example.com, @example.com, group:NAME, claim:KEY=VALUE, user:SUB, provider:NAME, ip:192.168.1.0/24 or *'],
   ['allow', 'a@b@example.com', 'is not a policy entry'],
   ['allow', 'group:', 'is not a policy entry'],
   ['allow', 'claim:role', 'is not a policy entry'],
