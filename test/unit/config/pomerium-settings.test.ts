@@ -85,7 +85,7 @@ describe('a whole Pomerium config.yaml', () => {
     expect(JSON.stringify(config.pomerium)).not.toMatch(/do-not-echo-me|also-secret|AAAA/);
     // The Azure-style settings make an outside-provider sign-in.
     const identity = readIdentitySettings(config);
-    expect(identity).toMatchObject({ provider: 'oidc', issuer: AZURE, clientId: 'the-client', authUrl: 'https://authenticate.example.com' });
+    expect(identity).toMatchObject({ authUrl: 'https://authenticate.example.com', methods: [{ kind: 'oidc', issuer: AZURE, clientId: 'the-client' }] });
   });
 
   it("reads Pomerium's environment names, which win over the file; a GATEHOUSE_* variable wins over both", () => {
