@@ -59,6 +59,7 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   icon: parsers.text,
   description: parsers.text,
   enable: parsers.bool,
+  mode: parsers.oneOf(['proxy', 'forward_auth']),
 };
 
 export const KEYS = Object.freeze(

@@ -11,5 +11,5 @@ export { diffTables, type TableDiff } from './diff.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
 export * from './values.ts';
-export { KEY_FIELDS, VALUE_KEYS, FIELD_KEYS, FromValue, type KeyField, type ValueKey, type ValueOf, type FieldOf, type RouteSettings, type KeyFields } from './key-fields.ts';
+export { KEY_FIELDS, VALUE_KEYS, FIELD_KEYS, FromValue, RouteMode, FORWARD_AUTH_UPSTREAM, type KeyField, type ValueKey, type ValueOf, type FieldOf, type RouteSettings, type KeyFields } from './key-fields.ts';
 export { compileHeaderTemplate, HEADER_PLACEHOLDERS, type CompiledTemplate, type HeaderPlaceholder, type HeaderTemplate, type HeaderTemplatePart } from './header-template.ts';

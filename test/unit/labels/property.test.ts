@@ -80,6 +80,7 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   description: ['Team wiki'],
   ws_origins: ['https://a.example.com, http://b.example.com:8080', ''],
   enable: ['true', 'false'],
+  mode: ['proxy', 'forward_auth'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })
