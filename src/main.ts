@@ -3,7 +3,8 @@ import { combineRouteSources, labelTrust, loadConfig, readIdentitySettings, read
 import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
-import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
+import { join } from 'node:path';
+import { createAuditLog, createLogger, createMetrics, type AuditLog, type AuditSink, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, type CertificateSources } from './tls/index.ts';
 
@@ -23,30 +24,37 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: AppConfig, logger: Logger): Promise<RunningGatehouse> {
   const metrics = createMetrics();
   const store = new RouteStore();
+  const audit = createAuditLog({
+    file: join(config.GATEHOUSE_DATA_DIR, 'audit.jsonl'),
+    now: Date.now,
+    onRecord: (event) => metrics.auditEvents.inc({ event }),
+    onError: (error) => logger.error({ err: error }, error.message),
+  });
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger);
+  const identity = await startIdentity(config, logger, audit);
   try {
-    return await startServing(config, logger, { metrics, store, identity });
+    return await startServing(config, logger, { metrics, store, identity, audit });
   } catch (error) {
     // The built-in provider holds a listener and a file watcher that would keep a failed start alive.
     await identity?.close();
+    await audit.close();
     throw error;
   }
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger, audit: AuditSink): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
   const httpsPublicPort = certificateSources(config) !== null ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
-  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort });
+  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort, audit });
 }
 
 async function startServing(
   config: AppConfig,
   logger: Logger,
-  { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
+  { metrics, store, identity, audit }: { metrics: Metrics; store: RouteStore; identity: Identity | null; audit: AuditLog },
 ): Promise<RunningGatehouse> {
   const trust = labelTrust(config);
   const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
@@ -114,6 +122,7 @@ async function startServing(
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
     targets,
+    audit,
   });
   const admin = createAdminServer({
     listen: config.GATEHOUSE_ADMIN_LISTEN,
@@ -174,7 +183,7 @@ async function startServing(
     (stopping ??= (async () => {
       logger.info('shutting down: draining requests');
       await proxy.close();
-      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close(), certificates?.close()]);
+      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close(), certificates?.close(), audit.close()]);
       logger.info('stopped');
     })());
   return { config, proxyPort, httpsPort, adminPort, stop };
@@ -199,6 +208,7 @@ export function proxyNetworkOptions(config: AppConfig): ProxyNetworkOptions {
     httpsPublicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT,
     httpRedirect: config.GATEHOUSE_HTTP_REDIRECT,
     trustedProxies: config.GATEHOUSE_TRUSTED_PROXIES,
+    forwardAuthClients: config.GATEHOUSE_FORWARD_AUTH_CLIENTS,
     accessLog: config.GATEHOUSE_ACCESS_LOG,
     requestTimeoutMs: config.GATEHOUSE_REQUEST_TIMEOUT,
     headersTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,

@@ -1,5 +1,5 @@
 import type { IdentitySettings, RootSecret } from './options.ts';
-import type { Logger } from '../observability/index.ts';
+import { NO_AUDIT, type AuditSink, type Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
 import type { IdentityServices } from './context.ts';
@@ -35,6 +35,8 @@ export interface IdentityOptions {
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
+  /** The audit stream: sign-ins, failures, locks and sign-outs. */
+  audit?: AuditSink;
 }
 
 export interface IdentityStatus {
@@ -64,7 +66,8 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
   const now = options.now ?? Date.now;
   // Used handoffs and sign-in failure counters outlive a restart (state/).
   const state = openFileState({ dir: join(settings.dataDir, 'state'), now, onError: (error) => logger.error({ err: error }, error.message) });
-  const provider = await connectProvider(settings, options.logger, state);
+  const audit = options.audit ?? NO_AUDIT;
+  const provider = await connectProvider(settings, options.logger, state, audit);
   let oidc: OidcClient;
   try {
     oidc = createOidcClient({ ...provider.client, logger, ...(options.retry ? { retry: options.retry } : {}) });
@@ -90,6 +93,7 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
     providerSessions: createProviderSessions(provider.endSession, links),
     logger,
     now,
+    audit,
   };
   oidc.start();
   const { issuer, clientId } = provider.client;

@@ -1,5 +1,5 @@
 import type { IdentitySettings } from './options.ts';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
@@ -20,7 +20,7 @@ export interface ConnectedProvider {
   close(): Promise<void>;
 }
 
-export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore): Promise<ConnectedProvider> {
+export async function connectProvider(settings: IdentitySettings, logger: Logger, state: StateStore, audit?: AuditSink): Promise<ConnectedProvider> {
   const redirectUri = `${settings.authUrl}/oauth2/callback`;
   if (settings.provider === 'oidc') {
     return {
@@ -48,6 +48,7 @@ export async function connectProvider(settings: IdentitySettings, logger: Logger
     logger: logger.child({ mod: 'idp' }),
     sessionTtlMs: settings.sessionTtlMs,
     state,
+    ...(audit ? { audit } : {}),
   });
   return {
     kind: 'builtin',

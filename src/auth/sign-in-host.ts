@@ -141,6 +141,7 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   const hint = idTokenHintCookie(ctx.secrets.signout, { sid: session.sid, idToken: user.idToken, exp: session.exp }, now, secure);
   ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
   ctx.logger.info({ user: displayName(session), sub: session.sub, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  ctx.audit?.record({ event: 'sign_in', user: displayName(session), sub: session.sub, requestId: req.requestId });
   const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint])];
   // The route table may have changed while the user was at the provider: check the target again.
   const returnTo = safeRedirectTarget(taken.flow.returnTo, knownOrigin(ctx), portalUrl(ctx));
@@ -178,6 +179,7 @@ function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown,
   }
   if (isGatehouseError(error, 'SIGN_IN_FAILED')) {
     ctx.logger.warn({ err: error.message, requestId: req.requestId }, 'sign-in failed');
+    ctx.audit?.record({ event: 'sign_in_failed', user: null, reason: 'the answer from the identity provider did not pass the checks', ip: req.remoteAddress, requestId: req.requestId });
     return page(req, { status: 400, title: 'Sign-in failed', message: 'The answer from the identity provider did not pass Gatehouse\'s checks, so you were not signed in.', body: again, code: 'sign_in_failed', ...(headers ? { headers } : {}) });
   }
   throw error;

@@ -103,6 +103,8 @@ export const ENV_SCHEMA = {
   /** Pomerium's variable, read as Pomerium reads it: routes as base64 of YAML or JSON. Holds the decoded text. */
   POLICY: policyEnv.optional(),
   GATEHOUSE_TRUSTED_PROXIES: cidrList.prefault(''),
+  /** Who may call the forward-auth endpoint; unset: the trusted proxies. */
+  GATEHOUSE_FORWARD_AUTH_CLIENTS: cidrList.optional(),
   GATEHOUSE_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ACCESS_LOG: bool.prefault('true'),

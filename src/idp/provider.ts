@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { startBackChannel, type ProviderFetch } from './back-channel.ts';
 import { createInteractionHandler } from './interaction.ts';
@@ -39,6 +39,8 @@ export interface BuiltinProviderOptions {
   usersFilePolling?: boolean;
   /** Where sign-in failure counters are kept across restarts; in memory when absent. */
   state?: StateStore;
+  /** Failed sign-ins and locks, for the audit stream. */
+  audit?: AuditSink;
   /** Bounds on what unauthenticated clients can make the provider keep (tests lower them). */
   storage?: Pick<MemoryAdapterOptions, 'maxEntries' | 'maxInteractions' | 'maxInteractionsPerClient'>;
 }
@@ -105,7 +107,7 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     now,
     ...(options.state === undefined ? {} : { maps: throttleMaps(options.state, options.throttle?.maxEntries) }),
   });
-  const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now });
+  const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now, ...(options.audit ? { audit: options.audit } : {}) });
   const interaction = createInteractionHandler({ provider, authenticator, logger, authOrigin, prefix: IDP_PREFIX, scopes: SCOPES, now });
   const callback = provider.callback();
 
