@@ -230,5 +230,5 @@ function chooseUpstream(
   if (!address.ok) problems.push(address.problem);
   if (!port.ok) problems.push(port.problem);
   if (!address.ok || !port.ok) return null;
-  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value, port.value), containerId: container.id, ...state };
+  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value.ip, port.value), containerId: container.id, ...state, network: address.value.network };
 }

@@ -12,3 +12,4 @@ export { createAdminServer, type AdminServer, type AdminServerOptions } from './
 export { renderPage, type PageKind, type PageResponse } from './pages.ts';
 export { IDENTITY_PREFIX, foldHeaderName, isIdentityHeader } from '../http/index.ts';
 export { systemResolveAll, FORBIDDEN_TARGET } from './upstream-guard.ts';
+export { accessText, renderTableText, routeReport, routeState, tableReport, type RouteReport, type TableReport } from './table-report.ts';
