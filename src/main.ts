@@ -3,7 +3,7 @@ import { combineRouteSources, labelTrust, loadConfig, readIdentitySettings, read
 import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAuditLog, createLogger, createMetrics, type AuditLog, type AuditSink, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, type CertificateSources } from './tls/index.ts';
@@ -128,6 +128,20 @@ async function startServing(
     listen: config.GATEHOUSE_ADMIN_LISTEN,
     logger,
     metrics,
+    status: () => {
+      const discovery = watcher.status();
+      const identityStatus = identity?.status() ?? null;
+      return {
+        generation: store.current(),
+        discovery,
+        identity: identityStatus,
+        certificates: certificates?.list() ?? [],
+        refusals: audit.recentRefusals(),
+        now: Date.now(),
+      };
+    },
+    defaultAllow: identity?.settings.defaultAllow ?? [],
+    instance: { labelPrefix: config.GATEHOUSE_LABEL_PREFIX, routesFile: config.GATEHOUSE_CONFIG === undefined ? null : resolve(config.GATEHOUSE_CONFIG) },
     readiness: () => {
       const discovery = watcher.status();
       const generation = store.current();

@@ -1,20 +1,44 @@
 import { readFile } from 'node:fs/promises';
-import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, type RoutesFileResult } from '../config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, type AppConfig, type RoutesFileResult } from '../config/index.ts';
 import { createTableBuilder, createTargetCheck, createTargetRules, dockerApiEndpoints } from '../control/index.ts';
-import { renderTableText, systemResolveAll, tableReport } from '../proxy/index.ts';
+import { renderTableText, systemResolveAll, tableReport, type TableReport } from '../proxy/index.ts';
+import { askRunning } from './running.ts';
 import { listOnce } from '../docker/index.ts';
 import { ignoredImageLabels, translateContainers } from '../labels/index.ts';
-import type { TranslationResult } from '../routes/index.ts';
+import type { RouteTable, TranslationResult } from '../routes/index.ts';
 
-/** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */
+/**
+ * `gatehouse routes [--json] [--local]`: the table the running Gatehouse serves, read from its
+ * admin listener when one answers with the same label prefix and routes file; otherwise (or with
+ * `--local`) the table `serve` would build right now from Docker and the routes file. Says which
+ * on stderr.
+ */
 export async function routesCommand(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
+  const local = args.includes('--local');
+  const unknown = args.filter((a) => a !== '--json' && a !== '--local');
   if (unknown.length > 0) {
-    process.stderr.write(`gatehouse routes: unknown option ${unknown.join(' ')} (only --json)\n`);
+    process.stderr.write(`gatehouse routes: unknown option ${unknown.join(' ')} (only --json, --local)\n`);
     return 2;
   }
   const config = loadConfig();
+  if (!local) {
+    const running = await askRunning<TableReport & { generation: number }>(config, '/api/routes');
+    if (running.ok) {
+      process.stderr.write(`gatehouse routes: read from the running Gatehouse at ${running.url} (table generation ${running.body.generation})\n`);
+      const { instance: _instance, ...report } = running.body as TableReport & { generation: number; instance?: unknown };
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderTableText(running.body));
+      return running.body.rejected.length > 0 ? 1 : 0;
+    }
+    process.stderr.write(`gatehouse routes: ${running.reason}; building the table from Docker and the routes file instead\n`);
+  }
+  const { table, ignored } = await buildLocalTable(config);
+  process.stdout.write(json ? `${JSON.stringify({ ...tableReport(table), ignoredLabels: ignored }, null, 2)}\n` : renderTableText(tableReport(table)) + renderIgnored(ignored));
+  return table.issues.length > 0 ? 1 : 0;
+}
+
+/** The table `serve` would build right now, from Docker and the routes file, with the same target check. */
+export async function buildLocalTable(config: AppConfig): Promise<{ table: RouteTable; ignored: ReturnType<typeof ignoredImageLabels> }> {
   const listing = await listOnce(config.DOCKER_HOST);
   let fileResult: TranslationResult | null = null;
   if (config.GATEHOUSE_CONFIG) fileResult = readRoutes(parseRoutesFile(await readFile(config.GATEHOUSE_CONFIG, 'utf8'), config.GATEHOUSE_CONFIG), config.GATEHOUSE_CONFIG);
@@ -28,9 +52,7 @@ export async function routesCommand(args: string[]): Promise<number> {
   builder.build(listing, fileResult);
   await targets.settled();
   const table = builder.build(listing, fileResult);
-  const ignored = ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false);
-  process.stdout.write(json ? `${JSON.stringify({ ...tableReport(table), ignoredLabels: ignored }, null, 2)}\n` : renderTableText(tableReport(table)) + renderIgnored(ignored));
-  return table.issues.length > 0 ? 1 : 0;
+  return { table, ignored: ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false) };
 }
 
 /** A file's routes; its Pomerium settings, which are no problem with the routes, go to stderr. */

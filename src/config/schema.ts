@@ -96,6 +96,8 @@ const issuerUrl = z.string().transform((value, ctx) => {
 export const ENV_SCHEMA = {
   GATEHOUSE_LISTEN: listenAddress.prefault('0.0.0.0:8080'),
   GATEHOUSE_ADMIN_LISTEN: listenAddress.prefault('127.0.0.1:9090'),
+  /** Where `gatehouse routes` and `explain` find the running instance; default: from GATEHOUSE_ADMIN_LISTEN. */
+  GATEHOUSE_ADMIN_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEHOUSE_LABEL_PREFIX: labelPrefix.default('iap'),
   GATEHOUSE_DOCKER_NETWORK: z.string().min(1).optional(),
   DOCKER_HOST: z.string().default('unix:///var/run/docker.sock'),
