@@ -4,7 +4,8 @@ import { buildLocalTable } from './routes.ts';
 import { askRunning } from './running.ts';
 
 const USAGE = `Usage: gatehouse explain [--user EMAIL] [--sub ID] [--groups a,b] [--claim KEY=VALUE] [--provider NAME]
-                         [--ip ADDRESS] [--method GET] [--json] [--local] URL
+                         [--ip ADDRESS] [--method GET] [--origin URL --request-method PUT]
+                         [--json] [--local] URL
 
 Which route answers URL, in which state, which rule decides for this user and why, and where the
 request would go. Without --user: nobody signed in. Asks the running Gatehouse (its admin
@@ -27,6 +28,8 @@ export async function explainCommand(args: string[]): Promise<number> {
     if (query.method) params.set('method', query.method);
     if (query.provider) params.set('provider', query.provider);
     if (query.ip) params.set('ip', query.ip);
+    if (query.origin) params.set('origin', query.origin);
+    if (query.requestMethod) params.set('request_method', query.requestMethod);
     for (const group of query.groups ?? []) params.append('groups', group);
     for (const [key, value] of Object.entries(query.claims ?? {})) params.append('claim', `${key}=${value}`);
     const running = await askRunning<Explanation>(config, `/api/explain?${params}`);
@@ -86,7 +89,7 @@ function parseArgs(args: string[]): Parsed {
     const arg = args[i] as string;
     if (arg === '--json') json = true;
     else if (arg === '--local') local = true;
-    else if (['--user', '--sub', '--groups', '--claim', '--provider', '--ip', '--method'].includes(arg)) {
+    else if (['--user', '--sub', '--groups', '--claim', '--provider', '--ip', '--method', '--origin', '--request-method'].includes(arg)) {
       const value = args[i + 1];
       if (value === undefined) return { ok: false, problem: `${arg} needs a value` };
       i += 1;
@@ -95,7 +98,7 @@ function parseArgs(args: string[]): Parsed {
         const eq = value.indexOf('=');
         if (eq <= 0) return { ok: false, problem: `--claim takes KEY=VALUE, not "${value}"` };
         claims[value.slice(0, eq)] = value.slice(eq + 1);
-      } else values[arg.slice(2)] = value;
+      } else values[arg === '--request-method' ? 'requestMethod' : arg.slice(2)] = value;
     } else if (arg.startsWith('-')) return { ok: false, problem: `unknown option ${arg}` };
     else if (url === undefined) url = arg;
     else return { ok: false, problem: `one URL only (got "${url}" and "${arg}")` };

@@ -109,7 +109,11 @@ export function explainQuery(params: Record<string, string | string[] | undefine
   const method = one('method');
   const provider = one('provider');
   const ip = one('ip');
+  const origin = one('origin');
+  const requestMethod = one('request_method');
   return {
+    ...(origin === undefined ? {} : { origin }),
+    ...(requestMethod === undefined ? {} : { requestMethod }),
     url: one('url') ?? '',
     groups: all('groups'),
     claims,

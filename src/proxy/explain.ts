@@ -23,13 +23,19 @@ export interface ExplainQuery {
   readonly provider?: string;
   /** The client address; shown back (no access rule reads it today). */
   readonly ip?: string;
+  /** The request's Origin and Access-Control-Request-Method headers (a CORS preflight has both). */
+  readonly origin?: string;
+  readonly requestMethod?: string;
 }
 
 export interface Explanation {
   readonly request: { method: string; host: string; path: string; user: string | null; groups: readonly string[]; provider: string | null; ip: string | null };
   /** `allow`: forwarded (or, in forward-auth mode, a 200 for the outer proxy); `sign_in`: sent to sign in; `deny`: 403; `page`: Gatehouse answers with a page. */
   readonly outcome: 'allow' | 'sign_in' | 'deny' | 'page';
-  /** The status Gatehouse's own listener answers with. */
+  /**
+   * The status Gatehouse answers with: its own listener's, or for a forward_auth route the
+   * forward-auth endpoint's (its own listener answers 421 for such a route, whoever asks).
+   */
   readonly status: number;
   readonly page: PageKind | null;
   readonly route: RouteReport | null;
@@ -74,7 +80,10 @@ export function explain(table: RouteTable, query: ExplainQuery, defaultAllow: re
   }
   const route = matched.route;
   const report = routeReport(table, route);
-  const policyRequest = toPolicyRequest({ method, path: target.path, headers: {} });
+  const headers: Record<string, string> = {};
+  if (query.origin !== undefined) headers.origin = query.origin;
+  if (query.requestMethod !== undefined) headers['access-control-request-method'] = query.requestMethod;
+  const policyRequest = toPolicyRequest({ method, path: target.path, headers });
   const decision = openAccess(route.policy, policyRequest) ?? evaluate(route.policy, identity, policyRequest, defaultAllow);
   const forwardAuth = route.mode === 'forward_auth';
   const destination = forwardAuth ? ('outer_proxy' as const) : route.upstreams.map((u) => ({ origin: u.origin, ready: u.ready, state: u.state, network: u.network ?? null }));
@@ -83,7 +92,7 @@ export function explain(table: RouteTable, query: ExplainQuery, defaultAllow: re
     return done({ request, outcome, status: outcome === 'sign_in' ? 302 : 403, page: null, route: report, decision, why: whyRefused(decision, route.policy.allow.length === 0 && defaultAllow.length > 0), destination });
   }
   if (forwardAuth) {
-    return done({ request, outcome: 'allow', status: 421, page: 'forward_auth_only', route: report, decision, why: `${whyAllowed(decision)}; the outer proxy forwards it (forward-auth answers 200), Gatehouse's own listener does not serve this route`, destination });
+    return done({ request, outcome: 'allow', status: 200, page: null, route: report, decision, why: `${whyAllowed(decision)}; the forward-auth endpoint answers 200 and the outer proxy forwards it`, destination });
   }
   if (route.ready.length === 0) {
     return done({ request, outcome: 'page', status: pageStatus('upstream_unavailable'), page: 'upstream_unavailable', route: report, decision, why: `${whyAllowed(decision)}, but no member of the route is ready (${report.state})`, destination });
