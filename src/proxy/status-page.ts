@@ -83,8 +83,8 @@ function summary(snapshot: StatusSnapshot): Html {
 }
 
 function routesTable(routes: readonly RouteReport[]): Html {
-  return html`<table><thead><tr><th>Address</th><th>State</th><th>Owner</th><th>Access</th><th>Forwards to</th></tr></thead><tbody>${routes.map(
-    (route) => html`<tr><td>${route.urls.join(', ')}</td><td class="${`state-${route.state}`}">${route.state}</td><td>${route.owner?.description ?? ''}</td><td>${accessText(route)}${
+  return html`<table><thead><tr><th>Address</th><th>Name</th><th>State</th><th>Owner</th><th>Access</th><th>Forwards to</th></tr></thead><tbody>${routes.map(
+    (route) => html`<tr><td>${route.urls.join(', ')}</td><td>${route.name}</td><td class="${`state-${route.state}`}">${route.state}</td><td>${route.owner?.description ?? ''}</td><td>${accessText(route)}${
       route.bypass.length > 0 ? `; bypass ${route.bypass.join(', ')}` : ''
     }</td><td>${
       route.mode === 'forward_auth'

@@ -9,6 +9,8 @@ import { describeOwner, type HostOwner, type Route, type RouteIssue, type RouteS
 
 export interface RouteReport {
   readonly id: string;
+  /** The portal name (`iap.name`, else the container's): label text, shown escaped. */
+  readonly name: string;
   /** `live`, `forward_auth`, or why a served route takes no traffic now (`starting`, `unhealthy`). */
   readonly state: string;
   readonly mode: Route['mode'];
@@ -52,6 +54,7 @@ function ownerOf(table: RouteTable, host: string | undefined) {
 export function routeReport(table: RouteTable, r: Route): RouteReport {
   return {
     id: r.id,
+    name: r.display.name,
     state: routeState(r),
     mode: r.mode,
     owner: ownerOf(table, r.hosts[0]),
