@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,10 @@ for (const kind of ['caddy', 'nginx'] as const) {
         await expect.poll(() => page.title(), { message: await outer.output() }).toBe('Sign in · Gatehouse');
         expect(new URL(page.url()).host).toBe(`${AUTH}:${outer.port}`);
         await page.getByLabel('Username or email').fill('alice');
+        await page.getByLabel('Password').fill('not-the-password');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong username or password.');
+        await page.getByLabel('Username or email').fill('alice');
         await page.getByLabel('Password').fill('alice-password');
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.waitForURL(url(APP, '/hello?x=1'));
@@ -101,6 +105,28 @@ for (const kind of ['caddy', 'nginx'] as const) {
         // Caddy passes Gatehouse's page on; nginx's auth_request keeps only the status (its own 403 page).
         expect(await page.locator('h1').textContent()).toContain(kind === 'caddy' ? 'No access' : '403 Forbidden');
         expect(upstream.received.some((r) => r.headers.host?.startsWith(ADMIN))).toBe(false);
+
+        // Signing out on the app host goes through the outer proxy's /.iap/* rule too.
+        await page.goto(url(APP, '/.iap/sign_out'));
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.waitForLoadState('load');
+        const events = await waitFor(async () => {
+          const lines = (await readFile(join(workDir, 'data', 'audit.jsonl'), 'utf8').catch(() => ''))
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Record<string, unknown>);
+          return lines.some((line) => line.event === 'sign_out') ? lines : undefined;
+        }, 'the sign-out in the audit stream');
+        // In order; the browser may add a refused /favicon.ico of its own.
+        const firsts = ['sign_in_failed', 'sign_in', 'refused', 'sign_out'].map((name) => events.findIndex((line) => line.event === name));
+        expect(firsts.every((index, i) => index >= 0 && (i === 0 || index > (firsts[i - 1] as number)))).toBe(true);
+        expect(events.find((line) => line.event === 'sign_in_failed')).toMatchObject({ user: 'alice', ip: '127.0.0.1' });
+        expect(events.find((line) => line.event === 'refused')).toMatchObject({ via: 'forward_auth', host: ADMIN, path: '/settings', user: 'alice@example.com', reason: 'not_allowed' });
+        expect(events.find((line) => line.event === 'sign_out')).toMatchObject({ host: APP, user: 'alice@example.com' });
+        expect(JSON.stringify(events)).not.toMatch(/alice-password|not-the-password|gatehouse_session|eyJ/);
+        const back = await page.goto(url(APP, '/hello?x=1'));
+        expect(new URL(page.url()).host).toBe(`${AUTH}:${outer.port}`);
+        expect(back?.status()).toBe(200);
       } finally {
         await context.close();
       }
