@@ -87,8 +87,9 @@ export function originalRequest(
 export function forwardAuthAnswer(admission: Admission, request: GateRequest, style: ForwardAuthStyle): GateResponse {
   if (admission.kind === 'forward') {
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
-    // Empty values for a request let in without anyone, so a copy rule overwrites whatever the client sent.
-    if (admission.route.identity === 'headers') for (const name of Object.values(IDENTITY_HEADERS)) headers[name] = '';
+    // Every identity header, empty unless this caller and route fill it: a copy rule then
+    // overwrites whatever the client sent, also for requests let in without anyone.
+    for (const name of Object.values(IDENTITY_HEADERS)) headers[name] = '';
     for (const [name, value] of Object.entries(admission.setHeaders)) if (name !== 'cookie') headers[name] = value;
     return { kind: 'respond', status: 200, headers, body: '' };
   }

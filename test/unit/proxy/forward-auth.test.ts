@@ -55,7 +55,7 @@ describe('forward-auth: the answer', () => {
     const admission: Admission = { kind: 'forward', route, decision: { allow: true, reason: 'allowed', entry: '*' }, setHeaders: { 'x-iap-user': 'bob', cookie: 'a=b', 'x-app': '1' }, removeHeaders: [] };
     const answer = forwardAuthAnswer(admission, request, 'redirect');
     expect(answer.status).toBe(200);
-    expect(answer.headers).toMatchObject({ 'x-iap-user': 'bob', 'x-iap-email': '', 'x-app': '1' });
+    expect(answer.headers).toMatchObject({ 'x-iap-user': 'bob', 'x-iap-email': '', 'x-iap-jwt-assertion': '', 'x-app': '1' });
     expect(answer.headers).not.toHaveProperty('cookie');
   });
 
