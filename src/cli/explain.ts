@@ -20,7 +20,6 @@ export async function explainCommand(args: string[]): Promise<number> {
   }
   const { query, json, local } = parsed;
   const config = loadConfig();
-  let explanation: Explanation;
   if (!local) {
     const params = new URLSearchParams({ url: query.url });
     if (query.user) params.set('user', query.user);
@@ -45,8 +44,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     process.stderr.write(`gatehouse explain: ${result.problem}\n`);
     return 2;
   }
-  explanation = result.explanation;
-  return print(explanation, json);
+  return print(result.explanation, json);
 }
 
 function print(explanation: Explanation, json: boolean): number {
