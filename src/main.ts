@@ -3,7 +3,8 @@ import { combineRouteSources, labelTrust, loadConfig, logSettingNotes, readIdent
 import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
 import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
-import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
+import { join, resolve } from 'node:path';
+import { createAuditLog, createLogger, createMetrics, type AuditLog, type AuditSink, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, type CertificateSources } from './tls/index.ts';
 
@@ -25,19 +26,26 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
   const store = new RouteStore();
   // Pomerium's global settings, each once: mapped, ignored, or overridden by a GATEHOUSE_* variable.
   if (config.pomerium !== null) logSettingNotes(logger, 'Pomerium settings', config.pomerium.notes);
+  const audit = createAuditLog({
+    file: join(config.GATEHOUSE_DATA_DIR, 'audit.jsonl'),
+    now: Date.now,
+    onRecord: (event) => metrics.auditEvents.inc({ event }),
+    onError: (error) => logger.error({ err: error }, error.message),
+  });
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger);
+  const identity = await startIdentity(config, logger, audit);
   try {
-    return await startServing(config, logger, { metrics, store, identity });
+    return await startServing(config, logger, { metrics, store, identity, audit });
   } catch (error) {
     // The built-in provider holds a listener and a file watcher that would keep a failed start alive.
     await identity?.close();
+    await audit.close();
     throw error;
   }
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger, audit: AuditSink): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) {
     if (config.GATEHOUSE_REDIS_URL !== undefined) logger.warn('GATEHOUSE_REDIS_URL is set, but sign-in is off (no GATEHOUSE_AUTH_URL): there is no state to share');
@@ -48,6 +56,7 @@ async function startIdentity(config: AppConfig, logger: Logger): Promise<Identit
   return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, {
     logger,
     httpsPublicPort,
+    audit,
     ...(config.GATEHOUSE_REDIS_URL === undefined ? {} : { redisUrl: config.GATEHOUSE_REDIS_URL }),
   });
 }
@@ -55,7 +64,7 @@ async function startIdentity(config: AppConfig, logger: Logger): Promise<Identit
 async function startServing(
   config: AppConfig,
   logger: Logger,
-  { metrics, store, identity }: { metrics: Metrics; store: RouteStore; identity: Identity | null },
+  { metrics, store, identity, audit }: { metrics: Metrics; store: RouteStore; identity: Identity | null; audit: AuditLog },
 ): Promise<RunningGatehouse> {
   const trust = labelTrust(config);
   const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
@@ -126,11 +135,26 @@ async function startServing(
     discoveryDegraded: () => watcher.status().state !== 'up',
     ...(certificates ? { certificates } : {}),
     targets,
+    audit,
   });
   const admin = createAdminServer({
     listen: config.GATEHOUSE_ADMIN_LISTEN,
     logger,
     metrics,
+    status: () => {
+      const discovery = watcher.status();
+      const identityStatus = identity?.status() ?? null;
+      return {
+        generation: store.current(),
+        discovery,
+        identity: identityStatus,
+        certificates: certificates?.list() ?? [],
+        refusals: audit.recentRefusals(),
+        now: Date.now(),
+      };
+    },
+    defaultAllow: identity?.settings.defaultAllow ?? [],
+    instance: { labelPrefix: config.GATEHOUSE_LABEL_PREFIX, routesFile: config.GATEHOUSE_CONFIG === undefined ? null : resolve(config.GATEHOUSE_CONFIG) },
     readiness: () => {
       const discovery = watcher.status();
       const generation = store.current();
@@ -186,7 +210,7 @@ async function startServing(
     (stopping ??= (async () => {
       logger.info('shutting down: draining requests');
       await proxy.close();
-      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close(), certificates?.close()]);
+      await Promise.allSettled([watcher.stop(), routesFile?.close(), admin.close(), identity?.close(), certificates?.close(), audit.close()]);
       logger.info('stopped');
     })());
   return { config, proxyPort, httpsPort, adminPort, stop };
@@ -211,6 +235,7 @@ export function proxyNetworkOptions(config: AppConfig): ProxyNetworkOptions {
     httpsPublicPort: config.GATEHOUSE_HTTPS_PUBLIC_PORT,
     httpRedirect: config.GATEHOUSE_HTTP_REDIRECT,
     trustedProxies: config.GATEHOUSE_TRUSTED_PROXIES,
+    forwardAuthClients: config.GATEHOUSE_FORWARD_AUTH_CLIENTS,
     accessLog: config.GATEHOUSE_ACCESS_LOG,
     requestTimeoutMs: config.GATEHOUSE_REQUEST_TIMEOUT,
     headersTimeoutMs: config.GATEHOUSE_HEADERS_TIMEOUT,

@@ -1,5 +1,5 @@
 import type { IdentitySettings } from './options.ts';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import type { GateRequest } from '../http/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { AssertionSigner } from './assertion.ts';
@@ -36,6 +36,8 @@ export interface IdentityServices {
   readonly now: () => number;
   /** Set when several replicas share Redis: false while it cannot be reached (new sign-ins are refused). */
   readonly sharedStateAvailable?: () => boolean;
+  /** Sign-ins, failures and sign-outs, apart from the log; absent in tests that build services by hand. */
+  readonly audit?: AuditSink;
 }
 
 /**

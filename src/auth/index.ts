@@ -1,5 +1,5 @@
 import type { BuiltinProviderSignIn, IdentitySettings, RootSecret } from './options.ts';
-import type { Logger } from '../observability/index.ts';
+import { NO_AUDIT, type AuditSink, type Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createAssertionSigner } from './assertion.ts';
 import type { IdentityServices } from './context.ts';
@@ -42,6 +42,8 @@ export interface IdentityOptions {
   now?: () => number;
   /** Several replicas: the state they share lives in this Redis (GATEHOUSE_REDIS_URL); the data dir otherwise. */
   redisUrl?: string;
+  /** The audit stream: sign-ins, failures, locks and sign-outs. */
+  audit?: AuditSink;
 }
 
 export interface IdentityStatus {
@@ -128,9 +130,11 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
   const onError = (error: Error) => logger.error({ err: error }, error.message);
   // Used handoffs and sign-in failure counters outlive a restart (state/): in the data dir, or in Redis for every replica.
   const state = shared ?? openFileState({ dir: join(settings.dataDir, 'state'), now, onError });
+  const audit = options.audit ?? NO_AUDIT;
   const methods = await connectMethods(settings, {
     logger: options.logger,
     state,
+    audit,
     ...(shared === null ? {} : { sharedDocuments: shared.documents }),
     ...(options.retry ? { retry: options.retry } : {}),
   });
@@ -181,6 +185,7 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
     logger,
     now,
     ...(shared === null ? {} : { sharedStateAvailable: () => shared.available() }),
+    audit,
   };
   methods.start();
   const first = methods.list[0] as (typeof methods.list)[number];

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { SharedDocuments, StateStore } from '../state/index.ts';
 import type { BuiltinAccounts } from '../idp/index.ts';
@@ -53,7 +53,7 @@ const BUILTIN_MFA = Object.freeze({ amr: Object.freeze(['otp', 'hwk', 'mfa']), a
 
 export async function connectMethods(
   settings: IdentitySettings,
-  options: { logger: Logger; state: StateStore; sharedDocuments?: SharedDocuments; retry?: RetryOptions },
+  options: { logger: Logger; state: StateStore; audit?: AuditSink; sharedDocuments?: SharedDocuments; retry?: RetryOptions },
 ): Promise<SignInMethods> {
   const methods: SignInMethod[] = [];
   const closers: Array<() => Promise<void>> = [];
@@ -75,7 +75,7 @@ export async function connectMethods(
     const logger = options.logger.child({ mod: 'auth', method: method.name });
     const retry = options.retry ? { retry: options.retry } : {};
     if (method.kind === 'builtin') {
-      const provider = await connectBuiltinProvider(settings, method, options.logger, options.state, options.sharedDocuments);
+      const provider = await connectBuiltinProvider(settings, method, options.logger, options.state, options.sharedDocuments, options.audit);
       closers.push(() => provider.close());
       rawHandler = provider.rawHandler;
       endSession = provider.endSession;

@@ -1,5 +1,5 @@
 import type { BuiltinProviderSignIn, IdentitySettings } from './options.ts';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import type { SharedDocuments, StateStore } from '../state/index.ts';
 import type { OidcClientOptions } from './oidc.ts';
@@ -22,7 +22,7 @@ export interface ConnectedProvider {
   close(): Promise<void>;
 }
 
-export async function connectBuiltinProvider(settings: IdentitySettings, method: BuiltinProviderSignIn, logger: Logger, state: StateStore, sharedDocuments?: SharedDocuments): Promise<ConnectedProvider> {
+export async function connectBuiltinProvider(settings: IdentitySettings, method: BuiltinProviderSignIn, logger: Logger, state: StateStore, sharedDocuments?: SharedDocuments, audit?: AuditSink): Promise<ConnectedProvider> {
   // Loaded only when used: oidc-provider and its dependencies weigh ~45 MB.
   const { createBuiltinProvider, usersFilePath } = await import('../idp/index.ts');
   const idp = await createBuiltinProvider({
@@ -33,6 +33,7 @@ export async function connectBuiltinProvider(settings: IdentitySettings, method:
     sessionTtlMs: settings.sessionTtlMs,
     state,
     ...(sharedDocuments === undefined ? {} : { sharedDocuments }),
+    ...(audit ? { audit } : {}),
   });
   return {
     kind: 'builtin',

@@ -215,6 +215,7 @@ async function callback(ctx: IdentityContext, req: GateRequest): Promise<GateRes
   ctx.providerSessions.remember(session.sid, user.idToken, session.exp);
   ctx.userSessions.record(session, { ip: req.remoteAddress, agent: String(req.headers['user-agent'] ?? '') });
   ctx.logger.info({ user: displayName(session), sub: session.sub, method: method.name, amr: user.amr, acr: user.acr, mfa, groups: session.groups.length, requestId: req.requestId }, 'signed in');
+  ctx.audit?.record({ event: 'sign_in', user: displayName(session), sub: session.sub, requestId: req.requestId });
   const setCookies = [...clearFlow, ...cookies, ...(hint === null ? [] : [hint]), lastMethodCookie(method.name, secure)];
   if (taken.flow.requireMfa && !mfa) {
     // Stepping up again would only loop: the provider was asked for a second factor and did not use one.
@@ -258,6 +259,7 @@ function providerFailure(ctx: IdentityContext, req: GateRequest, error: unknown,
   }
   if (isGatehouseError(error, 'SIGN_IN_FAILED')) {
     ctx.logger.warn({ err: error.message, requestId: req.requestId }, 'sign-in failed');
+    ctx.audit?.record({ event: 'sign_in_failed', user: null, reason: 'the answer from the identity provider did not pass the checks', ip: req.remoteAddress, requestId: req.requestId });
     return page(req, { status: 400, title: 'Sign-in failed', message: 'The answer from the identity provider did not pass Gatehouse\'s checks, so you were not signed in.', body: again, code: 'sign_in_failed', ...(headers ? { headers } : {}) });
   }
   throw error;

@@ -110,6 +110,7 @@ function revoke(ctx: IdentityContext, req: GateRequest, session: Session): void 
   if (!ctx.revocation.isRevoked(session.sid)) {
     ctx.revocation.revoke(session.sid, session.exp);
     ctx.logger.info({ user: displayName(session), sub: session.sub, host: req.host, requestId: req.requestId }, 'signed out');
+    ctx.audit?.record({ event: 'sign_out', user: displayName(session), sub: session.sub, host: req.host, requestId: req.requestId });
   }
 }
 

@@ -6,9 +6,14 @@ const HELP = `Gatehouse: single sign-on in front of your Docker apps, configured
 
 Usage:
   gatehouse serve            Run the proxy (reads GATEHOUSE_* environment variables)
-  gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
-                             "serve" would; print routes and every rejected container with the
-                             reasons. Exits 1 when anything was rejected.
+  gatehouse routes [--json] [--local]
+                             The route table the running Gatehouse serves (its admin listener),
+                             or, when none answers (or with --local), the one "serve" would build
+                             from Docker and the routes file; routes and every rejected container
+                             with the reasons. Exits 1 when anything was rejected.
+  gatehouse explain [--user EMAIL] [--groups a,b] [--provider NAME] [--ip ADDRESS] [--method GET] URL
+                             Which route answers URL, in which state, which rule decides for
+                             this user and why, and where the request would go
   gatehouse import pomerium FILE
                              Print the container labels (and GATEHOUSE_* environment) that
                              make the routes of a Pomerium config or policy file; say which
@@ -61,6 +66,10 @@ async function run(argv: string[]): Promise<number> {
     case 'import': {
       const { importCommand } = await import('./import.ts');
       return importCommand(rest);
+    }
+    case 'explain': {
+      const { explainCommand } = await import('./explain.ts');
+      return explainCommand(rest);
     }
     case 'socket-proxy':
       // The socket proxy is nginx with an allow list, a few MB instead of a second Node process.

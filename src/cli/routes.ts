@@ -1,23 +1,46 @@
 import { readFile } from 'node:fs/promises';
-import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, routeDefaultsOf, type RoutesFileResult } from '../config/index.ts';
+import { combineRouteSources, labelTrust, loadConfig, parsePolicyEnv, parseRoutesFile, routeDefaultsOf, type AppConfig, type RoutesFileResult } from '../config/index.ts';
 import { createTableBuilder, createTargetCheck, createTargetRules, dockerApiEndpoints } from '../control/index.ts';
-import { systemResolveAll } from '../proxy/index.ts';
+import { renderTableText, systemResolveAll, tableReport, type TableReport } from '../proxy/index.ts';
+import { askRunning } from './running.ts';
 import { listOnce } from '../docker/index.ts';
 import { ignoredImageLabels, translateContainers } from '../labels/index.ts';
-import { describeOwner, type Route, type RouteTable, type TranslationResult } from '../routes/index.ts';
-import { formatEntry } from '../policy/index.ts';
+import type { RouteTable, TranslationResult } from '../routes/index.ts';
 
-/** `gatehouse routes [--json]`: the table `serve` would build right now, and everything rejected. */
+/**
+ * `gatehouse routes [--json] [--local]`: the table the running Gatehouse serves, read from its
+ * admin listener when one answers with the same label prefix and routes file; otherwise (or with
+ * `--local`) the table `serve` would build right now from Docker and the routes file. Says which
+ * on stderr.
+ */
 export async function routesCommand(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
+  const local = args.includes('--local');
+  const unknown = args.filter((a) => a !== '--json' && a !== '--local');
   if (unknown.length > 0) {
-    process.stderr.write(`gatehouse routes: unknown option ${unknown.join(' ')} (only --json)\n`);
+    process.stderr.write(`gatehouse routes: unknown option ${unknown.join(' ')} (only --json, --local)\n`);
     return 2;
   }
   const config = loadConfig();
   // Mapped or ignored Pomerium settings are notes, not problems: they never make the exit code 1.
   for (const note of config.pomerium?.notes ?? []) process.stderr.write(`gatehouse routes: ${note.message}\n`);
+  if (!local) {
+    const running = await askRunning<TableReport & { generation: number }>(config, '/api/routes');
+    if (running.ok) {
+      process.stderr.write(`gatehouse routes: read from the running Gatehouse at ${running.url} (table generation ${running.body.generation})\n`);
+      const { instance: _instance, ...report } = running.body as TableReport & { generation: number; instance?: unknown };
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderTableText(running.body));
+      return running.body.rejected.length > 0 ? 1 : 0;
+    }
+    process.stderr.write(`gatehouse routes: ${running.reason}; building the table from Docker and the routes file instead\n`);
+  }
+  const { table, ignored } = await buildLocalTable(config);
+  process.stdout.write(json ? `${JSON.stringify({ ...tableReport(table), ignoredLabels: ignored }, null, 2)}\n` : renderTableText(tableReport(table)) + renderIgnored(ignored));
+  return table.issues.length > 0 ? 1 : 0;
+}
+
+/** The table `serve` would build right now, from Docker and the routes file, with the same target check. */
+export async function buildLocalTable(config: AppConfig): Promise<{ table: RouteTable; ignored: ReturnType<typeof ignoredImageLabels> }> {
   const listing = await listOnce(config.DOCKER_HOST);
   let fileResult: TranslationResult | null = null;
   const defaults = routeDefaultsOf(config.pomerium);
@@ -33,9 +56,7 @@ export async function routesCommand(args: string[]): Promise<number> {
   builder.build(listing, fileResult);
   await targets.settled();
   const table = builder.build(listing, fileResult);
-  const ignored = ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false);
-  process.stdout.write(json ? `${JSON.stringify({ ...toJson(table), ignoredLabels: ignored }, null, 2)}\n` : renderText(table) + renderIgnored(ignored));
-  return table.issues.length > 0 ? 1 : 0;
+  return { table, ignored: ignoredImageLabels(listing.containers, trust.prefix, trust.trustImageLabels ?? false) };
 }
 
 /** A file's routes; its Pomerium settings, which are no problem with the routes, go to stderr. */
@@ -43,74 +64,6 @@ function readRoutes(parsed: RoutesFileResult, file: string): TranslationResult {
   if (!parsed.ok) return { specs: [], issues: [{ source: { kind: 'file', file, index: null }, label: null, value: null, code: 'invalid_value', message: parsed.error }] };
   for (const note of parsed.settings) process.stderr.write(`gatehouse routes: ${note.message}\n`);
   return parsed.result;
-}
-
-/** `live`, or why a served route takes no traffic now (`starting`, `unhealthy`). */
-function liveState(route: Route): string {
-  return route.ready.length > 0 ? 'live' : (route.upstreams.find((u) => u.state !== 'running')?.state ?? 'starting');
-}
-
-function ownerOf(table: RouteTable, host: string | undefined) {
-  const owner = host === undefined ? undefined : table.owners.get(host);
-  return owner === undefined ? null : { ...owner, description: describeOwner(owner) };
-}
-
-function toJson(table: RouteTable) {
-  return {
-    routes: table.routes.map((r) => ({
-      id: r.id,
-      state: liveState(r),
-      owner: ownerOf(table, r.hosts[0]),
-      urls: r.hosts.map((h) => `${r.fromScheme}://${h}${r.path}`),
-      upstreams: r.upstreams,
-      public: r.policy.public,
-      allow: r.policy.allow.map(formatEntry),
-      deny: r.policy.deny.map(formatEntry),
-      identity: r.identity,
-      sources: r.sources,
-    })),
-    // Addresses held closed: nothing serves them, and no broader route may either.
-    closed: table.closed.map((claim) => ({
-      id: claim.id,
-      state: claim.state,
-      owner: { ...claim.owner, description: describeOwner(claim.owner) },
-      urls: claim.hosts.map((h) => `${h}${claim.path}`),
-      source: claim.source,
-    })),
-    rejected: table.issues,
-  };
-}
-
-function renderText(table: RouteTable): string {
-  const lines: string[] = [`Routes (${table.routes.length})`];
-  for (const route of table.routes) lines.push(...describeRoute(table, route));
-  if (table.routes.length === 0) lines.push('  none');
-  if (table.closed.length > 0) {
-    lines.push('', `Closed (${table.closed.length}): these addresses answer 503 until the container or file entry is fixed or removed`);
-    for (const claim of table.closed) {
-      lines.push(`  ${claim.hosts.map((h) => `${h}${claim.path}`).join(', ')}  ${claim.state}  owner: ${describeOwner(claim.owner)}  (${claim.id})`);
-    }
-  }
-  lines.push('', `Rejected (${table.issues.length})`);
-  for (const issue of table.issues) lines.push(`  ${issue.message}`);
-  if (table.issues.length === 0) lines.push('  none');
-  return `${lines.join('\n')}\n`;
-}
-
-function describeRoute(table: RouteTable, route: Route): string[] {
-  const urls = route.hosts.map((h) => `${route.fromScheme}://${h}${route.path}`).join(', ');
-  const targets = route.upstreams.map((u) => (u.ready ? u.origin : `${u.origin} (${u.state})`)).join(', ');
-  const access = route.policy.public
-    ? 'public'
-    : route.policy.allow.length === 0
-      ? 'nobody (no allow rule)'
-      : `allow ${route.policy.allow.map(formatEntry).join(', ')}`;
-  const deny = route.policy.deny.length > 0 ? `; deny ${route.policy.deny.map(formatEntry).join(', ')}` : '';
-  const owner = ownerOf(table, route.hosts[0]);
-  return [
-    `  ${urls}  ${liveState(route)}${owner === null ? '' : `  owner: ${owner.description}`}`,
-    `      → ${targets}  [${route.ready.length}/${route.upstreams.length} ready]  ${access}${deny}  (${route.id})`,
-  ];
 }
 
 /** Image labels left out of the translation, each with its reason (see labels/image-labels.ts). */

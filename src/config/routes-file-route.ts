@@ -1,7 +1,7 @@
 // Pomerium's rule that a policy without an allow rule lets nobody in.
 import { closeEmptyPolicy } from './routes-file-ppl.ts';
 import { buildRouteSpec, closestKey, type FromValue, isSecretValue, KEYS, parseValue, VALUE_KEYS, type ValueKey } from '../labels/index.ts';
-import type { RouteSpec } from '../routes/index.ts';
+import { FORWARD_AUTH_UPSTREAM, type RouteSpec } from '../routes/index.ts';
 import { type IssueSink, readHeaderMap, readTargets, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { POMERIUM_KEYS, readPomeriumKey } from './routes-file-pomerium.ts';
 import { finishPomeriumRoute } from './pomerium-route-options.ts';
@@ -37,14 +37,17 @@ export function translateFileRoute(route: Record<string, unknown>, at: { file: s
   }
   if (pomerium.length > 0) closeEmptyPolicy(route, draft);
   if (!('from' in route)) report('from', 'missing', 'every route needs from, such as https://app.example.com');
-  if (!('to' in route)) report('to', 'missing', 'every route in the file needs to, such as http://192.168.1.20:8080');
+  const forwardAuth = draft.settings.mode === 'forward_auth';
+  if (!('to' in route) && !forwardAuth) report('to', 'missing', 'every route in the file needs to, such as http://192.168.1.20:8080 (or mode: forward_auth when an outer proxy routes it)');
+  if ('to' in route && forwardAuth) report('to', 'invalid_value', 'a mode: forward_auth route is forwarded by the outer proxy; remove to');
   const pomeriumSettings = draft.pomerium === undefined ? undefined : finishPomeriumRoute(route, draft.pomerium, report);
   if (draft.failed || draft.from === undefined) return [];
   const from = draft.from;
   draft.settings.health = 'off';
   const setHeaders = Object.fromEntries(draft.headers.values());
   const defaultName = `${from.hosts[0]}${draft.settings.path === undefined || draft.settings.path === '/' ? '' : draft.settings.path}`;
-  return draft.targets.map((origin) => ({
+  const origins = forwardAuth ? [FORWARD_AUTH_UPSTREAM] : draft.targets;
+  return origins.map((origin) => ({
     ...buildRouteSpec({
       source: { kind: 'file', file: at.file, index: at.index },
       routeName: `file:${at.index}`,

@@ -111,6 +111,8 @@ const issuerUrl = z.string().transform((value, ctx) => {
 export const ENV_SCHEMA = {
   GATEHOUSE_LISTEN: listenAddress.prefault('0.0.0.0:8080'),
   GATEHOUSE_ADMIN_LISTEN: listenAddress.prefault('127.0.0.1:9090'),
+  /** Where `gatehouse routes` and `explain` find the running instance; default: from GATEHOUSE_ADMIN_LISTEN. */
+  GATEHOUSE_ADMIN_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEHOUSE_LABEL_PREFIX: labelPrefix.default('iap'),
   GATEHOUSE_DOCKER_NETWORK: z.string().min(1).optional(),
   DOCKER_HOST: z.string().default('unix:///var/run/docker.sock'),
@@ -120,6 +122,8 @@ export const ENV_SCHEMA = {
   /** Pomerium's current name for the same thing (`ROUTES`, base64); read beside POLICY. */
   ROUTES: policyEnv.optional(),
   GATEHOUSE_TRUSTED_PROXIES: cidrList.prefault(''),
+  /** Who may call the forward-auth endpoint; unset: the trusted proxies. */
+  GATEHOUSE_FORWARD_AUTH_CLIENTS: cidrList.optional(),
   GATEHOUSE_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ACCESS_LOG: bool.prefault('true'),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import { hashPassword, parsePhc, verifyPhc, type PhcHash } from './phc.ts';
 import { addressKey, type SignInThrottle } from './throttle.ts';
 import { matchTotp } from './totp.ts';
@@ -33,6 +33,8 @@ export interface AuthenticatorOptions {
   now: () => number;
   /** Password hashes computed at once (each takes 64 MiB); more wait their turn. */
   maxConcurrentHashes?: number;
+  /** Failures and locks, for the audit stream (never what was typed as the password or code). */
+  audit?: AuditSink;
 }
 
 const MAX_LOGIN_LENGTH = 256;
@@ -48,12 +50,14 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
 
   function log(outcome: 'success' | 'failure', step: 'password' | 'totp', login: string, ip: string, reason: string, level: 'info' | 'warn' = 'info'): void {
     logger[level]({ event: 'sign_in', outcome, step, user: login.slice(0, 64), ip, reason }, `sign-in ${outcome} (${reason})`);
+    if (outcome === 'failure') options.audit?.record({ event: 'sign_in_failed', user: login.slice(0, 64), reason: `${step}: ${reason}`, ip });
   }
 
   async function failed(login: string, ip: string): Promise<PasswordOutcome & TotpOutcome> {
     const result = throttle.failure(accountKey(options.users(), login), addressKey(ip));
     if (result.status.locked) {
       logger.warn({ event: 'sign_in_locked', user: login.slice(0, 64), ip, scope: result.status.scope, retryAfterMs: result.status.retryAfterMs }, 'too many failed sign-ins; temporarily locked');
+      options.audit?.record({ event: 'locked', user: login.slice(0, 64), ip, scope: result.status.scope, retryAfterMs: result.status.retryAfterMs });
       return { kind: 'locked', retryAfterMs: result.status.retryAfterMs };
     }
     await sleep(result.delayMs);

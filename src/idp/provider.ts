@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { startBackChannel, type ProviderFetch } from './back-channel.ts';
 import { createInteractionHandler } from './interaction.ts';
@@ -44,6 +44,8 @@ export interface BuiltinProviderOptions {
   state?: StateStore;
   /** Several replicas: sessions, grants and interactions in Redis instead of this process's memory. */
   sharedDocuments?: SharedDocuments;
+  /** Failed sign-ins and locks, for the audit stream. */
+  audit?: AuditSink;
   /** Bounds on what unauthenticated clients can make the provider keep (tests lower them). */
   storage?: Pick<MemoryAdapterOptions, 'maxEntries' | 'maxInteractions' | 'maxInteractionsPerClient'>;
 }
@@ -116,7 +118,7 @@ export async function createBuiltinProvider(options: BuiltinProviderOptions): Pr
     now,
     ...(options.state === undefined ? {} : { maps: throttleMaps(options.state, options.throttle?.maxEntries) }),
   });
-  const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now });
+  const authenticator = await createAuthenticator({ users: () => store.current(), throttle, logger, now, ...(options.audit ? { audit: options.audit } : {}) });
   const passkeys = createPasskeys({
     store: (options.state ?? openMemoryState({ now })).map('passkeys', { maxEntries: 100_000, parse: parseStoredPasskey }),
     origin: authOrigin,

@@ -67,6 +67,7 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   max_age: parsers.idleTimeout,
   networks: fixed(parseNetworkList),
   trusted_networks: fixed(parseNetworkList),
+  mode: parsers.oneOf(['proxy', 'forward_auth']),
 };
 
 export const KEYS = Object.freeze(

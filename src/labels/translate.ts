@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import type { RouteIssue, RouteSpec, TranslationResult, UpstreamTarget } from '../routes/index.ts';
+import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSpec, type TranslationResult, type UpstreamTarget } from '../routes/index.ts';
 import { forbiddenClaimReason } from './claims.ts';
 import { collectLabels, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
 import { deployerLabels } from './image-labels.ts';
@@ -142,6 +142,12 @@ function buildContainerRoute(
     problems.push(...secretProblems);
     return null;
   }
+  const needless = settings.mode === 'forward_auth' ? UPSTREAM_KEYS.filter((key) => present.has(key)) : [];
+  if (needless.length > 0) {
+    const names = needless.map((key) => values[key]?.label ?? label(key)).join(', ');
+    problems.push({ code: 'invalid_value', label: values.mode?.label ?? label('mode'), value: null, message: `${values.mode?.label ?? label('mode')}=forward_auth: the outer proxy reaches the app, so ${names} would never be used; remove ${needless.length === 1 ? 'it' : 'them'}` });
+    return null;
+  }
   const upstream = chooseUpstream(container, settings, ctx.network, {
     port: label('port'),
     network: values.network?.label ?? `${prefix}.network`,
@@ -188,6 +194,9 @@ function uncheckedSecrets(headers: Map<string, Labelled<{ name: string; template
   return found;
 }
 
+/** Keys that say how Gatehouse reaches the app, which a forward_auth route never does. */
+const UPSTREAM_KEYS: readonly ValueKey[] = ['port', 'scheme', 'to', 'network', 'tls_skip_verify'];
+
 /** Keys that restrict who gets in, which a public route would silently ignore. */
 const ACCESS_KEYS: readonly ValueKey[] = ['allow', 'deny', 'bypass'];
 
@@ -212,6 +221,8 @@ function chooseUpstream(
   labels: { port: string; network: string; to: string },
   problems: Problem[],
 ): UpstreamTarget | null {
+  // The outer proxy reaches the app; Gatehouse only decides, so no network or port is needed.
+  if (settings.mode === 'forward_auth') return { origin: FORWARD_AUTH_UPSTREAM, containerId: container.id, ready: true, state: 'forward_auth' };
   const state = readiness(container, settings.health ?? 'docker');
   if (settings.to !== undefined) return { origin: settings.to, containerId: container.id, ...state };
   const address = chooseAddress(container, settings.network, context, labels);
@@ -219,5 +230,5 @@ function chooseUpstream(
   if (!address.ok) problems.push(address.problem);
   if (!port.ok) problems.push(port.problem);
   if (!address.ok || !port.ok) return null;
-  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value, port.value), containerId: container.id, ...state };
+  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value.ip, port.value), containerId: container.id, ...state, network: address.value.network };
 }

@@ -51,7 +51,7 @@ export function chooseAddress(
   network: string | undefined,
   context: NetworkContext,
   labels: UpstreamLabels,
-): Choice<string> {
+): Choice<{ ip: string; network: string }> {
   if (container.networkMode === 'host') {
     return problem(labels.to, null, `uses the host network, so it has no container address: set ${labels.to} to an address of the Docker host, such as http://192.168.1.10:8080`);
   }
@@ -63,7 +63,7 @@ export function chooseAddress(
   if (!chosen.ok) return chosen;
   const ip = container.networks[chosen.value] ?? '';
   if (ip === '') return problem(labels.network, null, `has no IP address on network "${chosen.value}" yet`);
-  return { ok: true, value: ip };
+  return { ok: true, value: { ip, network: chosen.value } };
 }
 
 function pickNetwork(names: string[], network: string | undefined, context: NetworkContext, labels: UpstreamLabels): Choice<string> {

@@ -48,6 +48,12 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
+    auditEvents: new Counter({
+      name: 'gatehouse_audit_events_total',
+      help: 'Audit events (sign_in, sign_in_failed, locked, refused, sign_out), by event',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
     configFileErrors: new Counter({
       name: 'gatehouse_config_file_errors_total',
       help: 'Routes-file loads that failed and kept the last good file',

@@ -2,13 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../observability/index.ts';
 import type { RouteTable } from '../routes/index.ts';
-import { admit, type Admission, type PassOptions } from './passes.ts';
+import { admit, type Admission, type PassOptions, type Purpose } from './passes.ts';
+import { forwardAuthAnswer, forwardAuthStyle, originalRequest, type ForwardAuthStyle } from './forward-auth.ts';
 import { observeHeaderTemplates } from './identity-headers.ts';
 import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { type ClientResponse, type UpstreamTransport } from './forward.ts';
 import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
-import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
+import { buildUpstreamHeaders, routeStripNames, type ForwardingFacts } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
 import { describeRequest } from './request-info.ts';
@@ -25,6 +26,8 @@ export interface ProxyContext {
   /** Served before routing, from the raw request (the built-in identity provider). */
   readonly rawHandler?: RawHandler | undefined;
   readonly trusted: TrustedProxies;
+  /** Who may call the forward-auth endpoint (GATEHOUSE_FORWARD_AUTH_CLIENTS, else the trusted proxies). */
+  readonly forwardAuthClients: TrustedProxies;
   readonly balancer: Balancer;
   readonly transport: UpstreamTransport;
   /** Checks where label routes connect; absent only in tests that build a context by hand. */
@@ -71,6 +74,8 @@ export function createRequestHandler(ctx: ProxyContext) {
     notes.path = gateRequest.path;
     notes.clientIp = gateRequest.remoteAddress;
     if (REFUSED_METHODS.has(gateRequest.method)) return sendPage(ctx, reply, 'method_not_allowed', {});
+    const forwardAuth = forwardAuthStyle(gateRequest.path);
+    if (forwardAuth !== null) return sendGateResponse(ctx, reply, await answerForwardAuth(ctx, gateRequest, described.forwarding, forwardAuth, notes));
     if (ctx.rawHandler?.handles(gateRequest.host, gateRequest.path) === true) {
       // Fastify's onResponse still fires on 'finish' for a hijacked reply: the access log and metrics stay whole.
       reply.hijack();
@@ -133,17 +138,35 @@ export function createRequestHandler(ctx: ProxyContext) {
  * whatever is published meanwhile, this request keeps this route and this decision. A pass
  * that throws refuses the request (fail closed). Shared by plain requests and upgrades.
  */
-export async function admitOnce(ctx: ProxyContext, request: GateRequest): Promise<Admission> {
+export async function admitOnce(ctx: ProxyContext, request: GateRequest, purpose: Purpose = 'proxy'): Promise<Admission> {
   const table = ctx.currentTable();
   ctx.balancer.observe(table);
   ctx.transport.observe(table);
   try {
     observeHeaderTemplates(table);
-    return await admit(request, table, ctx.passes);
+    return await admit(request, table, ctx.passes, purpose);
   } catch (error) {
     ctx.logger.error({ err: error, requestId: request.requestId, websocket: request.isUpgrade }, 'the access gate failed; the request is refused');
     return { kind: 'page', route: null, page: 'internal_error' };
   }
+}
+
+/** An outer proxy's forward-auth call: the passes judge the request it describes, and nothing is forwarded. */
+async function answerForwardAuth(ctx: ProxyContext, call: GateRequest, facts: ForwardingFacts, style: ForwardAuthStyle, notes: RequestNotes): Promise<GateResponse> {
+  const original = originalRequest(
+    { headers: call.headers, hostHeader: call.hostHeader, socketScheme: facts.scheme, peerIp: facts.peerIp, requestId: call.requestId },
+    ctx.forwardAuthClients,
+  );
+  if (!original.ok) {
+    ctx.logger.warn({ peer: facts.peerIp, status: original.response.status, requestId: call.requestId }, 'forward-auth call refused');
+    return original.response;
+  }
+  const admission = await admitOnce(ctx, original.request, 'forward_auth');
+  notes.routeId = admission.route?.id ?? null;
+  notes.host = original.request.host;
+  notes.path = original.request.path;
+  notes.clientIp = original.request.remoteAddress;
+  return forwardAuthAnswer(admission, original.request, style);
 }
 
 export function hasBody(raw: IncomingMessage): boolean {

@@ -25,7 +25,8 @@ export type PageKind =
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'shutting_down'
-  | 'internal_error';
+  | 'internal_error'
+  | 'forward_auth_only';
 
 interface PageText {
   readonly status: number;
@@ -113,6 +114,11 @@ const PAGES: Record<PageKind, PageText> = {
     status: 503,
     title: 'Gatehouse is restarting',
     message: 'Gatehouse is shutting down. Try again in a moment.',
+  },
+  forward_auth_only: {
+    status: 421,
+    title: 'This app is served by another proxy',
+    message: 'Gatehouse only decides who may use this app (iap.mode=forward_auth); the proxy in front of it serves it. Open it at the address that proxy publishes, or point this address at that proxy.',
   },
   internal_error: {
     status: 500,

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.ts';
+import type { AuditSink, Logger } from '../observability/index.ts';
 import { evaluate, networkAccess, openAccess, type Decision, type PolicyRequest } from '../policy/index.ts';
 import { matchClaim, type Route, type RouteTable } from '../routes/index.ts';
 import { closedClaimPage } from './claim-page.ts';
@@ -36,6 +36,8 @@ export type Admission =
 
 export interface PassOptions {
   readonly gate: AccessGate;
+  /** Refusals of the request path, with the deciding entry; absent in tests that build options by hand. */
+  readonly audit?: AuditSink | undefined;
   /** Who may use a route whose labels name no allow entry (GATEHOUSE_DEFAULT_ALLOW). */
   readonly defaultAllow: readonly PolicyEntry[];
   /** Where `secret:NAME` header values come from. */
@@ -43,19 +45,26 @@ export interface PassOptions {
   readonly logger: Logger;
 }
 
-export async function admit(request: GateRequest, table: RouteTable, options: PassOptions): Promise<Admission> {
+/**
+ * Who runs the passes: Gatehouse's own proxy listener, or the forward-auth endpoint asking on an
+ * outer proxy's behalf (which forwards the request itself, so own endpoints and the upstream's
+ * readiness are not its business).
+ */
+export type Purpose = 'proxy' | 'forward_auth';
+
+export async function admit(request: GateRequest, table: RouteTable, options: PassOptions, purpose: Purpose = 'proxy'): Promise<Admission> {
   const { gate } = options;
   // Only what is really pending is awaited: the common answers (no own endpoint, a session read
   // synchronously, a cached JWT) are plain values and cost no extra turn of the event loop.
-  const ownAnswer = gate.ownEndpoint ? gate.ownEndpoint(request, table) : null;
+  const ownAnswer = gate.ownEndpoint && purpose === 'proxy' ? gate.ownEndpoint(request, table) : null;
   const own = ownAnswer instanceof Promise ? await ownAnswer : ownAnswer;
   if (own !== null) return { kind: 'respond', route: null, response: own };
 
-  // A closed claim (stopped or misconfigured) holds its address: its own page, never a broader route.
-  const claim = matchClaim(table, request.host, request.path, authorityPort(request));
-  if (claim === undefined) return { kind: 'page', route: null, page: 'not_found' };
-  if (claim.route === null) return { kind: 'page', route: null, page: closedClaimPage(claim.state) };
-  const route = claim.route;
+  const matched = routeFor(table, request.host, request.path, authorityPort(request));
+  if (matched.kind === 'page') return { kind: 'page', route: null, page: matched.page };
+  const route = matched.route;
+  // The outer proxy forwards this route; serving it here too would bypass whatever that proxy adds.
+  if (route.mode === 'forward_auth' && purpose === 'proxy') return { kind: 'page', route, page: 'forward_auth_only' };
   // A header template that cannot compile makes the route misconfigured: refused, never served without it.
   const templates = compiledHeaders(route);
   if (!templates.ok) {
@@ -75,6 +84,7 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   const caller = found instanceof Promise ? await found : found;
   const decision = open ?? evaluate(route.policy, caller, policyRequest, options.defaultAllow);
   logDecision(options.logger, request, route, decision, caller);
+  if (!decision.allow && decision.reason !== 'sign_in_required') auditRefusal(options.audit, request, route, decision, caller, purpose);
   // Refused for the client's network (a `networks` limit, a denied `ip:`): no sign-in would change it.
   if (!decision.allow && caller === null && (decision.reason === 'network' || decision.reason === 'denied')) return { kind: 'page', route, page: 'network_refused' };
   if (!decision.allow) return { kind: 'respond', route, response: gate.refuse(request, route, decision, caller, table) };
@@ -84,7 +94,7 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
 
   // Only now, for someone the route admits, may the app's state show through.
   if (request.isUpgrade && !route.websockets) return { kind: 'page', route, page: 'websockets_disabled' };
-  if (route.ready.length === 0) return { kind: 'page', route, page: 'upstream_unavailable' };
+  if (route.ready.length === 0 && purpose === 'proxy') return { kind: 'page', route, page: 'upstream_unavailable' };
 
   const values = caller === null ? null : identityValues(caller, route, request.host);
   const identity = values instanceof Promise ? await values : values;
@@ -107,13 +117,42 @@ function authorityPort(req: GateRequest): number {
   return port === null ? (req.scheme === 'https' ? 443 : 80) : Number(port[1]);
 }
 
-function toPolicyRequest(req: GateRequest): PolicyRequest {
+/**
+ * The match pass: the route at this host and path in this generation, or the page that answers
+ * instead. A closed claim (stopped or misconfigured) holds its address: its own page, never a
+ * broader route. `gatehouse explain` asks the same question through this function.
+ */
+export function routeFor(table: RouteTable, host: string, path: string, port: number | null = null): { kind: 'route'; route: Route } | { kind: 'page'; page: PageKind } {
+  const claim = matchClaim(table, host, path, port);
+  if (claim === undefined) return { kind: 'page', page: 'not_found' };
+  if (claim.route === null) return { kind: 'page', page: closedClaimPage(claim.state) };
+  return { kind: 'route', route: claim.route };
+}
+
+function auditRefusal(audit: AuditSink | undefined, req: GateRequest, route: Route, decision: Decision, caller: Caller | null, via: Purpose): void {
+  audit?.record({
+    event: 'refused',
+    via,
+    route: route.id,
+    host: req.host,
+    method: req.method,
+    path: req.path,
+    user: caller === null ? null : (caller.email ?? caller.sub),
+    sub: caller?.sub ?? null,
+    reason: decision.reason,
+    entry: decision.entry,
+    ip: req.remoteAddress,
+    requestId: req.requestId,
+  });
+}
+
+export function toPolicyRequest(req: Pick<GateRequest, 'method' | 'path' | 'headers' | 'remoteAddress'>): PolicyRequest {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
   const headers: PolicyRequest['headers'] = {};
   if (typeof origin === 'string') headers.origin = origin;
   if (typeof method === 'string') headers['access-control-request-method'] = method;
-  return { method: req.method, path: req.path, headers, now: Date.now(), clientIp: req.remoteAddress };
+  return { method: req.method, path: req.path, headers, now: Date.now(), ...(req.remoteAddress === '' ? {} : { clientIp: req.remoteAddress }) };
 }
 
 /** The common case (no JWT, or one already signed for this session and host) stays synchronous. */

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ListenAddress } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { Metrics } from '../observability/index.ts';
+import type { AuditSink, Metrics } from '../observability/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { PolicyEntry } from '../routes/index.ts';
 import { createSecretReader, DEFAULT_LABEL_SECRETS_DIR } from '../util/secrets.ts';
@@ -37,6 +37,8 @@ export interface ProxyNetworkOptions {
   readonly httpRedirect: boolean | undefined;
   /** CIDRs or addresses whose X-Forwarded-* (and client-address headers) are believed. */
   readonly trustedProxies: readonly string[];
+  /** CIDRs or addresses that may call the forward-auth endpoint; undefined: the trusted proxies. */
+  readonly forwardAuthClients?: readonly string[] | undefined;
   readonly accessLog: boolean;
   /** 0 = no limit. */
   readonly requestTimeoutMs: number;
@@ -61,6 +63,8 @@ export interface ProxyServerOptions {
   ownFiles?: readonly string[];
   /** Answers its own requests before routing (the built-in identity provider on the sign-in host). */
   rawHandler?: RawHandler;
+  /** Where refusals are recorded with their deciding entry (the audit stream). */
+  audit?: AuditSink;
   /** True while route discovery is degraded; pages then say the app list may be out of date. */
   discoveryDegraded?: () => boolean;
   /** Turns on the HTTPS listener (GATEHOUSE_HTTPS_LISTEN) and, by default, the HTTP→HTTPS redirect. */
@@ -123,7 +127,9 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       defaultAllow: options.defaultAllow ?? [],
       readSecret: createSecretReader({ dir: options.secretsDir ?? DEFAULT_LABEL_SECRETS_DIR, ownFiles: options.ownFiles ?? [] }),
       logger,
+      audit: options.audit,
     },
+    forwardAuthClients: net.forwardAuthClients === undefined ? trusted : createTrustedProxies(net.forwardAuthClients),
     rawHandler: options.rawHandler,
     trusted,
     balancer: createBalancer(),

@@ -56,5 +56,6 @@ export function copySource(source: RouteSource): RouteSource {
 }
 
 export function copyUpstream(target: UpstreamTarget): UpstreamTarget {
-  return frozen({ origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state });
+  const copy = { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state };
+  return frozen(target.network === undefined ? copy : { ...copy, network: target.network });
 }

@@ -12,6 +12,6 @@ export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
 export * from './values.ts';
 export { PplNode, PplCriterion, PplStringMatcher, PPL_CRITERIA_WITHOUT_VALUE } from './ppl.ts';
-export { KEY_FIELDS, VALUE_KEYS, FIELD_KEYS, FromValue, type KeyField, type ValueKey, type ValueOf, type FieldOf, type RouteSettings, type KeyFields } from './key-fields.ts';
+export { KEY_FIELDS, VALUE_KEYS, FIELD_KEYS, FromValue, RouteMode, FORWARD_AUTH_UPSTREAM, type KeyField, type ValueKey, type ValueOf, type FieldOf, type RouteSettings, type KeyFields } from './key-fields.ts';
 export { PomeriumRoute, PomeriumUpstreamTls, defaultPomeriumRoute, checkRe2, regexSubstitute } from './pomerium.ts';
 export { compileHeaderTemplate, HEADER_PLACEHOLDERS, type CompiledTemplate, type HeaderPlaceholder, type HeaderTemplate, type HeaderTemplatePart } from './header-template.ts';

@@ -43,6 +43,14 @@ export const FromValue = z.object({
 });
 export type FromValue = z.infer<typeof FromValue>;
 const positiveMs = z.number().int().positive();
+/** Who forwards the route's traffic: Gatehouse itself, or an outer proxy that calls the forward-auth endpoint. */
+export const RouteMode = z.enum(['proxy', 'forward_auth']);
+export type RouteMode = z.infer<typeof RouteMode>;
+/**
+ * The upstream of a `forward_auth` route: not a URL (it never parses, so no target check looks it
+ * up), because Gatehouse never connects anywhere for such a route; the outer proxy does.
+ */
+export const FORWARD_AUTH_UPSTREAM = 'forward-auth';
 
 export const KEY_FIELDS = Object.freeze({
   from: key({ schema: FromValue, list: true, field: null }),
@@ -82,6 +90,8 @@ export const KEY_FIELDS = Object.freeze({
   networks: key({ schema: z.array(z.string()), list: true, default: [], field: 'access.networks' }),
   // Never inherited, like `public`: letting a network in without sign-in is each route's own choice.
   trusted_networks: key({ schema: z.array(z.string()), list: true, default: [], inherit: false, field: 'access.trustedNetworks' }),
+  // forward_auth: an outer proxy (Traefik, Caddy, nginx) routes the host and asks Gatehouse only for the decision.
+  mode: key({ schema: RouteMode, default: 'proxy', field: 'mode' }),
 });
 
 type Table = typeof KEY_FIELDS;

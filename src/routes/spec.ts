@@ -28,6 +28,8 @@ export const UpstreamTarget = z.object({
   ready: z.boolean(),
   /** Why it is not ready, for the 503 page and `gatehouse routes`: 'starting', 'unhealthy', … */
   state: z.string(),
+  /** The Docker network the address was chosen on (status page, `gatehouse explain`); absent for `to` and file targets. */
+  network: z.string().optional(),
 });
 export type UpstreamTarget = z.infer<typeof UpstreamTarget>;
 

@@ -65,6 +65,7 @@ describe('routes in Gatehouse keys', () => {
     max_age: 12h
     networks: 192.168.1.0/24, fd00::/8
     trusted_networks: [192.168.1.10]
+    mode: proxy
 `;
     // Every key the key table lets the routes file take appears above.
     const written = [...text.matchAll(/^ {2}(?:- | {2})([a-z_]+):/gm)].map((m) => m[1]);
@@ -315,7 +316,9 @@ describe('errors', () => {
   /** [route lines, issue messages without the file position]. */
   const ROUTE_ERRORS: [string[], string[]][] = [
     [['to: http://10.0.0.1'], ['routes[0].from: every route needs from, such as https://app.example.com']],
-    [['from: https://a.example.com'], ['routes[0].to: every route in the file needs to, such as http://192.168.1.20:8080']],
+    [['from: https://a.example.com'], ['routes[0].to: every route in the file needs to, such as http://192.168.1.20:8080 (or mode: forward_auth when an outer proxy routes it)']],
+    [['from: https://a.example.com', 'to: http://10.0.0.1', 'mode: forward_auth'], ['routes[0].to: a mode: forward_auth route is forwarded by the outer proxy; remove to']],
+    [['from: https://a.example.com', 'mode: forward-auth'], ['routes[0].mode="forward-auth": expected proxy or forward_auth', 'routes[0].to: every route in the file needs to, such as http://192.168.1.20:8080 (or mode: forward_auth when an outer proxy routes it)']],
     [['from: https://a.example.com/x', 'to: http://10.0.0.1'], ['routes[0].from="https://a.example.com/x": from takes no path; set the path key for a path prefix']],
     [['from: https://a.example.com', 'to: http://10.0.0.1/base'], ['routes[0].to="http://10.0.0.1/base": the target is an origin only (scheme, host, port), without a path']],
     [['from: https://a.example.com', 'to: h2c://10.0.0.1'], ['routes[0].to="h2c://10.0.0.1": expected an http(s) URL such as https://app.example.com']],

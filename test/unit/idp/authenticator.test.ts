@@ -1,3 +1,4 @@
+import type { AuditEvent, AuditSink } from '../../../src/observability/index.ts';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,7 @@ describe('password and TOTP checks', () => {
     users = parsed.users;
   });
 
-  async function authenticator(limits: Partial<ThrottleOptions> = {}): Promise<Authenticator> {
+  async function authenticator(limits: Partial<ThrottleOptions> = {}, audit?: AuditSink): Promise<Authenticator> {
     const logger = pino(
       { level: 'info' },
       new Writable({
@@ -49,7 +50,7 @@ describe('password and TOTP checks', () => {
       }),
     );
     const throttle = createSignInThrottle({ now: () => time, baseDelayMs: 0, maxDelayMs: 0, ...limits });
-    return createAuthenticator({ users: () => users, throttle, logger, now: () => time });
+    return createAuthenticator({ users: () => users, throttle, logger, now: () => time, ...(audit ? { audit } : {}) });
   }
 
   it('accepts the right password by name or email and refuses everything else alike', async () => {
@@ -113,5 +114,16 @@ describe('password and TOTP checks', () => {
     expect(logs.some((l) => l['event'] === 'sign_in_locked' && l['user'] === 'alice')).toBe(true);
     time += 60_000;
     expect(await auth.checkPassword('alice', 'right password', '10.0.0.5')).toMatchObject({ kind: 'ok' });
+  });
+
+  it('records failures and the lock in the audit stream, never what was typed as the password', async () => {
+    const events: AuditEvent[] = [];
+    const auth = await authenticator({}, { record: (event) => events.push(event) });
+    for (let i = 0; i < 5; i += 1) await auth.checkPassword('alice', `guess-${i}`, '10.0.0.6');
+    await auth.checkPassword('alice', 'right password', '10.0.0.6');
+    expect(events.map((e) => e.event)).toEqual(['sign_in_failed', 'sign_in_failed', 'sign_in_failed', 'sign_in_failed', 'sign_in_failed', 'locked', 'sign_in_failed']);
+    expect(events[0]).toEqual({ event: 'sign_in_failed', user: 'alice', reason: 'password: wrong password', ip: '10.0.0.6' });
+    expect(events[5]).toMatchObject({ event: 'locked', user: 'alice', ip: '10.0.0.6', retryAfterMs: 60_000 });
+    expect(JSON.stringify(events)).not.toMatch(/guess-|right password/);
   });
 });

@@ -27,7 +27,7 @@ function compose(service: string, index: number, id: string, ip: string, rest: P
 }
 
 const source = (c: ContainerSnapshot) => ({ kind: 'container', containerId: c.id, containerName: c.name, group: `compose:nas/${c.labels['com.docker.compose.service']}`, created: c.created });
-const upstream = (c: ContainerSnapshot, origin: string, ready = true, state = 'running') => ({ origin, containerId: c.id, ready, state });
+const upstream = (c: ContainerSnapshot, origin: string, ready = true, state = 'running') => ({ origin, containerId: c.id, ready, state, network: 'nas_iap' });
 
 const httpbin = compose('httpbin', 1, 'a1', '172.30.0.2', {
   labels: { 'iap.from': 'https://httpbin.int.nas.example', 'iap.allow': 'alice@example.com' },

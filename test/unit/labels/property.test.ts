@@ -87,6 +87,7 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   max_age: ['12h', '0'],
   networks: ['192.168.1.0/24, fd00::/8', '10.0.0.5'],
   trusted_networks: ['192.168.1.0/24'],
+  mode: ['proxy', 'forward_auth'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })

@@ -145,7 +145,7 @@ describe('health → readiness', () => {
   ];
   it.each(CASES)('health %s with iap.health=%s → ready %s (%s)', (health, key, ready, state) => {
     const result = run({ health, labels: key === undefined ? {} : { 'iap.health': key } });
-    expect(result.specs.map((s) => s.upstream)).toEqual([{ origin: 'http://172.18.0.5:80', containerId: 'c0ffee000001', ready, state }]);
+    expect(result.specs.map((s) => s.upstream)).toEqual([{ origin: 'http://172.18.0.5:80', containerId: 'c0ffee000001', ready, state, network: 'proxy' }]);
   });
 
   it('applies to iap.to upstreams too, which keep the container id', () => {
