@@ -78,7 +78,8 @@ export function collectLabels(labels: Record<string, string>, prefix: string): C
 
 function readValue(route: RouteLabels, label: string, key: ValueKey, raw: string, problems: LabelProblem[]): void {
   route.present.add(key);
-  if (isSecretValue(raw)) {
+  // The client secret takes only `secret:NAME` (its parser says so); every other key refuses it.
+  if (isSecretValue(raw) && key !== 'oidc.client_secret') {
     problems.push({ code: 'invalid_value', label, value: null, message: `${label}: secret: references are only allowed in header labels` });
     return;
   }
@@ -87,11 +88,13 @@ function readValue(route: RouteLabels, label: string, key: ValueKey, raw: string
     (route.values as Record<string, Labelled<unknown>>)[key] = { value: parsed.value, label };
     return;
   }
+  // Never echo what may be a secret, even one written where it does not belong.
+  const hide = isSecretValue(raw) || key === 'oidc.client_secret';
   problems.push({
     code: parsed.forbidden ? 'forbidden_target' : 'invalid_value',
     label,
-    value: raw,
-    message: `${label}="${shorten(raw)}": ${parsed.problem}`,
+    value: hide ? null : raw,
+    message: hide ? `${label}: ${parsed.problem}` : `${label}="${shorten(raw)}": ${parsed.problem}`,
   });
 }
 

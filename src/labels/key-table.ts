@@ -12,6 +12,7 @@ import { parsers } from './values.ts';
 import { parseFrom, parseOriginList, parseTarget } from './urls.ts';
 import { parseBypassList, parsePathPrefix } from './paths.ts';
 import { parsePolicyList } from './policy-entries.ts';
+import { parseClientId, parseClientSecretRef, parseRedirectUris } from './oidc-client.ts';
 
 /**
  * Every label key, once, with its parser: the key's meaning for a route (shape, default,
@@ -59,6 +60,10 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   icon: parsers.text,
   description: parsers.text,
   enable: parsers.bool,
+  group: parsers.text,
+  'oidc.redirect_uris': fixed(parseRedirectUris),
+  'oidc.client_id': fixed(parseClientId),
+  'oidc.client_secret': fixed(parseClientSecretRef),
 };
 
 export const KEYS = Object.freeze(

@@ -72,6 +72,14 @@ export const KEY_FIELDS = Object.freeze({
   icon: key({ schema: z.string().nullable(), default: null, field: 'display.icon' }),
   description: key({ schema: z.string().nullable(), default: null, field: 'display.description' }),
   enable: key({ schema: z.boolean(), inherit: false, file: false, field: null }),
+  // The portal's section for the app.
+  group: key({ schema: z.string().nullable(), default: null, field: 'display.group' }),
+  // An OpenID client of Gatehouse's provider for apps (idp/app-provider.ts): per container, on its
+  // top-level route only, never from the routes file. No redirect URI, no client.
+  'oidc.redirect_uris': key({ schema: z.array(z.string()), list: true, default: [], inherit: false, file: false, field: 'oidc.redirectUris' }),
+  'oidc.client_id': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.clientId' }),
+  /** The name of a label secret (`secret:NAME`); null: generated once and kept in the data dir. */
+  'oidc.client_secret': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.secret' }),
 });
 
 type Table = typeof KEY_FIELDS;

@@ -80,6 +80,10 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   description: ['Team wiki'],
   ws_origins: ['https://a.example.com, http://b.example.com:8080', ''],
   enable: ['true', 'false'],
+  group: ['Media'],
+  'oidc.redirect_uris': ['https://app.example.com/oauth/callback'],
+  'oidc.client_id': ['app'],
+  'oidc.client_secret': ['secret:app-oidc'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })
