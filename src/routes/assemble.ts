@@ -4,6 +4,7 @@ import type { Candidate } from './group.ts';
 import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
+import { indexOidcClients } from './oidc-clients.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -89,6 +90,9 @@ export function assembleTable(
     closed.push(published);
   }
 
+  // In precedence order, before sorting: the oldest claim keeps a client id, as it keeps a host.
+  const oidc = indexOidcClients(accepted.map((candidate) => candidate.route));
+  allIssues.push(...oidc.issues.map(settle));
   accepted.sort((a, b) => compareStrings(a.route.id, b.route.id));
   closed.sort((a, b) => compareStrings(a.id, b.id));
   allIssues.sort((a, b) => compareStrings(a.json, b.json));
@@ -103,6 +107,7 @@ export function assembleTable(
     claims: indexClaims(routes, frozenClosed),
     closed: frozenClosed,
     owners: ownerMap,
+    oidcClients: oidc.clients,
   });
 }
 
