@@ -6,6 +6,8 @@ import { ignoredImageLabels, translateContainers, type TranslateOptions } from '
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, type CertificateSources } from './tls/index.ts';
+import type { RouteTable } from './routes/index.ts';
+import { createSecretReader } from './util/secrets.ts';
 
 export interface RunningGatehouse {
   config: AppConfig;
@@ -24,7 +26,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
   const metrics = createMetrics();
   const store = new RouteStore();
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger);
+  const identity = await startIdentity(config, logger, () => store.current().table);
   try {
     return await startServing(config, logger, { metrics, store, identity });
   } catch (error) {
@@ -35,12 +37,14 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger, currentTable: () => RouteTable): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) return null;
   const { createIdentity } = await import('./auth/index.ts');
   const httpsPublicPort = certificateSources(config) !== null ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
-  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort });
+  // The OpenID provider for apps serves the clients of the published table, with label secrets read as header secrets are.
+  const readSecret = createSecretReader(labelTrust(config).secrets);
+  return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, { logger, httpsPublicPort, currentTable, readSecret });
 }
 
 async function startServing(

@@ -14,6 +14,9 @@ import { parseUsedHandoff } from './handoff.ts';
 import { frontDoor } from './origins.ts';
 import { createProviderSessions, parseProviderLink } from './provider-sessions.ts';
 import { openRevocationList } from './revocation.ts';
+import { appsProviderHandler, withAppsProvider } from './apps-provider.ts';
+import type { RouteTable } from '../routes/index.ts';
+import type { SecretReader } from '../util/secrets.ts';
 
 /**
  * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
@@ -35,6 +38,10 @@ export interface IdentityOptions {
   /** Discovery retry backoff (tests shorten it). */
   retry?: RetryOptions;
   now?: () => number;
+  /** The published route table, for the OpenID provider for apps (clients declared in labels); without it, no such provider. */
+  currentTable?: () => RouteTable;
+  /** Where `secret:NAME` client secrets are read. */
+  readSecret?: SecretReader;
 }
 
 export interface IdentityStatus {
@@ -100,7 +107,10 @@ export async function createIdentity(settings: IdentitySettings, secret: RootSec
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: provider.rawHandler,
+    rawHandler:
+      options.currentTable === undefined
+        ? provider.rawHandler
+        : withAppsProvider(provider.rawHandler, appsProviderHandler(services, { currentTable: options.currentTable, readSecret: options.readSecret ?? (() => null) }), settings.authHost),
     status() {
       const status = oidc.status();
       return { authUrl: settings.authUrl, kind: provider.kind, issuer, provider: status.state, since: new Date(status.since).toISOString(), lastError: status.lastError };

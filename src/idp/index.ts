@@ -5,3 +5,5 @@ export { generateTotpSecret, decodeBase32, matchTotp, otpauthUri } from './totp.
 export { UsersFile, type NewUser, type UserField } from './users-edit.ts';
 export { parseUsersFile, findUser, type UserRecord, type UsersSnapshot } from './users-file.ts';
 export { randomPassword, usersFilePath } from './users-store.ts';
+export { createAppProvider, APPS_PREFIX, type AppProvider, type AppProviderOptions } from './app-provider.ts';
+export { appClientsDir, createAppClientSecrets } from './app-clients.ts';
