@@ -9,6 +9,9 @@ Usage:
   gatehouse routes [--json]  Build the route table from Docker and the routes file exactly as
                              "serve" would; print routes and every rejected container with the
                              reasons. Exits 1 when anything was rejected.
+  gatehouse oidc clients [--json]
+                             The apps' OpenID clients declared by iap.oidc.* labels: client
+                             ids, redirect URIs, secrets to give the apps, the issuer
   gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
   gatehouse users …          Manage the built-in sign-in's users file: list, add, set, passwd,
                              totp, remove ("gatehouse users --help")
@@ -53,6 +56,10 @@ async function run(argv: string[]): Promise<number> {
     case 'routes': {
       const { routesCommand } = await import('./routes.ts');
       return routesCommand(rest);
+    }
+    case 'oidc': {
+      const { oidcCommand } = await import('./oidc.ts');
+      return oidcCommand(rest);
     }
     case 'socket-proxy':
       // The socket proxy is nginx with an allow list, a few MB instead of a second Node process.
