@@ -13,6 +13,7 @@ import { parseFrom, parseOriginList, parseTarget } from './urls.ts';
 import { parseBypassList, parsePathPrefix } from './paths.ts';
 import { parsePolicyList } from './policy-entries.ts';
 import { parseClientId, parseClientSecretRef, parseRedirectUris } from './oidc-client.ts';
+import { parseUnnamedResponseHeader } from './response-headers.ts';
 
 /**
  * Every label key, once, with its parser: the key's meaning for a route (shape, default,
@@ -64,6 +65,8 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   'oidc.redirect_uris': fixed(parseRedirectUris),
   'oidc.client_id': fixed(parseClientId),
   'oidc.client_secret': fixed(parseClientSecretRef),
+  response_header: fixed(parseUnnamedResponseHeader),
+  hsts: parsers.bool,
 };
 
 export const KEYS = Object.freeze(

@@ -13,6 +13,9 @@ export const HEADER_KEY = 'header';
 /** The routeName of the route built from a container's top-level keys. */
 export const DEFAULT_ROUTE = 'default';
 
+/** `response_header.<Name>`: a value key whose labels carry the header name as a suffix. */
+export const RESPONSE_HEADER_KEY = 'response_header';
+
 /** The first word of the keys `oidc.<key>`: per container, never per route. */
 export const OIDC_KEY = 'oidc';
 
@@ -29,6 +32,7 @@ export function isValueKey(word: string): word is ValueKey {
 export type LabelTarget =
   | { kind: 'value'; route: string | null; key: ValueKey }
   | { kind: 'header'; route: string | null; header: string }
+  | { kind: 'response_header'; route: string | null; header: string }
   | { kind: 'unknown'; hint: string };
 
 /**
@@ -40,6 +44,7 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   const first = dot === -1 ? rest : rest.slice(0, dot);
   const tail = dot === -1 ? null : rest.slice(dot + 1);
   if (first === HEADER_KEY) return headerTarget(null, tail, prefix);
+  if (first === RESPONSE_HEADER_KEY && tail !== null && tail !== '') return { kind: 'response_header', route: null, header: tail };
   if (first === OIDC_KEY) {
     if (isValueKey(rest)) return { kind: 'value', route: null, key: rest };
     const near = tail === null ? null : closestKey(`${OIDC_KEY}.${tail}`, OIDC_KEYS);
@@ -63,6 +68,7 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   const key = innerDot === -1 ? tail : tail.slice(0, innerDot);
   const suffix = innerDot === -1 ? null : tail.slice(innerDot + 1);
   if (key === HEADER_KEY) return headerTarget(first, suffix, prefix);
+  if (key === RESPONSE_HEADER_KEY && suffix !== null && suffix !== '') return { kind: 'response_header', route: first, header: suffix };
   if (key === OIDC_KEY) return { kind: 'unknown', hint: `an app's OpenID client belongs to the container, not to one route: write ${prefix}.${tail}` };
   if (isValueKey(key) && suffix === null) return { kind: 'value', route: first, key };
   // `iap.headers.X-User`: the route name is the typo, not the key.

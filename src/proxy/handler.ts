@@ -8,6 +8,7 @@ import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { type ClientResponse, type UpstreamTransport } from './forward.ts';
 import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
+import { routeResponseHeaders } from './response-headers.ts';
 import { buildUpstreamHeaders, routeStripNames } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
@@ -108,7 +109,7 @@ export function createRequestHandler(ctx: ProxyContext) {
       trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
-      responseHeaders: responseHeaders(ctx, request),
+      responseHeaders: { ...routeResponseHeaders(route), ...responseHeaders(ctx, request) },
       onError: (error) => {
         const failure = describeUpstreamFailure(error);
         ctx.logger.warn(

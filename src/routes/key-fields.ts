@@ -79,6 +79,10 @@ export const KEY_FIELDS = Object.freeze({
   'oidc.redirect_uris': key({ schema: z.array(z.string()), list: true, default: [], inherit: false, file: false, field: 'oidc.redirectUris' }),
   'oidc.client_id': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.clientId' }),
   /** The name of a label secret (`secret:NAME`); null: generated once and kept in the data dir. */
+  // `response_header.<Name>` labels, collected into one map (lowercased name → value); never from the routes file yet.
+  response_header: key({ schema: z.record(z.string(), z.string()), default: {}, file: false, field: 'responseHeaders' }),
+  // Strict-Transport-Security: max-age=31536000 on the route's https responses (labels/response-headers.ts).
+  hsts: key({ schema: z.boolean(), default: false, field: 'hsts' }),
   'oidc.client_secret': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.secret' }),
 });
 

@@ -58,6 +58,7 @@ describe('routes in Gatehouse keys', () => {
     icon: wikijs
     description: Team docs
     group: Docs
+    hsts: true
 `;
     // Every key the key table lets the routes file take appears above.
     const written = [...text.matchAll(/^ {2}(?:- | {2})([a-z_]+):/gm)].map((m) => m[1]);
@@ -91,6 +92,7 @@ describe('routes in Gatehouse keys', () => {
         tlsSkipVerify: true,
         lb: 'least_request',
         display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs', group: 'Docs' },
+        hsts: true,
       },
     ]);
   });

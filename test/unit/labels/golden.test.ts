@@ -76,6 +76,8 @@ describe('label translator golden files', () => {
           const named = parts.slice(2).join('.');
           if ((VALUE_KEYS as readonly string[]).includes(rest) && parts.length > 2) used.add(`top:${rest}`);
           else if ((VALUE_KEYS as readonly string[]).includes(named) && parts.length > 3) used.add(`named:${named}`);
+          else if (parts[1] === 'response_header' && parts.length > 2) used.add('top:response_header');
+          else if (parts[2] === 'response_header' && parts.length > 3) used.add('named:response_header');
           else if (parts[1] === 'header') used.add('top:header');
           else if (parts.length === 2) used.add(`top:${parts[1]}`);
           else if (parts[2] === 'header') used.add('named:header');

@@ -84,6 +84,8 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   'oidc.redirect_uris': ['https://app.example.com/oauth/callback'],
   'oidc.client_id': ['app'],
   'oidc.client_secret': ['secret:app-oidc'],
+  response_header: ['DENY'],
+  hsts: ['true'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })
