@@ -14,6 +14,7 @@ import { parseBypassList, parsePathPrefix } from './paths.ts';
 import { parsePolicyList } from './policy-entries.ts';
 import { parseClientId, parseClientSecretRef, parseRedirectUris } from './oidc-client.ts';
 import { parseUnnamedResponseHeader } from './response-headers.ts';
+import { parseRedirectTarget } from './redirect.ts';
 
 /**
  * Every label key, once, with its parser: the key's meaning for a route (shape, default,
@@ -67,6 +68,7 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   'oidc.client_secret': fixed(parseClientSecretRef),
   response_header: fixed(parseUnnamedResponseHeader),
   hsts: parsers.bool,
+  redirect: fixed(parseRedirectTarget),
 };
 
 export const KEYS = Object.freeze(

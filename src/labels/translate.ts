@@ -10,6 +10,7 @@ import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup
 import type { RouteSettings } from './key-table.ts';
 import { defaultFrom, hasPrefixedLabel, type DefaultDomain } from './default-host.ts';
 import { parseClientId, redirectUriProblem } from './oidc-client.ts';
+import { redirectUpstream } from './redirect.ts';
 
 export interface TranslateOptions {
   /** Label prefix, `iap` by default; may contain dots (`com.example.iap`). */
@@ -155,7 +156,7 @@ function buildContainerRoute(
     problems.push(...secretProblems);
     return null;
   }
-  const upstream = chooseUpstream(container, settings, ctx.network, {
+  const upstream = settings.redirect != null ? redirectUpstream(container.id) : chooseUpstream(container, settings, ctx.network, {
     port: label('port'),
     network: values.network?.label ?? `${prefix}.network`,
     to: label('to'),

@@ -83,6 +83,8 @@ export const KEY_FIELDS = Object.freeze({
   response_header: key({ schema: z.record(z.string(), z.string()), default: {}, file: false, field: 'responseHeaders' }),
   // Strict-Transport-Security: max-age=31536000 on the route's https responses (labels/response-headers.ts).
   hsts: key({ schema: z.boolean(), default: false, field: 'hsts' }),
+  // Answer every request with a redirect there instead of forwarding (labels/redirect.ts); never inherited.
+  redirect: key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'redirect' }),
   'oidc.client_secret': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.secret' }),
 });
 

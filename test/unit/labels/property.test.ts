@@ -86,6 +86,7 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   'oidc.client_secret': ['secret:app-oidc'],
   response_header: ['DENY'],
   hsts: ['true'],
+  redirect: ['https://new.example.com'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })
