@@ -49,10 +49,10 @@ export function appsProviderHandler(services: IdentityServices, options: AppsPro
 
   return {
     handles: (host, path) => host === settings.authHost && (path === PREFIX || path.startsWith(`${PREFIX}/`)),
-    handle(req: IncomingMessage, res: ServerResponse) {
+    handle(req: IncomingMessage, res: ServerResponse, clientIp: string) {
       started ??= start();
       started.then(
-        (provider) => provider.handle(req, res),
+        (provider) => provider.handle(req, res, clientIp),
         (error: unknown) => {
           started = null;
           logger.error({ err: error }, 'the OpenID provider for apps could not start');

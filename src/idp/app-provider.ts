@@ -12,6 +12,7 @@ import { loadProviderSecrets } from './keys.ts';
 import { createMemoryStore } from './memory-adapter.ts';
 import { messagePage, type HtmlPage } from './pages.ts';
 import { SCOPES } from './provider-config.ts';
+import { addressKey } from './throttle.ts';
 
 /**
  * Gatehouse as the OpenID Provider of the operator's apps (Grafana, Immich, Portainer, …), at
@@ -43,7 +44,8 @@ export interface AppProviderOptions {
 export interface AppProvider {
   /** `${authUrl}/oidc`. */
   readonly issuer: string;
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** `clientIp`: the client address after trusted-proxy processing. */
+  handle(req: IncomingMessage, res: ServerResponse, clientIp: string): void;
 }
 
 export function createAppProvider(options: AppProviderOptions): AppProvider {
@@ -57,7 +59,9 @@ export function createAppProvider(options: AppProviderOptions): AppProvider {
   const accounts = createAppAccounts({ ttlMs: options.sessionTtlMs, now });
   const tables = new AsyncLocalStorage<RouteTable>();
   const table = () => tables.getStore() ?? options.currentTable();
-  const memory = createMemoryStore();
+  // Interactions are bounded per client address (memory-adapter.ts), as at the built-in provider.
+  const currentClient = new AsyncLocalStorage<string>();
+  const memory = createMemoryStore({ clientOf: () => currentClient.getStore() });
 
   const clients: Adapter = {
     async find(id) {
@@ -168,7 +172,7 @@ export function createAppProvider(options: AppProviderOptions): AppProvider {
   logger.info({ issuer }, 'OpenID provider for apps ready');
   return {
     issuer,
-    handle: (req, res) => tables.run(options.currentTable(), () => route(req, res)),
+    handle: (req, res, clientIp) => currentClient.run(addressKey(clientIp), () => tables.run(options.currentTable(), () => route(req, res))),
   };
 }
 
