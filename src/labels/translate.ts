@@ -100,7 +100,8 @@ function translateOne(container: ContainerSnapshot, labels: Readonly<Record<stri
   const problems: Problem[] = [...collected.problems];
   const specs: RouteSpec[] = [];
   const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  if (!collected.top.present.has('from') && ctx.domain !== null) {
+  // Only the deployer's own labels ask for the default host: an image's labels speak for nobody.
+  if (!collected.top.present.has('from') && ctx.domain !== null && hasPrefixedLabel(labels, ctx.prefix)) {
     const implied = defaultFrom(container, ctx.domain);
     if (!implied.ok) return { specs: [], problems: [...problems, { code: 'missing', label: `${ctx.prefix}.from`, value: null, message: `no ${ctx.prefix}.from, and ${implied.problem}` }] };
     collected.top.values.from = { value: implied.from, label: `${ctx.prefix}.from (from GATEHOUSE_DOMAIN)` };
