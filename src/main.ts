@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { createAuditLog, createLogger, createMetrics, type AuditLog, type AuditSink, type Logger, type Metrics } from './observability/index.ts';
 import { createAdminServer, createProxyServer, systemResolveAll, type ProxyNetworkOptions } from './proxy/index.ts';
 import { startCertificates, type CertificateSources } from './tls/index.ts';
+import type { RouteTable } from './routes/index.ts';
+import { createSecretReader } from './util/secrets.ts';
 
 export interface RunningGatehouse {
   config: AppConfig;
@@ -33,7 +35,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
     onError: (error) => logger.error({ err: error }, error.message),
   });
   // Sign-in when GATEHOUSE_AUTH_URL is set (at the built-in provider unless an outside one is configured); otherwise public routes only.
-  const identity = await startIdentity(config, logger, audit);
+  const identity = await startIdentity(config, logger, audit, () => store.current().table);
   try {
     return await startServing(config, logger, { metrics, store, identity, audit });
   } catch (error) {
@@ -45,7 +47,7 @@ export async function startGatehouse(config: AppConfig, logger: Logger): Promise
 }
 
 /** Sign-in code (OpenID client, JOSE, the built-in provider) is loaded only when sign-in is configured. */
-async function startIdentity(config: AppConfig, logger: Logger, audit: AuditSink): Promise<Identity | null> {
+async function startIdentity(config: AppConfig, logger: Logger, audit: AuditSink, currentTable: () => RouteTable): Promise<Identity | null> {
   const settings = readIdentitySettings(config);
   if (settings === null) {
     if (config.GATEHOUSE_REDIS_URL !== undefined) logger.warn('GATEHOUSE_REDIS_URL is set, but sign-in is off (no GATEHOUSE_AUTH_URL): there is no state to share');
@@ -53,10 +55,14 @@ async function startIdentity(config: AppConfig, logger: Logger, audit: AuditSink
   }
   const { createIdentity } = await import('./auth/index.ts');
   const httpsPublicPort = certificateSources(config) !== null ? (config.GATEHOUSE_HTTPS_PUBLIC_PORT ?? 443) : null;
+  // The OpenID provider for apps serves the clients of the published table, with label secrets read as header secrets are.
+  const readSecret = createSecretReader(labelTrust(config).secrets);
   return createIdentity(settings, { value: config.GATEHOUSE_SECRET, name: 'GATEHOUSE_SECRET' }, {
     logger,
     httpsPublicPort,
     audit,
+    currentTable,
+    readSecret,
     ...(config.GATEHOUSE_REDIS_URL === undefined ? {} : { redisUrl: config.GATEHOUSE_REDIS_URL }),
   });
 }

@@ -19,6 +19,9 @@ import { bearerVerifierByIssuer, createBearerJwtVerifier } from './bearer-jwt.ts
 import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
 import { createAccountHandler } from './account/index-handler.ts';
 import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
+import { appsProviderHandler, withAppsProvider } from './apps-provider.ts';
+import type { RouteTable } from '../routes/index.ts';
+import type { SecretReader } from '../util/secrets.ts';
 
 /**
  * Sign-in for Gatehouse: who is calling (OpenID Connect, sessions, handoff to each route
@@ -44,6 +47,10 @@ export interface IdentityOptions {
   redisUrl?: string;
   /** The audit stream: sign-ins, failures, locks and sign-outs. */
   audit?: AuditSink;
+  /** The published route table, for the OpenID provider for apps (clients declared in labels); without it, no such provider. */
+  currentTable?: () => RouteTable;
+  /** Where `secret:NAME` client secrets are read. */
+  readSecret?: SecretReader;
 }
 
 export interface IdentityStatus {
@@ -211,7 +218,10 @@ async function assemble(settings: IdentitySettings, secret: RootSecret, options:
   return {
     gate: createIdentityGate(services),
     settings,
-    rawHandler: combineRawHandlers(account, methods.rawHandler),
+    rawHandler:
+      options.currentTable === undefined
+        ? combineRawHandlers(account, methods.rawHandler)
+        : withAppsProvider(combineRawHandlers(account, methods.rawHandler), appsProviderHandler(services, { currentTable: options.currentTable, readSecret: options.readSecret ?? (() => null) }), settings.authHost),
     status() {
       const all = methodStatus();
       const first = all[0] as MethodStatus;

@@ -38,7 +38,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     }
     process.stderr.write(`gatehouse explain: ${running.reason}; building the table from Docker and the routes file instead\n`);
   }
-  const { table } = await buildLocalTable(config);
+  const { table } = await buildLocalTable(config, 'explain');
   const result = explain(table, query, readIdentitySettings(config)?.defaultAllow ?? []);
   if (!result.ok) {
     process.stderr.write(`gatehouse explain: ${result.problem}\n`);

@@ -18,6 +18,9 @@ Usage:
                              Print the container labels (and GATEHOUSE_* environment) that
                              make the routes of a Pomerium config or policy file; say which
                              routes must stay in the routes file, and why
+  gatehouse oidc clients [--json]
+                             The apps' OpenID clients declared by iap.oidc.* labels: client
+                             ids, redirect URIs, secrets to give the apps, the issuer
   gatehouse secret           Print a new random 32-byte secret (base64) for GATEHOUSE_SECRET
   gatehouse users …          Manage the built-in sign-in's users file: list, add, set, passwd,
                              totp, remove ("gatehouse users --help")
@@ -70,6 +73,10 @@ async function run(argv: string[]): Promise<number> {
     case 'explain': {
       const { explainCommand } = await import('./explain.ts');
       return explainCommand(rest);
+    }
+    case 'oidc': {
+      const { oidcCommand } = await import('./oidc.ts');
+      return oidcCommand(rest);
     }
     case 'socket-proxy':
       // The socket proxy is nginx with an allow list, a few MB instead of a second Node process.

@@ -19,6 +19,14 @@ export function labelTrust(config: AppConfig): LabelTrust {
       signInHost: config.GATEHOUSE_AUTH_URL === undefined ? null : new URL(config.GATEHOUSE_AUTH_URL).hostname.toLowerCase().replace(/\.$/, ''),
       trustImageLabels: config.GATEHOUSE_TRUST_IMAGE_LABELS,
       checkSecret: (name) => labelSecretProblem(secrets, name),
+      domain: defaultDomain(config.GATEHOUSE_DOMAIN),
     },
   };
+}
+
+/** GATEHOUSE_DOMAIN as the translator takes it: `nas.example` is https, `http://nas.localhost` plain http. */
+export function defaultDomain(value: string | undefined): { domain: string; scheme: 'http' | 'https' } | null {
+  if (value === undefined) return null;
+  const scheme = value.startsWith('http://') ? 'http' : 'https';
+  return { domain: value.replace(/^https?:\/\//, '').replace(/\.$/, ''), scheme };
 }

@@ -144,6 +144,16 @@ export const ENV_SCHEMA = {
   // Label trust (see SECURITY.md): where `secret:NAME` header labels read from, and whether image labels count.
   GATEHOUSE_LABEL_SECRETS_DIR: z.string().min(1).default('/run/gatehouse/label-secrets'),
   GATEHOUSE_TRUST_IMAGE_LABELS: bool.prefault('false'),
+  // The host of containers without `iap.from`: `<compose service>.<domain>` (labels/default-host.ts).
+  GATEHOUSE_DOMAIN: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(
+      /^(?:https?:\/\/)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+\.?$/,
+      'expected a domain such as nas.example (apps then get https://<service>.nas.example), or http://nas.localhost for plain http on a test machine',
+    )
+    .optional(),
   // Identity (see README, "Sign-in").
   GATEHOUSE_AUTH_URL: httpUrl.optional(),
   GATEHOUSE_OIDC_ISSUER: issuerUrl.optional(),

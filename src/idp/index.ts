@@ -8,3 +8,5 @@ export { parseUsersFile, findUser, type UserRecord, type UsersSnapshot } from '.
 export { randomPassword, usersFilePath } from './users-store.ts';
 export type { BuiltinAccounts, BuiltinIdentity, BuiltinProfile, TotpEnrolment } from './accounts.ts';
 export type { PasskeyInfo } from './passkeys.ts';
+export { createAppProvider, APPS_PREFIX, type AppProvider, type AppProviderOptions } from './app-provider.ts';
+export { appClientsDir, createAppClientSecrets } from './app-clients.ts';

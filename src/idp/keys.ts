@@ -19,8 +19,9 @@ export interface ProviderSecrets {
   readonly clientSecret: string;
 }
 
-export function loadProviderSecrets(dataDir: string): ProviderSecrets {
-  const dir = join(dataDir, 'idp');
+/** `folder`: `idp` for the built-in provider, `apps-idp` for the provider for apps (app-provider.ts). */
+export function loadProviderSecrets(dataDir: string, folder = 'idp'): ProviderSecrets {
+  const dir = join(dataDir, folder);
   const jwksPath = join(dir, 'jwks.json');
   const jwksText = readOrCreateSecretFile(jwksPath, () => `${JSON.stringify({ keys: [newSigningKey()] }, null, 2)}\n`);
   const cookiePath = join(dir, 'cookie-keys');

@@ -1,6 +1,7 @@
 import { classifyLabel, type ValueKey } from './keys.ts';
 import { foldHeaderName, parseHeaderName, parseHeaderValue } from './headers.ts';
 import { isSecretValue } from './values.ts';
+import { parseResponseHeaderName, parseResponseHeaderValue } from './response-headers.ts';
 import { parseValue, type RouteSettings } from './key-table.ts';
 
 /**
@@ -71,6 +72,7 @@ export function collectLabels(labels: Record<string, string>, prefix: string): C
       result.named.set(target.route, route);
     }
     if (target.kind === 'header') readHeader(route, label, target.header, raw, result.problems);
+    else if (target.kind === 'response_header') readResponseHeader(route, label, target.header, raw, result.problems);
     else readValue(route, label, target.key, raw, result.problems);
   }
   return result;
@@ -78,7 +80,8 @@ export function collectLabels(labels: Record<string, string>, prefix: string): C
 
 function readValue(route: RouteLabels, label: string, key: ValueKey, raw: string, problems: LabelProblem[]): void {
   route.present.add(key);
-  if (isSecretValue(raw)) {
+  // The client secret takes only `secret:NAME` (its parser says so); every other key refuses it.
+  if (isSecretValue(raw) && key !== 'oidc.client_secret') {
     problems.push({ code: 'invalid_value', label, value: null, message: `${label}: secret: references are only allowed in header labels` });
     return;
   }
@@ -87,11 +90,13 @@ function readValue(route: RouteLabels, label: string, key: ValueKey, raw: string
     (route.values as Record<string, Labelled<unknown>>)[key] = { value: parsed.value, label };
     return;
   }
+  // Never echo what may be a secret, even one written where it does not belong.
+  const hide = isSecretValue(raw) || key === 'oidc.client_secret';
   problems.push({
     code: parsed.forbidden ? 'forbidden_target' : 'invalid_value',
     label,
-    value: raw,
-    message: `${label}="${shorten(raw)}": ${parsed.problem}`,
+    value: hide ? null : raw,
+    message: hide ? `${label}: ${parsed.problem}` : `${label}="${shorten(raw)}": ${parsed.problem}`,
   });
 }
 
@@ -113,6 +118,23 @@ function readHeader(route: RouteLabels, label: string, header: string, raw: stri
     return;
   }
   route.headers.set(folded, { value: { name: header, template: template.value }, label });
+}
+
+/** One `response_header.<Name>` label, added to the route's map; the first label names the key in problems. */
+function readResponseHeader(route: RouteLabels, label: string, header: string, raw: string, problems: LabelProblem[]): void {
+  route.present.add('response_header');
+  const name = parseResponseHeaderName(header);
+  const value = parseResponseHeaderValue(raw);
+  if (!name.ok || !value.ok) {
+    problems.push({ code: 'invalid_value', label, value: null, message: `${label}: ${!name.ok ? name.problem : (value as { problem: string }).problem}` });
+    return;
+  }
+  const earlier = route.values.response_header;
+  if (earlier !== undefined && name.value in earlier.value) {
+    problems.push({ code: 'invalid_value', label, value: null, message: `${label}: sets the same header as another ${label.slice(0, label.length - header.length)}… label; keep one` });
+    return;
+  }
+  route.values.response_header = { value: { ...earlier?.value, [name.value]: value.value }, label: earlier?.label ?? label };
 }
 
 function shorten(text: string): string {

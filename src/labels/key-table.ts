@@ -13,6 +13,9 @@ import { parseFrom, parseOriginList, parseTarget } from './urls.ts';
 import { parseBypassList, parsePathPrefix } from './paths.ts';
 import { parsePolicyList } from './policy-entries.ts';
 import { parseMfa, parseNetworkList, parseProviderList } from './access.ts';
+import { parseClientId, parseClientSecretRef, parseRedirectUris } from './oidc-client.ts';
+import { parseUnnamedResponseHeader } from './response-headers.ts';
+import { parseRedirectTarget } from './redirect.ts';
 
 /**
  * Every label key, once, with its parser: the key's meaning for a route (shape, default,
@@ -68,6 +71,13 @@ const PARSERS: { readonly [K in ValueKey]: Parser<ValueOf<K>> } = {
   networks: fixed(parseNetworkList),
   trusted_networks: fixed(parseNetworkList),
   mode: parsers.oneOf(['proxy', 'forward_auth']),
+  group: parsers.text,
+  'oidc.redirect_uris': fixed(parseRedirectUris),
+  'oidc.client_id': fixed(parseClientId),
+  'oidc.client_secret': fixed(parseClientSecretRef),
+  response_header: fixed(parseUnnamedResponseHeader),
+  hsts: parsers.bool,
+  redirect: fixed(parseRedirectTarget),
 };
 
 export const KEYS = Object.freeze(

@@ -13,19 +13,26 @@ export const HEADER_KEY = 'header';
 /** The routeName of the route built from a container's top-level keys. */
 export const DEFAULT_ROUTE = 'default';
 
+/** `response_header.<Name>`: a value key whose labels carry the header name as a suffix. */
+export const RESPONSE_HEADER_KEY = 'response_header';
+
+/** The first word of the keys `oidc.<key>`: per container, never per route. */
+export const OIDC_KEY = 'oidc';
+
 /** Words that are keys, and so cannot be route names. */
-export const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY]);
+export const RESERVED = new Set<string>([...VALUE_KEYS, HEADER_KEY, OIDC_KEY]);
 
 const ROUTE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function isValueKey(word: string): word is ValueKey {
-  return RESERVED.has(word) && word !== HEADER_KEY;
+  return RESERVED.has(word) && word !== HEADER_KEY && word !== OIDC_KEY;
 }
 
 /** What one label under the prefix addresses. `route` is null for the container's top-level keys. */
 export type LabelTarget =
   | { kind: 'value'; route: string | null; key: ValueKey }
   | { kind: 'header'; route: string | null; header: string }
+  | { kind: 'response_header'; route: string | null; header: string }
   | { kind: 'unknown'; hint: string };
 
 /**
@@ -37,6 +44,12 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   const first = dot === -1 ? rest : rest.slice(0, dot);
   const tail = dot === -1 ? null : rest.slice(dot + 1);
   if (first === HEADER_KEY) return headerTarget(null, tail, prefix);
+  if (first === RESPONSE_HEADER_KEY && tail !== null && tail !== '') return { kind: 'response_header', route: null, header: tail };
+  if (first === OIDC_KEY) {
+    if (isValueKey(rest)) return { kind: 'value', route: null, key: rest };
+    const near = tail === null ? null : closestKey(`${OIDC_KEY}.${tail}`, OIDC_KEYS);
+    return { kind: 'unknown', hint: near === null ? `known OpenID client keys: ${OIDC_KEYS.map((key) => `${prefix}.${key}`).join(', ')}` : `did you mean ${prefix}.${near}?` };
+  }
   if (isValueKey(first)) {
     if (tail === null) return { kind: 'value', route: null, key: first };
     return { kind: 'unknown', hint: `"${first}" is a key and cannot name a route` };
@@ -55,11 +68,15 @@ export function classifyLabel(rest: string, prefix: string): LabelTarget {
   const key = innerDot === -1 ? tail : tail.slice(0, innerDot);
   const suffix = innerDot === -1 ? null : tail.slice(innerDot + 1);
   if (key === HEADER_KEY) return headerTarget(first, suffix, prefix);
+  if (key === RESPONSE_HEADER_KEY && suffix !== null && suffix !== '') return { kind: 'response_header', route: first, header: suffix };
+  if (key === OIDC_KEY) return { kind: 'unknown', hint: `an app's OpenID client belongs to the container, not to one route: write ${prefix}.${tail}` };
   if (isValueKey(key) && suffix === null) return { kind: 'value', route: first, key };
   // `iap.headers.X-User`: the route name is the typo, not the key.
   if (closestKey(key) === null && closestKey(first) === HEADER_KEY) return { kind: 'unknown', hint: `did you mean ${prefix}.header.${tail}?` };
   return { kind: 'unknown', hint: suggestion(prefix, first, key, suffix) };
 }
+
+const OIDC_KEYS: readonly string[] = VALUE_KEYS.filter((key) => key.startsWith(`${OIDC_KEY}.`));
 
 function headerTarget(route: string | null, name: string | null, prefix: string): LabelTarget {
   if (name === null || name === '') {
@@ -71,7 +88,7 @@ function headerTarget(route: string | null, name: string | null, prefix: string)
 
 function suggestion(prefix: string, route: string | null, key: string, suffix: string | null): string {
   const near = closestKey(key);
-  if (near === null) return `known keys: ${[...RESERVED].join(', ')}`;
+  if (near === null) return `known keys: ${[...RESERVED].filter((word) => word !== OIDC_KEY).join(', ')}`;
   const head = route === null ? prefix : `${prefix}.${route}`;
   return near === HEADER_KEY ? `did you mean ${head}.header.${suffix ?? '<Header-Name>'}?` : `did you mean ${head}.${near}?`;
 }

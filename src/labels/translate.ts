@@ -8,6 +8,9 @@ import { keyDef, type ValueKey } from './key-table.ts';
 import { buildRouteSpec } from './route-spec.ts';
 import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
 import type { RouteSettings } from './key-table.ts';
+import { defaultFrom, hasPrefixedLabel, type DefaultDomain } from './default-host.ts';
+import { parseClientId, redirectUriProblem } from './oidc-client.ts';
+import { redirectUpstream } from './redirect.ts';
 
 export interface TranslateOptions {
   /** Label prefix, `iap` by default; may contain dots (`com.example.iap`). */
@@ -24,6 +27,8 @@ export interface TranslateOptions {
    * here (the request-time reader still refuses what it may not read).
    */
   checkSecret?: (name: string) => string | null;
+  /** GATEHOUSE_DOMAIN: the host of containers that set no `from` (see default-host.ts); null or absent: none. */
+  domain?: DefaultDomain | null;
 }
 
 /** What every route of one translation shares. */
@@ -32,6 +37,7 @@ interface Ctx {
   readonly network: NetworkContext;
   readonly signInHost: string | null;
   readonly checkSecret: ((name: string) => string | null) | null;
+  readonly domain: DefaultDomain | null;
 }
 
 type Problem = Omit<RouteIssue, 'source'>;
@@ -52,9 +58,11 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
     network: { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks },
     signInHost: options.signInHost ?? null,
     checkSecret: options.checkSecret ?? null,
+    domain: options.domain ?? null,
   };
+  const wanted = ctx.domain === null ? wantsRoutes : hasPrefixedLabel;
   const containers = listing.containers
-    .filter((c) => c.state === 'running' && wantsRoutes(c.labels, options.prefix))
+    .filter((c) => c.state === 'running' && wanted(c.labels, options.prefix))
     .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const result: TranslationResult = { specs: [], issues: [] };
   for (const container of containers) {
@@ -92,6 +100,13 @@ function translateOne(container: ContainerSnapshot, labels: Readonly<Record<stri
   const problems: Problem[] = [...collected.problems];
   const specs: RouteSpec[] = [];
   const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  // Only the deployer's own labels ask for the default host: an image's labels speak for nobody.
+  if (!collected.top.present.has('from') && ctx.domain !== null && hasPrefixedLabel(labels, ctx.prefix)) {
+    const implied = defaultFrom(container, ctx.domain);
+    if (!implied.ok) return { specs: [], problems: [...problems, { code: 'missing', label: `${ctx.prefix}.from`, value: null, message: `no ${ctx.prefix}.from, and ${implied.problem}` }] };
+    collected.top.values.from = { value: implied.from, label: `${ctx.prefix}.from (from GATEHOUSE_DOMAIN)` };
+    collected.top.present.add('from');
+  }
   if (collected.top.present.has('from')) routes.unshift([DEFAULT_ROUTE, null]);
   for (const [routeName, own] of routes) {
     const spec = buildContainerRoute(container, ctx, collected.top, routeName, own, problems);
@@ -148,26 +163,74 @@ function buildContainerRoute(
     problems.push({ code: 'invalid_value', label: values.mode?.label ?? label('mode'), value: null, message: `${values.mode?.label ?? label('mode')}=forward_auth: the outer proxy reaches the app, so ${names} would never be used; remove ${needless.length === 1 ? 'it' : 'them'}` });
     return null;
   }
-  const upstream = chooseUpstream(container, settings, ctx.network, {
+  const upstream = settings.redirect != null ? redirectUpstream(container.id) : chooseUpstream(container, settings, ctx.network, {
     port: label('port'),
     network: values.network?.label ?? `${prefix}.network`,
     to: label('to'),
   }, problems);
   if (upstream === null) return null;
 
+  const client = own === null ? oidcClientSettings(container, settings, values, from.value, ctx, problems) : {};
+  if (client === null) return null;
+
   // A named route does not inherit the display name as is: `Wiki` becomes `Wiki/admin`.
-  const baseName = top.values.name?.value ?? container.name;
+  const baseName = top.values.name?.value ?? serviceName(container);
   const displayName = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
   return buildRouteSpec({
     source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
     routeName,
     from: from.value,
-    settings: { ...settings, name: displayName },
+    settings: { ...settings, ...client, name: displayName },
     setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
     removeHeaders: [],
     upstream,
     defaultName: displayName,
   });
+}
+
+/** How people know the app: its compose service (`wiki`), not the container name (`main_wiki_1`). */
+function serviceName(container: ContainerSnapshot): string {
+  const service = container.labels['com.docker.compose.service'];
+  return service !== undefined && service !== '' ? service : container.name;
+}
+
+/**
+ * The top-level route's OpenID client, checked: every redirect URI on one of this route's own
+ * hosts, the client id defaulting to the compose service name, the secret readable. Null when a
+ * problem withholds the container (recorded); `{}` when it declares no client.
+ */
+function oidcClientSettings(
+  container: ContainerSnapshot,
+  settings: Partial<RouteSettings>,
+  values: RouteLabels['values'],
+  from: { hosts: string[]; scheme: 'http' | 'https' },
+  ctx: Ctx,
+  problems: Problem[],
+): Partial<RouteSettings> | null {
+  const uris = values['oidc.redirect_uris'];
+  const other = values['oidc.client_id'] ?? values['oidc.client_secret'];
+  if (uris === undefined) {
+    if (other === undefined) return {};
+    problems.push({ code: 'missing', label: `${ctx.prefix}.oidc.redirect_uris`, value: null, message: `${other.label} needs ${ctx.prefix}.oidc.redirect_uris: the app's callback URLs` });
+    return null;
+  }
+  const refused: Problem[] = uris.value.flatMap((uri) => {
+    const problem = redirectUriProblem(uri, from.hosts, from.scheme);
+    return problem === null ? [] : [{ code: 'forbidden_host' as const, label: uris.label, value: uri, message: `${uris.label}: "${uri}": ${problem}` }];
+  });
+  const secret = values['oidc.client_secret'];
+  const secretName = secret?.value ?? null;
+  const unreadable = secret === undefined || secretName === null || ctx.checkSecret === null ? null : ctx.checkSecret(secretName);
+  if (unreadable !== null) refused.push({ code: 'invalid_value', label: secret!.label, value: null, message: `${secret!.label}: secret:${secretName} ${unreadable}` });
+  const clientId = settings['oidc.client_id'] ?? parseClientId(serviceName(container));
+  if (typeof clientId !== 'string' && !clientId.ok) {
+    refused.push({ code: 'missing', label: `${ctx.prefix}.oidc.client_id`, value: null, message: `set ${ctx.prefix}.oidc.client_id: the service name cannot be one (${clientId.problem})` });
+  }
+  if (refused.length > 0) {
+    problems.push(...refused);
+    return null;
+  }
+  return { 'oidc.client_id': typeof clientId === 'string' ? clientId : clientId.ok ? clientId.value : null };
 }
 
 /**

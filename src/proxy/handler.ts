@@ -9,6 +9,7 @@ import { upstreamHost, upstreamPath } from './upstream-target.ts';
 import type { Balancer } from './balance.ts';
 import { type ClientResponse, type UpstreamTransport } from './forward.ts';
 import type { GateRequest, GateResponse, RawHandler } from '../http/index.ts';
+import { routeResponseHeaders } from './response-headers.ts';
 import { buildUpstreamHeaders, routeStripNames, type ForwardingFacts } from './headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { isTrustedTarget, type UpstreamGuard } from './upstream-guard.ts';
@@ -114,8 +115,8 @@ export function createRequestHandler(ctx: ProxyContext) {
       trustedTarget: isTrustedTarget(route),
       headersTimeout: route.timeoutMs,
       bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
-      // A Pomerium route's set_response_headers overwrite the app's; Gatehouse's own come last.
-      responseHeaders: route.pomerium === undefined ? responseHeaders(ctx, request) : { ...route.pomerium.responseHeaders, ...responseHeaders(ctx, request) },
+      // Label response headers and a Pomerium route's set_response_headers overwrite the app's; Gatehouse's own come last.
+      responseHeaders: { ...routeResponseHeaders(route), ...(route.pomerium?.responseHeaders ?? {}), ...responseHeaders(ctx, request) },
       onError: (error) => {
         const failure = describeUpstreamFailure(error);
         ctx.logger.warn(

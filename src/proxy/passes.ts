@@ -9,6 +9,7 @@ import type { GateRequest, GateResponse } from '../http/index.ts';
 import { compiledHeaders, needsAssertion, renderHeaders, type IdentityValues } from './identity-headers.ts';
 import { renderPage, type PageKind } from './pages.ts';
 import { websocketOriginAllowed } from './ws-origin.ts';
+import { redirectResponse } from './redirect-route.ts';
 
 /**
  * The request path after `describe`, as one ordered list of passes, shared by plain requests
@@ -91,6 +92,9 @@ export async function admit(request: GateRequest, table: RouteTable, options: Pa
   // Admitted, but perhaps not signed in the way the route asks (method, second factor, age): sign in again.
   const stepUp = caller !== null && gate.stepUp ? gate.stepUp(request, route, caller, table) : null;
   if (stepUp !== null) return { kind: 'respond', route, response: stepUp };
+
+  // A redirect route (iap.redirect) answers here: there is nothing to forward to.
+  if (route.redirect !== null) return request.isUpgrade ? { kind: 'page', route, page: 'websockets_disabled' } : { kind: 'respond', route, response: redirectResponse(request, route.redirect) };
 
   // Only now, for someone the route admits, may the app's state show through.
   if (request.isUpgrade && !route.websockets) return { kind: 'page', route, page: 'websockets_disabled' };

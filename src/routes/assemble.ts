@@ -5,6 +5,7 @@ import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type 
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
+import { indexOidcClients } from './oidc-clients.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -90,6 +91,9 @@ export function assembleTable(
     closed.push(published);
   }
 
+  // In precedence order, before sorting: the oldest claim keeps a client id, as it keeps a host.
+  const oidc = indexOidcClients(accepted.map((candidate) => candidate.route));
+  allIssues.push(...oidc.issues.map(settle));
   accepted.sort((a, b) => compareStrings(a.route.id, b.route.id));
   closed.sort((a, b) => compareStrings(a.id, b.id));
   allIssues.sort((a, b) => compareStrings(a.json, b.json));
@@ -104,6 +108,7 @@ export function assembleTable(
     claims: indexClaims(routes, frozenClosed),
     closed: frozenClosed,
     owners: ownerMap,
+    oidcClients: oidc.clients,
   });
 }
 

@@ -92,6 +92,20 @@ export const KEY_FIELDS = Object.freeze({
   trusted_networks: key({ schema: z.array(z.string()), list: true, default: [], inherit: false, field: 'access.trustedNetworks' }),
   // forward_auth: an outer proxy (Traefik, Caddy, nginx) routes the host and asks Gatehouse only for the decision.
   mode: key({ schema: RouteMode, default: 'proxy', field: 'mode' }),
+  // The portal's section for the app.
+  group: key({ schema: z.string().nullable(), default: null, field: 'display.group' }),
+  // An OpenID client of Gatehouse's provider for apps (idp/app-provider.ts): per container, on its
+  // top-level route only, never from the routes file. No redirect URI, no client.
+  'oidc.redirect_uris': key({ schema: z.array(z.string()), list: true, default: [], inherit: false, file: false, field: 'oidc.redirectUris' }),
+  'oidc.client_id': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.clientId' }),
+  /** The name of a label secret (`secret:NAME`); null: generated once and kept in the data dir. */
+  // `response_header.<Name>` labels, collected into one map (lowercased name → value); never from the routes file yet.
+  response_header: key({ schema: z.record(z.string(), z.string()), default: {}, file: false, field: 'responseHeaders' }),
+  // Strict-Transport-Security: max-age=31536000 on the route's https responses (labels/response-headers.ts).
+  hsts: key({ schema: z.boolean(), default: false, field: 'hsts' }),
+  // Answer every request with a redirect there instead of forwarding (labels/redirect.ts); never inherited.
+  redirect: key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'redirect' }),
+  'oidc.client_secret': key({ schema: z.string().nullable(), default: null, inherit: false, file: false, field: 'oidc.secret' }),
 });
 
 type Table = typeof KEY_FIELDS;

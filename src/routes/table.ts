@@ -43,4 +43,6 @@ export interface RouteTable {
   readonly closed: readonly ClosedClaim[];
   /** host → the unit that owns it: no other unit may claim any path under it. */
   readonly owners: ReadonlyMap<string, HostOwner>;
+  /** OpenID client id → the route that declared it (`iap.oidc.*`); see oidc-clients.ts. */
+  readonly oidcClients: ReadonlyMap<string, Route>;
 }

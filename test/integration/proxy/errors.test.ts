@@ -33,7 +33,7 @@ describe('proxy: error pages', () => {
       table: table(
         spec({ name: 'dead', hosts: ['dead.test'], origin: `http://127.0.0.1:${deadPort}` }),
         spec({ name: 'slow', hosts: ['slow.test'], origin: slow.origin, timeoutMs: 200 }),
-        spec({ name: 'starting', hosts: ['starting.test'], origin: slow.origin, ready: false, display: { name: 'Wiki <beta>', icon: null, description: null } }),
+        spec({ name: 'starting', hosts: ['starting.test'], origin: slow.origin, ready: false, display: { name: 'Wiki <beta>', icon: null, description: null, group: null } }),
         spec({ name: 'private', hosts: ['private.test'], origin: slow.origin, policy: restricted }),
       ),
     });

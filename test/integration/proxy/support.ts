@@ -26,7 +26,7 @@ export function spec(overrides: Partial<RouteSpec> & { origin?: string; ready?: 
     policy: { ...NO_POLICY, public: true },
     identity: 'none',
     health: 'off',
-    display: { name: 'Test App', icon: null, description: null },
+    display: { name: 'Test App', icon: null, description: null, group: null },
     ...rest,
   };
 }

@@ -66,6 +66,8 @@ describe('routes in Gatehouse keys', () => {
     networks: 192.168.1.0/24, fd00::/8
     trusted_networks: [192.168.1.10]
     mode: proxy
+    group: Docs
+    hsts: true
 `;
     // Every key the key table lets the routes file take appears above.
     const written = [...text.matchAll(/^ {2}(?:- | {2})([a-z_]+):/gm)].map((m) => m[1]);
@@ -100,7 +102,8 @@ describe('routes in Gatehouse keys', () => {
         lb: 'least_request',
         basicAuth: true,
         bearer: true,
-        display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs' },
+        display: { name: 'Wiki', icon: 'wikijs', description: 'Team docs', group: 'Docs' },
+        hsts: true,
         access: { providers: ['google', 'local'], mfa: true, maxAgeMs: 12 * 3_600_000, networks: ['192.168.1.0/24', 'fd00::/8'], trustedNetworks: ['192.168.1.10'] },
       },
     ]);
@@ -109,7 +112,7 @@ describe('routes in Gatehouse keys', () => {
   it('a minimal route gets the defaults; the display name is its URL', () => {
     const result = parse(route('from: https://x.example.com', 'to: http://10.0.0.2:80', 'path: /app'));
     expect(result.specs).toEqual([
-      { ...BASE, hosts: ['x.example.com'], path: '/app', upstream: { origin: 'http://10.0.0.2', containerId: null, ready: true, state: 'running' }, display: { name: 'x.example.com/app', icon: null, description: null } },
+      { ...BASE, hosts: ['x.example.com'], path: '/app', upstream: { origin: 'http://10.0.0.2', containerId: null, ready: true, state: 'running' }, display: { name: 'x.example.com/app', icon: null, description: null, group: null } },
     ]);
   });
 
@@ -169,7 +172,7 @@ describe('routes in Pomerium format', () => {
       removeHeaders: ['x-debug'],
       timeoutMs: 60_000,
       lb: 'least_request',
-      display: { name: 'grafana.nas.example', icon: null, description: null },
+      display: { name: 'grafana.nas.example', icon: null, description: null, group: null },
     };
     expect(result.specs).toEqual([
       {
@@ -181,7 +184,7 @@ describe('routes in Pomerium format', () => {
         hosts: ['code.nas.example'],
         upstream: up('http://code-server:8443'),
         policy: { ...BASE.policy, allow: [{ kind: 'email', email: 'alice@example.com' }] },
-        display: { name: 'Code', icon: 'https://cdn.example/code.svg', description: null },
+        display: { name: 'Code', icon: 'https://cdn.example/code.svg', description: null, group: null },
       },
       { ...grafana, upstream: up('http://10.0.0.21:3000') },
       { ...grafana, upstream: up('http://10.0.0.22:3000') },
@@ -193,7 +196,7 @@ describe('routes in Pomerium format', () => {
         upstream: up('https://192.168.1.20:5001'),
         policy: { ...BASE.policy, public: true },
         tlsSkipVerify: true,
-        display: { name: 'files.nas.example/share', icon: null, description: null },
+        display: { name: 'files.nas.example/share', icon: null, description: null, group: null },
       },
       {
         ...at(3),
@@ -202,7 +205,7 @@ describe('routes in Pomerium format', () => {
         upstream: up('http://127.0.0.1:3001'),
         policy: { ...BASE.policy, allow: [{ kind: 'any' }], corsPreflight: true },
         idleTimeoutMs: 300_000,
-        display: { name: 'status.nas.example', icon: null, description: 'Uptime dashboard' },
+        display: { name: 'status.nas.example', icon: null, description: 'Uptime dashboard', group: null },
       },
       {
         ...at(4),
@@ -222,7 +225,7 @@ describe('routes in Pomerium format', () => {
           ],
           deny: [{ kind: 'email', email: 'mallory@example.com' }],
         },
-        display: { name: 'admin.nas.example', icon: null, description: null },
+        display: { name: 'admin.nas.example', icon: null, description: null, group: null },
       },
     ]);
   });
@@ -249,7 +252,7 @@ describe('routes in Pomerium format', () => {
     [['allowed_groups: [x]', 'tls_skip_verify: true'], { tlsSkipVerify: true }],
     [['set_request_headers: { Authorization: "Bearer ${pomerium.jwt}", X-Price: "$$5", X-Api-Key: "secret:api_key" }'], { setHeaders: { Authorization: 'Bearer {jwt}', 'X-Price': '$5', 'X-Api-Key': 'secret:api_key' } }],
     [['remove_request_headers: [X-Forwarded-Email, Referer]'], { removeHeaders: ['x-forwarded-email', 'referer'] }],
-    [['logo_url: https://cdn.example/logo.png', 'allowed_groups: [x]', 'name: App', 'description: An app'], { display: { name: 'App', icon: 'https://cdn.example/logo.png', description: 'An app' } }],
+    [['logo_url: https://cdn.example/logo.png', 'allowed_groups: [x]', 'name: App', 'description: An app'], { display: { name: 'App', icon: 'https://cdn.example/logo.png', description: 'An app', group: null } }],
     [['load_balancing_policy: ROUND_ROBIN'], { lb: 'round_robin' }],
     [['policy: { allow: { or: [{ accept: true }] } }'], { policy: { ...BASE.policy, public: true } }],
     [['policy: { allow: { or: [{ authenticated_user: true }] }, deny: { or: [{ groups: { has: kids } }, { "claim/level": 1 }] } }'], {

@@ -78,7 +78,7 @@ const apiSpec = (c: ContainerSnapshot, ready: boolean, state: string) => ({
   upstream: upstream(c, `http://${c.networks.nas_iap}:8080`, ready, state),
   policy: { ...NO_POLICY, allow: [{ kind: 'group', group: 'devs' }, { kind: 'claim', claim: 'role', value: 'ci' }], bypass: [{ method: 'GET', path: '/healthz' }] },
   lb: 'least_request',
-  display: { name: c.name, icon: null, description: null },
+  display: { name: 'api', icon: null, description: null, group: null },
 });
 
 const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
@@ -89,7 +89,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
     hosts: ['httpbin.int.nas.example'],
     upstream: upstream(httpbin, 'http://172.30.0.2:80'),
     policy: { ...NO_POLICY, allow: [{ kind: 'email', email: 'alice@example.com' }] },
-    display: { name: 'nas-httpbin-1', icon: null, description: null },
+    display: { name: 'httpbin', icon: null, description: null, group: null },
   }]],
   ['code-server', [codeServer], [{
     ...SPEC_DEFAULTS,
@@ -98,7 +98,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
     hosts: ['code.int.nas.example'],
     upstream: upstream(codeServer, 'http://172.30.0.3:8443'),
     policy: { ...NO_POLICY, allow: [{ kind: 'email', email: 'alice@example.com' }] },
-    display: { name: 'nas-code-server-1', icon: null, description: null },
+    display: { name: 'code-server', icon: null, description: null, group: null },
   }]],
   ['wiki', [wiki], [
     {
@@ -109,7 +109,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       path: '/admin',
       upstream: upstream(wiki, 'http://172.30.0.4:3000'),
       policy: { ...NO_POLICY, allow: [{ kind: 'group', group: 'wiki-admins' }] },
-      display: { name: 'nas-wiki-1/admin', icon: null, description: null },
+      display: { name: 'wiki/admin', icon: null, description: null, group: null },
     },
     {
       ...SPEC_DEFAULTS,
@@ -118,7 +118,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       hosts: ['wiki.int.nas.example'],
       upstream: upstream(wiki, 'http://172.30.0.4:3000'),
       policy: { ...NO_POLICY, allow: [{ kind: 'domain', domain: 'example.com' }] },
-      display: { name: 'nas-wiki-1', icon: null, description: null },
+      display: { name: 'wiki', icon: null, description: null, group: null },
     },
   ]],
   ['minio', [minio], [
@@ -129,7 +129,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       hosts: ['minio.int.nas.example'],
       upstream: upstream(minio, 'http://172.30.0.5:9001'),
       policy: { ...NO_POLICY, allow: [{ kind: 'group', group: 'nas-admins' }] },
-      display: { name: 'nas-minio-1/console', icon: null, description: null },
+      display: { name: 'minio/console', icon: null, description: null, group: null },
     },
     {
       ...SPEC_DEFAULTS,
@@ -138,7 +138,7 @@ const EXPECTED: [string, ContainerSnapshot[], unknown[]][] = [
       hosts: ['s3.int.nas.example'],
       upstream: upstream(minio, 'http://172.30.0.5:9000'),
       policy: { ...NO_POLICY, public: true },
-      display: { name: 'nas-minio-1/s3', icon: null, description: null },
+      display: { name: 'minio/s3', icon: null, description: null, group: null },
     },
   ]],
   ['api (three replicas, one group)', api, [

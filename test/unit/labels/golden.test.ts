@@ -28,7 +28,7 @@ interface GoldenInput {
   imageLabels?: Record<string, string> | null;
   /** Several containers instead of `labels`. */
   containers?: ContainerInput[];
-  options?: { signInHost?: string; trustImageLabels?: boolean; prefix?: string };
+  options?: { signInHost?: string; trustImageLabels?: boolean; prefix?: string; domain?: TranslateOptions['domain'] };
   /** secret NAME → why it cannot be read (null: readable), as the injected checker answers. */
   secrets?: Record<string, string | null>;
 }
@@ -40,6 +40,7 @@ function run(input: GoldenInput) {
   const options: TranslateOptions = {
     ...OPTIONS,
     ...(input.options?.prefix ? { prefix: input.options.prefix } : {}),
+    ...(input.options?.domain ? { domain: input.options.domain } : {}),
     signInHost: input.options?.signInHost ?? 'auth.example.com',
     trustImageLabels: input.options?.trustImageLabels ?? false,
     checkSecret: (name) => (name in secrets ? (secrets[name] ?? null) : 'cannot be read: there is no such file'),
@@ -70,7 +71,14 @@ describe('label translator golden files', () => {
         for (const label of Object.keys(c.labels)) {
           const parts = label.split('.');
           if (parts[0] !== 'iap') continue;
-          if (parts[1] === 'header') used.add('top:header');
+          // Dotted keys (`oidc.client_id`): at the top level, or refused on a named route.
+          const rest = parts.slice(1).join('.');
+          const named = parts.slice(2).join('.');
+          if ((VALUE_KEYS as readonly string[]).includes(rest) && parts.length > 2) used.add(`top:${rest}`);
+          else if ((VALUE_KEYS as readonly string[]).includes(named) && parts.length > 3) used.add(`named:${named}`);
+          else if (parts[1] === 'response_header' && parts.length > 2) used.add('top:response_header');
+          else if (parts[2] === 'response_header' && parts.length > 3) used.add('named:response_header');
+          else if (parts[1] === 'header') used.add('top:header');
           else if (parts.length === 2) used.add(`top:${parts[1]}`);
           else if (parts[2] === 'header') used.add('named:header');
           else used.add(`named:${parts[2]}`);

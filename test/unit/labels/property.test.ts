@@ -88,6 +88,13 @@ const VALID_BY_KEY: Record<ValueKey, string[]> = {
   networks: ['192.168.1.0/24, fd00::/8', '10.0.0.5'],
   trusted_networks: ['192.168.1.0/24'],
   mode: ['proxy', 'forward_auth'],
+  group: ['Media'],
+  'oidc.redirect_uris': ['https://app.example.com/oauth/callback'],
+  'oidc.client_id': ['app'],
+  'oidc.client_secret': ['secret:app-oidc'],
+  response_header: ['DENY'],
+  hsts: ['true'],
+  redirect: ['https://new.example.com'],
 };
 const plausibleLabel = fc
   .record({ route: fc.constantFrom(null, 'admin', 'api'), key: fc.constantFrom(...VALUE_KEYS), pick: fc.nat() })

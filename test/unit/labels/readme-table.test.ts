@@ -12,7 +12,7 @@ function readmeRows(): { keys: string[]; defaults: string }[] {
     .filter((line) => line.startsWith('| `iap.'))
     .map((line) => {
       const cells = line.split('|').map((cell) => cell.trim());
-      const keys = [...(cells[1] ?? '').matchAll(/`iap\.([a-z_]+)(?:\.<Name>)?`/g)].map((m) => m[1] as string);
+      const keys = [...(cells[1] ?? '').matchAll(/`iap\.([a-z_]+(?:\.[a-z_]+)*)(?:\.<Name>)?`/g)].map((m) => m[1] as string);
       return { keys, defaults: cells[3] ?? '' };
     });
 }

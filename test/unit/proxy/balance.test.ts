@@ -13,7 +13,7 @@ function route(id: string, origins: string[], lb: Route['lb'] = 'round_robin'): 
 }
 
 function tableOf(...routes: Route[]): RouteTable {
-  return { routes, issues: [], fingerprint: '', byHost: new Map(), claims: new Map(), closed: [], owners: new Map() };
+  return { routes, issues: [], fingerprint: '', byHost: new Map(), claims: new Map(), closed: [], owners: new Map(), oidcClients: new Map() };
 }
 
 describe('createBalancer', () => {

@@ -55,7 +55,7 @@ describe('buildRouteTable: replicas', () => {
       created: 200,
       hosts: ['new.example'],
       path: '/v2',
-      overrides: { timeoutMs: 5_000, display: { name: 'New', icon: null, description: null } },
+      overrides: { timeoutMs: 5_000, display: { name: 'New', icon: null, description: null, group: null } },
     });
     for (const specs of [[old, fresh], [fresh, old]]) {
       const route = routeById(buildRouteTable(specs, []), 'container:g/default');

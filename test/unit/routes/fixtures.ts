@@ -18,7 +18,7 @@ function baseSpec(): Omit<RouteSpec, 'source' | 'routeName' | 'hosts' | 'path' |
   return {
     ...SPEC_DEFAULTS,
     policy: { ...NO_POLICY, allow: [{ kind: 'domain', domain: 'example.com' }] },
-    display: { name: 'App', icon: null, description: null },
+    display: { name: 'App', icon: null, description: null, group: null },
   };
 }
 
