@@ -81,11 +81,15 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
       case 'claim':
         claims.push({ key: entry.claim, value: entry.value, text });
         break;
-      case 'ppl':
-        rules.push({ rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) });
+      case 'ppl': {
+        const rule = { rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) };
+        rules.push(rule);
+        // Only a rule that needs no one leaves the list decidable without an identity.
+        if (!rule.needsIdentity) continue;
         break;
+      }
     }
-    if (entry.kind !== 'ppl' || needsIdentity(entry.rule)) anonymous = false;
+    anonymous = false;
   }
   return { size: entries.length, any, users, emails, domains, groups, claims, rules, anonymous };
 }
