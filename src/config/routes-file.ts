@@ -116,7 +116,7 @@ function reportTopLevelKeys(root: YAMLMap, fileName: string, at: (offset: number
     // Pomerium's global settings are mapped (or refused) once at startup: see pomerium-settings.ts.
     if (isPomeriumSetting(key)) continue;
     if (POMERIUM_GLOBALS.test(key)) {
-      settings.push({ key, outcome: 'ignored', message: `${at(offset)}: Pomerium setting ${key} ignored; Gatehouse takes its global settings from GATEHOUSE_* environment variables` });
+      settings.push({ key, outcome: 'ignored', message: `${at(offset)}: Pomerium setting ${key} ignored: Gatehouse has no equivalent (see README, Coming from Pomerium)` });
     } else if (closestKey(key, ['routes']) === 'routes') issue(key, offset, `unknown top-level key ${key}; did you mean routes?`);
     else issue(key, offset, `unknown top-level key ${key}; only routes: and policy: are read`);
   }

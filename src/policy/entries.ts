@@ -92,9 +92,13 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
       case 'claim':
         claims.push({ key: entry.claim, value: entry.value, text });
         break;
-      case 'ppl':
-        rules.push({ rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) });
+      case 'ppl': {
+        const rule = { rule: entry.rule, text, needsIdentity: needsIdentity(entry.rule) };
+        rules.push(rule);
+        // Only a rule that needs no one leaves the list decidable without an identity.
+        if (!rule.needsIdentity) continue;
         break;
+      }
       case 'provider':
         putSmallest(providers, entry.provider, text);
         break;
@@ -105,7 +109,7 @@ export function compileEntries(entries: readonly PolicyEntry[]): CompiledEntries
         break;
       }
     }
-    if (entry.kind !== 'ppl' || needsIdentity(entry.rule)) anonymous = false;
+    anonymous = false;
   }
   networks.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   return { size: entries.length, any, users, emails, domains, groups, claims, providers, networks, rules, anonymous };

@@ -116,6 +116,7 @@ function anonymousRule(policy: RoutePolicy, request: PolicyRequest): Decision | 
   }
   return allowed === null ? null : { allow: true, reason: 'allowed', entry: allowed };
 }
+
 /** The text of the first bypass rule that covers the request, or null. */
 function matchingBypass(rules: readonly BypassRule[], request: PolicyRequest): string | null {
   for (const rule of rules) {

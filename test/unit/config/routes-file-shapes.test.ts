@@ -85,6 +85,15 @@ routes:
   });
 });
 
+describe('Pomerium-looking settings Gatehouse does not know', () => {
+  it('are noted as ignored, never silently dropped', () => {
+    const parsed = parseRoutesFile('cookie_partitioned: true\nroutes: []\n', FILE);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.result.issues).toEqual([]);
+    expect(parsed.settings).toEqual([{ key: 'cookie_partitioned', outcome: 'ignored', message: `${FILE}:1:1: Pomerium setting cookie_partitioned ignored: Gatehouse has no equivalent (see README, Coming from Pomerium)` }]);
+  });
+});
+
 describe('Pomerium settings a routes file may not carry', () => {
   it('a setting Gatehouse refuses rejects the whole file, also on a reload', () => {
     const parsed = parseRoutesFile('client_ca_file: /ca.pem\nroutes:\n  - from: https://a.example.com\n    to: http://a\n', FILE);
