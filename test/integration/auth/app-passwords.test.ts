@@ -150,8 +150,12 @@ describe('app passwords over HTTP Basic', () => {
     const jar = await signedIn('alice', 'alice-password');
     const secret = await createAppPassword(jar, 'alice-password', 'git on the laptop');
 
+    const before = gh.logs.length;
     const good = await gitClone(`http://alice:${secret}@${GIT}:${port}/cgi-bin/git/demo.git`, join(dir, 'clone-ok'));
     expect(good.ok, good.output).toBe(true);
+    // git asks once without credentials, gets the Basic challenge, then sends the app password.
+    const requests = gh.logs.slice(before).filter((line) => line.msg === 'request' && line.host === GIT);
+    expect(requests.map((line) => line.status)).toEqual([401, 200, 200]);
     const { stdout } = await run('git', ['-C', join(dir, 'clone-ok'), 'show', 'HEAD:README']);
     expect(stdout).toBe('hello-from-git\n');
 
