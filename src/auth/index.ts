@@ -17,7 +17,7 @@ import { openRevocationList } from './revocation.ts';
 import { openAppPasswords, parseAppPasswordRecord } from './app-passwords.ts';
 import { createBearerJwtVerifier } from './bearer-jwt.ts';
 import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
-import { createAccountHandler } from './account/index-handler.ts';
+import { createAccountHandler } from './account/handler.ts';
 import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
 
 /**
