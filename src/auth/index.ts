@@ -17,7 +17,7 @@ import { openRevocationList, parseRevocation, sharedRevocationList } from './rev
 import { openAppPasswords, parseAppPasswordRecord } from './app-passwords.ts';
 import { bearerVerifierByIssuer, createBearerJwtVerifier } from './bearer-jwt.ts';
 import { createCredentialThrottle, parseFailureCount } from './credential-throttle.ts';
-import { createAccountHandler } from './account/index-handler.ts';
+import { createAccountHandler } from './account/handler.ts';
 import { openUserSessions, parseCut, parseSessionInfo } from './user-sessions.ts';
 import { appsProviderHandler, withAppsProvider } from './apps-provider.ts';
 import type { RouteTable } from '../routes/index.ts';

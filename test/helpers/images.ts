@@ -113,3 +113,21 @@ export function ensureNginxImage(): Promise<void> {
   })();
   return nginxBuilt;
 }
+
+/**
+ * Debian's git and Python, for a real smart-HTTP git server (git http-backend behind Python's
+ * CGI server). Built from Debian's packages by the shared debian-image tool once.
+ */
+export const GIT_IMAGE = 'gatehouse-test-git:local';
+
+let gitBuilt: Promise<void> | null = null;
+
+export function ensureGitImage(): Promise<void> {
+  gitBuilt ??= (async () => {
+    const exists = await run('docker', ['image', 'inspect', GIT_IMAGE]).then(() => true, () => false);
+    if (exists) return;
+    const tool = process.env.GATEHOUSE_DEBIAN_IMAGE_TOOL ?? join(process.cwd(), '..', 'shared', 'tools', 'debian-image.sh');
+    await run('bash', [tool, GIT_IMAGE, 'git', 'python3'], { maxBuffer: 16 * 1024 * 1024 });
+  })();
+  return gitBuilt;
+}

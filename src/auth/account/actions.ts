@@ -2,7 +2,7 @@ import { normalizeHost } from '../../routes/index.ts';
 import type { Html } from '../../http/index.ts';
 import { MAX_NAME_LENGTH, MAX_PASSWORDS_PER_USER } from '../app-passwords.ts';
 import type { Session } from '../session.ts';
-import type { AccountServices } from './index-handler.ts';
+import type { AccountServices } from './handler.ts';
 import { messageContent, newAppPasswordPage, totpEnrolmentPage } from './views.ts';
 
 /**

@@ -22,7 +22,6 @@ export interface AccountView {
   /** A fixed message for the outcome of the last action (never text from the request). */
   readonly notice: { kind: 'ok' | 'error'; text: string } | null;
   readonly passkeyScript: string;
-  readonly now: number;
 }
 
 const CSS = `section{margin:1.5rem 0;padding-top:1rem;border-top:1px solid #e5e7eb}

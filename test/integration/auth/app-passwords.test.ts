@@ -11,6 +11,7 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { waitFor } from '../../helpers/http.ts';
 import { CookieJar, loopbackFetch, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import { usersYaml } from '../../helpers/idp-app.ts';
+import { ensureGitImage, GIT_IMAGE } from '../../helpers/images.ts';
 import { decodeBase32, hotp, totpStep } from '../../../src/idp/totp.ts';
 import { readFile } from 'node:fs/promises';
 import { freePort, startUpstream, type Upstream } from './support.ts';
@@ -24,7 +25,6 @@ const run = promisify(execFile);
  * applies to the app password's owner as to a browser, and the password never reaches the app.
  */
 
-const GIT_IMAGE = 'gatehouse-test-git:local';
 const id = randomBytes(3).toString('hex');
 const AUTH = `auth-${id}.gh.localhost`;
 const GIT = `git-${id}.gh.localhost`;
@@ -99,6 +99,7 @@ async function gitClone(url: string, target: string): Promise<{ ok: boolean; out
 }
 
 beforeAll(async () => {
+  await ensureGitImage();
   dir = await mkdtemp(join(tmpdir(), 'gh-app-passwords-'));
   await writeFile(
     join(dir, 'users.yml'),
@@ -136,7 +137,7 @@ beforeAll(async () => {
     const response = await loopbackFetch(`http://${GIT}:${port}/cgi-bin/git/demo.git/info/refs?service=git-upload-pack`);
     return response.status === 401 ? true : undefined;
   }, 'the git route to ask for credentials', 30_000);
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await git?.stop({ remove: true, timeout: 1 });
@@ -150,8 +151,12 @@ describe('app passwords over HTTP Basic', () => {
     const jar = await signedIn('alice', 'alice-password');
     const secret = await createAppPassword(jar, 'alice-password', 'git on the laptop');
 
+    const before = gh.logs.length;
     const good = await gitClone(`http://alice:${secret}@${GIT}:${port}/cgi-bin/git/demo.git`, join(dir, 'clone-ok'));
     expect(good.ok, good.output).toBe(true);
+    // git asks once without credentials, gets the Basic challenge, then sends the app password.
+    const requests = gh.logs.slice(before).filter((line) => line.msg === 'request' && line.host === GIT);
+    expect(requests.map((line) => line.status)).toEqual([401, 200, 200]);
     const { stdout } = await run('git', ['-C', join(dir, 'clone-ok'), 'show', 'HEAD:README']);
     expect(stdout).toBe('hello-from-git\n');
 

@@ -68,7 +68,6 @@ export function createAccountHandler(ctx: AccountServices): RawHandler & { ownsP
       csrf: csrfFor(session),
       notice,
       passkeyScript: PASSKEY_SCRIPT,
-      now: ctx.now(),
     });
     return accountDocument(200, 'Your account', content, builtin === null ? null : withPasskeyScript(PAGE_HEADERS['content-security-policy']!));
   }
