@@ -9,7 +9,7 @@ export { closestKey, DEFAULT_ROUTE } from './keys.ts';
 export { KEYS, VALUE_KEYS, FIELD_KEYS, keyDef, parseValue, type ValueKey, type RouteSettings, type ParseContext, type KeyFields } from './key-table.ts';
 export { isSecretValue } from './values.ts';
 export { parsePolicyList, parsePolicyEntry, POLICY_GRAMMAR, PROVIDER_NAME } from './policy-entries.ts';
-export { parseNetworkText, compileNetwork, networkContains } from './networks.ts';
+export { parseNetworkText, compileNetwork, networkContains, clientAddressBytes, cidrContains } from './networks.ts';
 export { parseBypassList, parsePathPrefix, canonicalPath } from './paths.ts';
 export { parseFrom, parseTarget, parseOriginList, type FromValue } from './urls.ts';
 export { parseHeaderName, parseHeaderValue, foldHeaderName } from './headers.ts';

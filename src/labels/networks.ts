@@ -1,4 +1,4 @@
-import { cidrContains, parseCidr, type Cidr } from './targets.ts';
+import { cidrContains, parseCidr, parseIpAddress, type AddressBytes, type Cidr } from './targets.ts';
 
 /**
  * Client networks as written in `ip:` policy entries, `networks` and `trusted_networks`:
@@ -31,10 +31,30 @@ export function compileNetwork(text: string): Cidr | null {
  * accepted here in either form) lies in the network. Families never mix.
  */
 export function networkContains(network: Cidr, address: string): boolean {
-  const parsed = parseCidr(address);
-  if (parsed === null || parsed.bits !== parsed.bytes.length * 8) return false;
-  return cidrContains(network, unmapped(parsed).bytes);
+  const bytes = clientAddressBytes(address);
+  return bytes !== null && cidrContains(network, bytes);
 }
+
+/**
+ * The client address as bytes, IPv4-mapped IPv6 unwrapped; null for anything else. Parse once
+ * per request and test each network with `cidrContains`.
+ */
+export function clientAddressBytes(address: string): AddressBytes | null {
+  let bytes = recent.get(address);
+  if (bytes !== undefined) return bytes;
+  const parsed = parseIpAddress(address);
+  bytes = parsed === null ? null : Object.freeze(unmapped({ bytes: parsed, bits: parsed.length * 8 }).bytes);
+  // The same few client addresses come back request after request; a bounded memo keeps the
+  // parse off the hot path without letting many addresses grow it.
+  if (recent.size >= RECENT_LIMIT) recent.clear();
+  recent.set(address, bytes);
+  return bytes;
+}
+
+const RECENT_LIMIT = 4_096;
+const recent = new Map<string, AddressBytes | null>();
+
+export { cidrContains };
 
 /** `::ffff:10.0.0.0/104` is `10.0.0.0/8`: a dual-stack socket reports IPv4 clients in that form. */
 function unmapped(cidr: Cidr): Cidr {

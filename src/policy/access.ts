@@ -1,4 +1,4 @@
-import { compileNetwork, networkContains, type Cidr } from '../labels/index.ts';
+import { cidrContains, clientAddressBytes, compileNetwork, type Cidr } from '../labels/index.ts';
 import type { RouteAccess } from '../routes/index.ts';
 import type { Decision } from './index.ts';
 
@@ -31,8 +31,10 @@ function networksOf(list: readonly string[]): readonly Cidr[] {
 /** The first listed network (in the order written) that holds the client, or null. */
 function matching(list: readonly string[], clientIp: string | null): string | null {
   if (clientIp === null || list.length === 0) return null;
+  const bytes = clientAddressBytes(clientIp);
+  if (bytes === null) return null;
   const networks = networksOf(list);
-  for (let i = 0; i < networks.length; i++) if (networkContains(networks[i] as Cidr, clientIp)) return list[i] as string;
+  for (let i = 0; i < networks.length; i++) if (cidrContains(networks[i] as Cidr, bytes)) return list[i] as string;
   return null;
 }
 

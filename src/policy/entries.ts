@@ -1,6 +1,6 @@
 import type { PolicyEntry, PplNode } from '../routes/index.ts';
 import { evaluatePpl, formatPpl, needsIdentity, type PplRequest } from './ppl.ts';
-import { compileNetwork, networkContains, type Cidr } from '../labels/index.ts';
+import { cidrContains, clientAddressBytes, compileNetwork, type Cidr } from '../labels/index.ts';
 
 /** Who is asking, as far as policy entries care. */
 export interface Identity {
@@ -134,8 +134,10 @@ export function toSubject(identity: Identity, clientIp: string | null = null): S
 
 /** The text of the first `ip:` entry (in text order) whose network holds `clientIp`, or null. */
 export function firstNetworkMatch(list: CompiledEntries, clientIp: string | null): string | null {
-  if (clientIp === null) return null;
-  for (const { network, text } of list.networks) if (networkContains(network, clientIp)) return text;
+  if (clientIp === null || list.networks.length === 0) return null;
+  const bytes = clientAddressBytes(clientIp);
+  if (bytes === null) return null;
+  for (const { network, text } of list.networks) if (cidrContains(network, bytes)) return text;
   return null;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicyEntry } from '../../../src/labels/index.ts';
 import { parseMfa, parseNetworkList, parseProviderList } from '../../../src/labels/access.ts';
-import { compileNetwork, networkContains, parseNetworkText } from '../../../src/labels/networks.ts';
+import { clientAddressBytes, compileNetwork, networkContains, parseNetworkText } from '../../../src/labels/networks.ts';
 
 describe('network texts', () => {
   it.each([
@@ -37,6 +37,21 @@ describe('network texts', () => {
     const v6 = compileNetwork('fd00::/8')!;
     expect(networkContains(v6, 'fdff:ffff::1')).toBe(true);
     expect(networkContains(v6, 'fe00::1')).toBe(false);
+  });
+});
+
+describe('clientAddressBytes', () => {
+  it('answers the same for an address seen before, and stays right past its memo bound', () => {
+    const lan = compileNetwork('10.0.0.0/16')!;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5_000; i++) {
+        const address = `10.${i % 3}.${(i >> 8) & 255}.${i & 255}`;
+        expect(networkContains(lan, address)).toBe(i % 3 === 0);
+      }
+    }
+    expect(clientAddressBytes('::ffff:10.0.0.1')).toEqual([10, 0, 0, 1]);
+    expect(clientAddressBytes('nonsense')).toBeNull();
+    expect(clientAddressBytes('nonsense')).toBeNull();
   });
 });
 
