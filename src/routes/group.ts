@@ -7,8 +7,6 @@ import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen } from './
 export interface Candidate {
   /** Frozen all the way down. */
   readonly route: Route;
-  /** JSON.stringify(route), its part of the table's fingerprint. */
-  readonly json: string;
   /** `<host> <path>` for each host: the addresses the route claims. */
   readonly claims: readonly string[];
   readonly routeName: string;
@@ -96,7 +94,6 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   const source = lead.source;
   return {
     route,
-    json: JSON.stringify(route),
     // A space can occur in neither a host name nor a normalised path.
     claims: route.hosts.map((host) => `${host} ${route.path}`),
     routeName: lead.routeName,
