@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen } from './copies.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
@@ -86,9 +86,10 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   const draft: Record<string, unknown> = { id, hosts: frozen([...new Set(lead.hosts)]), fromScheme: lead.fromScheme };
   copyKeyFields(lead, draft);
   draft.setHeaders = copyHeaders(lead.setHeaders);
-  draft.removeHeaders = frozen([...lead.removeHeaders]);
+  draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
   draft.upstreams = frozen(sortedUpstreams);
-  draft.ready = frozen(sortedUpstreams.filter((target) => target.ready));
+  // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
+  draft.ready = sortedUpstreams.every((target) => target.ready) ? draft.upstreams : frozen(sortedUpstreams.filter((target) => target.ready));
   draft.sources = frozen(sortedSources);
   const route = frozen(draft) as unknown as Route;
   const source = lead.source;
