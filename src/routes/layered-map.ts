@@ -31,10 +31,8 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
     Object.freeze(this);
   }
 
-  static readonly EMPTY: LayeredMap<never> = new LayeredMap<never>(new Map<string, never>(), new Map<string, never>(), 0);
-
   static empty<V>(): LayeredMap<V> {
-    return LayeredMap.EMPTY as LayeredMap<V>;
+    return new LayeredMap<V>(new Map(), new Map(), 0);
   }
 
   get(key: string): V | undefined {
@@ -52,6 +50,7 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
   /** This map with `changes` applied: a value sets its key, undefined removes it. This map stays as it is. */
   with(changes: ReadonlyMap<string, V | undefined>): LayeredMap<V> {
     if (changes.size === 0) return this;
+    if (this.#top.size + changes.size > MAX_TOP) return this.folded(changes);
     let size = this.size;
     const top = new Map<string, Slot<V>>(this.#top);
     for (const [key, value] of changes) {
@@ -66,14 +65,21 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
         top.set(key, value);
       }
     }
-    if (top.size <= MAX_TOP) return new LayeredMap(this.#base, top, size);
-    // Folded into a new base: every table keeps its own base, so none is ever changed in place.
+    return new LayeredMap(this.#base, top, size);
+  }
+
+  /** This map with `changes` applied, in one new base: every map keeps its own base, so none is ever changed in place. */
+  private folded(changes: ReadonlyMap<string, V | undefined>): LayeredMap<V> {
     const base = new Map<string, V>(this.#base);
-    for (const [key, slot] of top) {
+    for (const [key, slot] of this.#top) {
       if (slot === GONE) base.delete(key);
       else base.set(key, slot);
     }
-    return new LayeredMap(base, new Map(), size);
+    for (const [key, value] of changes) {
+      if (value === undefined) base.delete(key);
+      else base.set(key, value);
+    }
+    return new LayeredMap(base, new Map(), base.size);
   }
 
   /** A map of these entries, in one layer. */
@@ -82,7 +88,7 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
     return new LayeredMap(base, new Map(), base.size);
   }
 
-  #sorted(): [string, V][] {
+  private sorted(): [string, V][] {
     const list: [string, V][] = [];
     for (const [key, value] of this.#base) if (!this.#top.has(key)) list.push([key, value]);
     for (const [key, slot] of this.#top) if (slot !== GONE) list.push([key, slot]);
@@ -90,19 +96,19 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
   }
 
   entries(): MapIterator<[string, V]> {
-    return this.#sorted()[Symbol.iterator]() as MapIterator<[string, V]>;
+    return this.sorted()[Symbol.iterator]() as MapIterator<[string, V]>;
   }
 
   keys(): MapIterator<string> {
-    return this.#sorted().map(([key]) => key)[Symbol.iterator]() as MapIterator<string>;
+    return this.sorted().map(([key]) => key)[Symbol.iterator]() as MapIterator<string>;
   }
 
   values(): MapIterator<V> {
-    return this.#sorted().map(([, value]) => value)[Symbol.iterator]() as MapIterator<V>;
+    return this.sorted().map(([, value]) => value)[Symbol.iterator]() as MapIterator<V>;
   }
 
   forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.#sorted()) callback.call(thisArg, value, key, this);
+    for (const [key, value] of this.sorted()) callback.call(thisArg, value, key, this);
   }
 
   [Symbol.iterator](): MapIterator<[string, V]> {
