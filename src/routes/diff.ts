@@ -57,6 +57,20 @@ export function sameTables(a: RouteTable, b: RouteTable): boolean {
   return a.owners === b.owners || JSON.stringify([...a.owners]) === JSON.stringify([...b.owners]);
 }
 
+/** The route with this id, by binary search: a table lists its routes sorted by id. */
+export function findRoute(table: RouteTable, id: string): Route | undefined {
+  const routes = table.routes;
+  let low = 0;
+  let high = routes.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareStrings((routes[middle] as Route).id, id) < 0) low = middle + 1;
+    else high = middle;
+  }
+  const found = routes[low];
+  return found !== undefined && found.id === id ? found : undefined;
+}
+
 /** Tables are built from canonical copies, so their JSON compares as data. */
 function sameRoute(a: Route, b: Route): boolean {
   return a === b || (a.id === b.id && JSON.stringify(a) === JSON.stringify(b));

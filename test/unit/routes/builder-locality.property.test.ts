@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRouteTable, createRouteTableBuilder, diffTables, LayeredMap, sameTables, type ClosedClaimSpec, type HostOwner, type RouteTable } from '../../../src/routes/index.ts';
+import { buildRouteTable, createRouteTableBuilder, diffTables, findRoute, LayeredMap, sameTables, type ClosedClaimSpec, type HostOwner, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteSpec } from '../../../src/routes/spec.ts';
 import { containerSpec, fileSpec } from './fixtures.ts';
 
@@ -154,5 +154,15 @@ describe('LayeredMap', () => {
     expect([...map.keys()]).toHaveLength(300);
     expect(Object.isFrozen(map)).toBe(true);
     expect('set' in map).toBe(false);
+  });
+});
+
+describe('findRoute', () => {
+  it('finds every route of a table by id, and nothing for an id the table lacks', () => {
+    const specs = NAMES.map((name, i) => containerSpec({ name, hosts: [`r${i}.example`] }));
+    const table = buildRouteTable(specs, []);
+    expect(table.routes.length).toBe(NAMES.length);
+    for (const route of table.routes) expect(findRoute(table, route.id)).toBe(route);
+    for (const id of ['', 'container:a', 'container:id-c9/defaultx', 'zzz']) expect(findRoute(table, id)).toBeUndefined();
   });
 });
