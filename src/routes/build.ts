@@ -141,7 +141,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
 
   // A route whose unit changed is settled again too (ownership is per unit).
   for (const [id, item] of state.live) {
-    if (!dirty.has(id) && !sameOwner(item.owner, liveOwnerOf(item.candidate as Candidate, inputs.owners))) dirty.add(id);
+    if (!dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
   }
   for (const id of dirty) {
     const before = state.live.get(id);
@@ -310,29 +310,28 @@ function removeSorted<T extends { readonly id: string }>(list: T[], entry: T): v
   }
 }
 
-/** The unit `owners` gives a live route now, compared without making a new owner object. */
-function liveOwnerOf(candidate: Candidate, owners: ReadonlyMap<string, HostOwner>): HostOwner | { readonly kind: 'sole'; readonly source: RouteSpec['source'] } {
+/** Whether `owners` still gives a live route the unit it was settled with; compared field by field, without making an owner object. */
+function ownerUnchanged(item: Item, owners: ReadonlyMap<string, HostOwner>): boolean {
+  const candidate = item.candidate as Candidate;
   const source = (candidate.members[candidate.members.length - 1] as RouteSpec).source;
-  return (source.kind === 'container' ? owners.get(source.containerId) : undefined) ?? { kind: 'sole', source };
-}
-
-function sameOwner(owner: HostOwner, now: HostOwner | { readonly kind: 'sole'; readonly source: RouteSpec['source'] }): boolean {
-  if (now.kind === 'sole') {
-    const source = now.source;
+  const owner = item.owner;
+  const named = source.kind === 'container' ? owners.get(source.containerId) : undefined;
+  if (named === undefined) {
+    // The container (or file) alone, as soleOwner makes it.
     return source.kind === 'file'
       ? owner.kind === 'file' && owner.file === source.file
       : owner.kind === 'container' && owner.containerId === source.containerId && owner.containerName === source.containerName;
   }
-  if (owner === now) return true;
+  if (owner === named) return true;
   switch (owner.kind) {
     case 'file':
-      return now.kind === 'file' && now.file === owner.file;
+      return named.kind === 'file' && named.file === owner.file;
     case 'compose':
-      return now.kind === 'compose' && now.project === owner.project;
+      return named.kind === 'compose' && named.project === owner.project;
     case 'stack':
-      return now.kind === 'stack' && now.namespace === owner.namespace;
+      return named.kind === 'stack' && named.namespace === owner.namespace;
     case 'container':
-      return now.kind === 'container' && now.containerId === owner.containerId && now.containerName === owner.containerName;
+      return named.kind === 'container' && named.containerId === owner.containerId && named.containerName === owner.containerName;
   }
 }
 
