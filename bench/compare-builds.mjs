@@ -14,6 +14,11 @@ const [beforeRoot, afterRoot] = process.argv.slice(2);
 if (!beforeRoot || !afterRoot) throw new Error('usage: node bench/compare-builds.mjs BEFORE_DIR AFTER_DIR (two built checkouts)');
 const ROOTS = { before: beforeRoot, after: afterRoot };
 const seconds = Number(process.env.SECONDS_PER_RUN ?? 8);
+// ACCESS_LOG=1: both builds log every request (the shipped default) to a pipe this process reads,
+// as Docker's log driver reads stdout; one more scenario is the after build with the log off.
+const accessLog = process.env.ACCESS_LOG === '1';
+const logging = (name) => (accessLog ? { output: { pipe: join(dir, `${name}.log`) } } : {});
+const logSetting = accessLog ? { GATEHOUSE_ACCESS_LOG: 'true' } : {};
 const repetitions = Number(process.env.REPS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'gh-compare-'));
 const registry = createProcessRegistry();
@@ -25,8 +30,12 @@ try {
   writeRoutesFile(oneRoute, { upstreamPort: upstream.port, count: 1 });
   const scenarios = [];
   for (const [label, root] of Object.entries(ROOTS)) {
-    const pub = await startGatehouse(registry, { root, dir, cpu: 1, name: `public-${label}`, settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp' } });
+    const pub = await startGatehouse(registry, { root, dir, cpu: 1, name: `public-${label}`, ...logging(`public-${label}`), settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp', ...logSetting } });
     scenarios.push({ id: `public-${label}`, group: 'gatehouse', label: `public, ${label}`, url: `${pub.url}/`, headers: { Host: publicHost(1) }, pid: pub.pid, expectStatus: 200 });
+    if (accessLog && label === 'after') {
+      const quiet = await startGatehouse(registry, { root, dir, cpu: 1, name: 'public-after-nolog', settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp' } });
+      scenarios.push({ id: 'public-after-nolog', group: 'gatehouse', label: 'public, after, access log off', url: `${quiet.url}/`, headers: { Host: publicHost(1) }, pid: quiet.pid, expectStatus: 200 });
+    }
     const port = await freePort();
     const authUrl = `http://auth.bench.test:${port}`;
     const clientSecret = newSecret();
@@ -36,8 +45,8 @@ try {
     const routesFile = join(dir, `routes-auth-${label}.yaml`);
     writeRoutesFile(routesFile, { upstreamPort: upstream.port, extra: [{ from: 'http://app.bench.test', settings: { allow: AUTH_POLICY } }] });
     const auth = await startGatehouse(registry, {
-      root, dir, cpu: 1, port, name: `auth-${label}`,
-      settings: { GATEHOUSE_CONFIG: routesFile, GATEHOUSE_LABEL_PREFIX: 'ghcmp', GATEHOUSE_AUTH_URL: authUrl, GATEHOUSE_OIDC_ISSUER: provider.issuer, GATEHOUSE_OIDC_CLIENT_ID: 'cmp', GATEHOUSE_OIDC_CLIENT_SECRET: clientSecret, GATEHOUSE_SECRET: secret },
+      root, dir, cpu: 1, port, name: `auth-${label}`, ...logging(`auth-${label}`),
+      settings: { ...logSetting, GATEHOUSE_CONFIG: routesFile, GATEHOUSE_LABEL_PREFIX: 'ghcmp', GATEHOUSE_AUTH_URL: authUrl, GATEHOUSE_OIDC_ISSUER: provider.issuer, GATEHOUSE_OIDC_CLIENT_ID: 'cmp', GATEHOUSE_OIDC_CLIENT_SECRET: clientSecret, GATEHOUSE_SECRET: secret },
     });
     await waitFor('discovery', async () => JSON.parse((await fetchOnce(`http://127.0.0.1:${auth.adminPort}/readyz`)).body).identity?.provider === 'ready', { timeoutMs: 20_000 });
     const cookie = await mintSessionCookie(root, { secret, host: 'app.bench.test' });

@@ -246,20 +246,25 @@ export function markdown(results, { chartPath }) {
     out.push(
       'Over synthetic listings (one host and a three-entry policy per container), from dist/, with the image\'s NODE_OPTIONS. ' +
         '"Cold" translates every container and builds the table from nothing (what happens once, at start). ' +
-        '"One container changed" is what every Docker event costs afterwards: the same incremental builder the control loop keeps, fed the listing with one container relabelled, including the fingerprint comparison and the diff that is logged. ' +
+        '"One container changed" is what every Docker event costs afterwards: the same incremental builder the control loop keeps, fed the listing with one container relabelled, including the comparison with the live table and the diff that is logged. ' +
+        '"CPU ms" columns are this thread\'s CPU time per step averaged over all steps (other processes on the machine do not inflate them). ' +
+        '"Table heap" is one table built from nothing; "builder heap" is what the control loop holds (its builder and the live table). ' +
         'The churn column is the heap change after that many rebuilds and a full GC.',
       '',
     );
     out.push(
       mdTable(
-        ['Containers', 'one container changed p50 ms', 'one container changed p95 ms', 'cold p50 ms (translate + build)', 'cold p95 ms', 'table heap MB', 'churn'],
+        ['Containers', 'one container changed p50 ms', 'one container changed p95 ms', 'one changed, CPU ms', 'cold p50 ms (translate + build)', 'cold p95 ms', 'cold, CPU ms', 'table heap MB', 'builder heap MB', 'churn'],
         rebuild.results.map((r) => [
           thousands(r.size),
           fixed(r.changeOneMs?.p50, 2),
           fixed(r.changeOneMs?.p95, 2),
+          fixed(r.changeOneCpuMeanMs, 2),
           `${fixed(r.totalMs.p50, 2)} (${fixed(r.translateMs.p50, 2)} + ${fixed(r.buildMs.p50, 2)})`,
           fixed(r.totalMs.p95, 2),
+          fixed(r.coldCpuMeanMs, 1),
           fixed(r.tableHeapMB, 2),
+          fixed(r.builderHeapMB, 2),
           `${r.churn.cycles} rebuilds: ${fixed(r.churn.growthPercent, 2)}%`,
         ]),
       ),
@@ -331,8 +336,11 @@ function quickStartSection(quick) {
  */
 const PUBLISHED_IMAGES = [
   // Fill in from the registry pages when updating: the figure, the tag and the page it came from.
-  { name: 'Caddy (caddy:2-alpine, Docker Hub)', compressed: null, source: 'https://hub.docker.com/_/caddy/tags' },
-  { name: 'Pomerium (pomerium/pomerium:latest, Docker Hub)', compressed: null, source: 'https://hub.docker.com/r/pomerium/pomerium/tags' },
+  // Searched on 2026-12-05 in the reference material available to this project (documentation
+  // and web pages, including Docker Hub tag pages of other images): no page gave the size of the
+  // official caddy or pomerium/pomerium images, so none is shown rather than a guess.
+  { name: 'Caddy (caddy:2-alpine, Docker Hub)', compressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/_/caddy/tags' },
+  { name: 'Pomerium (pomerium/pomerium:latest, Docker Hub)', compressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/r/pomerium/pomerium/tags' },
 ];
 
 function imagesSection(images) {
@@ -347,7 +355,7 @@ function imagesSection(images) {
       [
         ['Gatehouse (`Dockerfile`)', mb(images.gatehouse.compressedBytes), mb(images.gatehouse.uncompressedBytes), 'measured'],
         ['Gatehouse socket proxy (`socket-proxy/`)', mb(images.socketProxy.compressedBytes), mb(images.socketProxy.uncompressedBytes), 'measured'],
-        ...PUBLISHED_IMAGES.map((p) => [p.name, p.compressed ?? 'not recorded', '–', p.source]),
+        ...PUBLISHED_IMAGES.map((p) => [p.name, p.compressed ?? p.missing ?? 'not recorded', '–', p.source]),
       ],
     ),
     '',

@@ -8,8 +8,8 @@ import { pathToFileURL } from 'node:url';
  *   N labelled containers (labels/) and build the frozen route table (routes/) from scratch,
  *   as at startup;
  * - change one (changeOneMs, over changeOneRuns): what the reconciler does when one container
- *   of the N changed: its incremental table builder rebuilds, then the fingerprint is compared
- *   and the tables diffed. A different container changes each time (its allow label bumped);
+ *   of the N changed: its incremental table builder rebuilds, then the table is compared with
+ *   the live one (sameTables) and the two diffed. A different container changes each time (its allow label bumped);
  * - churn: many rebuilds through that builder while containers come and go (one replaced by a
  *   new one each time), then a full GC, and how much heap is left over.
  * Run as its own pinned process with --expose-gc:
@@ -21,7 +21,10 @@ const [root, optionsText] = process.argv.slice(2);
 const { sizes = [100, 1000], iterations = 200, churn = 200 } = JSON.parse(optionsText ?? '{}');
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const { translateContainers } = await load('labels/index.js');
-const { buildRouteTable, diffTables } = await load('routes/index.js');
+const routes = await load('routes/index.js');
+const { diffTables } = routes;
+// Builds from before sameTables compared fingerprints, as their control loop did.
+const sameTables = routes.sameTables ?? ((a, b) => a.fingerprint === b.fingerprint);
 const { createTableBuilder } = await load('control/index.js');
 
 const PREFIX = 'iap';
@@ -39,6 +42,7 @@ function container(i, version = 0) {
       [`${PREFIX}.port`]: '8080',
       'com.docker.compose.project': 'bench',
     }),
+    imageLabels: Object.freeze({}),
     state: 'running',
     health: 'none',
     created: 1_700_000_000 + i,
@@ -52,16 +56,18 @@ function listing(containers) {
   return Object.freeze({ containers: Object.freeze(containers), selfNetworks: null });
 }
 
+/**
+ * A build from nothing, as at start: a new builder (the control loop's, with its claim
+ * collection) over the whole listing. `timing.translateMs` gets the part spent translating labels.
+ */
 function rebuild(input) {
-  const translated = translate(input);
-  const table = buildRouteTable(translated.specs, translated.issues);
-  return { table, translated };
+  return { table: createTableBuilder(translate).build(input, null), translated: translate(input) };
 }
 
-/** One reconciler step: rebuild, compare fingerprints, diff for the log line. */
+/** One reconciler step: rebuild, compare with the live table, diff for the log line. */
 function reconcile(builder, input, before) {
   const table = builder.build(input, null);
-  const diff = table.fingerprint === before.fingerprint ? null : diffTables(before, table);
+  const diff = sameTables(table, before) ? null : diffTables(before, table);
   return { table, diff };
 }
 
@@ -80,17 +86,23 @@ function measureCold(input, runs) {
   const translateMs = [];
   const buildMs = [];
   const totalMs = [];
+  const c0 = process.threadCpuUsage();
   for (let i = 0; i < runs; i++) {
+    const timing = { translateMs: 0 };
     const t0 = performance.now();
-    const translated = translate(input);
-    const t1 = performance.now();
-    buildRouteTable(translated.specs, translated.issues);
-    const t2 = performance.now();
-    translateMs.push(t1 - t0);
-    buildMs.push(t2 - t1);
-    totalMs.push(t2 - t0);
+    createTableBuilder((listed) => {
+      const t1 = performance.now();
+      const translated = translate(listed);
+      timing.translateMs += performance.now() - t1;
+      return translated;
+    }).build(input, null);
+    const total = performance.now() - t0;
+    translateMs.push(timing.translateMs);
+    buildMs.push(total - timing.translateMs);
+    totalMs.push(total);
   }
-  return { translateMs: summary(translateMs), buildMs: summary(buildMs), totalMs: summary(totalMs) };
+  const cpu = process.threadCpuUsage(c0);
+  return { translateMs: summary(translateMs), buildMs: summary(buildMs), totalMs: summary(totalMs), coldCpuMeanMs: (cpu.user + cpu.system) / 1000 / runs };
 }
 
 /** A reconciler's state: its builder, the live table and the containers listed now. */
@@ -100,22 +112,33 @@ function startSession(containers) {
   return { builder, current, live: builder.build(listing([...current]), null), arrivals: 0 };
 }
 
-/** A different container each step, its allow label bumped; times one reconciler step each. */
+/**
+ * A different container each step, its allow label bumped; times one reconciler step each
+ * (wall time), and gives this thread's CPU time per step over all steps: that one does not
+ * count time the machine gave to other processes, so it is the steadier figure on a shared
+ * machine (the kernel counts a thread's CPU time in ticks, so only a sum over many steps is exact).
+ */
 function measureChangeOne(session, runs) {
   const size = session.current.length;
   const times = [];
+  let cpuUs = 0;
   for (let step = 0; step < Math.min(20, runs) + runs; step++) {
     const i = (step * 7919) % size;
     session.current[i] = container(i, step + 1);
     const next = listing([...session.current]);
+    const c0 = process.threadCpuUsage();
     const t0 = performance.now();
     const { table, diff } = reconcile(session.builder, next, session.live);
     const t1 = performance.now();
+    const c1 = process.threadCpuUsage(c0);
     if (diff === null || diff.changed.length !== 1 || table.routes.length !== size) throw new Error(`step ${step}: expected exactly one changed route`);
     session.live = table;
-    if (step >= Math.min(20, runs)) times.push(t1 - t0);
+    if (step >= Math.min(20, runs)) {
+      times.push(t1 - t0);
+      cpuUs += c1.user + c1.system;
+    }
   }
-  return summary(times);
+  return { wall: summary(times), cpuMeanMs: cpuUs / 1000 / runs };
 }
 
 /** One container leaves and a new one arrives. */
@@ -126,12 +149,8 @@ function replaceOne(session) {
   session.live = reconcile(session.builder, listing([...session.current]), session.live).table;
 }
 
-/**
- * The heap after a full GC. The fingerprint is made of the routes' own JSON and copied flat only
- * when a comparison needs it: it is measured flat, so figures show leaks, not the last comparison.
- */
-function settledHeap(session) {
-  session.live.fingerprint.charCodeAt(0);
+/** The heap after a full GC. */
+function settledHeap() {
   globalThis.gc();
   return process.memoryUsage().heapUsed;
 }
@@ -150,6 +169,18 @@ function measureChurn(session, cycles) {
   const size = session.current.length;
   if (session.builder.rememberedContainers !== size) throw new Error(`the builder remembers ${session.builder.rememberedContainers} containers, not ${size}`);
   return { cycles, heapBeforeMB: before / 2 ** 20, heapAfterMB: after / 2 ** 20, growthPercent: ((after - before) / before) * 100 };
+}
+
+/** The heap a control loop holds for this listing: its builder (memo, claims, items, host index) and the live table. */
+function measureBuilderHeap(input) {
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  const builder = createTableBuilder(translate);
+  const kept = builder.build(input, null);
+  globalThis.gc();
+  const after = process.memoryUsage().heapUsed;
+  if (kept.routes.length === 0 || builder.rememberedContainers === 0) throw new Error('empty table');
+  return (after - before) / 2 ** 20;
 }
 
 /** The heap one more table built from scratch takes. */
@@ -175,9 +206,9 @@ for (const size of sizes) {
   const cold = measureCold(input, runs);
   const session = startSession(containers);
   const changeOneRuns = Math.min(runs * 10, 1000);
-  const changeOneMs = measureChangeOne(session, changeOneRuns);
+  const changeOne = measureChangeOne(session, changeOneRuns);
   const churnResult = measureChurn(session, churn);
-  if (session.live.fingerprint !== rebuild(listing([...session.current])).table.fingerprint) {
+  if (!sameTables(session.live, rebuild(listing([...session.current])).table)) {
     throw new Error('the incremental table differs from a cold build');
   }
   results.push({
@@ -185,9 +216,11 @@ for (const size of sizes) {
     runs,
     ...cold,
     coldMs: cold.totalMs,
-    changeOneMs,
+    changeOneMs: changeOne.wall,
+    changeOneCpuMeanMs: changeOne.cpuMeanMs,
     changeOneRuns,
     tableHeapMB: measureTableHeap(input),
+    builderHeapMB: measureBuilderHeap(input),
     churn: churnResult,
   });
 }

@@ -6,13 +6,32 @@ import { sameSnapshot } from './translation-memo.ts';
 
 /** Works out, build after build, which containers hold closed claims and which unit each container belongs to. */
 export interface ClaimCollector {
-  collect(listing: DockerListing, containers: TranslationResult): ClaimInputs;
+  /**
+   * `perContainer`, when given, is each container's own part of `containers` (the translation
+   * memo's, the same object while the container is unchanged) and the containers whose routes
+   * were all withheld afterwards: then a container whose snapshot and part are unchanged costs
+   * a comparison, not a new reading. The owners map returned is the collector's own and is
+   * updated in place by the next collect.
+   */
+  collect(listing: DockerListing, containers: TranslationResult, perContainer?: PerContainer): ClaimInputs;
+}
+
+export interface PerContainer {
+  resultOf(containerId: string): TranslationResult | undefined;
+  /** Containers whose routes were withheld after translation (each also has an issue in `containers`). */
+  readonly withheld: ReadonlySet<string>;
 }
 
 interface Entry {
   readonly snapshot: ContainerSnapshot;
-  readonly state: ClosedState;
+  /** What the entry was derived from: the container's own translation, and whether it was withheld. */
+  readonly result: TranslationResult | null;
+  readonly withheld: boolean;
+  readonly state: ClosedState | null;
   readonly claims: readonly ClosedClaimSpec[];
+  /** The container's unit when it serves routes or holds claims; null when it needs none. */
+  readonly owner: HostOwner | null;
+  seen: number;
 }
 
 /**
@@ -23,30 +42,56 @@ interface Entry {
  */
 export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   let previous = new Map<string, Entry>();
+  const owners = new Map<string, HostOwner>();
+  let call = 0;
   return {
-    collect(listing, containers) {
-      const rejected = new Set<string>();
-      for (const issue of containers.issues) if (issue.source.kind === 'container') rejected.add(issue.source.containerId);
-      const served = new Set<string>();
-      for (const spec of containers.specs) if (spec.source.kind === 'container') served.add(spec.source.containerId);
-
-      const next = new Map<string, Entry>();
-      const closed: ClosedClaimSpec[] = [];
-      const owners = new Map<string, HostOwner>();
-      for (const container of listing.containers) {
-        const state = closedStateOf(container, rejected, served);
-        if (state !== null) {
-          const kept = previous.get(container.id);
-          const entry =
-            kept !== undefined && kept.state === state && sameSnapshot(kept.snapshot, container)
-              ? kept
-              : { snapshot: container, state, claims: closedClaimsOf(container, state, reading) };
-          next.set(container.id, entry);
-          closed.push(...entry.claims);
-          if (entry.claims.length > 0) owners.set(container.id, ownerOf(container));
-        } else if (served.has(container.id)) {
-          owners.set(container.id, ownerOf(container));
+    collect(listing, containers, perContainer) {
+      const now = ++call;
+      // Read from the whole translation when a container's own part is not known.
+      let sets: { served: Set<string>; rejected: Set<string> } | null = null;
+      const fromWhole = (container: ContainerSnapshot) => {
+        if (sets === null) {
+          sets = { served: new Set(), rejected: new Set() };
+          for (const issue of containers.issues) if (issue.source.kind === 'container') sets.rejected.add(issue.source.containerId);
+          for (const spec of containers.specs) if (spec.source.kind === 'container') sets.served.add(spec.source.containerId);
         }
+        return { result: null, withheld: false, served: sets.served.has(container.id), rejected: sets.rejected.has(container.id) };
+      };
+      const statusOf = (container: ContainerSnapshot) => {
+        const result = perContainer?.resultOf(container.id);
+        if (perContainer === undefined || result === undefined) return fromWhole(container);
+        const withheld = perContainer.withheld.has(container.id);
+        return { result, withheld, served: !withheld && result.specs.length > 0, rejected: withheld || result.issues.length > 0 };
+      };
+
+      const next = perContainer === undefined ? new Map<string, Entry>() : previous;
+      const closed: ClosedClaimSpec[] = [];
+      for (const container of listing.containers) {
+        const kept = previous.get(container.id);
+        let entry: Entry;
+        if (kept !== undefined && kept.result !== null && perContainer !== undefined && sameSnapshot(kept.snapshot, container)) {
+          const result = perContainer.resultOf(container.id);
+          if (result === kept.result && perContainer.withheld.has(container.id) === kept.withheld) {
+            kept.seen = now;
+            entry = kept;
+          } else {
+            entry = derive(container, statusOf(container), kept, now, reading);
+          }
+        } else {
+          entry = derive(container, statusOf(container), kept, now, reading);
+        }
+        if (entry !== kept) {
+          next.set(container.id, entry);
+          if (entry.owner === null) owners.delete(container.id);
+          else owners.set(container.id, entry.owner);
+        }
+        if (entry.claims.length > 0) closed.push(...entry.claims);
+      }
+      // Containers that are gone: deleting while iterating is safe for a Map.
+      for (const id of previous.keys()) {
+        if (next.get(id)?.seen === now) continue;
+        if (next === previous) previous.delete(id);
+        owners.delete(id);
       }
       previous = next;
       return { closed, owners };
@@ -54,9 +99,27 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   };
 }
 
-function closedStateOf(container: ContainerSnapshot, rejected: ReadonlySet<string>, served: ReadonlySet<string>): ClosedState | null {
+/** A container's entry; the previous one's claims and unit are kept when its snapshot and state are unchanged. */
+function derive(
+  container: ContainerSnapshot,
+  status: { result: TranslationResult | null; withheld: boolean; served: boolean; rejected: boolean },
+  kept: Entry | undefined,
+  now: number,
+  reading: ClaimReading,
+): Entry {
+  const state = closedStateOf(container, status.rejected, status.served);
+  const same = kept !== undefined && kept.state === state && sameSnapshot(kept.snapshot, container);
+  const claims = state === null ? NO_CLAIMS : same ? kept.claims : closedClaimsOf(container, state, reading);
+  const needsOwner = state !== null ? claims.length > 0 : status.served;
+  const owner = !needsOwner ? null : same && kept.owner !== null ? kept.owner : ownerOf(container);
+  return { snapshot: container, result: status.result, withheld: status.withheld, state, claims, owner, seen: now };
+}
+
+const NO_CLAIMS: readonly ClosedClaimSpec[] = Object.freeze([]);
+
+function closedStateOf(container: ContainerSnapshot, rejected: boolean, served: boolean): ClosedState | null {
   if (container.state !== 'running') return 'stopped';
-  if (rejected.has(container.id) && !served.has(container.id)) return 'misconfigured';
+  if (rejected && !served) return 'misconfigured';
   return null;
 }
 

@@ -1,7 +1,7 @@
 import type { ClaimReading } from '../labels/index.ts';
 import type { DockerListing } from '../docker/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import { diffTables, RouteIssue, type RouteTable, type TranslationResult } from '../routes/index.ts';
+import { diffTables, RouteIssue, sameTables, type RouteTable, type TranslationResult } from '../routes/index.ts';
 import type { Generation, RouteStore } from './store.ts';
 import { createTableBuilder } from './table-builder.ts';
 import { createThrottle } from './throttle.ts';
@@ -103,7 +103,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     builtWithFile ||= hasFile;
 
     const before = store.current();
-    if (table.fingerprint === before.table.fingerprint) {
+    if (sameTables(table, before.table)) {
       metrics.reloads.inc({ outcome: 'unchanged' });
       return;
     }

@@ -40,10 +40,12 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
   const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();
   return {
     build(listing, fileResult) {
-      const containers = options.targets ? withoutForbiddenTargets(translations.translate(listing), options.targets, refusals) : translations.translate(listing);
+      const translated = translations.translate(listing);
+      const { containers, withheld } = options.targets ? withoutForbiddenTargets(translated, options.targets, refusals) : { containers: translated, withheld: NONE_WITHHELD };
       const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
       const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
-      const held = claims.collect(listing, containers);
+      // Each container's own part of the translation lets the collector skip the unchanged ones.
+      const held = claims.collect(listing, containers, { resultOf: translations.resultOf, withheld });
       const fileClosed = fileResult?.closed ?? [];
       return tables.build(specs, issues, fileClosed.length === 0 ? held : { closed: [...fileClosed, ...held.closed], owners: held.owners });
     },
@@ -57,11 +59,13 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
  * A container with a route whose upstream is refused is withheld whole, as a container with any
  * other rejected label is, so its addresses stay closed as misconfigured.
  */
+const NONE_WITHHELD: ReadonlySet<string> = new Set();
+
 function withoutForbiddenTargets(
   containers: TranslationResult,
   targets: TargetCheck,
   refusals: WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>,
-): TranslationResult {
+): { containers: TranslationResult; withheld: ReadonlySet<string> } {
   let refused: Map<string, RouteIssue> | null = null;
   for (const spec of containers.specs) {
     const source = spec.source;
@@ -83,10 +87,13 @@ function withoutForbiddenTargets(
     refused ??= new Map();
     if (!refused.has(source.containerId)) refused.set(source.containerId, known.issue);
   }
-  if (refused === null) return containers;
+  if (refused === null) return { containers, withheld: NONE_WITHHELD };
   const withheld = refused;
   return {
-    specs: containers.specs.filter((spec) => spec.source.kind !== 'container' || !withheld.has(spec.source.containerId)),
-    issues: [...containers.issues, ...withheld.values()],
+    containers: {
+      specs: containers.specs.filter((spec) => spec.source.kind !== 'container' || !withheld.has(spec.source.containerId)),
+      issues: [...containers.issues, ...withheld.values()],
+    },
+    withheld: new Set(withheld.keys()),
   };
 }

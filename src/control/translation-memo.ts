@@ -7,6 +7,12 @@ export type TranslateContainers = (listing: DockerListing) => TranslationResult;
 /** Translates listings one after another, each container only when something it is read from changed. */
 export interface TranslationMemo {
   translate(listing: DockerListing): TranslationResult;
+  /**
+   * One container's part of the latest translation: the same object while the container is
+   * unchanged, so callers can keep what they derived from it. Undefined for a container that is
+   * not in the latest listing.
+   */
+  resultOf(containerId: string): TranslationResult | undefined;
   /** Containers remembered now: those of the latest listing. */
   readonly size: number;
 }
@@ -15,13 +21,17 @@ interface Entry {
   /** The container as it was translated. */
   readonly snapshot: ContainerSnapshot;
   readonly result: TranslationResult;
+  /** The latest translate call whose listing had the container. */
+  seen: number;
 }
 
 /**
  * Remembers each container's translation beside the snapshot it was made from, and reuses it
  * while the container's next snapshot is equal field by field and the listing's own context
  * (Gatehouse's networks) is unchanged. The translator's options are fixed for the memo's life,
- * so they need no comparing.
+ * so they need no comparing. The remembered entries are kept from one listing to the next and
+ * only the changed ones are written, so a listing of 10,000 containers with one changed costs
+ * a comparison per container, not a new map of 10,000.
  *
  * This relies on what labels/ translateContainers guarantees: each container is translated
  * on its own, and every route and issue names the container it came from. A translator that
@@ -30,6 +40,7 @@ interface Entry {
 export function createTranslationMemo(translateContainers: TranslateContainers): TranslationMemo {
   let entries = new Map<string, Entry>();
   let context: string | undefined;
+  let call = 0;
 
   const translateAll = (listing: DockerListing): TranslationResult => {
     entries = new Map();
@@ -39,38 +50,41 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
 
   return {
     translate(listing) {
+      const now = ++call;
       const listingContext = JSON.stringify(listing.selfNetworks);
-      const previous = listingContext === context ? entries : new Map<string, Entry>();
-      const next = new Map<string, Entry | null>();
+      if (listingContext !== context) entries = new Map();
       const changed: ContainerSnapshot[] = [];
+      const changedIds = new Set<string>();
       for (const container of listing.containers) {
-        if (next.has(container.id)) return translateAll(listing);
-        const kept = previous.get(container.id);
+        const kept = entries.get(container.id);
+        if (changedIds.has(container.id) || kept?.seen === now) return translateAll(listing);
         if (kept !== undefined && sameSnapshot(kept.snapshot, container)) {
-          next.set(container.id, kept);
+          kept.seen = now;
         } else {
-          next.set(container.id, null);
+          changedIds.add(container.id);
           changed.push(container);
         }
       }
       // Called even when nothing changed, so a translator that fails keeps failing visibly.
       const fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks }), changed);
       if (fresh === null) return translateAll(listing);
+      for (const container of changed) {
+        entries.set(container.id, { snapshot: unchangeable(container), result: fresh.get(container.id) as TranslationResult, seen: now });
+      }
+      // Containers that are gone are dropped here: the memo never outgrows the latest listing.
+      if (entries.size !== listing.containers.length) for (const [id, entry] of entries) if (entry.seen !== now) entries.delete(id);
 
       const result: TranslationResult = { specs: [], issues: [] };
       for (const container of listing.containers) {
-        let entry = next.get(container.id) as Entry | null;
-        if (entry === null) {
-          entry = { snapshot: unchangeable(container), result: fresh.get(container.id) as TranslationResult };
-          next.set(container.id, entry);
-        }
-        for (const spec of entry.result.specs) result.specs.push(spec);
-        for (const issue of entry.result.issues) result.issues.push(issue);
+        const own = (entries.get(container.id) as Entry).result;
+        for (const spec of own.specs) result.specs.push(spec);
+        for (const issue of own.issues) result.issues.push(issue);
       }
-      // Containers that are gone are dropped here: the memo never outgrows the latest listing.
-      entries = next as Map<string, Entry>;
       context = listingContext;
       return result;
+    },
+    resultOf(containerId) {
+      return entries.get(containerId)?.result;
     },
     get size() {
       return entries.size;

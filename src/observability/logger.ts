@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
+import { markJsonLogger } from './access-log.ts';
 
 export type { Logger };
 
@@ -41,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (options.destination) return pino(base, options.destination);
+  if (options.destination) return markJsonLogger(pino(base, options.destination));
   if (options.format === 'pretty') {
     // In this thread, not as a pino transport: a transport is a worker thread with its own heap,
     // about 20 MB more RSS (15 MB private) for the quick start, which logs pretty. Loaded only here.
@@ -50,5 +51,5 @@ export function createLogger(options: LoggerOptions): Logger {
   }
   // Asynchronous writes: while one write is in flight the next lines gather into one, so a busy
   // access log costs one write per batch rather than one per request. pino flushes it on exit.
-  return pino(base, pino.destination({ dest: 1, sync: false }));
+  return markJsonLogger(pino(base, pino.destination({ dest: 1, sync: false })));
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.ts';
+import { createAccessLog, type Logger } from '../observability/index.ts';
 import type { Metrics } from '../observability/index.ts';
 
 /**
@@ -22,29 +22,24 @@ export interface AccessRecord {
 export type Observer = (record: AccessRecord) => void;
 
 export function createObserver(options: { logger: Logger; metrics: Metrics; accessLog: boolean }): Observer {
-  // The record's fields are fixed and never secret, so the access log skips redaction, which
-  // would otherwise cost more than the rest of the line.
-  const access = options.logger.child({ mod: 'access' }, { redact: [] });
+  const access = options.accessLog ? createAccessLog(options.logger) : null;
   const { requests, requestDuration } = options.metrics;
   return (record) => {
     const route = record.routeId ?? 'none';
     requests.inc({ route, status: String(record.status) });
     requestDuration.observe({ route }, (record.handshakeMs ?? record.durationMs) / 1000);
-    if (!options.accessLog) return;
-    access.info(
-      {
-        method: record.method,
-        host: record.host,
-        path: record.path,
-        status: record.status,
-        ms: Math.round(record.durationMs * 10) / 10,
-        route: record.routeId,
-        requestId: record.requestId,
-        clientIp: record.clientIp,
-        ...(record.websocket ? { websocket: true } : {}),
-      },
-      'request',
-    );
+    if (access === null) return;
+    access({
+      method: record.method,
+      host: record.host,
+      path: record.path,
+      status: record.status,
+      ms: Math.round(record.durationMs * 10) / 10,
+      route: record.routeId,
+      requestId: record.requestId,
+      clientIp: record.clientIp,
+      websocket: record.websocket === true,
+    });
   };
 }
 

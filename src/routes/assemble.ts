@@ -1,11 +1,10 @@
-import type { Route, RouteTable } from './table.ts';
+import type { Route } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
 import type { Candidate } from './group.ts';
 import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
-import { canonicalCopy, compareStrings, FrozenMap } from './canonical.ts';
+import { canonicalCopy, compareStrings } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
-import { indexOidcClients } from './oidc-clients.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -28,92 +27,10 @@ export interface ClaimInputs {
 export const NO_CLAIMS: ClaimInputs = Object.freeze({ closed: Object.freeze([]), owners: new Map() });
 
 /**
- * Merged routes and closed claims → one frozen table, in two steps.
- *
- * Ownership: in precedence order (the routes file, then the oldest container claim, then id),
- * the first claim of a host makes its unit the owner; a claim from another unit under an owned
- * host is refused whatever its path, live or closed. The routes file owns every host it
- * claims, so no container can add a path under an operator's host.
- *
- * Addresses: live routes first, each host + path to the first claim; a newcomer on a taken
- * address is left out entirely, so a container started later never takes over an address that
- * is served. Closed claims then take the addresses still free: a stopped replica beside a
- * running one changes nothing, while a stopped or broken narrow route keeps its path closed.
+ * A live candidate or a closed claim, with what ownership needs of either, and its outcome in
+ * the latest resolution of the hosts it claims (set by resolveItems, read by the table builder).
  */
-export function assembleTable(
-  candidates: readonly Candidate[],
-  translatorIssues: readonly SettledIssue[],
-  inputs: ClaimInputs = NO_CLAIMS,
-): RouteTable {
-  const allIssues = [...translatorIssues];
-  const items: Item[] = [
-    ...candidates.map((candidate): Item => liveItem(candidate, inputs.owners)),
-    ...inputs.closed.map((spec): Item => closedItem(spec)),
-  ].sort(byItemPrecedence);
-
-  const owners = new Map<string, { owner: HostOwner; key: string }>();
-  const owned: Item[] = [];
-  for (const item of items) {
-    const foreign = item.hosts.find((host) => {
-      const holder = owners.get(host);
-      return holder !== undefined && holder.key !== item.ownerKey;
-    });
-    if (foreign !== undefined) {
-      if (item.candidate !== null) allIssues.push(...ownershipIssues(item.candidate, foreign, (owners.get(foreign) as { owner: HostOwner }).owner).map(settle));
-      continue;
-    }
-    for (const host of item.hosts) if (!owners.has(host)) owners.set(host, { owner: deepFreeze(canonicalCopy(item.owner)), key: item.ownerKey });
-    owned.push(item);
-  }
-
-  const claims = new Map<string, Item>();
-  const accepted: Candidate[] = [];
-  const closed: ClosedClaim[] = [];
-  for (const item of owned) {
-    const candidate = item.candidate;
-    if (candidate === null) continue;
-    const claimed = candidate.claims.findIndex((claim) => claims.has(claim));
-    if (claimed !== -1) {
-      const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
-      allIssues.push(...conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle));
-      continue;
-    }
-    for (const claim of candidate.claims) claims.set(claim, item);
-    accepted.push(candidate);
-  }
-  for (const item of owned) {
-    const spec = item.closed;
-    if (spec === null) continue;
-    const free = spec.hosts.filter((host) => !claims.has(`${host} ${spec.path}`));
-    if (free.length === 0) continue;
-    const published = publishClosed(spec, free, item.owner);
-    for (const host of free) claims.set(`${host} ${published.path}`, item);
-    closed.push(published);
-  }
-
-  // In precedence order, before sorting: the oldest claim keeps a client id, as it keeps a host.
-  const oidc = indexOidcClients(accepted.map((candidate) => candidate.route));
-  allIssues.push(...oidc.issues.map(settle));
-  accepted.sort((a, b) => compareStrings(a.route.id, b.route.id));
-  closed.sort((a, b) => compareStrings(a.id, b.id));
-  allIssues.sort((a, b) => compareStrings(a.json, b.json));
-  const routes = Object.freeze(accepted.map((candidate) => candidate.route));
-  const frozenClosed = Object.freeze(closed);
-  const ownerMap = new FrozenMap([...owners.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([host, { owner }]) => [host, owner] as const));
-  return Object.freeze({
-    routes,
-    issues: Object.freeze(allIssues.map((settled) => settled.issue)),
-    fingerprint: fingerprintOf(accepted, allIssues, frozenClosed, ownerMap),
-    byHost: indexByHost(routes),
-    claims: indexClaims(routes, frozenClosed),
-    closed: frozenClosed,
-    owners: ownerMap,
-    oidcClients: oidc.clients,
-  });
-}
-
-/** A live candidate or a closed claim, with what ownership needs of either. */
-interface Item {
+export interface Item {
   readonly candidate: Candidate | null;
   readonly closed: ClosedClaimSpec | null;
   readonly hosts: readonly string[];
@@ -124,12 +41,26 @@ interface Item {
   readonly index: number;
   readonly claimedAt: number;
   readonly id: string;
+  /** The owner as published in the table (frozen canonical copy), made once per item. */
+  frozenOwner: HostOwner | null;
+  /** Live: the route is in the table. */
+  accepted: boolean;
+  /** Closed: the claim as published, on the hosts that were still free; null when none was. */
+  published: ClosedClaim | null;
+  /** Ownership and conflict issues this item's refusal produced. */
+  issues: readonly SettledIssue[];
 }
 
-function liveItem(candidate: Candidate, owners: ReadonlyMap<string, HostOwner>): Item {
+const NO_ISSUES: readonly SettledIssue[] = Object.freeze([]);
+
+/** The unit a live candidate belongs to: `owners` names it per container; otherwise the container (or file) alone. */
+export function liveOwner(candidate: Candidate, owners: ReadonlyMap<string, HostOwner>): HostOwner {
   // Members of one route share a replica group, and so a unit: the oldest one names it.
   const source = (candidate.members[candidate.members.length - 1] as RouteSpec).source;
-  const owner = source.kind === 'container' ? (owners.get(source.containerId) ?? soleOwner(source)) : soleOwner(source);
+  return source.kind === 'container' ? (owners.get(source.containerId) ?? soleOwner(source)) : soleOwner(source);
+}
+
+export function liveItem(candidate: Candidate, owner: HostOwner): Item {
   return {
     candidate,
     closed: null,
@@ -141,10 +72,14 @@ function liveItem(candidate: Candidate, owners: ReadonlyMap<string, HostOwner>):
     index: candidate.index,
     claimedAt: candidate.claimedAt,
     id: candidate.route.id,
+    frozenOwner: null,
+    accepted: false,
+    published: null,
+    issues: NO_ISSUES,
   };
 }
 
-function closedItem(spec: ClosedClaimSpec): Item {
+export function closedItem(spec: ClosedClaimSpec): Item {
   const source = spec.source;
   // File entries are the operator's: one unit, whatever the spec says.
   const owner = source.kind === 'file' ? soleOwner(source) : spec.owner;
@@ -159,6 +94,10 @@ function closedItem(spec: ClosedClaimSpec): Item {
     index: source.kind === 'file' ? source.index : 0,
     claimedAt: source.kind === 'container' ? source.created : 0,
     id: closedIdOf(spec),
+    frozenOwner: null,
+    accepted: false,
+    published: null,
+    issues: NO_ISSUES,
   };
 }
 
@@ -168,65 +107,107 @@ export function closedIdOf(spec: Pick<ClosedClaimSpec, 'source' | 'routeName'>):
 }
 
 /** The routes file first (by file, index), then the oldest container claim; live before closed on a tie. */
-function byItemPrecedence(a: Item, b: Item): number {
+export function byItemPrecedence(a: Item, b: Item): number {
   if (a.isFile !== b.isFile) return a.isFile ? -1 : 1;
   const order = a.isFile ? compareStrings(a.file, b.file) || a.index - b.index : a.claimedAt - b.claimedAt;
   return order || (a.candidate === null ? 1 : 0) - (b.candidate === null ? 1 : 0) || compareStrings(a.id, b.id);
 }
 
-function publishClosed(spec: ClosedClaimSpec, hosts: readonly string[], owner: HostOwner): ClosedClaim {
-  return deepFreeze(
-    canonicalCopy({
-      id: closedIdOf(spec),
-      hosts: [...hosts],
-      owner,
-      path: spec.path,
-      routeName: spec.routeName,
-      source: spec.source,
-      state: spec.state,
-      ...(spec.stringPrefix === true ? { stringPrefix: true } : {}),
-    }),
-  );
+/**
+ * Settles who gets which address, in two steps, and records each item's outcome on it.
+ * Returns host → the item that owns it.
+ *
+ * Ownership: in precedence order (the routes file, then the oldest container claim, then id),
+ * the first claim of a host makes its unit the owner; a claim from another unit under an owned
+ * host is refused whatever its path, live or closed. The routes file owns every host it
+ * claims, so no container can add a path under an operator's host.
+ *
+ * Addresses: live routes first, each host + path to the first claim; a newcomer on a taken
+ * address is left out entirely, so a container started later never takes over an address that
+ * is served. Closed claims then take the addresses still free: a stopped replica beside a
+ * running one changes nothing, while a stopped or broken narrow route keeps its path closed.
+ *
+ * An item's outcome depends only on the items that share a host with it, and theirs on theirs:
+ * so `items` may be every item, or any set closed under sharing a host (the table builder
+ * resolves again only the hosts a change touched), and the outcomes are the same.
+ */
+export function resolveItems(items: Item[]): Map<string, Item> {
+  items.sort(byItemPrecedence);
+  const owners = new Map<string, Item>();
+  const owned: Item[] = [];
+  for (const item of items) {
+    item.accepted = false;
+    item.published = null;
+    item.issues = NO_ISSUES;
+    const foreign = item.hosts.find((host) => {
+      const holder = owners.get(host);
+      return holder !== undefined && holder.ownerKey !== item.ownerKey;
+    });
+    if (foreign !== undefined) {
+      if (item.candidate !== null) item.issues = ownershipIssues(item.candidate, foreign, (owners.get(foreign) as Item).owner).map(settle);
+      continue;
+    }
+    for (const host of item.hosts) if (!owners.has(host)) owners.set(host, item);
+    owned.push(item);
+  }
+
+  const claims = new Map<string, Item>();
+  for (const item of owned) {
+    const candidate = item.candidate;
+    if (candidate === null) continue;
+    const claimed = candidate.claims.findIndex((claim) => claims.has(claim));
+    if (claimed !== -1) {
+      const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
+      item.issues = conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle);
+      continue;
+    }
+    for (const claim of candidate.claims) claims.set(claim, item);
+    item.accepted = true;
+  }
+  for (const item of owned) {
+    const spec = item.closed;
+    if (spec === null) continue;
+    const free = spec.hosts.filter((host) => !claims.has(`${host} ${spec.path}`));
+    if (free.length === 0) continue;
+    const published = publishClosed(spec, free, item.owner);
+    for (const host of free) claims.set(`${host} ${published.path}`, item);
+    item.published = published;
+  }
+  return owners;
+}
+
+/** The owner as the table publishes it. */
+export function publishedOwner(item: Item): HostOwner {
+  item.frozenOwner ??= deepFreeze(canonicalCopy(item.owner));
+  return item.frozenOwner;
 }
 
 /**
- * JSON.stringify({ routes, issues }), put together from the parts' cached JSON: routes and
- * issues are canonical copies (see group.ts), so equal tables give equal strings. Concatenation
- * links the cached strings instead of copying them; the engine copies only if the result is
- * ever flattened.
+ * One host's entries in the table's indexes, from the resolved items that claim it: its live
+ * routes, and its live and closed claims, longest path first; on equal paths (aliases) the id decides.
  */
-function fingerprintOf(
-  routes: readonly Candidate[],
-  issues: readonly SettledIssue[],
-  closed: readonly ClosedClaim[],
-  owners: ReadonlyMap<string, HostOwner>,
-): string {
-  let json = '{"routes":[';
-  for (let i = 0; i < routes.length; i++) json += i === 0 ? (routes[i] as Candidate).json : `,${(routes[i] as Candidate).json}`;
-  json += '],"issues":[';
-  for (let i = 0; i < issues.length; i++) json += i === 0 ? (issues[i] as SettledIssue).json : `,${(issues[i] as SettledIssue).json}`;
-  // Closed claims and owners are few and small next to the routes: serialised whole.
-  return `${json}],"closed":${JSON.stringify(closed)},"owners":${JSON.stringify([...owners])}}`;
-}
-
-/** host → live and closed claims, longest path first; on equal paths (aliases) the id decides. */
-function indexClaims(routes: readonly Route[], closed: readonly ClosedClaim[]): FrozenMap<string, readonly Claim[]> {
-  const byHost = new Map<string, { claim: Claim; id: string }[]>();
-  const add = (host: string, claim: Claim, id: string) => {
-    const list = byHost.get(host);
-    if (list) list.push({ claim, id });
-    else byHost.set(host, [{ claim, id }]);
+export function hostEntries(host: string, items: readonly Item[]): { routes: readonly Route[] | undefined; claims: readonly Claim[] | undefined } {
+  const routes: Route[] = [];
+  const claims: { claim: Claim; id: string }[] = [];
+  for (const item of items) {
+    if (item.accepted) {
+      const route = (item.candidate as Candidate).route;
+      routes.push(route);
+      claims.push({ claim: Object.freeze({ state: 'live', path: route.path, route }), id: route.id });
+    } else if (item.published !== null) {
+      const closed = item.published;
+      // Once per time the claim names the host, as a list built from every claim's hosts has it.
+      for (const named of closed.hosts) {
+        if (named === host) claims.push({ claim: Object.freeze({ state: closed.state, path: closed.path, route: null, closed }), id: closed.id });
+      }
+    }
+  }
+  routes.sort((a, b) => b.path.length - a.path.length || compareStrings(a.path, b.path) || compareStrings(a.id, b.id));
+  claims.sort((a, b) => bySpecificity(a.claim, b.claim) || compareStrings(a.claim.path, b.claim.path) || compareStrings(a.id, b.id));
+  return {
+    routes: routes.length === 0 ? undefined : Object.freeze(routes),
+    claims: claims.length === 0 ? undefined : Object.freeze(claims.map((entry) => entry.claim)),
   };
-  for (const route of routes) for (const host of route.hosts) add(host, Object.freeze({ state: 'live', path: route.path, route }), route.id);
-  for (const claim of closed) {
-    for (const host of claim.hosts) add(host, Object.freeze({ state: claim.state, path: claim.path, route: null, closed: claim }), claim.id);
-  }
-  const entries: [string, readonly Claim[]][] = [];
-  for (const [host, list] of byHost) {
-    list.sort((a, b) => bySpecificity(a.claim, b.claim) || compareStrings(a.claim.path, b.claim.path) || compareStrings(a.id, b.id));
-    entries.push([host, Object.freeze(list.map((entry) => entry.claim))]);
-  }
-  return new FrozenMap(entries.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /**
@@ -246,20 +227,19 @@ function bySpecificity(a: Claim, b: Claim): number {
   );
 }
 
-function indexByHost(routes: readonly Route[]): FrozenMap<string, readonly Route[]> {
-  const byHost = new Map<string, Route[]>();
-  for (const route of routes) {
-    for (const host of route.hosts) {
-      const list = byHost.get(host);
-      if (list) list.push(route);
-      else byHost.set(host, [route]);
-    }
-  }
-  for (const list of byHost.values()) {
-    list.sort((a, b) => b.path.length - a.path.length || compareStrings(a.path, b.path) || compareStrings(a.id, b.id));
-    Object.freeze(list);
-  }
-  return new FrozenMap([...byHost.entries()].sort(([a], [b]) => compareStrings(a, b)));
+function publishClosed(spec: ClosedClaimSpec, hosts: readonly string[], owner: HostOwner): ClosedClaim {
+  return deepFreeze(
+    canonicalCopy({
+      id: closedIdOf(spec),
+      hosts: [...hosts],
+      owner,
+      path: spec.path,
+      routeName: spec.routeName,
+      source: spec.source,
+      state: spec.state,
+      ...(spec.stringPrefix === true ? { stringPrefix: true } : {}),
+    }),
+  );
 }
 
 function describe(candidate: Candidate, spec: RouteSpec): string {

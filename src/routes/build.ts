@@ -1,40 +1,92 @@
-import type { RouteTable } from './table.ts';
+import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import { assembleTable, NO_CLAIMS, settle, type ClaimInputs, type SettledIssue } from './assemble.ts';
-import { describeOwner, ownerKey, type HostOwner } from './claims.ts';
+import {
+  byItemPrecedence,
+  closedItem,
+  hostEntries,
+  liveItem,
+  liveOwner,
+  NO_CLAIMS,
+  publishedOwner,
+  resolveItems,
+  settle,
+  type ClaimInputs,
+  type Item,
+  type SettledIssue,
+} from './assemble.ts';
+import type { Claim, ClosedClaim, ClosedClaimSpec, HostOwner } from './claims.ts';
+import { compareStrings } from './canonical.ts';
+import { LayeredMap } from './layered-map.ts';
 import { sameItems } from '../util/same-items.ts';
-import { groupSpecs, mergeGroup, routeIdOf, type Candidate } from './group.ts';
+import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
+import { indexOidcClients } from './oidc-clients.ts';
 
-/** Builds tables one after another, reusing what the previous build already did. */
+/** Builds tables one after another, at a cost that follows what changed since the previous build. */
 export interface RouteTableBuilder {
   /**
-   * The same table `buildRouteTable(specs, issues)` gives. A route whose members are the very
-   * spec objects of the previous build is taken over as it was, frozen and already serialised,
-   * and when nothing changed at all the previous table itself comes back. So callers must treat
-   * the specs and issues they pass as values and never change them in place. `claims` adds the
-   * closed claims and each container's unit (see assembleTable); the same closed-claim objects
-   * and equal units count as unchanged.
+   * The same table `buildRouteTable(specs, issues, claims)` gives. A route whose members are
+   * the very spec objects of the previous build is taken over as it was, and only the hosts
+   * that a new, changed or removed route or closed claim names are settled again; when nothing
+   * changed at all the previous table itself comes back. So callers must treat the specs,
+   * issues and closed claims they pass as values and never change them in place. `claims` adds
+   * the closed claims and each container's unit (see resolveItems); the same closed-claim
+   * objects and equal units count as unchanged.
    */
   build(specs: readonly RouteSpec[], issues: readonly RouteIssue[], claims?: ClaimInputs): RouteTable;
 }
 
-interface MergedGroup {
-  /** In input order, to recognise the same group next time. */
-  readonly members: readonly RouteSpec[];
-  readonly candidate: Candidate;
+/** The build a spec or closed claim was last passed in: one passed before but not now has gone. */
+interface Seen {
+  build: number;
 }
 
-/** The latest build only, so what a builder holds follows the current inputs, never their history. */
-interface Previous {
-  readonly groups: ReadonlyMap<string, MergedGroup>;
-  readonly issues: ReadonlyMap<RouteIssue, SettledIssue>;
-  readonly settled: readonly SettledIssue[];
-  readonly claims: ClaimInputs;
-  readonly table: RouteTable;
+interface State {
+  build: number;
+  specs: readonly RouteSpec[];
+  closedSpecs: readonly ClosedClaimSpec[];
+  readonly seenSpecs: WeakMap<RouteSpec, Seen>;
+  readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
+  /** Route id → the specs that claim it now. */
+  readonly members: Map<string, RouteSpec[]>;
+  /** Route id → the item of its merged route. */
+  readonly live: Map<string, Item>;
+  readonly closed: Map<ClosedClaimSpec, Item>;
+  /** Host → every item (live or closed) that names it. */
+  readonly hostItems: Map<string, Item[]>;
+  /** Accepted routes and published closed claims, sorted by id, as the table lists them. */
+  readonly routes: Route[];
+  readonly published: ClosedClaim[];
+  readonly refused: Set<Item>;
+  translator: { readonly byIssue: ReadonlyMap<RouteIssue, SettledIssue>; readonly settled: readonly SettledIssue[] };
+  byHost: LayeredMap<readonly Route[]>;
+  claims: LayeredMap<readonly Claim[]>;
+  owners: LayeredMap<HostOwner>;
+  table: RouteTable | null;
+}
+
+function emptyState(): State {
+  return {
+    build: 0,
+    specs: [],
+    closedSpecs: [],
+    seenSpecs: new WeakMap(),
+    seenClosed: new WeakMap(),
+    members: new Map(),
+    live: new Map(),
+    closed: new Map(),
+    hostItems: new Map(),
+    routes: [],
+    published: [],
+    refused: new Set(),
+    translator: { byIssue: new Map(), settled: [] },
+    byHost: LayeredMap.empty(),
+    claims: LayeredMap.empty(),
+    owners: LayeredMap.empty(),
+    table: null,
+  };
 }
 
 export function createRouteTableBuilder(): RouteTableBuilder {
-  let previous: Previous | null = null;
   // The same id string for a spec each time, so its hash is computed once rather than per build.
   const ids = new WeakMap<RouteSpec, string>();
   const idOf = (spec: RouteSpec): string => {
@@ -45,52 +97,267 @@ export function createRouteTableBuilder(): RouteTableBuilder {
     }
     return id;
   };
-
+  let state = emptyState();
   return {
     build(specs, issues, claims = NO_CLAIMS) {
-      const last = previous;
-      const groups = new Map<string, MergedGroup>();
-      let allReused = true;
-      for (const [id, members] of groupSpecs(specs, idOf)) {
-        const before = last?.groups.get(id);
-        const reused = before !== undefined && sameItems(before.members, members);
-        allReused &&= reused;
-        groups.set(id, reused ? before : { members, candidate: mergeGroup(id, members) });
+      try {
+        return buildNext(state, specs, issues, claims, idOf);
+      } catch (error) {
+        // A build that failed half-way leaves nothing half-applied behind: the next one starts afresh.
+        state = emptyState();
+        throw error;
       }
-      const settledByIssue = new Map<RouteIssue, SettledIssue>();
-      const settled: SettledIssue[] = [];
-      for (const issue of issues) {
-        const done = settledByIssue.get(issue) ?? last?.issues.get(issue) ?? settle(issue);
-        settledByIssue.set(issue, done);
-        settled.push(done);
-      }
-      // The same merged routes and issues can only make the same table.
-      const unchanged =
-        last !== null && allReused && groups.size === last.groups.size && sameItems(settled, last.settled) && sameClaims(claims, last.claims);
-      const table = unchanged ? last.table : assembleTable([...groups.values()].map((group) => group.candidate), settled, claims);
-      previous = { groups, issues: settledByIssue, settled, claims, table };
-      return table;
     },
   };
 }
 
-function sameClaims(a: ClaimInputs, b: ClaimInputs): boolean {
-  if (a === b) return true;
-  if (!sameItems(a.closed, b.closed) || a.owners.size !== b.owners.size) return false;
-  for (const [id, owner] of a.owners) {
-    const other = b.owners.get(id);
-    if (other === undefined || !sameOwner(owner, other)) return false;
+function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly RouteIssue[], inputs: ClaimInputs, idOf: (spec: RouteSpec) => string): RouteTable {
+  const now = ++state.build;
+  const removed: Item[] = [];
+  const added: Item[] = [];
+
+  // Routes whose members changed are merged again; the others keep their merged route.
+  const dirty = new Set<string>();
+  for (const spec of specs) {
+    const seen = state.seenSpecs.get(spec);
+    if (seen !== undefined && seen.build === now) continue;
+    const present = seen !== undefined && seen.build === now - 1;
+    if (seen === undefined) state.seenSpecs.set(spec, { build: now });
+    else seen.build = now;
+    if (present) continue;
+    const id = idOf(spec);
+    const list = state.members.get(id);
+    if (list === undefined) state.members.set(id, [spec]);
+    else list.push(spec);
+    dirty.add(id);
   }
-  return true;
+  for (const spec of state.specs) {
+    if ((state.seenSpecs.get(spec) as Seen).build === now) continue;
+    const id = idOf(spec);
+    const list = (state.members.get(id) ?? []).filter((member) => member !== spec);
+    if (list.length === 0) state.members.delete(id);
+    else state.members.set(id, list);
+    dirty.add(id);
+  }
+  state.specs = specs;
+
+  // A route whose unit changed is settled again too (ownership is per unit).
+  for (const [id, item] of state.live) {
+    if (!dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
+  }
+  for (const id of dirty) {
+    const before = state.live.get(id);
+    if (before !== undefined) removed.push(before);
+    const list = state.members.get(id);
+    if (list === undefined) {
+      state.live.delete(id);
+      continue;
+    }
+    const candidate = mergeGroup(id, list);
+    const item = liveItem(candidate, liveOwner(candidate, inputs.owners));
+    state.live.set(id, item);
+    added.push(item);
+  }
+
+  for (const spec of inputs.closed) {
+    const seen = state.seenClosed.get(spec);
+    if (seen !== undefined && seen.build === now) continue;
+    const present = seen !== undefined && seen.build === now - 1;
+    if (seen === undefined) state.seenClosed.set(spec, { build: now });
+    else seen.build = now;
+    if (present) continue;
+    const item = closedItem(spec);
+    state.closed.set(spec, item);
+    added.push(item);
+  }
+  for (const spec of state.closedSpecs) {
+    const item = state.closed.get(spec);
+    if (item === undefined || (state.seenClosed.get(spec) as Seen).build === now) continue;
+    state.closed.delete(spec);
+    removed.push(item);
+  }
+  state.closedSpecs = inputs.closed;
+
+  const byIssue = new Map<RouteIssue, SettledIssue>();
+  const settled: SettledIssue[] = [];
+  for (const issue of issues) {
+    const done = byIssue.get(issue) ?? state.translator.byIssue.get(issue) ?? settle(issue);
+    byIssue.set(issue, done);
+    settled.push(done);
+  }
+  const sameIssues = sameItems(settled, state.translator.settled);
+  state.translator = { byIssue, settled };
+  if (state.table !== null && removed.length === 0 && added.length === 0 && sameIssues) return state.table;
+
+  settleAgain(state, removed, added);
+  return tableOf(state);
 }
 
-function sameOwner(a: HostOwner, b: HostOwner): boolean {
-  return a === b || (ownerKey(a) === ownerKey(b) && describeOwner(a) === describeOwner(b));
+/**
+ * Takes the removed items out, puts the added ones in, and settles again every item that
+ * shares a host with them, directly or through another item: the rest keep their outcome.
+ */
+function settleAgain(state: State, removed: readonly Item[], added: readonly Item[]): void {
+  const hosts = new Set<string>();
+  for (const item of removed) {
+    for (const host of item.hosts) {
+      hosts.add(host);
+      const list = (state.hostItems.get(host) as Item[]).filter((other) => other !== item);
+      if (list.length === 0) state.hostItems.delete(host);
+      else state.hostItems.set(host, list);
+    }
+    retract(state, item);
+  }
+  for (const item of added) {
+    for (const host of item.hosts) {
+      hosts.add(host);
+      const list = state.hostItems.get(host);
+      if (list === undefined) state.hostItems.set(host, [item]);
+      else list.push(item);
+    }
+  }
+
+  const affected = new Set<Item>(added);
+  const pending = [...hosts];
+  while (pending.length > 0) {
+    for (const item of state.hostItems.get(pending.pop() as string) ?? []) {
+      if (affected.has(item)) continue;
+      affected.add(item);
+      for (const host of item.hosts) {
+        if (hosts.has(host)) continue;
+        hosts.add(host);
+        pending.push(host);
+      }
+    }
+  }
+  for (const item of affected) retract(state, item);
+  const owners = resolveItems([...affected]);
+  for (const item of affected) {
+    if (item.accepted) insertSorted(state.routes, (item.candidate as Candidate).route);
+    if (item.published !== null) insertSorted(state.published, item.published);
+    if (item.issues.length > 0) state.refused.add(item);
+  }
+
+  const byHost = new Map<string, readonly Route[] | undefined>();
+  const claims = new Map<string, readonly Claim[] | undefined>();
+  const owned = new Map<string, HostOwner | undefined>();
+  for (const host of hosts) {
+    const entries = hostEntries(host, state.hostItems.get(host) ?? []);
+    byHost.set(host, entries.routes);
+    claims.set(host, entries.claims);
+    const owner = owners.get(host);
+    owned.set(host, owner === undefined ? undefined : publishedOwner(owner));
+  }
+  state.byHost = state.byHost.with(byHost);
+  state.claims = state.claims.with(claims);
+  state.owners = state.owners.with(owned);
+}
+
+/** Undoes what an item's last outcome put in the sorted lists. */
+function retract(state: State, item: Item): void {
+  if (item.accepted) removeSorted(state.routes, (item.candidate as Candidate).route);
+  if (item.published !== null) removeSorted(state.published, item.published);
+  state.refused.delete(item);
+}
+
+function tableOf(state: State): RouteTable {
+  const all: SettledIssue[] = [...state.translator.settled];
+  for (const item of state.refused) all.push(...item.issues);
+  const oidc = oidcClientsOf(state);
+  all.push(...oidc.issues.map(settle));
+  all.sort((a, b) => compareStrings(a.json, b.json));
+  const routes = Object.freeze(state.routes.slice());
+  const closed = Object.freeze(state.published.slice());
+  const issues = Object.freeze(all.map((entry) => entry.issue));
+  const { byHost, claims, owners } = state;
+  let fingerprint: string | undefined;
+  state.table = Object.freeze({
+    routes,
+    issues,
+    /** JSON.stringify({ routes, issues, closed, owners }), made when first read: routes and issues are canonical copies (see group.ts), so equal tables give equal strings. */
+    get fingerprint(): string {
+      fingerprint ??= JSON.stringify({ routes, issues, closed, owners: [...owners] });
+      return fingerprint;
+    },
+    byHost,
+    claims,
+    closed,
+    owners,
+    oidcClients: oidc.clients,
+  });
+  return state.table;
+}
+
+/**
+ * The apps' OpenID clients: only the few routes that declare one, in host precedence (the
+ * oldest claim keeps a client id, as it keeps a host), so a build costs nothing more without them.
+ */
+function oidcClientsOf(state: State): ReturnType<typeof indexOidcClients> {
+  const declaring: Item[] = [];
+  for (const item of state.live.values()) {
+    if (!item.accepted) continue;
+    const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
+    if (clientId !== null && redirectUris.length > 0) declaring.push(item);
+  }
+  declaring.sort(byItemPrecedence);
+  return indexOidcClients(declaring.map((item) => (item.candidate as Candidate).route));
+}
+
+/** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */
+function indexOf(list: readonly { readonly id: string }[], id: string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareStrings((list[middle] as { id: string }).id, id) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function insertSorted<T extends { readonly id: string }>(list: T[], entry: T): void {
+  list.splice(indexOf(list, entry.id), 0, entry);
+}
+
+function removeSorted<T extends { readonly id: string }>(list: T[], entry: T): void {
+  const at = indexOf(list, entry.id);
+  // Ids are unique within a table, but the entry itself is what is removed.
+  for (let i = at; i < list.length && list[i]?.id === entry.id; i++) {
+    if (list[i] === entry) {
+      list.splice(i, 1);
+      return;
+    }
+  }
+}
+
+/** Whether `owners` still gives a live route the unit it was settled with; compared field by field, without making an owner object. */
+function ownerUnchanged(item: Item, owners: ReadonlyMap<string, HostOwner>): boolean {
+  const candidate = item.candidate as Candidate;
+  const source = (candidate.members[candidate.members.length - 1] as RouteSpec).source;
+  const owner = item.owner;
+  const named = source.kind === 'container' ? owners.get(source.containerId) : undefined;
+  if (named === undefined) {
+    // The container (or file) alone, as soleOwner makes it.
+    return source.kind === 'file'
+      ? owner.kind === 'file' && owner.file === source.file
+      : owner.kind === 'container' && owner.containerId === source.containerId && owner.containerName === source.containerName;
+  }
+  if (owner === named) return true;
+  switch (owner.kind) {
+    case 'file':
+      return named.kind === 'file' && named.file === owner.file;
+    case 'compose':
+      return named.kind === 'compose' && named.project === owner.project;
+    case 'stack':
+      return named.kind === 'stack' && named.namespace === owner.namespace;
+    case 'container':
+      return named.kind === 'container' && named.containerId === owner.containerId && named.containerName === owner.containerName;
+  }
 }
 
 /**
  * Specs → one frozen table, from scratch. Replicas merge into one route; when two routes claim
- * the same host + path, the older claim keeps it (see assembleTable).
+ * the same host + path, the older claim keeps it (see resolveItems).
  */
 export function buildRouteTable(specs: readonly RouteSpec[], issues: readonly RouteIssue[], claims: ClaimInputs = NO_CLAIMS): RouteTable {
   return createRouteTableBuilder().build(specs, issues, claims);

@@ -8,6 +8,13 @@ import { canonicalCopy, compareStrings } from './canonical.ts';
  * copy used to be), so JSON.stringify of a route is canonical: equal routes, equal strings.
  */
 
+/**
+ * One frozen empty list and one frozen empty record for every route that has an empty one:
+ * most routes leave most list settings empty, and 10,000 routes kept a few empty copies each.
+ */
+export const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
+
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
@@ -28,9 +35,10 @@ export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): v
 /** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
 export function frozenCanonical(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return Object.freeze(value.map(frozenCanonical));
+  if (Array.isArray(value)) return value.length === 0 ? EMPTY_LIST : Object.freeze(value.map(frozenCanonical));
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
+  if (keys.length === 0) return EMPTY_RECORD;
   if (keys.length > 1) keys.sort(compareStrings);
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
@@ -44,7 +52,7 @@ export function frozenCanonical(value: unknown): unknown {
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.
-  return frozen(canonicalCopy(headers));
+  return Object.keys(headers).length === 0 ? EMPTY_RECORD : frozen(canonicalCopy(headers));
 }
 
 export function copySource(source: RouteSource): RouteSource {

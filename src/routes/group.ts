@@ -1,15 +1,13 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, frozen, frozenCanonical } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
   /** Frozen all the way down. */
   readonly route: Route;
-  /** JSON.stringify(route), its part of the table's fingerprint. */
-  readonly json: string;
   /** `<host> <path>` for each host: the addresses the route claims. */
   readonly claims: readonly string[];
   readonly routeName: string;
@@ -89,16 +87,16 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   const draft: Record<string, unknown> = { id, hosts: frozen([...new Set(lead.hosts)]), fromScheme: lead.fromScheme };
   copyKeyFields(lead, draft);
   draft.setHeaders = copyHeaders(lead.setHeaders);
-  draft.removeHeaders = frozen([...lead.removeHeaders]);
+  draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
   draft.upstreams = frozen(sortedUpstreams);
-  draft.ready = frozen(sortedUpstreams.filter((target) => target.ready));
+  // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
+  draft.ready = sortedUpstreams.every((target) => target.ready) ? draft.upstreams : frozen(sortedUpstreams.filter((target) => target.ready));
   draft.sources = frozen(sortedSources);
   if (lead.pomerium !== undefined) draft.pomerium = frozenPomerium(lead.pomerium);
   const route = frozen(draft) as unknown as Route;
   const source = lead.source;
   return {
     route,
-    json: JSON.stringify(route),
     // A space can occur in neither a host name nor a normalised path.
     claims: route.hosts.map((host) => `${host} ${route.path}${claimSuffix(route.pomerium)}`),
     routeName: lead.routeName,

@@ -7,7 +7,8 @@ export { matchRoute, matchClaim, normalizeHost, isSegmentPrefix } from './match.
 export { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type ClosedState, type HostOwner } from './claims.ts';
 export { closedIdOf, type ClaimInputs } from './assemble.ts';
 export { normalizeRequestPath, type NormalizedPath } from './path.ts';
-export { diffTables, type TableDiff } from './diff.ts';
+export { diffTables, findRoute, sameTables, type TableDiff } from './diff.ts';
+export { LayeredMap } from './layered-map.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
 export * from './values.ts';

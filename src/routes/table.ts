@@ -30,7 +30,10 @@ export interface RouteTable {
   readonly routes: readonly Route[];
   /** Everything that was rejected while building, including conflicts. */
   readonly issues: readonly RouteIssue[];
-  /** Equal fingerprints mean equal tables: the control loop skips publishing then. */
+  /**
+   * Equal fingerprints mean equal tables: the table's JSON, made when first read (for a large
+   * table it is large). To compare two tables, sameTables is much cheaper.
+   */
   readonly fingerprint: string;
   /** host (lowercase, no port) → routes on that host, longest path first. */
   readonly byHost: ReadonlyMap<string, readonly Route[]>;
