@@ -11,7 +11,6 @@ export { openMemoryState } from './memory-store.ts';
 export { ensurePrivateDir, replaceFile } from '../util/atomic-file.ts';
 export type { SharedState, SharedStateOptions } from './shared-state.ts';
 export type { RedisStatus } from './redis-connection.ts';
-export { checkRedisUrl } from './redis-url.ts';
 export type { DocumentWrite, SharedDocuments } from './redis-documents.ts';
 
 /** The Redis client is loaded only when GATEHOUSE_REDIS_URL is set. */
