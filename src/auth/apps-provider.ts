@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RawHandler } from '../http/index.ts';
 import type { AppProvider } from '../idp/index.ts';
-import type { Identity } from '../policy/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 import type { IdentityServices } from './context.ts';
-import { readSession } from './session.ts';
+import { readSession, signInFacts } from './session.ts';
+import type { SignedInUser } from '../idp/index.ts';
 
 /**
  * Wires the OpenID provider for apps (idp/app-provider.ts) to Gatehouse's sign-in: its users
@@ -25,10 +25,14 @@ export function appsProviderHandler(services: IdentityServices, options: AppsPro
   const { settings, logger } = services;
   let started: Promise<AppProvider> | null = null;
 
-  function signedIn(req: IncomingMessage): Identity | null {
+  function signedIn(req: IncomingMessage): SignedInUser | null {
     const session = readSession(req.headers.cookie, { secure: settings.authSecure, keys: services.secrets.session, now: services.now(), host: settings.authHost });
-    if (session === null || services.revocation.isRevoked(session.sid)) return null;
-    return { sub: session.sub, email: session.email, emailVerified: session.emailVerified, name: session.name, groups: session.groups, claims: session.claims };
+    // The same checks as every route host: signed out, or signed out everywhere, is nobody.
+    if (session === null || services.revocation.isRevoked(session.sid) || services.userSessions.isCut(session)) return null;
+    return {
+      identity: { sub: session.sub, email: session.email, emailVerified: session.emailVerified, name: session.name, groups: session.groups, claims: session.claims, ...(session.provider === undefined ? {} : { provider: session.provider }) },
+      facts: signInFacts(session),
+    };
   }
 
   async function start(): Promise<AppProvider> {

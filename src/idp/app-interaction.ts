@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../observability/index.ts';
-import { evaluate, type Decision, type Identity } from '../policy/index.ts';
+import { evaluate, networkAccess, signInShortfall, type Decision, type Identity, type SignInFacts } from '../policy/index.ts';
 import type { PolicyEntry, Route, RouteTable } from '../routes/index.ts';
 import type { AppAccounts } from './app-accounts.ts';
 import { messagePage, type HtmlPage } from './pages.ts';
@@ -30,7 +30,9 @@ export interface AppInteractionOptions {
   /** The table generation of the request in progress. */
   table: () => RouteTable;
   /** The Gatehouse session's identity in this request's cookies, or null. */
-  signedIn: (req: IncomingMessage) => Identity | null;
+  signedIn: (req: IncomingMessage) => SignedInUser | null;
+  /** The client address Gatehouse saw (after trusted proxies), for the route's network conditions. */
+  clientIpOf: (req: IncomingMessage) => string | null;
   /** Gatehouse's sign-in, returning to `returnTo` (on the sign-in host) afterwards. */
   signInUrl: (returnTo: string) => string;
   defaultAllow: readonly PolicyEntry[];
@@ -38,10 +40,32 @@ export interface AppInteractionOptions {
 
 const UID = /^\/interaction\/([A-Za-z0-9_-]{1,128})$/;
 
-/** The route's rules for a signed-in user: bypass rules and CORS preflights open paths, not the app's sign-in. */
-export function appAccess(route: Route, identity: Identity, defaultAllow: readonly PolicyEntry[], now: number = Date.now()): Decision {
+/** Who holds the Gatehouse session, and how they signed in (for `iap.mfa`, `iap.max_age`, `iap.providers`). */
+export interface SignedInUser {
+  readonly identity: Identity;
+  readonly facts: SignInFacts;
+}
+
+/** What the app's sign-in knows of the request besides the user. */
+export interface AppSignInContext {
+  readonly clientIp: string | null;
+  readonly now: number;
+}
+
+/**
+ * The route's rules for a signed-in user, as at the app's own address: its networks, the way the
+ * user must have signed in, then its allow and deny lists. Bypass rules, CORS preflights and
+ * trusted networks open paths to nobody in particular, never the app's sign-in; a session that
+ * falls short of `mfa`, `max_age` or `providers` is refused here (the app asks again after the
+ * user signs in anew at Gatehouse).
+ */
+export function appAccess(route: Route, user: SignedInUser, defaultAllow: readonly PolicyEntry[], context: AppSignInContext = { clientIp: null, now: Date.now() }): Decision {
+  const network = networkAccess(route.access, context.clientIp);
+  if (network !== null && !network.allow) return network;
+  const shortfall = signInShortfall(route.access, user.facts, Math.floor(context.now / 1000));
+  if (shortfall !== null) return { allow: false, reason: 'not_allowed', entry: `sign-in does not meet ${shortfall === 'max_age' ? 'max_age' : shortfall === 'mfa' ? 'mfa' : 'providers'}` };
   const policy = { ...route.policy, bypass: [], corsPreflight: false };
-  return evaluate(policy, identity, { method: 'GET', path: route.path, headers: {}, now }, defaultAllow);
+  return evaluate(policy, user.identity, { method: 'GET', path: route.path, headers: {}, now: context.now, ...(context.clientIp === null ? {} : { clientIp: context.clientIp }) }, defaultAllow);
 }
 
 export function createAppInteractionHandler(options: AppInteractionOptions) {
@@ -72,13 +96,14 @@ export function createAppInteractionHandler(options: AppInteractionOptions) {
     // Removed while the user was signing in: its redirect URIs may belong to someone else by now.
     if (route === undefined) return messagePage(400, 'Sign-in cannot continue', 'This app is no longer published. Go back to the application and try again later.');
 
-    const user = options.signedIn(req);
-    if (user === null) {
+    const signed = options.signedIn(req);
+    if (signed === null) {
       res.writeHead(303, { location: options.signInUrl(`${options.authOrigin}${prefix}/interaction/${details.uid}`), 'cache-control': 'no-store' });
       res.end();
       return null;
     }
-    const decision = appAccess(route, user, options.defaultAllow);
+    const user = signed.identity;
+    const decision = appAccess(route, signed, options.defaultAllow, { clientIp: options.clientIpOf(req), now: Date.now() });
     const who = { client: clientId, route: route.id, user: user.email ?? user.sub, sub: user.sub, reason: decision.reason, entry: decision.entry };
     if (!decision.allow) {
       logger.info({ event: 'app_sign_in', outcome: 'refused', ...who }, "an app's sign-in was refused by its access rules; the app gets access_denied");

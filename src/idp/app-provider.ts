@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { interactionPolicy, type Adapter, type AdapterFactory, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../observability/index.ts';
-import type { Identity } from '../policy/index.ts';
+import type { SignedInUser } from './app-interaction.ts';
 import type { PolicyEntry, RouteTable } from '../routes/index.ts';
 import type { SecretReader } from '../util/secrets.ts';
 import { createAppAccounts } from './app-accounts.ts';
@@ -32,7 +32,7 @@ export interface AppProviderOptions {
   logger: Logger;
   /** The table to serve a request from; read once per request. */
   currentTable: () => RouteTable;
-  signedIn: (req: IncomingMessage) => Identity | null;
+  signedIn: (req: IncomingMessage) => SignedInUser | null;
   signInUrl: (returnTo: string) => string;
   readSecret: SecretReader;
   defaultAllow: readonly PolicyEntry[];
@@ -146,10 +146,13 @@ export function createAppProvider(options: AppProviderOptions): AppProvider {
     scopes: SCOPES,
     table,
     signedIn: options.signedIn,
+    clientIpOf: (req) => clientIps.get(req) ?? null,
     signInUrl: options.signInUrl,
     defaultAllow: options.defaultAllow,
   });
   const callback = provider.callback();
+  // The address each request came from, for the interaction's network conditions.
+  const clientIps = new WeakMap<IncomingMessage, string>();
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const originalUrl = req.url ?? '/';
@@ -172,7 +175,10 @@ export function createAppProvider(options: AppProviderOptions): AppProvider {
   logger.info({ issuer }, 'OpenID provider for apps ready');
   return {
     issuer,
-    handle: (req, res, clientIp) => currentClient.run(addressKey(clientIp), () => tables.run(options.currentTable(), () => route(req, res))),
+    handle: (req, res, clientIp) => {
+      clientIps.set(req, clientIp);
+      return currentClient.run(addressKey(clientIp), () => tables.run(options.currentTable(), () => route(req, res)));
+    },
   };
 }
 

@@ -10,3 +10,4 @@ export type { BuiltinAccounts, BuiltinIdentity, BuiltinProfile, TotpEnrolment } 
 export type { PasskeyInfo } from './passkeys.ts';
 export { createAppProvider, APPS_PREFIX, type AppProvider, type AppProviderOptions } from './app-provider.ts';
 export { appClientsDir, createAppClientSecrets } from './app-clients.ts';
+export type { SignedInUser } from './app-interaction.ts';
