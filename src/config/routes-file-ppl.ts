@@ -1,4 +1,4 @@
-import { parsePolicyEntry } from '../labels/index.ts';
+import { parseNetworkText, parsePolicyEntry } from '../labels/index.ts';
 import { isTimeZone } from '../util/time-zone.ts';
 import type { PolicyEntry, PplCriterion, PplNode, PplStringMatcher } from '../routes/index.ts';
 import type { RouteDraft } from './routes-file-draft.ts';
@@ -53,13 +53,12 @@ const REFUSED: Record<string, string> = {
   device: 'Gatehouse has no device identity (WebAuthn device enrolment)',
   client_certificate: 'Gatehouse does not ask browsers for client certificates (no downstream mTLS)',
   invalid_client_certificate: 'Gatehouse does not ask browsers for client certificates (no downstream mTLS)',
-  source_ip: 'this version of Gatehouse does not decide on the client address',
   record: 'external data sources are a Pomerium Enterprise feature Gatehouse does not have',
   mcp_tool: 'Gatehouse does not look inside MCP requests',
 };
 
 const KNOWN =
-  'accept, reject, authenticated_user, email, domain, user, groups, claim/NAME, http_method, http_path, cors_preflight, pomerium_routes, date, day_of_week, time_of_day';
+  'accept, reject, authenticated_user, email, domain, user, groups, claim/NAME, http_method, http_path, source_ip, cors_preflight, pomerium_routes, date, day_of_week, time_of_day';
 
 export function parsePpl(value: unknown): PplResult {
   const blocks = Array.isArray(value) ? value : [value];
@@ -140,6 +139,12 @@ function readCriterion(name: string, data: unknown): PplCriterion | string {
     case 'groups': {
       const has = scalarText(isRecord(data) && Object.keys(data).length === 1 && 'has' in data ? data.has : data);
       return has === null ? 'expected a group name, or {has: NAME}' : { criterion: 'groups', has };
+    }
+    case 'source_ip': {
+      // A network or one address, written as Pomerium takes it; kept in the canonical form `ip:` entries use.
+      const text = scalarText(data);
+      const network = text === null ? null : parseNetworkText(text.trim());
+      return network === null ? 'expected an IP address or a network such as 192.168.1.0/24 (host bits zero)' : { criterion: 'source_ip', network };
     }
     case 'date':
       return readDate(data);

@@ -1,5 +1,6 @@
 import type { PplCriterion, PplNode, PplStringMatcher } from '../routes/index.ts';
 import { asciiLower, type Subject } from './entries.ts';
+import { compileNetwork, networkContains, type Cidr } from '../labels/index.ts';
 
 /**
  * Evaluates one rule of Pomerium's policy language (PPL) against a request. Pure: the time of
@@ -14,6 +15,8 @@ export interface PplRequest {
   readonly headers: { readonly origin?: string; readonly 'access-control-request-method'?: string };
   /** Epoch ms. */
   readonly now: number;
+  /** The client address after trusted proxies (GATEHOUSE_TRUSTED_PROXIES); absent when unknown. */
+  readonly clientIp?: string;
 }
 
 /**
@@ -68,6 +71,12 @@ function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRe
       return subject !== null && subject.identity.groups.includes(c.has);
     case 'claim':
       return subject !== null && claimHolds(subject.identity.claims, c.claim, c.value);
+    case 'source_ip': {
+      // Unknown address: the criterion does not hold (in a deny rule that cannot let anyone in).
+      if (request.clientIp === undefined) return false;
+      const network = sourceNetwork(c);
+      return network !== null && networkContains(network, request.clientIp);
+    }
     case 'date':
       return (c.after === null || request.now > c.after) && (c.before === null || request.now < c.before);
     case 'day_of_week':
@@ -77,6 +86,18 @@ function criterionHolds(c: PplCriterion, subject: Subject | null, request: PplRe
       return (c.after === null || seconds > c.after) && (c.before === null || seconds < c.before);
     }
   }
+}
+
+// Rules are frozen with the route table, so each network is compiled once.
+const networks = new WeakMap<PplCriterion, Cidr | null>();
+
+function sourceNetwork(c: Extract<PplCriterion, { criterion: 'source_ip' }>): Cidr | null {
+  let network = networks.get(c);
+  if (network === undefined) {
+    network = compileNetwork(c.network);
+    networks.set(c, network);
+  }
+  return network;
 }
 
 /**
@@ -176,6 +197,8 @@ export function formatPpl(node: PplNode): string {
       return `groups:${node.has}`;
     case 'claim':
       return `claim/${node.claim}:${node.value}`;
+    case 'source_ip':
+      return `source_ip:${node.network}`;
     case 'date':
       return `date:{${[node.after === null ? null : `after:${new Date(node.after).toISOString()}`, node.before === null ? null : `before:${new Date(node.before).toISOString()}`].filter(Boolean).join(',')}}`;
     case 'day_of_week':

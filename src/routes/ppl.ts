@@ -29,6 +29,8 @@ export const PplCriterion = z.discriminatedUnion('criterion', [
   z.object({ criterion: z.literal('groups'), has: z.string() }).strict(),
   /** The claim equals the value, or a list claim contains it. */
   z.object({ criterion: z.literal('claim'), claim: z.string(), value: z.string() }).strict(),
+  /** The client address (after trusted proxies) lies in `network`: canonical text, as `ip:` entries have it. */
+  z.object({ criterion: z.literal('source_ip'), network: z.string() }).strict(),
   /** Epoch ms; the request time must be after `after` and before `before`. */
   z.object({ criterion: z.literal('date'), after: z.number().nullable(), before: z.number().nullable() }).strict(),
   /** Days 0 (Sunday) to 6, in `timezone` (an IANA name). */

@@ -388,7 +388,8 @@ describe('errors', () => {
     ['{ permit: { or: [] } }', '"permit" is not a policy action (allow or deny)'],
     ['{ allow: { or: [{ "claim/role": [a, b] }] } }', 'allow.or: claim/role: expected the value the claim must equal'],
     ['allow', 'expected a rule with allow: and/or deny:'],
-    ['[{ allow: { or: [{ accept: true }] } }, { deny: { not: [{ source_ip: 10.0.0.0/8 }] } }]', 'rule 2: deny.not: source_ip: not supported'],
+    ['[{ allow: { or: [{ accept: true }] } }, { deny: { not: [{ device: { is: x } }] } }]', 'rule 2: deny.not: device: not supported'],
+    ['{ allow: { or: [{ source_ip: 10.0.0.1/8 }] } }', 'allow.or: source_ip: expected an IP address or a network'],
   ];
 
   it.each(PPL_ERRORS)('policy %s is refused', (policy, problem) => {

@@ -162,6 +162,23 @@ describe('PPL criteria', () => {
     expect(decide(policy, null, request('OPTIONS', '/api')).allow).toBe(false);
     expect(decide(policy, null, request('GET', '/.pomeriumx')).allow).toBe(false);
   });
+
+  it('source_ip: the client address after trusted proxies, IPv4 and IPv6, and never an unknown one', () => {
+    const from = (clientIp: string | undefined, path = '/'): PolicyRequest => ({ ...request('GET', path), ...(clientIp === undefined ? {} : { clientIp }) });
+    const office = pplPolicy('allow: { and: [{ source_ip: 10.0.0.0/8 }, { email: alice@example.com }] }');
+    expect(decide(office, alice, from('10.1.2.3'))).toMatchObject({ allow: true, entry: 'and(source_ip:10.0.0.0/8, email:alice@example.com)' });
+    expect(decide(office, alice, from('192.168.1.5')).allow).toBe(false);
+    expect(decide(office, alice, from('::ffff:10.9.9.9')).allow).toBe(true);
+    expect(decide(office, alice, from(undefined)).allow).toBe(false);
+    const v6 = pplPolicy('allow: { or: [{ source_ip: "2001:db8::/32" }] }');
+    expect(decide(v6, null, from('2001:db8::7'))).toMatchObject({ allow: true });
+    expect(decide(v6, null, from('2001:db9::7')).allow).toBe(false);
+    // A deny on a network holds before anyone signs in; an unknown address is kept out by `not`.
+    const lan = pplPolicy('[{ allow: { or: [{ accept: true }] } }, { deny: { not: [{ source_ip: 192.168.0.0/16 }] } }]');
+    expect(decide(lan, alice, from('192.168.3.4')).allow).toBe(true);
+    expect(decide(lan, alice, from('203.0.113.9')).allow).toBe(false);
+    expect(decide(lan, alice, from(undefined)).allow).toBe(false);
+  });
 });
 
 describe('http_path and the case of a path', () => {
