@@ -28,6 +28,11 @@ const ROUTES = [
   { from: `http://paths.${D}`, path: '/admin', allow: 'group:admins' },
   { from: `http://paths.${D}`, allow: '*' },
   { from: `http://fa.${D}`, to: undefined, mode: 'forward_auth', allow: 'group:staff', deny: 'claim:role=intern' },
+  // The client's network and the sign-in method: the address comes from X-Forwarded-For, which the trusted proxy (loopback) may set.
+  { from: `http://net.${D}`, allow: '*', networks: '192.168.1.0/24, 2001:db8::/32' },
+  { from: `http://trusted.${D}`, allow: 'group:staff', trusted_networks: '10.0.0.0/8' },
+  { from: `http://ip.${D}`, allow: 'ip:192.168.1.0/24, group:ops', deny: 'ip:203.0.113.0/24' },
+  { from: `http://prov.${D}`, allow: 'provider:corp', deny: 'provider:legacy' },
 ];
 const HOSTS = [...new Set(ROUTES.map((route) => new URL(route.from).hostname))];
 
@@ -49,6 +54,7 @@ interface GeneratedIdentity {
   email: string | null;
   groups: string[];
   role: string | null;
+  provider: string | null;
 }
 
 const identity: fc.Arbitrary<GeneratedIdentity | null> = fc.option(
@@ -57,6 +63,7 @@ const identity: fc.Arbitrary<GeneratedIdentity | null> = fc.option(
     email: fc.option(fc.constantFrom('alice@example.com', 'bob@example.org', 'mallory@example.com', 'carol@other.net', 'ALICE@Example.com'), { nil: null }),
     groups: fc.subarray(['staff', 'ops', 'banned', 'admins', 'everyone']),
     role: fc.option(fc.constantFrom('admin', 'user', 'intern'), { nil: null }),
+    provider: fc.option(fc.constantFrom('corp', 'local', 'legacy'), { nil: null }),
   }),
   { nil: null, freq: 4 },
 );
@@ -65,6 +72,8 @@ const requestShape = fc.record({
   path: fc.constantFrom('/', '/health', '/health/x', '/share', '/share/a', '/admin', '/admin/x', '/administrator', '/other'),
   method: fc.constantFrom('GET', 'POST', 'OPTIONS', 'DELETE'),
   preflight: fc.boolean(),
+  // The client address the request comes from: loopback itself, or one a trusted proxy reports.
+  ip: fc.constantFrom('127.0.0.1', '192.168.1.20', '10.0.0.7', '203.0.113.5', '2001:db8::5', '198.51.100.1'),
 });
 
 /** One sealed session cookie per (identity, host), minted once. */
@@ -74,7 +83,7 @@ async function sessionCookie(who: GeneratedIdentity, host: string): Promise<stri
   const cached = cookies.get(key);
   if (cached !== undefined) return cached;
   const session = createSession(
-    { sub: who.sub, email: who.email, emailVerified: true, name: null, groups: who.groups, claims: who.role === null ? {} : { role: who.role }, host },
+    { sub: who.sub, email: who.email, emailVerified: true, name: null, groups: who.groups, claims: who.role === null ? {} : { role: who.role }, host, ...(who.provider === null ? {} : { provider: who.provider }) },
     { now: Date.now(), ttlMs: 3_600_000 },
   );
   const { host: _host, ...handed } = session;
@@ -102,7 +111,7 @@ describe('gatehouse explain', () => {
   it('gives the decision a real request gets, for every rule kind', async () => {
     await fc.assert(
       fc.asyncProperty(identity, requestShape, async (who, shape) => {
-        const params = new URLSearchParams({ url: `http://${shape.host}${shape.path}`, method: shape.method });
+        const params = new URLSearchParams({ url: `http://${shape.host}${shape.path}`, method: shape.method, ip: shape.ip });
         if (shape.preflight) {
           params.set('origin', 'https://elsewhere.example');
           params.set('request_method', 'PUT');
@@ -112,12 +121,14 @@ describe('gatehouse explain', () => {
           if (who.email !== null) params.set('user', who.email);
           for (const group of who.groups) params.append('groups', group);
           if (who.role !== null) params.append('claim', `role=${who.role}`);
+          if (who.provider !== null) params.set('provider', who.provider);
         }
         const explained = await loopbackFetch(`http://127.0.0.1:${stack.gh.adminPort}/api/explain?${params}`);
         expect(explained.status).toBe(200);
         const explanation = (await explained.json()) as { outcome: string; status: number; route: { mode: string } | null };
 
         const headers: Record<string, string> = { accept: 'application/json' };
+        if (shape.ip !== '127.0.0.1') headers['x-forwarded-for'] = shape.ip;
         if (who !== null) headers.cookie = await sessionCookie(who, shape.host);
         if (shape.preflight) {
           headers.origin = 'https://elsewhere.example';
@@ -138,7 +149,7 @@ describe('gatehouse explain', () => {
         const answered = forwardAuth?.status ?? real.status;
         if (explanation.outcome !== 'sign_in') expect(answered, context).toBe(explanation.status);
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 });
