@@ -33,6 +33,15 @@ const ROUTES = [
   { from: `http://trusted.${D}`, allow: 'group:staff', trusted_networks: '10.0.0.0/8' },
   { from: `http://ip.${D}`, allow: 'ip:192.168.1.0/24, group:ops', deny: 'ip:203.0.113.0/24' },
   { from: `http://prov.${D}`, allow: 'provider:corp', deny: 'provider:legacy' },
+  // A Pomerium route: PPL rules about the user, the method and the client address, deny winning.
+  {
+    from: `http://ppl.${D}`,
+    policy: [
+      { allow: { and: [{ groups: { has: 'staff' } }, { http_method: { is: 'GET' } }] } },
+      { allow: { or: [{ source_ip: '192.168.1.0/24' }] } },
+      { deny: { or: [{ 'claim/role': 'intern' }, { not: [{ authenticated_user: true }, { source_ip: '10.0.0.0/8' }] }] } },
+    ],
+  },
 ];
 const HOSTS = [...new Set(ROUTES.map((route) => new URL(route.from).hostname))];
 
