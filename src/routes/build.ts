@@ -57,6 +57,8 @@ interface State {
   readonly routes: Route[];
   readonly published: ClosedClaim[];
   readonly refused: Set<Item>;
+  /** Accepted routes that declare an OpenID client (`iap.oidc.*`): few, kept as items settle. */
+  readonly declaring: Set<Item>;
   translator: { readonly byIssue: ReadonlyMap<RouteIssue, SettledIssue>; readonly settled: readonly SettledIssue[] };
   byHost: LayeredMap<readonly Route[]>;
   claims: LayeredMap<readonly Claim[]>;
@@ -78,6 +80,7 @@ function emptyState(): State {
     routes: [],
     published: [],
     refused: new Set(),
+    declaring: new Set(),
     translator: { byIssue: new Map(), settled: [] },
     byHost: LayeredMap.empty(),
     claims: LayeredMap.empty(),
@@ -236,6 +239,7 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
     if (item.accepted) insertSorted(state.routes, (item.candidate as Candidate).route);
     if (item.published !== null) insertSorted(state.published, item.published);
     if (item.issues.length > 0) state.refused.add(item);
+    if (item.accepted && declaresClient(item)) state.declaring.add(item);
   }
 
   const byHost = new Map<string, readonly Route[] | undefined>();
@@ -258,6 +262,7 @@ function retract(state: State, item: Item): void {
   if (item.accepted) removeSorted(state.routes, (item.candidate as Candidate).route);
   if (item.published !== null) removeSorted(state.published, item.published);
   state.refused.delete(item);
+  state.declaring.delete(item);
 }
 
 function tableOf(state: State): RouteTable {
@@ -289,18 +294,17 @@ function tableOf(state: State): RouteTable {
 }
 
 /**
- * The apps' OpenID clients: only the few routes that declare one, in host precedence (the
- * oldest claim keeps a client id, as it keeps a host), so a build costs nothing more without them.
+ * The apps' OpenID clients from the few accepted routes that declare one, in host precedence (the
+ * oldest claim keeps a client id, as it keeps a host): a build without them costs nothing more.
  */
 function oidcClientsOf(state: State): ReturnType<typeof indexOidcClients> {
-  const declaring: Item[] = [];
-  for (const item of state.live.values()) {
-    if (!item.accepted) continue;
-    const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
-    if (clientId !== null && redirectUris.length > 0) declaring.push(item);
-  }
-  declaring.sort(byItemPrecedence);
+  const declaring = [...state.declaring].sort(byItemPrecedence);
   return indexOidcClients(declaring.map((item) => (item.candidate as Candidate).route));
+}
+
+function declaresClient(item: Item): boolean {
+  const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
+  return clientId !== null && redirectUris.length > 0;
 }
 
 /** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */
