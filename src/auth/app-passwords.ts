@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ExpiringMap } from '../state/index.ts';
 import { hashPassword, parsePhc, verifyPhc } from '../util/phc.ts';
+import { Session } from './session.ts';
 
 /**
  * App passwords: per user, named, random secrets for clients that cannot use a browser (git,
@@ -14,13 +15,7 @@ import { hashPassword, parsePhc, verifyPhc } from '../util/phc.ts';
  * forgotten at once when its password is revoked.
  */
 
-export const AppPasswordOwner = z.object({
-  sub: z.string().min(1),
-  email: z.string().nullable(),
-  emailVerified: z.boolean().nullable(),
-  name: z.string().nullable(),
-  groups: z.array(z.string()),
-  claims: z.record(z.string(), z.unknown()),
+export const AppPasswordOwner = Session.pick({ sub: true, email: true, emailVerified: true, name: true, groups: true, claims: true }).extend({
   /** Set for users of the built-in provider: their current entry in the users file decides (disabled, groups). */
   builtin: z.boolean(),
 });

@@ -2,7 +2,7 @@ import { parsePolicyEntry, parseValue } from '../labels/index.ts';
 import type { PolicyEntry } from '../routes/index.ts';
 import { type IssueSink, type RouteDraft, valueText } from './routes-file-draft.ts';
 import { parsePpl } from './routes-file-ppl.ts';
-import { readPomeriumRouteOption, startPomeriumRoute } from './pomerium-route-options.ts';
+import { POMERIUM_ROUTE_OPTIONS, readPomeriumRouteOption, startPomeriumRoute } from './pomerium-route-options.ts';
 
 /**
  * Pomerium route options, mapped onto Gatehouse's route settings. Options Gatehouse has no
@@ -10,9 +10,8 @@ import { readPomeriumRouteOption, startPomeriumRoute } from './pomerium-route-op
  * restriction its author relied on.
  */
 
-const SUPPORTED = [
-  'prefix',
-  'regex',
+/** The options read here; the data-plane ones (matching, rewrites, headers, upstream TLS) are POMERIUM_ROUTE_OPTIONS. */
+const READ_HERE = [
   'allowed_users',
   'allowed_domains',
   'allowed_groups',
@@ -20,31 +19,11 @@ const SUPPORTED = [
   'allow_public_unauthenticated_access',
   'allow_any_authenticated_user',
   'cors_allow_preflight',
-  'pass_identity_headers',
-  'preserve_host_header',
   'allow_websockets',
-  'set_request_headers',
   'remove_request_headers',
   'logo_url',
   'load_balancing_policy',
   'policy',
-  'regex_priority_order',
-  'prefix_rewrite',
-  'regex_rewrite_pattern',
-  'regex_rewrite_substitution',
-  'host_rewrite',
-  'host_rewrite_header',
-  'host_path_regex_rewrite_pattern',
-  'host_path_regex_rewrite_substitution',
-  'set_response_headers',
-  'tls_server_name',
-  'tls_upstream_server_name',
-  'tls_custom_ca',
-  'tls_custom_ca_file',
-  'tls_client_cert',
-  'tls_client_cert_file',
-  'tls_client_key_file',
-  'jwt_claims_headers',
 ] as const;
 
 const UNSUPPORTED = [
@@ -77,7 +56,8 @@ const UNSUPPORTED = [
 ];
 
 /** Every key that marks a route as written in Pomerium's format (`from`, `to`, … are shared). */
-export const POMERIUM_KEYS: ReadonlySet<string> = new Set([...SUPPORTED, ...UNSUPPORTED]);
+// `path` is a key in both formats: it marks neither (routes-file-route.ts reads it the route's way).
+export const POMERIUM_KEYS: ReadonlySet<string> = new Set([...READ_HERE, ...[...POMERIUM_ROUTE_OPTIONS].filter((key) => key !== 'path'), ...UNSUPPORTED]);
 
 const LB = { round_robin: 'round_robin', least_request: 'least_request' } as const;
 

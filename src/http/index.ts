@@ -32,3 +32,4 @@ export {
   type Html,
 } from './page.ts';
 export { PASSKEY_SCRIPT, PASSKEY_SCRIPT_HASH, withPasskeyScript } from './passkey-script.ts';
+export { readUrlEncodedForm } from './forms.ts';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../observability/index.ts';
+import { readUrlEncodedForm } from '../http/index.ts';
 import type { Authenticator } from './authenticator.ts';
 import { lockedMessage, messagePage, signInPage, totpPage, WRONG_CODE, WRONG_PASSKEY, WRONG_PASSWORD, type HtmlPage, type PasskeyForm } from './pages.ts';
 import type { Passkeys } from './passkeys.ts';
@@ -115,7 +116,7 @@ export function createInteractionHandler(options: InteractionOptions) {
     const firstStep = async (username: string, error: string | null, status?: number): Promise<HtmlPage> =>
       signInPage({ action, username, error, ...(status === undefined ? {} : { status }), passkey: { action: `${action}/passkey`, options: await passkeys.authenticationOptions(uid), label: 'Use a passkey' } });
     if (method !== 'POST') return waiting === undefined ? firstStep('', null) : secondStep(waiting, null);
-    const form = await readForm(req);
+    const form = await readUrlEncodedForm(req, MAX_FORM_BYTES);
     if (form === null) return messagePage(400, 'Bad request', 'The sign-in form could not be read. Go back and try again.');
 
     if (totpStep === '/passkey') {
@@ -211,19 +212,6 @@ function parseCredential(text: string | null): unknown {
 
 function allowedScopes(requested: string, supported: readonly string[]): string {
   return requested.split(/\s+/).filter((scope) => supported.includes(scope)).join(' ');
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 function send(res: ServerResponse, head: boolean, page: HtmlPage): void {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PAGE_HEADERS, PASSKEY_SCRIPT, withPasskeyScript, type RawHandler } from '../../http/index.ts';
+import { PAGE_HEADERS, PASSKEY_SCRIPT, readUrlEncodedForm, withPasskeyScript, type RawHandler } from '../../http/index.ts';
 import type { BuiltinAccounts } from '../../idp/index.ts';
 import type { AppPasswords } from '../app-passwords.ts';
 import { liveSession, type IdentityServices } from '../context.ts';
@@ -44,7 +44,7 @@ export function createAccountHandler(ctx: AccountServices): RawHandler & { ownsP
       return send(res, message(403, 'Request refused', 'This form can only be sent from your Gatehouse account page.'));
     }
     if (session === null) return send(res, message(401, 'You are signed out', 'Your session ended, so nothing was changed. Sign in again to manage your account.'));
-    const form = await readForm(req);
+    const form = await readUrlEncodedForm(req, MAX_FORM_BYTES);
     if (form === null) return send(res, message(400, 'Bad request', 'The form could not be read. Go back and try again.'));
     if (!checkCsrfToken(ctx.secrets.csrf, form.get('csrf'), session.sid, ctx.settings.authHost, ctx.now())) {
       return send(res, message(403, 'This form has expired', 'The request did not come from a current account page, so nothing was changed.'));
@@ -133,19 +133,6 @@ function sameOrigin(req: IncomingMessage, authOrigin: string): boolean {
   if (origin !== undefined) return origin === authOrigin;
   const site = req.headers['sec-fetch-site'];
   return site === 'same-origin';
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 function message(status: number, title: string, text: string): RenderedPage {
