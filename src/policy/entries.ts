@@ -141,6 +141,17 @@ export function firstNetworkMatch(list: CompiledEntries, clientIp: string | null
   return null;
 }
 
+/**
+ * For a deny list: the network entry that refuses this client, where an address that is unknown
+ * or unreadable counts as inside every denied network (a deny rule never lets a client through
+ * for want of its address). Null when the list denies no network or the client is outside them all.
+ */
+export function deniedNetwork(list: CompiledEntries, clientIp: string | null): string | null {
+  if (list.networks.length === 0) return null;
+  if (clientIp === null || clientAddressBytes(clientIp) === null) return (list.networks[0] as { text: string }).text;
+  return firstNetworkMatch(list, clientIp);
+}
+
 /** The text of the deciding entry, or null when no entry matches. */
 export function firstMatch(list: CompiledEntries, subject: Subject): string | null {
   if (list.size === 0) return null;

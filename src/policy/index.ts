@@ -1,6 +1,6 @@
 import type { BypassRule, PolicyEntry, RoutePolicy } from '../routes/index.ts';
 import { evaluatePpl } from './ppl.ts';
-import { compileEntries, firstMatch, firstNetworkMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
+import { compileEntries, deniedNetwork, firstMatch, firstRule, toSubject, type CompiledEntries, type Identity } from './entries.ts';
 
 export type { Identity } from './entries.ts';
 export { formatEntry } from './entries.ts';
@@ -80,7 +80,7 @@ export function evaluate(
 export function openAccess(policy: RoutePolicy, request: PolicyRequest): Decision | null {
   // A network the route denies is refused before anything else: no sign-in could change it.
   if (policy.deny.length > 0) {
-    const network = firstNetworkMatch(compiledFor(policy.deny), request.clientIp ?? null);
+    const network = deniedNetwork(compiledFor(policy.deny), request.clientIp ?? null);
     if (network !== null) return { allow: false, reason: 'denied', entry: network };
   }
   if (policy.public) return PUBLIC;

@@ -49,6 +49,13 @@ describe('ip: entries', () => {
     expect(openAccess({ ...blocked, public: true }, from('10.9.3.4'))).toMatchObject({ allow: false });
     expect(evaluate(blocked, identity(), from('10.9.0.1'), [])).toMatchObject({ allow: false, reason: 'denied' });
   });
+
+  it('in deny, refuse a client whose address is unknown or unreadable: a deny never yields for want of an address', () => {
+    const blocked = policy({ allow: [{ kind: 'any' }], deny: [{ kind: 'ip', network: '10.9.0.0/16' }] });
+    expect(openAccess(blocked, from(undefined))).toEqual({ allow: false, reason: 'denied', entry: 'ip:10.9.0.0/16' });
+    expect(openAccess(blocked, from('not-an-address'))).toMatchObject({ allow: false, reason: 'denied' });
+    expect(openAccess(policy({ allow: [{ kind: 'any' }] }), from(undefined))).toBeNull();
+  });
 });
 
 describe('networkAccess', () => {
