@@ -1,7 +1,7 @@
 import type { Identity } from './auth/index.ts';
 import { combineRouteSources, labelTrust, loadConfig, logSettingNotes, readIdentitySettings, readPolicyEnv, routeDefaultsOf, watchRoutesFile, type AppConfig } from './config/index.ts';
-import { createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
-import { createDockerWatcher, type DiscoveryStatus, type DockerListing } from './docker/index.ts';
+import { createEngineWatchers, createReconciler, createTargetRules, dockerApiEndpoints, interfaceAddresses, listenerEndpoints, RouteStore } from './control/index.ts';
+import type { DiscoveryStatus, DockerListing } from './docker/index.ts';
 import { ignoredImageLabels, translateContainers, type TranslateOptions } from './labels/index.ts';
 import { join, resolve } from 'node:path';
 import { createAuditLog, createLogger, createMetrics, type AuditLog, type AuditSink, type Logger, type Metrics } from './observability/index.ts';
@@ -76,7 +76,9 @@ async function startServing(
   const reportIgnored = createIgnoredLabelReporter(trust.translate, logger);
   // One set of target rules for the table build and the proxy's connect-time check.
   const targetRules = createTargetRules({ allow: config.GATEHOUSE_UPSTREAM_ALLOW, deny: config.GATEHOUSE_UPSTREAM_DENY });
-  targetRules.setOwn('docker', await dockerApiEndpoints(config.DOCKER_HOST, systemResolveAll));
+  // Every engine's API, when reached over TCP: no label on any engine may point a route at one.
+  const engines = config.dockerEngines;
+  targetRules.setOwn('docker', (await Promise.all(engines.engines.map((engine) => dockerApiEndpoints(engine.dockerHost, systemResolveAll)))).flat());
   const targets = { rules: targetRules.current, resolveAll: systemResolveAll };
   const reconciler = createReconciler({
     translateContainers: (listing) => {
@@ -91,23 +93,29 @@ async function startServing(
     targets,
   });
 
-  const watcher = createDockerWatcher({
-    dockerHost: config.DOCKER_HOST,
+  const watcher = createEngineWatchers({
+    engines: engines.engines,
+    several: engines.several,
     logger,
     onListing: (listing) => {
       targetRules.setOwn('container', (listing.selfAddresses ?? []).map((address) => ({ address, port: null, what: "Gatehouse's own container" })));
       reconciler.setContainers(listing);
     },
-    debounceMs: config.GATEHOUSE_DOCKER_DEBOUNCE,
-    resyncMs: config.GATEHOUSE_DOCKER_RESYNC,
-    stallTimeoutMs: config.GATEHOUSE_DOCKER_STALL_TIMEOUT,
+    settings: {
+      debounceMs: config.GATEHOUSE_DOCKER_DEBOUNCE,
+      resyncMs: config.GATEHOUSE_DOCKER_RESYNC,
+      stallTimeoutMs: config.GATEHOUSE_DOCKER_STALL_TIMEOUT,
+    },
   });
-  const reportDiscovery = (status: DiscoveryStatus) => {
-    metrics.discoveryUp.set(status.state === 'up' ? 1 : 0);
-    metrics.discoveryDegradedSince.set(status.state === 'up' ? 0 : Math.floor(status.since / 1000));
+  const reportDiscovery = (engine: string, status: DiscoveryStatus) => {
+    const all = watcher.status();
+    metrics.discoveryUp.set(all.state === 'up' ? 1 : 0);
+    metrics.discoveryDegradedSince.set(all.state === 'up' ? 0 : Math.floor(all.since / 1000));
+    metrics.dockerEngineUp.set({ engine }, status.state === 'up' ? 1 : 0);
+    metrics.dockerEngineDegradedSince.set({ engine }, status.state === 'up' ? 0 : Math.floor(status.since / 1000));
   };
   watcher.onStatus(reportDiscovery);
-  reportDiscovery(watcher.status());
+  for (const { name, status } of watcher.engines()) reportDiscovery(name, status);
 
   // Pomerium's POLICY variable: routes beside (or instead of) the routes file.
   // Pomerium's global pass_identity_headers / jwt_claims_headers are defaults for its routes.
@@ -166,7 +174,9 @@ async function startServing(
       const generation = store.current();
       const tlsCertificates = certificates?.list() ?? [];
       // With TLS on and no usable certificate, every HTTPS handshake fails.
-      const ready = reconciler.ready() && !proxy.closing && (certificates === null || tlsCertificates.length > 0);
+      // Ready once every engine has been listed; afterwards an engine that goes away is reported
+      // below but keeps its last routes, and readiness holds (README "Several Docker hosts").
+      const ready = reconciler.ready() && watcher.allListed() && !proxy.closing && (certificates === null || tlsCertificates.length > 0);
       return {
         ready,
         detail: {
@@ -180,6 +190,7 @@ async function startServing(
             lastError: discovery.lastError,
             engineVersion: discovery.engineVersion,
           },
+          ...(engines.several ? { engines: engineReport(watcher.engines()) } : {}),
           closing: proxy.closing,
           ...(identity ? { identity: identity.status() } : {}),
           ...(certificates ? { tls: { certificates: tlsCertificates, skipped: certificates.skipped() } } : {}),
@@ -220,6 +231,26 @@ async function startServing(
       logger.info('stopped');
     })());
   return { config, proxyPort, httpsPort, adminPort, stop };
+}
+
+/** Each engine's health for /readyz: which is down, since when, and why; its last routes stay live. */
+function engineReport(engines: readonly { name: string; status: DiscoveryStatus; listed: boolean }[]): Record<string, unknown> {
+  return Object.fromEntries(
+    engines.map(({ name, status, listed }) => [
+      name,
+      {
+        state: status.state,
+        since: new Date(status.since).toISOString(),
+        listed,
+        ...(status.state === 'up'
+          ? {}
+          : { message: listed ? `Docker engine "${name}" is down since ${new Date(status.since).toISOString()}; its last routes stay live` : `Docker engine "${name}" has not been listed yet` }),
+        lastListAt: status.lastListAt === null ? null : new Date(status.lastListAt).toISOString(),
+        lastError: status.lastError,
+        engineVersion: status.engineVersion,
+      },
+    ]),
+  );
 }
 
 /** The environment, as the proxy room needs it: only config/ and this file know the variable names. */

@@ -3,6 +3,7 @@
  * the routes file (our format and Pomerium's) → route claims, and its watcher.
  */
 export { loadConfig, type AppConfig } from './load.ts';
+export { readDockerEngines, engineSuffix, type DockerEngineConfig, type DockerEngines } from './docker-engines.ts';
 export { readIdentitySettings, type IdentitySettings, type BuiltinProviderSettings, type OutsideProviderSettings, type SignInMethod } from './identity.ts';
 export type { ListenAddress } from './schema.ts';
 export { parseRoutesFile, type RoutesFileResult } from './routes-file.ts';

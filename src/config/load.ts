@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GatehouseError } from '../errors.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { readDockerEngines, type DockerEngines } from './docker-engines.ts';
 import { readPomeriumSettings, type PomeriumConfig } from './pomerium-config.ts';
 import { ENV_SCHEMA, EnvConfig, SECRET_VARIABLES } from './schema.ts';
 
@@ -11,6 +12,8 @@ export type AppConfig = Readonly<EnvConfig> & {
   readonly pomerium: PomeriumConfig | null;
   /** GATEHOUSE_OIDC_<NAME>_* variables of further providers, `_FILE` twins already read (config/providers.ts). */
   readonly providerVariables: Readonly<Record<string, string>>;
+  /** The Docker engines to watch: GATEHOUSE_DOCKER_HOSTS, else DOCKER_HOST alone (config/docker-engines.ts). */
+  readonly dockerEngines: DockerEngines;
 };
 
 /** GATEHOUSE_OIDC_<NAME>_<FIELD>, and `_CLIENT_SECRET_FILE`; the single-provider names are in the schema. */
@@ -71,6 +74,8 @@ export function loadConfig(realEnv: Env = process.env, readFile: (path: string) 
       providerVariables[base] = value;
     }
   }
+  const dockerEngines = readDockerEngines(env);
+  problems.push(...dockerEngines.problems);
   const parsed = EnvConfig.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -82,7 +87,7 @@ export function loadConfig(realEnv: Env = process.env, readFile: (path: string) 
   if (problems.length > 0) {
     throw new GatehouseError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, pomerium: pomerium === null ? null : pomerium.config, providerVariables });
+  return deepFreeze({ ...(parsed.data as EnvConfig), settingsFiles, pomerium: pomerium === null ? null : pomerium.config, providerVariables, dockerEngines: dockerEngines.value });
 }
 
 function readUtf8(path: string): string {

@@ -7,3 +7,5 @@ export { createClaimCollector, closedClaimsOf, type ClaimCollector } from './clo
 export { createTargetCheck, type TargetCheck, type ResolveAll } from './target-check.ts';
 export { createTargetRules, listenerEndpoints, type TargetRulesHolder } from './target-rules.ts';
 export { dockerApiEndpoints, interfaceAddresses } from './own-endpoints.ts';
+export { createEngineWatchers, type EngineToWatch, type EngineWatchers, type EngineWatchersOptions } from './engine-watchers.ts';
+export { createEngineListings, type EngineListings } from './engine-listings.ts';

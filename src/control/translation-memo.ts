@@ -108,8 +108,21 @@ export function sameSnapshot(a: ContainerSnapshot, b: ContainerSnapshot): boolea
     sameItems(a.exposedPorts, b.exposedPorts) &&
     sameRecord(a.networks, b.networks) &&
     sameRecord(a.labels, b.labels) &&
-    (a.imageLabels === b.imageLabels || (a.imageLabels !== null && b.imageLabels !== null && sameRecord(a.imageLabels, b.imageLabels)))
+    (a.imageLabels === b.imageLabels || (a.imageLabels !== null && b.imageLabels !== null && sameRecord(a.imageLabels, b.imageLabels))) &&
+    sameEngine(a, b)
   );
+}
+
+/** Same engine, and for a remote engine the same address and published ports (GATEHOUSE_DOCKER_HOSTS). */
+function sameEngine(a: ContainerSnapshot, b: ContainerSnapshot): boolean {
+  if (a.engine !== b.engine) return false;
+  if (a.remote === b.remote) return true;
+  if (a.remote === undefined || b.remote === undefined) return false;
+  if (a.remote.address !== b.remote.address) return false;
+  const names = Object.keys(a.remote.ports);
+  if (!sameItems(names, Object.keys(b.remote.ports))) return false;
+  for (const name of names) if (a.remote.ports[name] !== b.remote.ports[name]) return false;
+  return true;
 }
 
 /** The snapshot itself when nothing in it can change (the Docker watcher's are frozen), else a frozen copy. */

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { createEngineApi } from './engine-http.ts';
 import { EVENT_FILTERS } from './events.ts';
-import { parseDockerHost } from './host.ts';
+import { parseDockerHost, type DockerTlsEnv } from './host.ts';
 import { type ImageLabels, toImageLabels } from './image-labels.ts';
 import type { SwarmListing, SwarmService, SwarmTask } from './swarm.ts';
 import type { ContainerListEntry } from './to-snapshot.ts';
@@ -29,9 +29,9 @@ export interface DockerClient {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-/** Opens a client for DOCKER_HOST; nothing connects until the first call. */
-export async function openDockerClient(dockerHost: string, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<DockerClient> {
-  const options = parseDockerHost(dockerHost);
+/** Opens a client for DOCKER_HOST (TLS as `tls` says, else as the Docker CLI's variables say); nothing connects until the first call. */
+export async function openDockerClient(dockerHost: string, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, tls?: DockerTlsEnv): Promise<DockerClient> {
+  const options = tls === undefined ? parseDockerHost(dockerHost) : parseDockerHost(dockerHost, tls);
   // A private agent without keep-alive: no pooled socket outlives a request or the client.
   const agent = options.protocol === 'https' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
   const docker = createEngineApi(options, agent);

@@ -28,6 +28,22 @@ export const ContainerSnapshot = z.object({
   networkMode: z.string(),
   /** Private (container-side) TCP ports the image exposes or the user published, sorted, unique. */
   exposedPorts: z.array(z.number().int()),
+  /**
+   * The engine that listed it, when Gatehouse watches several (GATEHOUSE_DOCKER_HOSTS); absent
+   * with one engine. Part of the owner and replica identity, so engines never share a unit.
+   */
+  engine: z.string().optional(),
+  /**
+   * Set for a container on a remote engine (another machine): the address its published ports
+   * are reached on, and each private TCP port → the host port it is published on there. Its
+   * network addresses belong to that machine and are never routed to.
+   */
+  remote: z
+    .object({
+      address: z.string(),
+      ports: z.record(z.string(), z.number().int()),
+    })
+    .optional(),
 });
 export type ContainerSnapshot = z.infer<typeof ContainerSnapshot>;
 

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/index.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, openDockerClient, type DockerClient } from './client.ts';
-import { parseDockerHost } from './host.ts';
+import { parseDockerHost, type DockerTlsEnv } from './host.ts';
+import type { EngineIdentity } from './engine-tag.ts';
 import type { ImageLabels } from './image-labels.ts';
 import { toListing } from './listing.ts';
 import type { SwarmListing } from './swarm.ts';
@@ -26,6 +27,10 @@ export interface DiscoveryStatus {
 
 export interface DockerWatcherOptions {
   dockerHost: string;
+  /** This engine's TLS settings, in the Docker CLI's terms; default: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. */
+  tls?: DockerTlsEnv;
+  /** With several engines: which one this is; its snapshots are marked with it. Null or absent with one engine. */
+  engine?: EngineIdentity | null;
   logger: Logger;
   onListing: (listing: DockerListing) => void;
   debounceMs?: number;
@@ -51,8 +56,11 @@ export interface DockerWatcher {
 const HEALTHY_RESETS_BACKOFF_MS = 30_000;
 
 export function createDockerWatcher(options: DockerWatcherOptions): DockerWatcher {
-  parseDockerHost(options.dockerHost); // a bad DOCKER_HOST fails at startup, not in the retry loop
-  const logger = options.logger.child({ component: 'docker' });
+  // A bad DOCKER_HOST (or certificate folder) fails at startup, not in the retry loop.
+  if (options.tls === undefined) parseDockerHost(options.dockerHost);
+  else parseDockerHost(options.dockerHost, options.tls);
+  const engine = options.engine ?? null;
+  const logger = options.logger.child(engine === null ? { component: 'docker' } : { component: 'docker', engine: engine.name });
   const settings = {
     debounceMs: options.debounceMs ?? 100,
     settleMs: options.settleMs ?? 1_000,
@@ -84,7 +92,7 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
   let lastImages: ImageLabels | null = null;
   const publish = async (entries: ContainerListEntry[], images: ImageLabels | null, swarm: SwarmListing | null) => {
     lastImages = images ?? lastImages;
-    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages, swarm);
+    const listing = toListing(entries, logger, await (mountinfo ??= readSelfMountinfo()), lastImages, swarm, engine);
     if (stopping.signal.aborted) return;
     update({ lastListAt: Date.now() });
     try {
@@ -115,7 +123,7 @@ export function createDockerWatcher(options: DockerWatcherOptions): DockerWatche
         if (attempt > 0) update({ reconnects: current.reconnects + 1 });
         let result: SessionResult;
         try {
-          client ??= await openDockerClient(options.dockerHost, settings.requestTimeoutMs);
+          client ??= await openDockerClient(options.dockerHost, settings.requestTimeoutMs, options.tls);
           result = await connectOnce(client);
         } catch (error) {
           result = { end: { reason: 'failed', error: error instanceof Error ? error : new Error(String(error)) }, upAt: null };

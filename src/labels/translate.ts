@@ -6,7 +6,7 @@ import { deployerLabels } from './image-labels.ts';
 import { DEFAULT_ROUTE } from './keys.ts';
 import { keyDef, type ValueKey } from './key-table.ts';
 import { buildRouteSpec } from './route-spec.ts';
-import { chooseAddress, choosePort, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
+import { chooseAddress, choosePort, chooseRemoteAddress, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
 import type { RouteSettings } from './key-table.ts';
 import { defaultFrom, hasPrefixedLabel, type DefaultDomain } from './default-host.ts';
 import { parseClientId, redirectUriProblem } from './oidc-client.ts';
@@ -288,10 +288,33 @@ function chooseUpstream(
   if (settings.mode === 'forward_auth') return { origin: FORWARD_AUTH_UPSTREAM, containerId: container.id, ready: true, state: 'forward_auth' };
   const state = readiness(container, settings.health ?? 'docker');
   if (settings.to !== undefined) return { origin: settings.to, containerId: container.id, ...state };
+  if (container.remote !== undefined) return remoteUpstream(container, container.remote, settings, labels, problems, state);
   const address = chooseAddress(container, settings.network, context, labels);
   const port = choosePort(container, settings.port, labels);
   if (!address.ok) problems.push(address.problem);
   if (!port.ok) problems.push(port.problem);
   if (!address.ok || !port.ok) return null;
   return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value.ip, port.value), containerId: container.id, ...state, network: address.value.network };
+}
+
+/** A container on another machine (GATEHOUSE_DOCKER_HOSTS): reached at its published port there. */
+function remoteUpstream(
+  container: ContainerSnapshot,
+  remote: NonNullable<ContainerSnapshot['remote']>,
+  settings: Partial<RouteSettings>,
+  labels: { port: string; network: string; to: string },
+  problems: Problem[],
+  state: Pick<UpstreamTarget, 'ready' | 'state'>,
+): UpstreamTarget | null {
+  const port = choosePort(container, settings.port, labels);
+  if (!port.ok) {
+    problems.push(port.problem);
+    return null;
+  }
+  const address = chooseRemoteAddress(container, remote, port.value, settings.network, labels);
+  if (!address.ok) {
+    problems.push(address.problem);
+    return null;
+  }
+  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value.host, address.value.port), containerId: container.id, ...state };
 }

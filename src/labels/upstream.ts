@@ -105,10 +105,41 @@ export function readiness(container: ContainerSnapshot, health: 'docker' | 'off'
 /** Replicas share a group: Swarm service, else Compose project + service, else the container alone. */
 export function replicaGroup(container: ContainerSnapshot): string {
   const labels = container.labels;
+  // With several engines, replicas are grouped per engine: a service of the same name on another
+  // machine is another app, never extra members of this one (GATEHOUSE_DOCKER_HOSTS).
+  const engine = container.engine === undefined ? '' : `@${container.engine}`;
   const swarmService = labels['com.docker.swarm.service.id'];
-  if (swarmService) return `swarm:${swarmService}`;
+  if (swarmService) return `swarm:${swarmService}${engine}`;
   const project = labels['com.docker.compose.project'];
   const service = labels['com.docker.compose.service'];
-  if (project && service) return `compose:${project}/${service}`;
+  if (project && service) return `compose:${project}/${service}${engine}`;
   return `container:${container.id}`;
+}
+
+/**
+ * The address of a container on a remote engine (another machine, GATEHOUSE_DOCKER_HOSTS): that
+ * machine's address and the host port the route's port is published on. Its network addresses
+ * are that machine's own, and may mean another container here, so they are never used: without
+ * a published port the route is refused and its address held closed.
+ */
+export function chooseRemoteAddress(
+  container: ContainerSnapshot,
+  remote: NonNullable<ContainerSnapshot['remote']>,
+  port: number,
+  network: string | undefined,
+  labels: UpstreamLabels,
+): Choice<{ host: string; port: number }> {
+  const where = `runs on Docker engine "${container.engine ?? '?'}", another machine`;
+  if (network !== undefined) {
+    return problem(labels.network, network, `${labels.network}="${network}": the container ${where}, which Gatehouse reaches at published ports, not on its networks: remove ${labels.network} and publish the port`);
+  }
+  const published = remote.ports[String(port)];
+  if (published === undefined) {
+    return problem(
+      labels.port,
+      String(port),
+      `${where}, and publishes no port for ${port} there that Gatehouse can reach: publish it (e.g. ports: ["8080:${port}"]), or set ${labels.to}; Gatehouse never routes to another machine's container addresses`,
+    );
+  }
+  return { ok: true, value: { host: remote.address, port: published } };
 }

@@ -36,6 +36,18 @@ export function createMetrics() {
       help: 'Unix time since discovery has been degraded; 0 when healthy',
       registers: [registry],
     }),
+    dockerEngineUp: new Gauge({
+      name: 'gatehouse_docker_engine_up',
+      help: "1 while this Docker engine's event stream is connected and its last list succeeded, else 0 (its last routes stay live)",
+      labelNames: ['engine'] as const,
+      registers: [registry],
+    }),
+    dockerEngineDegradedSince: new Gauge({
+      name: 'gatehouse_docker_engine_degraded_since_seconds',
+      help: 'Unix time since this Docker engine has been unreachable or not yet connected; 0 when up',
+      labelNames: ['engine'] as const,
+      registers: [registry],
+    }),
     reloads: new Counter({
       name: 'gatehouse_route_reloads_total',
       help: 'Route table rebuilds, by outcome (published, unchanged)',

@@ -351,9 +351,9 @@ function ownerUnchanged(item: Item, owners: ReadonlyMap<string, HostOwner>): boo
     case 'file':
       return named.kind === 'file' && named.file === owner.file;
     case 'compose':
-      return named.kind === 'compose' && named.project === owner.project;
+      return named.kind === 'compose' && named.project === owner.project && named.engine === owner.engine;
     case 'stack':
-      return named.kind === 'stack' && named.namespace === owner.namespace;
+      return named.kind === 'stack' && named.namespace === owner.namespace && named.engine === owner.engine;
     case 'container':
       return named.kind === 'container' && named.containerId === owner.containerId && named.containerName === owner.containerName;
   }

@@ -13,8 +13,8 @@ export type ClosedState = 'stopped' | 'misconfigured';
 /** Who a host belongs to: the unit of its first claim. The routes file outranks every unit. */
 export type HostOwner =
   | { readonly kind: 'file'; readonly file: string }
-  | { readonly kind: 'compose'; readonly project: string }
-  | { readonly kind: 'stack'; readonly namespace: string }
+  | { readonly kind: 'compose'; readonly project: string; readonly engine?: string }
+  | { readonly kind: 'stack'; readonly namespace: string; readonly engine?: string }
   | { readonly kind: 'container'; readonly containerId: string; readonly containerName: string };
 
 /** A claim that serves nothing, as the translators and control/ hand it over. */
@@ -54,14 +54,18 @@ export function ownerKey(owner: HostOwner): string {
   switch (owner.kind) {
     case 'file':
       return 'file';
+    // With several engines a project or stack is one per engine: the Pi's "media" is not the NAS's.
     case 'compose':
-      return `compose:${owner.project}`;
+      return `compose:${owner.project}${onEngine(owner.engine)}`;
     case 'stack':
-      return `stack:${owner.namespace}`;
+      return `stack:${owner.namespace}${onEngine(owner.engine)}`;
     case 'container':
       return `container:${owner.containerId}`;
   }
 }
+
+/** The engine part of an owner key; `@` cannot occur in an engine name or be confused with one. */
+const onEngine = (engine: string | undefined) => (engine === undefined ? '' : `@${engine}`);
 
 /** How messages and `gatehouse routes` name an owner. */
 export function describeOwner(owner: HostOwner): string {
@@ -69,9 +73,9 @@ export function describeOwner(owner: HostOwner): string {
     case 'file':
       return `the routes file "${owner.file}"`;
     case 'compose':
-      return `compose project "${owner.project}"`;
+      return `compose project "${owner.project}"${owner.engine === undefined ? '' : ` on Docker engine "${owner.engine}"`}`;
     case 'stack':
-      return `stack "${owner.namespace}"`;
+      return `stack "${owner.namespace}"${owner.engine === undefined ? '' : ` on Docker engine "${owner.engine}"`}`;
     case 'container':
       return `container "${owner.containerName}"`;
   }

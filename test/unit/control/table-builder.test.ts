@@ -176,6 +176,8 @@ describe('sameSnapshot', () => {
     networks: { networks: { proxy: '172.18.0.2', backend: '172.19.0.9' } },
     networkMode: { networkMode: 'backend' },
     exposedPorts: { exposedPorts: [80, 8080] },
+    engine: { engine: 'pi' },
+    remote: { remote: { address: '10.0.0.5', ports: { '80': 8080 } } },
   };
 
   it('covers every field of the snapshot contract', () => {
@@ -185,6 +187,14 @@ describe('sameSnapshot', () => {
   it.each(Object.entries(changes))('tells snapshots apart by %s', (_field, change) => {
     expect(sameSnapshot(base, structuredClone(base))).toBe(true);
     expect(sameSnapshot(base, { ...structuredClone(base), ...change })).toBe(false);
+  });
+
+  it('tells remote snapshots apart by address and published ports', () => {
+    const remote = { ...base, engine: 'pi', remote: { address: '10.0.0.5', ports: { '80': 8080 } } };
+    expect(sameSnapshot(remote, structuredClone(remote))).toBe(true);
+    expect(sameSnapshot(remote, { ...remote, remote: { address: '10.0.0.6', ports: { '80': 8080 } } })).toBe(false);
+    expect(sameSnapshot(remote, { ...remote, remote: { address: '10.0.0.5', ports: { '80': 8081 } } })).toBe(false);
+    expect(sameSnapshot(remote, { ...remote, remote: { address: '10.0.0.5', ports: { '80': 8080, '443': 8443 } } })).toBe(false);
   });
 
   it('tells apart a label added, a label removed and labels in another order', () => {
