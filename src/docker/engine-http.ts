@@ -1,5 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import type { DockerConnection } from './host.ts';
 
 /**
@@ -44,12 +46,23 @@ function getResponse(connection: DockerConnection, agent: http.Agent, path: stri
   const target =
     connection.socketPath !== undefined
       ? { socketPath: connection.socketPath }
-      : { host: connection.host, port: connection.port, ca: connection.ca, cert: connection.cert, key: connection.key };
+      : { host: connection.host, port: connection.port, ca: connection.ca, cert: connection.cert, key: connection.key, ...serverIdentity(connection.host) };
   return new Promise((resolve, reject) => {
     const request = transport.request({ ...target, agent, method: 'GET', path, headers: { host: 'docker', accept: 'application/json' }, signal }, resolve);
     request.on('error', reject);
     request.end();
   });
+}
+
+/**
+ * The engine's certificate is checked against the engine's own host, never against the `Host:
+ * docker` header every request carries (Node would otherwise take the header as the TLS name).
+ * An IP address is checked against the certificate's IP entries and sent without SNI, which
+ * may not carry an address.
+ */
+function serverIdentity(host: string | undefined): Pick<tls.ConnectionOptions, 'servername' | 'checkServerIdentity'> {
+  if (host === undefined) return {};
+  return { servername: isIP(host) === 0 ? host : '', checkServerIdentity: (_name, certificate) => tls.checkServerIdentity(host, certificate) };
 }
 
 /** The response itself when 2xx; otherwise an error with the engine's own message. */

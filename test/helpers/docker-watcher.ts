@@ -207,10 +207,18 @@ export class PrivateDockerEngine {
   readonly dir: string;
   readonly socketPath: string;
   private child: ChildProcess | null = null;
+  /** More dockerd arguments, e.g. a TLS listener (`--tlsverify`, `--host=tcp://0.0.0.0:2376`). */
+  private readonly extraArgs: readonly string[];
 
-  constructor(name: string) {
+  constructor(name: string, extraArgs: readonly string[] = []) {
     this.dir = path.join('/tmp', name);
     this.socketPath = path.join(this.dir, 'docker.sock');
+    this.extraArgs = extraArgs;
+  }
+
+  /** The engine's own pid (unshare execs dockerd): its network namespace is /proc/<pid>/ns/net. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   get dockerHost(): string {
@@ -231,6 +239,7 @@ export class PrivateDockerEngine {
       '--iptables=false',
       '--ip-masq=false',
       '--shutdown-timeout=1',
+      ...this.extraArgs,
     ];
     // unshare execs dockerd, so child.pid is the engine's own pid.
     const child = spawn('unshare', ['--net', 'dockerd', ...args], { stdio: ['ignore', log, log] });

@@ -44,7 +44,7 @@ export function createTestCa(commonName = 'Gatehouse Test CA'): TestCa {
         notAfter: options.notAfter ?? new Date(Date.now() + 90 * DAY),
         extensions: [
           extension(OID.basicConstraints, true, seq()),
-          ...(options.names.length > 0 ? [extension(OID.subjectAltName, false, seq(...options.names.map((n) => tlv(0x82, Buffer.from(n, 'ascii')))))] : []),
+          ...(options.names.length > 0 ? [extension(OID.subjectAltName, false, seq(...options.names.map(subjectAltName)))] : []),
         ],
       });
       return {
@@ -88,6 +88,11 @@ function certificate(input: {
   const der = seq(tbs, algorithm, bitString(signature, 0));
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** A DNS name, or an IPv4 address written as one (an iPAddress entry, which TLS clients match IP hosts against). */
+function subjectAltName(n: string): Buffer {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(n) ? tlv(0x87, Buffer.from(n.split('.').map(Number))) : tlv(0x82, Buffer.from(n, 'ascii'));
 }
 
 function tlv(tag: number, content: Buffer): Buffer {
