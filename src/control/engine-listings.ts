@@ -28,6 +28,7 @@ export function createEngineListings(engines: readonly { name: string; local: bo
         containers: Object.freeze(containers),
         selfNetworks: own?.selfNetworks ?? null,
         selfAddresses: own?.selfAddresses ?? Object.freeze([]),
+        selfNetworkIds: own?.selfNetworkIds ?? Object.freeze([]),
       });
     },
     allListed: () => engines.every((engine) => latest.has(engine.name)),

@@ -22,13 +22,24 @@ const REACHABLE_BINDINGS = new Set(['', '0.0.0.0', '::']);
  * in replica groups) by reporting the same id.
  */
 export function tagSnapshot(snapshot: ContainerSnapshot, entry: ContainerListEntry | null, engine: EngineIdentity): ContainerSnapshot {
-  if (engine.address === null) return Object.freeze({ ...snapshot, engine: engine.name });
+  const networkIds = networkIdsOf(entry);
+  if (engine.address === null) return Object.freeze({ ...snapshot, engine: engine.name, networkIds });
   return Object.freeze({
     ...snapshot,
     id: `${engine.name}/${snapshot.id}`,
     engine: engine.name,
+    networkIds,
     remote: Object.freeze({ address: engine.address, ports: entry === null ? Object.freeze({}) : publishedPorts(entry, engine.address) }),
   });
+}
+
+/** Network name → the engine's id for it (ids are what tell an overlay shared across machines). */
+function networkIdsOf(entry: ContainerListEntry | null): Readonly<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const [name, network] of Object.entries(entry?.NetworkSettings?.Networks ?? {})) {
+    if (typeof network?.NetworkID === 'string' && network.NetworkID !== '') ids[name] = network.NetworkID;
+  }
+  return Object.freeze(ids);
 }
 
 /**

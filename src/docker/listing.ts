@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from '../observability/index.ts';
-import { findSelfAddresses, findSelfNetworks } from './self.ts';
+import { findSelf, findSelfAddresses, findSelfNetworks } from './self.ts';
 import type { ContainerSnapshot, DockerListing } from './snapshot.ts';
 import type { ImageLabels } from './image-labels.ts';
 import { toSnapshot, type ContainerListEntry } from './to-snapshot.ts';
@@ -32,9 +32,11 @@ export function toListing(
   if (engine !== null && engine.address !== null) return Object.freeze({ containers: Object.freeze(containers), selfNetworks: null, selfAddresses: Object.freeze([]) });
   const selfNetworks = findSelfNetworks(containers, os.hostname(), mountinfoText);
   const selfAddresses = findSelfAddresses(containers, os.hostname(), mountinfoText);
+  const selfNetworkIds = engine === null ? undefined : Object.values(findSelf(containers, os.hostname(), mountinfoText)?.networkIds ?? {}).sort();
   return Object.freeze({
     containers: Object.freeze(containers),
     selfNetworks: selfNetworks && Object.freeze(selfNetworks),
     selfAddresses: Object.freeze(selfAddresses),
+    ...(selfNetworkIds === undefined ? {} : { selfNetworkIds: Object.freeze(selfNetworkIds) }),
   });
 }

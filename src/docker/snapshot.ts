@@ -34,6 +34,11 @@ export const ContainerSnapshot = z.object({
    */
   engine: z.string().optional(),
   /**
+   * With several engines: network name → the engine's network id. An overlay network has the same
+   * id on every machine that joins it; a name alone could be any machine's own bridge.
+   */
+  networkIds: z.record(z.string(), z.string()).optional(),
+  /**
    * Set for a container on a remote engine (another machine): the address its published ports
    * are reached on, and each private TCP port → the host port it is published on there. Its
    * network addresses belong to that machine and are never routed to.
@@ -54,4 +59,6 @@ export interface DockerListing {
   selfNetworks: readonly string[] | null;
   /** The addresses of Gatehouse's own container, which label routes may never target; absent or empty outside Docker. */
   selfAddresses?: readonly string[];
+  /** With several engines: the ids of Gatehouse's own networks, from the engine it runs beside. */
+  selfNetworkIds?: readonly string[];
 }

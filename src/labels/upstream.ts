@@ -21,6 +21,8 @@ export interface NetworkContext {
   dockerNetwork: string | undefined;
   /** Gatehouse's own networks; null when it runs outside Docker. */
   selfNetworks: readonly string[] | null;
+  /** With several engines: the ids of Gatehouse's own networks (an overlay shared with another machine has the same id there). */
+  selfNetworkIds?: readonly string[] | undefined;
 }
 
 /** Labels a problem may point at, already spelt for this route (`iap.port` or `iap.admin.port`). */
@@ -117,29 +119,47 @@ export function replicaGroup(container: ContainerSnapshot): string {
 }
 
 /**
- * The address of a container on a remote engine (another machine, GATEHOUSE_DOCKER_HOSTS): that
- * machine's address and the host port the route's port is published on. Its network addresses
- * are that machine's own, and may mean another container here, so they are never used: without
- * a published port the route is refused and its address held closed.
+ * The address of a container on a remote engine (another machine, GATEHOUSE_DOCKER_HOSTS): its
+ * address on an overlay network Gatehouse shares with it (the same network id on both machines),
+ * else that machine's address and the host port the route's port is published on. Its other
+ * network addresses are that machine's own, and may mean another container here, so they are
+ * never used: with neither, the route is refused and its address held closed.
  */
 export function chooseRemoteAddress(
   container: ContainerSnapshot,
   remote: NonNullable<ContainerSnapshot['remote']>,
   port: number,
   network: string | undefined,
+  context: NetworkContext,
   labels: UpstreamLabels,
-): Choice<{ host: string; port: number }> {
+): Choice<{ host: string; port: number; network?: string }> {
   const where = `runs on Docker engine "${container.engine ?? '?'}", another machine`;
+  const selfIds = context.selfNetworkIds ?? [];
+  const ids = container.networkIds ?? {};
+  const shared = Object.keys(container.networks)
+    .filter((name) => ids[name] !== undefined && selfIds.includes(ids[name] as string))
+    .sort();
   if (network !== undefined) {
-    return problem(labels.network, network, `${labels.network}="${network}": the container ${where}, which Gatehouse reaches at published ports, not on its networks: remove ${labels.network} and publish the port`);
+    if (!shared.includes(network)) {
+      return problem(labels.network, network, `${labels.network}="${network}": the container ${where}, and Gatehouse shares no overlay network of that name with it (shared: ${list(shared)}): name a shared overlay network, or remove ${labels.network} and publish the port`);
+    }
+    return onNetwork(container, network, port, labels);
   }
+  if (shared.length === 1) return onNetwork(container, shared[0] as string, port, labels);
+  if (shared.length > 1) return problem(labels.network, null, `${where} and shares several overlay networks with Gatehouse (${list(shared)}): set ${labels.network} to choose one`);
   const published = remote.ports[String(port)];
   if (published === undefined) {
     return problem(
       labels.port,
       String(port),
-      `${where}, and publishes no port for ${port} there that Gatehouse can reach: publish it (e.g. ports: ["8080:${port}"]), or set ${labels.to}; Gatehouse never routes to another machine's container addresses`,
+      `${where}, and publishes no port for ${port} there that Gatehouse can reach: publish it (e.g. ports: ["8080:${port}"]), attach it to an overlay network Gatehouse shares, or set ${labels.to}; Gatehouse never routes to another machine's own container addresses`,
     );
   }
   return { ok: true, value: { host: remote.address, port: published } };
+}
+
+function onNetwork(container: ContainerSnapshot, network: string, port: number, labels: UpstreamLabels): Choice<{ host: string; port: number; network: string }> {
+  const ip = container.networks[network] ?? '';
+  if (ip === '') return problem(labels.network, null, `has no IP address on network "${network}" yet`);
+  return { ok: true, value: { host: ip, port, network } };
 }

@@ -39,7 +39,7 @@ describe('routes across several Docker engines', () => {
     const table = buildOnce(listing(box('pi', 'photos', { 'iap.from': 'https://photos.example' }, { remote: { address: '10.0.0.5', ports: {} } })), null, translate);
     expect(table.routes).toEqual([]);
     expect(table.issues.map((issue) => issue.message)).toEqual([
-      expect.stringMatching(/runs on Docker engine "pi", another machine, and publishes no port for 80 there .*publish it .*never routes to another machine's container addresses/),
+      expect.stringMatching(/runs on Docker engine "pi", another machine, and publishes no port for 80 there .*publish it .*never routes to another machine's own container addresses/),
     ]);
     expect(table.closed.map((claim) => [claim.hosts, claim.state])).toEqual([[['photos.example'], 'misconfigured']]);
   });
@@ -48,6 +48,29 @@ describe('routes across several Docker engines', () => {
     const table = buildOnce(listing(box('pi', 'photos', { 'iap.from': 'https://photos.example', 'iap.network': 'proxy' })), null, translate);
     expect(table.routes).toEqual([]);
     expect(table.issues[0]?.label).toBe('iap.network');
+  });
+
+  it('reaches a remote container on an overlay network Gatehouse shares, known by its id, at its own port', () => {
+    const onMesh = box('pi', 'photos', { 'iap.from': 'https://photos.example' }, {
+      networks: { mesh: '10.0.9.5', photos_default: '172.18.0.2' },
+      networkIds: { mesh: 'overlay-1', photos_default: 'pi-bridge-7' },
+      remote: { address: '10.0.0.5', ports: {} },
+    });
+    const table = buildOnce({ containers: [onMesh], selfNetworks: ['mesh'], selfNetworkIds: ['overlay-1'] }, null, translate);
+    expect(table.issues).toEqual([]);
+    expect(table.routes[0]?.upstreams.map((target) => [target.origin, target.network])).toEqual([['http://10.0.9.5:80', 'mesh']]);
+  });
+
+  it('never takes a remote network for Gatehouse’s own by its name: a Pi bridge called like it is not shared', () => {
+    const lookalike = box('pi', 'photos', { 'iap.from': 'https://photos.example' }, {
+      networks: { proxy: '172.18.0.2' },
+      networkIds: { proxy: 'pi-bridge-1' },
+    });
+    const published = buildOnce({ containers: [lookalike], selfNetworks: ['proxy'], selfNetworkIds: ['nas-bridge-1'] }, null, translate);
+    expect(published.routes[0]?.upstreams.map((target) => target.origin)).toEqual(['http://10.0.0.5:8080']);
+    const named = buildOnce({ containers: [box('pi', 'photos', { 'iap.from': 'https://photos.example', 'iap.network': 'proxy' }, { networks: { proxy: '172.18.0.2' }, networkIds: { proxy: 'pi-bridge-1' } })], selfNetworks: ['proxy'], selfNetworkIds: ['nas-bridge-1'] }, null, translate);
+    expect(named.routes).toEqual([]);
+    expect(named.issues[0]?.message).toMatch(/shares no overlay network of that name/);
   });
 
   it('keeps a compose project per engine: the Pi cannot join the NAS project by copying its name', () => {
@@ -88,7 +111,7 @@ describe('createEngineListings', () => {
     const merged = createEngineListings(engines);
     const nas = { containers: [box('nas', 'a', {})], selfNetworks: ['proxy'], selfAddresses: ['172.18.0.9'] };
     const pi = { containers: [box('pi', 'b', {})], selfNetworks: ['lan'], selfAddresses: ['10.9.9.9'] };
-    expect(merged.set('pi', pi)).toEqual({ containers: pi.containers, selfNetworks: null, selfAddresses: [] });
+    expect(merged.set('pi', pi)).toEqual({ containers: pi.containers, selfNetworks: null, selfAddresses: [], selfNetworkIds: [] });
     expect(merged.allListed()).toBe(false);
     expect(merged.unlisted()).toEqual(['nas']);
     const both = merged.set('nas', nas);

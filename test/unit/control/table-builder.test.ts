@@ -177,6 +177,7 @@ describe('sameSnapshot', () => {
     networkMode: { networkMode: 'backend' },
     exposedPorts: { exposedPorts: [80, 8080] },
     engine: { engine: 'pi' },
+    networkIds: { networkIds: { proxy: 'f00d' } },
     remote: { remote: { address: '10.0.0.5', ports: { '80': 8080 } } },
   };
 

@@ -15,7 +15,7 @@ const entry = (ports: ContainerListEntry['Ports'], id = ID): ContainerListEntry 
     Created: 1_000,
     Ports: ports,
     HostConfig: { NetworkMode: 'media_default' },
-    NetworkSettings: { Networks: { media_default: { IPAddress: '172.18.0.5' } } },
+    NetworkSettings: { Networks: { media_default: { IPAddress: '172.18.0.5', NetworkID: 'net-media' } } },
   }) as unknown as ContainerListEntry;
 const silent = pino({ level: 'silent' });
 
@@ -52,8 +52,11 @@ describe('toListing for several engines', () => {
     const mountinfo = `1 2 0:1 / /etc/hostname rw - ext4 /dev/sda /var/lib/docker/containers/${ID}/hostname\n`;
     const local = toListing([entry([])], silent, mountinfo, null, null, { name: 'nas', address: null });
     expect(local.selfNetworks).toEqual(['media_default']);
+    expect(local.selfNetworkIds).toEqual(['net-media']);
+    expect(local.containers[0]?.networkIds).toEqual({ media_default: 'net-media' });
     const remote = toListing([entry([])], silent, mountinfo, null, null, { name: 'pi', address: '10.0.0.5' });
     expect(remote.selfNetworks).toBeNull();
     expect(remote.selfAddresses).toEqual([]);
+    expect(remote.selfNetworkIds ?? []).toEqual([]);
   });
 });
