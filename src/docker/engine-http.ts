@@ -46,7 +46,7 @@ function getResponse(connection: DockerConnection, agent: http.Agent, path: stri
   const target =
     connection.socketPath !== undefined
       ? { socketPath: connection.socketPath }
-      : { host: connection.host, port: connection.port, ca: connection.ca, cert: connection.cert, key: connection.key, ...serverIdentity(connection.host) };
+      : { host: connection.host, port: connection.port, ca: connection.ca, cert: connection.cert, key: connection.key, ...(connection.protocol === 'https' ? serverIdentity(connection.host) : {}) };
   return new Promise((resolve, reject) => {
     const request = transport.request({ ...target, agent, method: 'GET', path, headers: { host: 'docker', accept: 'application/json' }, signal }, resolve);
     request.on('error', reject);
