@@ -1,4 +1,4 @@
-import type { DockerListing } from '../docker/index.ts';
+import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
 
 /**
  * The latest listing of each Docker engine, merged into the one listing the table is built from.
@@ -22,8 +22,9 @@ export function createEngineListings(engines: readonly { name: string; local: bo
     set(engine, listing) {
       if (!engines.some((known) => known.name === engine)) throw new TypeError(`unknown Docker engine "${engine}"`);
       latest.set(engine, listing);
-      const containers = engines.flatMap((known) => latest.get(known.name)?.containers ?? []);
       const own = local === null ? undefined : latest.get(local);
+      const selfIds = new Set(own?.selfNetworkIds ?? []);
+      const containers = engines.flatMap((known) => (latest.get(known.name)?.containers ?? []).map((container) => withShared(container, selfIds)));
       return Object.freeze({
         containers: Object.freeze(containers),
         selfNetworks: own?.selfNetworks ?? null,
@@ -34,4 +35,20 @@ export function createEngineListings(engines: readonly { name: string; local: bo
     allListed: () => engines.every((engine) => latest.has(engine.name)),
     unlisted: () => engines.filter((engine) => !latest.has(engine.name)).map((engine) => engine.name),
   };
+}
+
+/**
+ * A remote container with the networks it shares with Gatehouse, matched by network id: an
+ * overlay has one id on every machine that joins it, while a name could be any machine's own
+ * bridge. The same object when nothing is shared and nothing was before.
+ */
+function withShared(container: ContainerSnapshot, selfIds: ReadonlySet<string>): ContainerSnapshot {
+  const remote = container.remote;
+  if (remote === undefined) return container;
+  const ids = container.networkIds ?? {};
+  const shared = Object.keys(container.networks)
+    .filter((name) => ids[name] !== undefined && selfIds.has(ids[name] as string))
+    .sort();
+  if (shared.length === 0 && remote.shared === undefined) return container;
+  return Object.freeze({ ...container, remote: Object.freeze({ ...remote, shared: Object.freeze(shared) as string[] }) });
 }

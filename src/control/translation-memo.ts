@@ -51,8 +51,7 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
   return {
     translate(listing) {
       const now = ++call;
-      // With several engines, Gatehouse's network ids are context too (remote containers on a shared overlay).
-      const listingContext = listing.selfNetworkIds === undefined ? JSON.stringify(listing.selfNetworks) : JSON.stringify([listing.selfNetworks, listing.selfNetworkIds]);
+      const listingContext = JSON.stringify(listing.selfNetworks);
       if (listingContext !== context) entries = new Map();
       const changed: ContainerSnapshot[] = [];
       const changedIds = new Set<string>();
@@ -67,8 +66,7 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
         }
       }
       // Called even when nothing changed, so a translator that fails keeps failing visibly.
-      const ids = listing.selfNetworkIds === undefined ? {} : { selfNetworkIds: listing.selfNetworkIds };
-      const fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks, ...ids }), changed);
+      const fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks }), changed);
       if (fresh === null) return translateAll(listing);
       for (const container of changed) {
         entries.set(container.id, { snapshot: unchangeable(container), result: fresh.get(container.id) as TranslationResult, seen: now });
@@ -115,13 +113,13 @@ export function sameSnapshot(a: ContainerSnapshot, b: ContainerSnapshot): boolea
   );
 }
 
-/** Same engine, and for a remote engine the same address and published ports (GATEHOUSE_DOCKER_HOSTS). */
+/** Same engine and network ids, and for a remote engine the same address, shared networks and published ports (GATEHOUSE_DOCKER_HOSTS). */
 function sameEngine(a: ContainerSnapshot, b: ContainerSnapshot): boolean {
   if (a.engine !== b.engine) return false;
   if (a.networkIds !== b.networkIds && (a.networkIds === undefined || b.networkIds === undefined || !sameRecord(a.networkIds, b.networkIds))) return false;
   if (a.remote === b.remote) return true;
   if (a.remote === undefined || b.remote === undefined) return false;
-  if (a.remote.address !== b.remote.address) return false;
+  if (a.remote.address !== b.remote.address || !sameItems(a.remote.shared ?? [], b.remote.shared ?? [])) return false;
   const names = Object.keys(a.remote.ports);
   if (!sameItems(names, Object.keys(b.remote.ports))) return false;
   for (const name of names) if (a.remote.ports[name] !== b.remote.ports[name]) return false;

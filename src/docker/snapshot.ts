@@ -47,6 +47,11 @@ export const ContainerSnapshot = z.object({
     .object({
       address: z.string(),
       ports: z.record(z.string(), z.number().int()),
+      /**
+       * Its networks that Gatehouse is on as well, known by network id (an overlay has one id on
+       * every machine), sorted; filled in when the engines' listings are merged.
+       */
+      shared: z.array(z.string()).optional(),
     })
     .optional(),
 });

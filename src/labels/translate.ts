@@ -55,7 +55,7 @@ type Problem = Omit<RouteIssue, 'source'>;
 export function translateContainers(listing: DockerListing, options: TranslateOptions): TranslationResult {
   const ctx: Ctx = {
     prefix: options.prefix,
-    network: { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks, selfNetworkIds: listing.selfNetworkIds },
+    network: { dockerNetwork: options.dockerNetwork, selfNetworks: listing.selfNetworks },
     signInHost: options.signInHost ?? null,
     checkSecret: options.checkSecret ?? null,
     domain: options.domain ?? null,
@@ -288,7 +288,7 @@ function chooseUpstream(
   if (settings.mode === 'forward_auth') return { origin: FORWARD_AUTH_UPSTREAM, containerId: container.id, ready: true, state: 'forward_auth' };
   const state = readiness(container, settings.health ?? 'docker');
   if (settings.to !== undefined) return { origin: settings.to, containerId: container.id, ...state };
-  if (container.remote !== undefined) return remoteUpstream(container, container.remote, settings, context, labels, problems, state);
+  if (container.remote !== undefined) return remoteUpstream(container, container.remote, settings, labels, problems, state);
   const address = chooseAddress(container, settings.network, context, labels);
   const port = choosePort(container, settings.port, labels);
   if (!address.ok) problems.push(address.problem);
@@ -302,7 +302,6 @@ function remoteUpstream(
   container: ContainerSnapshot,
   remote: NonNullable<ContainerSnapshot['remote']>,
   settings: Partial<RouteSettings>,
-  context: NetworkContext,
   labels: { port: string; network: string; to: string },
   problems: Problem[],
   state: Pick<UpstreamTarget, 'ready' | 'state'>,
@@ -312,7 +311,7 @@ function remoteUpstream(
     problems.push(port.problem);
     return null;
   }
-  const address = chooseRemoteAddress(container, remote, port.value, settings.network, context, labels);
+  const address = chooseRemoteAddress(container, remote, port.value, settings.network, labels);
   if (!address.ok) {
     problems.push(address.problem);
     return null;

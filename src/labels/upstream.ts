@@ -21,8 +21,6 @@ export interface NetworkContext {
   dockerNetwork: string | undefined;
   /** Gatehouse's own networks; null when it runs outside Docker. */
   selfNetworks: readonly string[] | null;
-  /** With several engines: the ids of Gatehouse's own networks (an overlay shared with another machine has the same id there). */
-  selfNetworkIds?: readonly string[] | undefined;
 }
 
 /** Labels a problem may point at, already spelt for this route (`iap.port` or `iap.admin.port`). */
@@ -130,15 +128,10 @@ export function chooseRemoteAddress(
   remote: NonNullable<ContainerSnapshot['remote']>,
   port: number,
   network: string | undefined,
-  context: NetworkContext,
   labels: UpstreamLabels,
 ): Choice<{ host: string; port: number; network?: string }> {
   const where = `runs on Docker engine "${container.engine ?? '?'}", another machine`;
-  const selfIds = context.selfNetworkIds ?? [];
-  const ids = container.networkIds ?? {};
-  const shared = Object.keys(container.networks)
-    .filter((name) => ids[name] !== undefined && selfIds.includes(ids[name] as string))
-    .sort();
+  const shared = remote.shared ?? [];
   if (network !== undefined) {
     if (!shared.includes(network)) {
       return problem(labels.network, network, `${labels.network}="${network}": the container ${where}, and Gatehouse shares no overlay network of that name with it (shared: ${list(shared)}): name a shared overlay network, or remove ${labels.network} and publish the port`);

@@ -50,25 +50,33 @@ describe('routes across several Docker engines', () => {
     expect(table.issues[0]?.label).toBe('iap.network');
   });
 
+  /** The NAS (Gatehouse beside it, on networks with these ids) and the Pi, merged as the engine watchers merge them. */
+  const merged = (selfNetworkIds: string[], ...pi: ContainerSnapshot[]) => {
+    const listings = createEngineListings([
+      { name: 'nas', local: true },
+      { name: 'pi', local: false },
+    ]);
+    listings.set('nas', { containers: [], selfNetworks: ['mesh', 'proxy'], selfNetworkIds });
+    return listings.set('pi', { containers: pi, selfNetworks: null, selfAddresses: [] });
+  };
+
   it('reaches a remote container on an overlay network Gatehouse shares, known by its id, at its own port', () => {
     const onMesh = box('pi', 'photos', { 'iap.from': 'https://photos.example' }, {
       networks: { mesh: '10.0.9.5', photos_default: '172.18.0.2' },
       networkIds: { mesh: 'overlay-1', photos_default: 'pi-bridge-7' },
       remote: { address: '10.0.0.5', ports: {} },
     });
-    const table = buildOnce({ containers: [onMesh], selfNetworks: ['mesh'], selfNetworkIds: ['overlay-1'] }, null, translate);
+    const table = buildOnce(merged(['overlay-1', 'nas-bridge-1'], onMesh), null, translate);
     expect(table.issues).toEqual([]);
     expect(table.routes[0]?.upstreams.map((target) => [target.origin, target.network])).toEqual([['http://10.0.9.5:80', 'mesh']]);
   });
 
   it('never takes a remote network for Gatehouse’s own by its name: a Pi bridge called like it is not shared', () => {
-    const lookalike = box('pi', 'photos', { 'iap.from': 'https://photos.example' }, {
-      networks: { proxy: '172.18.0.2' },
-      networkIds: { proxy: 'pi-bridge-1' },
-    });
-    const published = buildOnce({ containers: [lookalike], selfNetworks: ['proxy'], selfNetworkIds: ['nas-bridge-1'] }, null, translate);
+    const lookalike = (labels: Record<string, string> = {}) =>
+      box('pi', 'photos', { 'iap.from': 'https://photos.example', ...labels }, { networks: { proxy: '172.18.0.2' }, networkIds: { proxy: 'pi-bridge-1' } });
+    const published = buildOnce(merged(['nas-bridge-1'], lookalike()), null, translate);
     expect(published.routes[0]?.upstreams.map((target) => target.origin)).toEqual(['http://10.0.0.5:8080']);
-    const named = buildOnce({ containers: [box('pi', 'photos', { 'iap.from': 'https://photos.example', 'iap.network': 'proxy' }, { networks: { proxy: '172.18.0.2' }, networkIds: { proxy: 'pi-bridge-1' } })], selfNetworks: ['proxy'], selfNetworkIds: ['nas-bridge-1'] }, null, translate);
+    const named = buildOnce(merged(['nas-bridge-1'], lookalike({ 'iap.network': 'proxy' })), null, translate);
     expect(named.routes).toEqual([]);
     expect(named.issues[0]?.message).toMatch(/shares no overlay network of that name/);
   });
