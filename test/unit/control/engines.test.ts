@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildOnce, createEngineListings } from '../../../src/control/index.ts';
+import { combined } from '../../../src/control/engine-watchers.ts';
 import type { ContainerSnapshot, DockerListing } from '../../../src/docker/index.ts';
 import { translateContainers } from '../../../src/labels/index.ts';
 
@@ -134,5 +135,37 @@ describe('createEngineListings', () => {
 
   it('refuses a listing from an engine it does not know', () => {
     expect(() => createEngineListings(engines).set('other', listing())).toThrow(/unknown Docker engine "other"/);
+  });
+});
+
+describe('combined discovery status', () => {
+  const status = (state: 'up' | 'connecting' | 'degraded', since: number, lastError: string | null = null) => ({
+    state,
+    since,
+    lastListAt: state === 'connecting' ? null : since,
+    lastError,
+    engineVersion: '20.10',
+    reconnects: state === 'up' ? 0 : 2,
+  });
+
+  it('is the one engine’s own status with one engine', () => {
+    const only = status('degraded', 5, 'gone');
+    expect(combined([{ name: 'local', status: only }], false)).toBe(only);
+  });
+
+  it('is degraded while any engine is, since the earliest such engine, naming each engine in its errors', () => {
+    const all = combined(
+      [
+        { name: 'nas', status: status('up', 10) },
+        { name: 'pi', status: status('degraded', 20, 'connect ECONNREFUSED 10.0.0.5:2376') },
+      ],
+      true,
+    );
+    expect(all).toMatchObject({ state: 'degraded', since: 20, lastError: 'engine "pi": connect ECONNREFUSED 10.0.0.5:2376', reconnects: 2, engineVersion: 'nas 20.10, pi 20.10' });
+  });
+
+  it('is up only when every engine is', () => {
+    expect(combined([{ name: 'nas', status: status('up', 10) }, { name: 'pi', status: status('up', 30) }], true)).toMatchObject({ state: 'up', since: 30, lastError: null });
+    expect(combined([{ name: 'nas', status: status('up', 10) }, { name: 'pi', status: status('connecting', 30) }], true)).toMatchObject({ state: 'connecting', lastListAt: null });
   });
 });
