@@ -7,6 +7,8 @@ const CONTAINER_HOSTNAME = /^[0-9a-f]{12,64}$/;
 /** `/var/lib/docker/containers/<id>/hostname` (and hosts, resolv.conf) are bind-mounted into every container. */
 const CONTAINER_DIR_ID = /\/containers\/([0-9a-f]{64})\//g;
 const ANY_FULL_ID = /\b[0-9a-f]{64}\b/g;
+/** Where Docker binds a container's own hostname, hosts and resolv.conf (mountinfo's fifth field). */
+const OWN_MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
 
 /**
  * Pure: the networks of Gatehouse's own container, or null when it is not one of `containers`
@@ -36,11 +38,17 @@ function findSelf(containers: readonly ContainerSnapshot[], hostname: string, mo
     if (byHostname) return byHostname;
   }
   if (!mountinfoText) return undefined;
-  // Overlay layer ids are 64 hex characters too, so only ids of listed containers count.
+  // Only the files Docker binds into a container's own /etc count: a process on the host sees
+  // other containers' mounts too (their secrets and shm, by mount propagation), which name them,
+  // not this process. Overlay layer ids are 64 hex characters too, so only listed ids count.
+  const ownMounts = mountinfoText
+    .split('\n')
+    .filter((line) => OWN_MOUNT_POINTS.has(line.split(' ')[4] ?? ''))
+    .join('\n');
   const byId = new Map(containers.map((container) => [container.id, container]));
   const candidates = [
-    ...Array.from(mountinfoText.matchAll(CONTAINER_DIR_ID), (match) => match[1]),
-    ...Array.from(mountinfoText.matchAll(ANY_FULL_ID), (match) => match[0]),
+    ...Array.from(ownMounts.matchAll(CONTAINER_DIR_ID), (match) => match[1]),
+    ...Array.from(ownMounts.matchAll(ANY_FULL_ID), (match) => match[0]),
   ];
   for (const id of candidates) {
     const container = id === undefined ? undefined : byId.get(id);

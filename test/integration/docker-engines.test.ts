@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTableOnce } from '../../src/cli/table.ts';
 import { docker, PrivateDockerEngine, removeContainers, uniquePrefix } from '../helpers/docker-watcher.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { http, waitFor } from '../helpers/http.ts';
@@ -164,6 +165,12 @@ describe('several Docker engines watched at once', { timeout: 120_000 }, () => {
     const routes = JSON.parse((await admin('/api/routes')).body) as { routes: Array<{ urls: string[]; upstreams: Array<{ origin: string }> }> };
     const remote = routes.routes.find((route) => route.urls.some((url) => url.includes(host('remote-a'))));
     expect(remote?.upstreams.map((target) => target.origin)).toEqual([`http://${engineAddress}:18080`]);
+
+    // `gatehouse routes` without a running instance reads every engine the same way.
+    const once = await buildTableOnce(gh.config, 'routes');
+    const listed = once.table.routes.find((route) => route.hosts.includes(host('remote-a')));
+    expect(listed?.upstreams.map((target) => target.origin)).toEqual([`http://${engineAddress}:18080`]);
+    expect(once.table.routes.some((route) => route.hosts.includes(host('local-a')))).toBe(true);
   });
 
   it('holds a remote container closed when it publishes no port, never routing to its bridge address', async () => {

@@ -142,7 +142,15 @@ describe('findSelfNetworks', () => {
     expect(findSelfNetworks(containers, 'vm')).toBeNull();
   });
 
-  it('does not treat a short hex hostname as a container id prefix', () => {
+  it('is not misled on the host by the mounts of other containers (their secrets and shm, seen by propagation)', () => {
+    const others = [
+      `501 44 0:90 / /var/lib/docker/containers/${multi.Id}/mounts/secrets rw,relatime shared:40 - tmpfs tmpfs rw`,
+      `502 44 0:91 / /var/lib/docker/containers/${multi.Id}/mounts/shm rw,nosuid shared:41 - tmpfs shm rw,size=65536k`,
+    ].join('\n');
+    expect(findSelfNetworks(containers, 'vm', `${onHost}\n${others}\n`)).toBeNull();
+  });
+
+    it('does not treat a short hex hostname as a container id prefix', () => {
     expect(findSelfNetworks(containers, 'da81')).toBeNull();
   });
 
