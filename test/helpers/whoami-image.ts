@@ -39,7 +39,7 @@ export function ensureWhoamiImage(): Promise<void> {
   return built;
 }
 
-/** The peer address the app saw (`RemoteAddr:` line), without a port. */
+/** The peer's IPv4 address as the app saw it (`RemoteAddr: [::ffff:10.0.5.5]` from busybox httpd). */
 export function whoamiPeer(body: string): string | undefined {
-  return /^RemoteAddr: (\S+)/m.exec(body)?.[1]?.replace(/:\d+$/, '');
+  return /^RemoteAddr: \[?(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)/m.exec(body)?.[1];
 }
