@@ -147,7 +147,7 @@ export function evaluateTargets(results) {
   const redis = results.swarm?.redis;
   targets.push({
     id: 'redis-per-request',
-    name: 'Redis commands per signed-in request (examples/swarm/stack.yml, INFO stats)',
+    name: 'Redis commands per signed-in request (examples/swarm/stack.yml, INFO commandstats)',
     target: '= 0',
     measured: redis ? `${redis.perRequest.toFixed(4)} (${redis.commands} over ${redis.requests} requests)` : null,
     pass: redis ? redis.commands === 0 : null,
