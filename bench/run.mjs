@@ -11,6 +11,7 @@ import { runFixedRate, soak } from './lib/latency.mjs';
 import { buildImages, imageSize, removeImages } from './lib/images.mjs';
 import { baselineRss, idleRss, mergeIdle } from './lib/memory.mjs';
 import { measureQuickStart } from './lib/quick-start.mjs';
+import { measureSwarmMesh } from './lib/swarm-mesh.mjs';
 import { imageNodeOptions, withNodeOptions } from './lib/node-options.mjs';
 import { createProcessRegistry, killActiveCommands, runCommand, watchForeignLoad } from './lib/processes.mjs';
 import { profileGatehouse, profileRebuild } from './lib/profiling.mjs';
@@ -249,6 +250,11 @@ async function main() {
     const outcome = await measureQuickStart({ root, dir, images: images ?? {}, log });
     log(`  every container but the app: ${mbText(outcome.totalWithoutAppBytes)} (${Object.entries(outcome.containers).map(([name, c]) => `${name} ${mbText(c.afterLoadBytes)}`).join(', ')})`);
     return outcome;
+  });
+  // Several replicas as a Swarm stack: through the routing mesh, and Redis's share of a signed-in request.
+  await phase('More than one machine: examples/swarm/stack.yml, two replicas', results, 'swarm', async () => {
+    if (!images) throw new Error('the images were not built');
+    return measureSwarmMesh({ root, log, seconds: mode === 'quick' ? 5 : 15, images });
   });
   if (images) await removeImages(images);
 

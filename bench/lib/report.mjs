@@ -1,3 +1,4 @@
+import { swarmMeshSection } from './swarm-mesh.mjs';
 import { ratio } from './stats.mjs';
 
 /**
@@ -237,7 +238,7 @@ export function markdown(results, { chartPath }) {
     );
   } else if (soak?.error) out.push(`Soak not measured: ${soak.error}`, '');
 
-  out.push(...quickStartSection(results.quickStart), ...imagesSection(results.images));
+  out.push(...quickStartSection(results.quickStart), ...imagesSection(results.images), ...swarmMeshSection(results.swarm));
 
   out.push('### Route table rebuild (in process)', '');
   const rebuild = results.rebuild;

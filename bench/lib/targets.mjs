@@ -144,6 +144,17 @@ export function evaluateTargets(results) {
   atMost('socket-proxy-rss', 'Socket proxy memory (docker stats)', mbOrNull(quick?.containers?.['docker-socket']?.idleBytes), 30, 'MB', quick?.error ?? 'the quick start was not measured (bench/quick-start-memory.mjs)', null);
   atMost('quick-start-memory', 'Quick start, every container but the app, after a sign-in and 10,000 signed-in requests (docker stats)', mbOrNull(quick?.totalWithoutAppBytes), 130, 'MB', quick?.error ?? 'the quick start was not measured (bench/quick-start-memory.mjs)', quick ? `Per container after the load: ${Object.entries(quick.containers).map(([name, c]) => `${name} ${(c.afterLoadBytes / MB).toFixed(1)} MB`).join(', ')}.` : null);
   atMost('soak', `RSS growth over the ${results.soak?.seconds ?? '–'} s soak`, results.soak?.growthPercent ?? null, 5, '%', results.soak?.error ?? 'not measured', null);
+  const redis = results.swarm?.redis;
+  targets.push({
+    id: 'redis-per-request',
+    name: 'Redis commands per signed-in request (examples/swarm/stack.yml, INFO commandstats)',
+    target: '= 0',
+    measured: redis ? `${redis.perRequest.toFixed(4)} (${redis.commands} over ${redis.requests} requests)` : null,
+    pass: redis ? redis.commands === 0 : null,
+    miss: redis && redis.commands !== 0 ? `${redis.commands} commands` : null,
+    reason: redis ? null : (results.swarm?.error ?? 'the Swarm phase did not run (bench/swarm-mesh.mjs)'),
+    hint: null,
+  });
   for (const t of targets) if (t.pass === false) t.next = nextStep(t.id, results);
   return targets;
 }

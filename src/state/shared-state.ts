@@ -1,4 +1,4 @@
-import type { GatehouseError } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { StateStore } from './expiring-map.ts';
 import { connectRedis, type RedisStatus } from './redis-connection.ts';
 import { createRedisDocuments, type SharedDocuments } from './redis-documents.ts';
@@ -47,7 +47,15 @@ export async function openSharedState(options: SharedStateOptions): Promise<Shar
       documents: createRedisDocuments(connection.commands, prefix, now),
       status: connection.status,
       available: () => connection.status().state === 'ready',
-      resync: maps.resync,
+      // A replica starting beside a Redis that goes away between its first connection and this
+      // load (a Swarm task rescheduled as Redis stops) must stop with the start's own message,
+      // not the client's "Stream isn't writeable".
+      resync: () =>
+        maps.resync().catch((error: unknown) => {
+          if (connection.status().state === 'ready') throw error;
+          const status = connection.status();
+          throw new GatehouseError('STATE_UNAVAILABLE', `GATEHOUSE_REDIS_URL: Redis went away while the shared state was loading (${status.lastError ?? (error as Error).message}); start it, or unset GATEHOUSE_REDIS_URL for a single instance`, { cause: error });
+        }),
       shareFiles: (dir, names, create) => shareFiles(connection.commands, prefix, dir, names, create),
       async close() {
         await maps.close();

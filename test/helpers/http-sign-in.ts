@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { connect, type LookupFunction } from 'node:net';
 import { CookieJar } from './cookie-jar.ts';
 
 export { CookieJar, isSecureContext, type StoredCookie } from './cookie-jar.ts';
@@ -17,6 +17,8 @@ export interface LoopbackRequestInit {
   body?: string;
   /** Extra trusted CA certificates (PEM) for https:// test servers. */
   ca?: string | string[];
+  /** Connect to this loopback port instead of the URL's (one replica behind a balancer); Host keeps the URL's. */
+  connectPort?: number;
 }
 
 const LOOPBACK_NAMES = /(^|\.)(localhost|test)$/i;
@@ -39,7 +41,14 @@ export function loopbackFetch(input: string | URL, init: LoopbackRequestInit = {
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: init.method ?? 'GET', headers: init.headers ?? {}, lookup, ca: init.ca, timeout: 30_000 },
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers ?? {},
+        lookup,
+        ca: init.ca,
+        timeout: 30_000,
+        ...(init.connectPort === undefined ? {} : { createConnection: () => connect(init.connectPort!, '127.0.0.1') }),
+      },
       (res) => collect(res).then(resolve, reject),
     );
     req.on('timeout', () => req.destroy(new Error(`request to ${url.href} timed out`)));
@@ -65,6 +74,8 @@ export interface HttpSignInOptions {
   ca?: string | string[];
   /** Sent with every request (e.g. X-Forwarded-For, as a proxy in front would add it). */
   headers?: Record<string, string>;
+  /** Every request of the flow to this loopback port (one replica behind a balancer). */
+  connectPort?: number;
 }
 
 export interface HttpSignInResult {
@@ -108,7 +119,7 @@ export async function signInViaHttp(
     const cookie = cookieJar.header(url);
     if (cookie !== undefined) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await loopbackFetch(url, { method, headers, body, ca: options.ca });
+    const response = await loopbackFetch(url, { method, headers, body, ca: options.ca, connectPort: options.connectPort });
     cookieJar.store(url, response.headers.getSetCookie());
     const text = await response.text();
     const location = response.headers.get('location');

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGatehouseImage } from '../helpers/gatehouse-image.ts';
 import { http, waitFor } from '../helpers/http.ts';
 import { docker, ECHO_IMAGE, ensureEchoImage } from '../helpers/images.ts';
 import { ensureSocketProxyImage, SOCKET_PROXY_TEST_IMAGE } from '../helpers/socket-proxy-image.ts';
@@ -23,7 +24,7 @@ describe('the Gatehouse image', () => {
   beforeAll(async () => {
     await ensureEchoImage();
     await ensureSocketProxyImage();
-    await docker('build', '-q', '-t', image, '.');
+    await buildGatehouseImage(image);
     await docker('network', 'create', '--internal', networks.api);
     await docker('network', 'create', networks.apps);
     await docker('run', '-d', '--name', names.socket, '--user', 'root', '--read-only', '--network', networks.api, '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', SOCKET_PROXY_TEST_IMAGE);

@@ -195,3 +195,22 @@ describe('when Redis goes away and comes back', () => {
     await vi.waitFor(() => expect(mapB.get('during')).toBe(2), { timeout: 10_000, interval: 50 });
   });
 });
+
+describe('when Redis goes away while a replica loads the shared state', () => {
+  it('the load fails with a message naming GATEHOUSE_REDIS_URL, not the client error', async () => {
+    const server = await startRedisServer();
+    const starting = await openSharedState({ url: server.url, prefix: 'starting:' });
+    try {
+      starting.map('revocations', options);
+      await server.stop();
+      await vi.waitFor(() => expect(starting.available()).toBe(false), { timeout: 5_000, interval: 20 });
+      const failure = await starting.resync().then(() => null, (error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      expect((failure as Error).message).toMatch(/^GATEHOUSE_REDIS_URL: Redis went away while the shared state was loading \(.+\); start it, or unset GATEHOUSE_REDIS_URL/);
+      expect((failure as Error).message).not.toContain(server.url);
+    } finally {
+      await starting.close();
+      await server.close();
+    }
+  });
+});
