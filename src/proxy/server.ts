@@ -25,6 +25,7 @@ import { requestIdFor } from './request-info.ts';
 import { createTlsListener, type ServerCertificates, type TlsListener } from './tls-listener.ts';
 import { createTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
+import { noSchemaCompilers } from './no-schemas.ts';
 
 /** How the proxy listens, whom it trusts and how long it waits: main.ts maps the environment onto this. */
 export interface ProxyNetworkOptions {
@@ -155,6 +156,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     childLoggerFactory: (parent) => parent,
     // Our own trusted-proxy handling decides what X-Forwarded-* means; Fastify must not guess.
     trustProxy: false,
+    schemaController: noSchemaCompilers,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: (raw) => requestIdFor(raw, trusted),
