@@ -159,12 +159,17 @@ export class Histogram<N extends string = string> extends Metric<N, Buckets> {
 
 /** Metrics read at scrape time (the process metrics). */
 class Collected implements Exportable {
-  constructor(
-    readonly name: string,
-    private readonly help: string,
-    private readonly type: 'counter' | 'gauge',
-    private readonly read: () => number | null,
-  ) {}
+  readonly name: string;
+  private readonly help: string;
+  private readonly type: 'counter' | 'gauge';
+  private readonly read: () => number | null;
+
+  constructor(name: string, help: string, type: 'counter' | 'gauge', read: () => number | null) {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.read = read;
+  }
 
   snapshot(): MetricSnapshot {
     const value = this.read();
