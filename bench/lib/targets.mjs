@@ -175,7 +175,7 @@ function nextStep(id, results) {
       return `The sign-in check (gatehouse auth/) is ${pct(areaShare('auth', 'gatehouse auth/'))} of the CPU on the authenticated path; compare the two profiles below for what else differs (identity headers and the JWT header add bytes to every upstream request).`;
     case 'p99-half-public':
     case 'p99-half-auth':
-      return `${tailReference(results, id === 'p99-half-auth' ? 'auth' : 'public')}Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; old-generation mark-compact pauses of several ms are the usual cause, and each request's garbage (about 20 KB, most of it in Node's HTTP server, undici and Fastify) sets how often they come. ${tailWithoutNodeOptions(results)}`;
+      return `${tailReference(results, id === 'p99-half-auth' ? 'auth' : 'public')}Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: old-generation mark-compact pauses of several ms are the usual cause, and each request's garbage (about 20 KB, most of it in Node's HTTP server, undici and Fastify) sets how often they come. ${tailWithoutNodeOptions(results)} The young-generation cap sets how much of that garbage is promoted: \`HEAP_PEAKS=1 node bench/v8-settings.mjs 30\` gives p99 beside Caddy, req/s, peaks and the major-GC count for each cap in one run (\`--single-threaded-gc\` and \`--minor-ms\` were measured and cost 8 MB idle).`;
     case 'label-to-live':
       return 'List containers at once on the first event after a quiet period and debounce only the events that follow (Traefik throttles this way), so a lone `docker run` does not wait GATEHOUSE_DOCKER_DEBOUNCE.';
     case 'rebuild':
@@ -185,7 +185,12 @@ function nextStep(id, results) {
       return idleExplanation(results);
     case 'peak-rss-auth':
     case 'peak-rss-redirect':
-      return `${peakWithoutNodeOptions(results)} Run with --trace-gc under load to see which generation grows, and take a heap snapshot at the peak for what the old generation keeps.`;
+      return (
+        `${peakWithoutNodeOptions(results)} ` +
+        "Measured (bench/README.md, \"V8 settings per role\"): at a peak, about 55 MB is file-backed (Node's executable, as idle), the V8 heap 32–60 MB (the young generation 16 MB once grown to the image's cap, the old generation 22–48 MB), malloc 10–15 MB. " +
+        'A redirect keeps no server-side state (the nonce travels in a cookie), and the session and JWT caches are bounded, so the peak is garbage: the young-generation cap is the lever, and a smaller one (or `--optimize-for-size`, 112–119 MB) trades it for 3–5× as many old-generation collections, the p99 trade above. ' +
+        '`HEAP_PEAKS=1 node bench/v8-settings.mjs 30` measures each setting\'s peaks, p99 and req/s in one run.'
+      );
     case 'idle-private':
       return idleExplanation(results);
     case 'socket-proxy-rss':
