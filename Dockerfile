@@ -14,7 +14,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
 FROM node:24-bookworm-slim
 # A smaller young generation: about 80 MB less peak memory at the same throughput and tail latency
 # (4 MB saves a little more but promotes more garbage, and the longer old-generation pauses show in
-# the p99; see BENCHMARKS.md).
+# the p99; see BENCHMARKS.md). Gatehouse itself holds the young generation small while it starts,
+# so an idle instance does not keep it grown. Other V8 settings (--optimize-for-size,
+# --single-threaded-gc, --minor-ms, --v8-pool-size, MALLOC_ARENA_MAX) were measured and not adopted:
+# bench/README.md, "V8 settings per role".
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=8 \
     GATEHOUSE_LISTEN=0.0.0.0:8080 \

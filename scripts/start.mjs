@@ -27,8 +27,11 @@ if (!SIGN_IN_VARIABLES.some(isSet)) {
 }
 if (!isSet('GATEHOUSE_LOG_FORMAT') && process.stdout.isTTY) env.GATEHOUSE_LOG_FORMAT = 'pretty';
 
-const { serve } = await import('../dist/main.js');
-serve().catch((error) => {
+const { withStartupHeap } = await import('../dist/cli/startup-heap.js');
+withStartupHeap(async () => {
+  const { serve } = await import('../dist/main.js');
+  await serve();
+}).catch((error) => {
   process.stderr.write(`gatehouse: ${error?.code === undefined ? (error?.stack ?? String(error)) : error.message}\n`);
   process.exitCode = 1;
 });

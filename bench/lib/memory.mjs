@@ -10,7 +10,7 @@ import { residentBreakdown } from './processes.mjs';
  */
 
 // The runtime dependencies (package.json); the Docker client is Gatehouse's own, over node:http.
-const DEPENDENCIES = ['fastify', 'undici', 'pino', 'zod', 'openid-client', 'jose', 'yaml', 'chokidar', 'prom-client', 'ws'];
+const DEPENDENCIES = ['fastify', 'undici', 'pino', 'zod', 'openid-client', 'jose', 'yaml', 'chokidar', 'ws'];
 
 /** name → RSS bytes, plus `rssAnon` and `rssFile`: name → bytes. Null for a process that is gone. */
 export async function idleRss(pids, settleMs) {

@@ -186,7 +186,7 @@ function nextStep(id, results) {
       return `The sign-in check (gatehouse auth/) is ${pct(areaShare('auth', 'gatehouse auth/'))} of the CPU on the authenticated path; compare the two profiles below for what else differs (identity headers and the JWT header add bytes to every upstream request).`;
     case 'p99-half-public':
     case 'p99-half-auth':
-      return `${tailReference(results, id === 'p99-half-auth' ? 'auth' : 'public')}Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: run with --trace-gc at this rate; old-generation mark-compact pauses of several ms are the usual cause, and each request's garbage (about 20 KB, most of it in Node's HTTP server, undici and Fastify) sets how often they come. ${tailWithoutNodeOptions(results)}`;
+      return `${tailReference(results, id === 'p99-half-auth' ? 'auth' : 'public')}Check the other-load column first: on a shared core every preemption lands in the tail. Then GC: old-generation mark-compact pauses of several ms are the usual cause, and each request's garbage (about 20 KB, most of it in Node's HTTP server, undici and Fastify) sets how often they come. ${tailWithoutNodeOptions(results)} The young-generation cap sets how much of that garbage is promoted: \`HEAP_PEAKS=1 node bench/v8-settings.mjs 30\` gives p99 beside Caddy, req/s, peaks and the major-GC count for each cap in one run (\`--single-threaded-gc\` and \`--minor-ms\` were measured and cost 8 MB idle).`;
     case 'label-to-live':
       return 'List containers at once on the first event after a quiet period and debounce only the events that follow (Traefik throttles this way), so a lone `docker run` does not wait GATEHOUSE_DOCKER_DEBOUNCE.';
     case 'rebuild':
@@ -196,7 +196,12 @@ function nextStep(id, results) {
       return idleExplanation(results);
     case 'peak-rss-auth':
     case 'peak-rss-redirect':
-      return `${peakWithoutNodeOptions(results)} Run with --trace-gc under load to see which generation grows, and take a heap snapshot at the peak for what the old generation keeps.`;
+      return (
+        `${peakWithoutNodeOptions(results)} ` +
+        "Measured (bench/README.md, \"V8 settings per role\"): at a peak, about 55 MB is file-backed (Node's executable, as idle), the V8 heap 32–60 MB (the young generation 16 MB once grown to the image's cap, the old generation 22–48 MB), malloc 10–15 MB. " +
+        'A redirect keeps no server-side state (the nonce travels in a cookie), and the session and JWT caches are bounded, so the peak is garbage: the young-generation cap is the lever, and a smaller one (or `--optimize-for-size`, 112–119 MB) trades it for 3–5× as many old-generation collections, the p99 trade above. ' +
+        '`HEAP_PEAKS=1 node bench/v8-settings.mjs 30` measures each setting\'s peaks, p99 and req/s in one run.'
+      );
     case 'idle-private':
       return idleExplanation(results);
     case 'socket-proxy-rss':
@@ -223,15 +228,19 @@ function idleExplanation(results) {
   const mb = (bytes) => (bytes == null ? '–' : `${(bytes / MB).toFixed(0)} MB`);
   const anon = idle.rssAnon?.public1;
   const file = idle.rssFile?.public1;
-  const floor = idle.bareNode == null ? '' : `A bare Node process idles at ${mb(idle.bareNode)} here and Node with Gatehouse's dependencies imported at ${mb(idle.dependencies)}, before any route exists. `;
+  const floor =
+    idle.bareNode == null
+      ? ''
+      : `A bare Node process idles at ${mb(idle.bareNode)} here (${mb(idle.rssAnon?.bareNode)} private) and Node with Gatehouse's dependencies imported at ${mb(idle.dependencies)} (${mb(idle.rssAnon?.dependencies)} private), before any route exists. `;
   const split =
     anon == null || file == null
       ? ''
-      : `Of the 1-route figure, ${mb(file)} is file-backed (Node's executable and libraries mapped from disk: shared with other Node processes and reclaimable) and ${mb(anon)} is private. `;
+      : `Of the 1-route figure, ${mb(file)} is file-backed (pages of Node's own executable: the compilers and built-in modules that running any real program touches, shared with other Node processes and reclaimable) and ${mb(anon)} is private. `;
   return (
-    `${floor}${split}Sign-in code (the OpenID client, jose, the built-in provider) is already loaded only when sign-in is configured. ` +
-    "The rest is imported by what every configuration runs: Fastify, undici, zod and prom-client (dockerode, with ssh2 and gRPC, was replaced by a node:http client: 13 MB less RSS, 11 MB less private). " +
-    'Under 50 MB would take a runtime with a smaller floor than Node, or dropping those libraries for hand-written equivalents.'
+    `${floor}${split}Already done (bench/README.md, "Experiments"): sign-in code loads only when sign-in is configured; dockerode, prom-client, Fastify's schema compilers (Ajv) and undici's fetch/WebSocket layer are not loaded; ` +
+    'the young generation is held at its initial size while Gatehouse starts, so idle instances no longer keep a grown one. ' +
+    "What is left of the private part is the V8 heap of the code every configuration runs (zod's schemas, Fastify, undici's dispatcher, pino, yaml and chokidar for the routes file, Gatehouse itself: about 20 MB of old generation, half of it source text) and Node's own threads and buffers. " +
+    "The RSS target would take less than Node's file-backed floor allows for a program of this size; the private target is within reach of V8 flags that Node refuses in NODE_OPTIONS (`--optimize-for-size`, measured in bench/v8-settings.mjs)."
   );
 }
 

@@ -83,8 +83,11 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write('gatehouse: the socket proxy is its own image now, built from socket-proxy/ (ghcr.io/<owner>/gatehouse-socket-proxy); see README, "Docker socket access".\n');
       return 2;
     case 'serve': {
-      const { serve } = await import('../main.ts');
-      await serve();
+      const { withStartupHeap } = await import('./startup-heap.ts');
+      await withStartupHeap(async () => {
+        const { serve } = await import('../main.ts');
+        await serve();
+      });
       return -1; // keeps running; exit happens on signal
     }
     default:

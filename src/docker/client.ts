@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { http } from '../util/node-http.ts';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { createEngineApi } from './engine-http.ts';

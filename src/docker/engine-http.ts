@@ -1,4 +1,5 @@
-import http, { type IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
+import { http } from '../util/node-http.ts';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -22,7 +23,7 @@ export interface EngineApi {
   events(filters: Record<string, string[]>, signal: AbortSignal): Promise<IncomingMessage>;
 }
 
-export function createEngineApi(connection: DockerConnection, agent: http.Agent): EngineApi {
+export function createEngineApi(connection: DockerConnection, agent: Agent): EngineApi {
   const get = (path: string, signal: AbortSignal) => getResponse(connection, agent, path, signal);
   const json = async (path: string, signal: AbortSignal): Promise<unknown> => JSON.parse(await readBody(await ok(path, await get(path, signal))));
   return {
@@ -41,7 +42,7 @@ export function createEngineApi(connection: DockerConnection, agent: http.Agent)
   };
 }
 
-function getResponse(connection: DockerConnection, agent: http.Agent, path: string, signal: AbortSignal): Promise<IncomingMessage> {
+function getResponse(connection: DockerConnection, agent: Agent, path: string, signal: AbortSignal): Promise<IncomingMessage> {
   const transport = connection.protocol === 'https' ? https : http;
   const target =
     connection.socketPath !== undefined

@@ -1,4 +1,7 @@
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '../util/node-http.ts';
+
+const { createServer, request } = http;
 import type { AddressInfo } from 'node:net';
 
 /**

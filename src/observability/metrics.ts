@@ -1,9 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, registerProcessMetrics } from './prometheus.ts';
 
 /** Every metric Gatehouse exports, on one registry served at the admin listener's /metrics. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+  registerProcessMetrics(registry, 'gatehouse_process_');
   const metrics = {
     registry,
     requests: new Counter({

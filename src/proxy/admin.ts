@@ -7,6 +7,7 @@ import type { PolicyEntry } from '../routes/index.ts';
 import { explain, type ExplainQuery } from './explain.ts';
 import { renderStatusPage, type StatusSnapshot } from './status-page.ts';
 import { tableReport } from './table-report.ts';
+import { noSchemaCompilers } from './no-schemas.ts';
 
 export interface AdminServerOptions {
   /** GATEHOUSE_ADMIN_LISTEN: loopback by default. */
@@ -43,6 +44,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    schemaController: noSchemaCompilers,
   });
 
   app.get('/healthz', (_request, reply) => {

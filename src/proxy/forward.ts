@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, buildConnector, type Connector } from './undici-dispatcher.ts';
 import { cleanResponseHeaders } from './headers.ts';
 import type { UpstreamGuard } from './upstream-guard.ts';
 import type { PomeriumUpstreamTls, RouteTable } from '../routes/index.ts';
@@ -182,7 +183,7 @@ export function createUpstreamTransport(options: { connectTimeoutMs: number; gua
  * Connects to the address the guard checked rather than letting the socket resolve the name
  * again. The TLS server name still comes from the origin's host, so certificates check as before.
  */
-function checkedConnector(connect: buildConnector.connector, guard: UpstreamGuard): buildConnector.connector {
+function checkedConnector(connect: Connector, guard: UpstreamGuard): Connector {
   return (connectOptions, callback) => {
     const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
     guard.resolve(connectOptions.hostname, port).then(

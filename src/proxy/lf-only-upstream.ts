@@ -1,5 +1,8 @@
 import type { UpstreamGuard } from './upstream-guard.ts';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../util/node-http.ts';
+
+const httpRequest = http.request;
 import { request as httpsRequest } from 'node:https';
 import type { ClientResponse, Forwarding, UpstreamCall } from './forward.ts';
 import { cleanResponseHeaders } from './headers.ts';

@@ -1,4 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { http } from '../util/node-http.ts';
+
+const { STATUS_CODES } = http;
 import type { Duplex } from 'node:stream';
 import { sanitizeHeaderValue } from '../http/index.ts';
 

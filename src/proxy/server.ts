@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type * as NodeHttp from 'node:http';
+import { http } from '../util/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -25,6 +26,7 @@ import { requestIdFor } from './request-info.ts';
 import { createTlsListener, type ServerCertificates, type TlsListener } from './tls-listener.ts';
 import { createTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { createUpgradeHandler, isWebsocketUpgrade } from './websocket.ts';
+import { noSchemaCompilers } from './no-schemas.ts';
 
 /** How the proxy listens, whom it trusts and how long it waits: main.ts maps the environment onto this. */
 export interface ProxyNetworkOptions {
@@ -142,11 +144,11 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
   const upgrades = createUpgradeHandler(ctx, { observe });
   const tlsOn = options.certificates !== undefined;
   const redirect = tlsOn && (net.httpRedirect ?? true) ? createHttpsRedirect({ trusted, publicPort: net.httpsPublicPort }) : null;
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: NodeHttp.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (redirect && redirectUpgrade(redirect, req, socket, trusted, observe)) return;
     upgrades.handle(req, socket, head);
   };
-  let fastifyHandler: http.RequestListener | undefined;
+  let fastifyHandler: NodeHttp.RequestListener | undefined;
 
   const app = Fastify({
     loggerInstance: logger,
@@ -155,6 +157,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     childLoggerFactory: (parent) => parent,
     // Our own trusted-proxy handling decides what X-Forwarded-* means; Fastify must not guess.
     trustProxy: false,
+    schemaController: noSchemaCompilers,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: (raw) => requestIdFor(raw, trusted),
@@ -204,7 +207,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     ? createTlsListener({
         certificates: options.certificates,
         http1: app.server,
-        handler: fastifyHandler as http.RequestListener,
+        handler: fastifyHandler as NodeHttp.RequestListener,
         logger,
         idleTimeoutMs: net.keepAliveTimeoutMs,
         handshakeTimeoutMs: net.headersTimeoutMs,
@@ -264,10 +267,10 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
 }
 
 function createNodeServer(
-  handler: http.RequestListener,
+  handler: NodeHttp.RequestListener,
   net: ProxyNetworkOptions,
-  onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
-): http.Server {
+  onUpgrade: (req: NodeHttp.IncomingMessage, socket: Duplex, head: Buffer) => void,
+): NodeHttp.Server {
   const requestTimeout = net.requestTimeoutMs;
   // Node insists headersTimeout <= requestTimeout whenever the latter is set.
   const headersTimeout = requestTimeout > 0 ? Math.min(net.headersTimeoutMs, requestTimeout) : net.headersTimeoutMs;
@@ -317,7 +320,7 @@ async function redirectToHttps(redirect: HttpsRedirect, request: FastifyRequest,
   return reply.code(redirectStatus(request.method)).type('text/plain; charset=utf-8').send(`Moved to ${location}\n`);
 }
 
-function redirectUpgrade(redirect: HttpsRedirect, req: http.IncomingMessage, socket: Duplex, trusted: TrustedProxies, observe: Observer): boolean {
+function redirectUpgrade(redirect: HttpsRedirect, req: NodeHttp.IncomingMessage, socket: Duplex, trusted: TrustedProxies, observe: Observer): boolean {
   const found = redirect.redirectFor(req);
   if (found === null) return false;
   const requestId = requestIdFor(req, trusted);
