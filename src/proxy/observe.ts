@@ -22,8 +22,8 @@ export interface AccessRecord {
 export type Observer = (record: AccessRecord) => void;
 
 export function createObserver(options: { logger: Logger; metrics: Metrics; accessLog: boolean }): Observer {
-  const access = options.accessLog ? createAccessLog(options.logger) : null;
-  const { requests, requestDuration } = options.metrics;
+  const { requests, requestDuration, accessLogDropped } = options.metrics;
+  const access = options.accessLog ? createAccessLog(options.logger, { onDrop: (lines) => accessLogDropped.inc(lines) }) : null;
   return (record) => {
     const route = record.routeId ?? 'none';
     requests.inc({ route, status: String(record.status) });
