@@ -15,7 +15,8 @@ import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from '../auth/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createUpstreamGuard, type UpstreamGuardOptions } from './upstream-guard.ts';
-import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
+import { createRequestHandler, handedOverId, sendPage, type ProxyContext } from './handler.ts';
+import { createFront } from './front.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
 import { createObserver, pathForLog, type AccessRecord, type Observer } from './observe.ts';
@@ -157,10 +158,12 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    genReqId: (raw) => requestIdFor(raw, trusted),
+    genReqId: (raw) => handedOverId(raw) ?? requestIdFor(raw, trusted),
     serverFactory: (handler) => {
       fastifyHandler = handler;
-      return createNodeServer(handler, net, onUpgrade);
+      // Requests forwarded to apps are served by the front; everything else goes on to Fastify.
+      const front = createFront(ctx, { observe, redirect, fastify: () => handler });
+      return createNodeServer(front, net, onUpgrade);
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, observe),
     frameworkErrors: (error, request, reply) => {
