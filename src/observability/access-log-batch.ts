@@ -7,6 +7,11 @@ interface Batch {
   flush(): void;
   /** Hands pending lines over even to a busy stream (at exit: nothing is left for later). */
   flushAll(): void;
+  /**
+   * Before a deliberate exit: hands everything over and waits (at most `waitMs`) until the stream
+   * has written it. `process.exit` would end an asynchronous write half-way: its lines lost.
+   */
+  settle(waitMs?: number): Promise<void>;
 }
 
 /** How a batch hands its lines over; see `createBatch`. */
@@ -95,6 +100,21 @@ export function createBatch(stream: NodeJS.WritableStream, options: BatchOptions
     },
     flush: () => write(false),
     flushAll: () => write(true),
+    settle(waitMs = 2_000) {
+      write(true);
+      // sonic-boom (stdout) writes asynchronously and says `drain` once it has written all it holds.
+      if ((stream as { _writing?: unknown })._writing !== true) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timeout);
+          stream.off('drain', done);
+          resolve();
+        };
+        // A reader that never reads again must not hold the shutdown.
+        const timeout = setTimeout(done, waitMs);
+        stream.on('drain', done);
+      });
+    },
   };
   if (!exitHooked) {
     exitHooked = true;

@@ -14,7 +14,10 @@ export interface AccessLine {
   readonly websocket: boolean;
 }
 
-export type AccessLog = (line: AccessLine) => void;
+export type AccessLog = ((line: AccessLine) => void) & {
+  /** Before a deliberate exit: every line handed over and written (see access-log-batch.ts). */
+  settle(): Promise<void>;
+};
 
 /** Loggers whose lines are JSON written to a stream of their own, which the access log may share. */
 const jsonStreams = new WeakMap<Logger, NodeJS.WritableStream>();
@@ -45,10 +48,11 @@ export function createAccessLog(logger: Logger, options: { onDrop?: (lines: numb
   if (stream === undefined) {
     // The fields are fixed and never secret, so this path skips redaction too.
     const access = logger.child({ mod: 'access' }, { redact: [] });
-    return (line) => {
+    const log = (line: AccessLine) => {
       const { websocket, ...fields } = line;
       access.info(websocket ? { ...fields, websocket: true } : fields, 'request');
     };
+    return Object.assign(log, { settle: () => Promise.resolve() });
   }
   const base = bindingsText(logger);
   const settings = typeof (stream as { fd?: unknown }).fd === 'number' ? FD_BATCH : STREAM_BATCH;
@@ -56,7 +60,7 @@ export function createAccessLog(logger: Logger, options: { onDrop?: (lines: numb
   const [methods, hosts, routes, clients] = [new TextCache(), new TextCache(), new TextCache(), new TextCache()];
   let lastMs = -1;
   let lastTime = '';
-  return (line) => {
+  const log = (line: AccessLine) => {
     if (!logger.isLevelEnabled('info')) return;
     const now = Date.now();
     if (now !== lastMs) {
@@ -67,6 +71,7 @@ export function createAccessLog(logger: Logger, options: { onDrop?: (lines: numb
       `{"level":${LEVEL_INFO},"time":"${lastTime}"${base},"mod":"access","method":${methods.text(line.method)},"host":${line.host === null ? 'null' : hosts.text(line.host)},"path":${nullable(line.path)},"status":${line.status},"ms":${Number.isFinite(line.ms) ? line.ms : null},"route":${line.route === null ? 'null' : routes.text(line.route)},"requestId":${text(line.requestId)},"clientIp":${line.clientIp === null ? 'null' : clients.text(line.clientIp)}${line.websocket ? ',"websocket":true' : ''},"msg":"request"}\n`,
     );
   };
+  return Object.assign(log, { settle: () => batch.settle() });
 }
 
 /** The logger's own bindings (`service`, and any a parent added) as they open every line: `,"service":"gatehouse"`. */

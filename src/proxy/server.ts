@@ -263,6 +263,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       await drained;
     }
     await transport.close();
+    // `gatehouse serve` exits right after: the last access lines must be on stdout by then.
+    await observe.settle();
   }
 }
 

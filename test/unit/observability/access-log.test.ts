@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -176,14 +176,57 @@ describe('the access log batch', () => {
     expect(Number(/ (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(90);
   });
 
-  it('writes every pending line when the process exits, even within the delay', () => {
-    const script = `
+  const exitScript = (lines: number) => `
       import { createAccessLog, createLogger } from ${JSON.stringify(fileURLToPath(new URL('../../../src/observability/index.ts', import.meta.url)))};
       const log = createAccessLog(createLogger({ level: 'info', format: 'json' }));
-      for (let i = 0; i < 500; i++) log({ method: 'GET', host: 'h' + i, path: '/', status: 200, ms: 1, route: null, requestId: 'r', clientIp: null, websocket: false });
+      for (let i = 0; i < ${lines}; i++) log({ method: 'GET', host: 'h' + i, path: '/', status: 200, ms: 1, route: null, requestId: 'r', clientIp: null, websocket: false });
       process.exit(0);`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    const hosts = out.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { host: string }).host);
-    expect(hosts).toEqual(Array.from({ length: 500 }, (_, i) => `h${i}`));
+  /** The hosts of the lines a child wrote to its stdout, a pipe this side starts reading only after `readAfterMs`. */
+  const hostsWritten = async (script: string, readAfterMs = 0) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.pause();
+    // A reader that falls behind: the pipe fills and the child's writes to stdout wait.
+    setTimeout(() => {
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.stdout.resume();
+    }, readAfterMs);
+    await new Promise((resolve) => child.stdout.once('end', resolve));
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { host: string }).host);
+  };
+
+  it('writes every pending line when the process exits, even within the delay', async () => {
+    // 100 lines stay under the 32 KiB that would start a write: all of them wait for the delay.
+    expect(await hostsWritten(exitScript(100))).toEqual(Array.from({ length: 100 }, (_, i) => `h${i}`));
+  });
+
+  it('settles before a deliberate exit: hands everything over and waits until a write under way is done', async () => {
+    const { stream, writes } = busyStream(() => true);
+    // sonic-boom's mark of an asynchronous write under way.
+    Object.assign(stream, { _writing: true });
+    const batch = createBatch(stream, FD_BATCH, () => '{');
+    batch.add(lineOf('a.example'));
+    let settled = false;
+    const settling = batch.settle(60_000).then(() => (settled = true));
+    expect(writes).toHaveLength(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    stream.emit('drain');
+    await settling;
+    expect(settled).toBe(true);
+  });
+
+  it('settles at once when nothing is being written, and a stuck stream holds it only for the wait given', async () => {
+    const idle = busyStream(() => true);
+    await createBatch(idle.stream, FD_BATCH, () => '{').settle(60_000);
+    const stuck = busyStream(() => false);
+    Object.assign(stuck.stream, { _writing: true });
+    const started = performance.now();
+    await createBatch(stuck.stream, FD_BATCH, () => '{').settle(50);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
