@@ -27,13 +27,16 @@ export interface BatchOptions {
 }
 
 /**
- * To a file descriptor (stdout, which Docker's log driver reads through a pipe) each write is
- * a system call whose cost hardly depends on its size: lines wait up to 10 ms, or until 32 KiB
- * are pending, and go in one write (about 130 lines at a time under load rather than a few).
+ * To a file descriptor (stdout, which Docker's log driver reads through a pipe) sonic-boom
+ * writes asynchronously, and each such write has a large fixed cost on the event loop's thread
+ * (measured: about as much as 100 lines' worth of bytes; bench/README.md, "Experiments"): lines
+ * wait up to 50 ms, or until 256 KiB are pending, and go in one write (hundreds of lines at a
+ * time under load rather than a few). Each line carries its own time, so the wait changes no
+ * figure in it.
  * A JavaScript stream (tests, an embedding program) costs no system call: its lines go at the
  * end of the turn they were written in.
  */
-export const FD_BATCH: BatchOptions = { delayMs: 10, flushBytes: 32 * 1024, maxPendingBytes: 4 * 1024 * 1024 };
+export const FD_BATCH: BatchOptions = { delayMs: 50, flushBytes: 256 * 1024, maxPendingBytes: 4 * 1024 * 1024 };
 export const STREAM_BATCH: BatchOptions = { delayMs: 0, flushBytes: 32 * 1024, maxPendingBytes: 4 * 1024 * 1024 };
 
 /** Batches with lines not yet handed to their stream, for the exit hook. */

@@ -40,7 +40,7 @@ const LEVEL_WARN = 40;
  * logger's own stream, so it stays in order with the other lines and is flushed with them. The
  * timestamp string is made once per millisecond, and the JSON of values that repeat (method,
  * host, route, client address) once per value. Lines are handed over in batches
- * (access-log-batch.ts): to stdout, at most 10 ms late, in few large writes. `onDrop` counts
+ * (access-log-batch.ts): to stdout, at most 50 ms late, in few large writes. `onDrop` counts
  * lines dropped because the reader fell far behind. A pretty (human) logger goes through pino.
  */
 export function createAccessLog(logger: Logger, options: { onDrop?: (lines: number) => void } = {}): AccessLog {

@@ -111,22 +111,22 @@ describe('the access log batch', () => {
     vi.useRealTimers();
   });
 
-  it('to a file descriptor (stdout), gathers lines for up to 10 ms and writes them together', () => {
+  it('to a file descriptor (stdout), gathers lines for up to 50 ms and writes them together', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
     const { stream, writes } = busyStream(() => true);
     Object.assign(stream, { fd: 1 });
     const logger = createLogger({ level: 'info', format: 'json', destination: stream });
     const log = createAccessLog(logger);
     log({ ...HOSTILE, host: 'a.example' });
-    vi.advanceTimersByTime(5);
+    vi.advanceTimersByTime(FD_BATCH.delayMs - 1);
     log({ ...HOSTILE, host: 'b.example' });
     expect(writes).toEqual([]);
-    vi.advanceTimersByTime(5);
+    vi.advanceTimersByTime(1);
     expect(writes).toHaveLength(1);
     expect(writes[0]?.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { host: string }).host)).toEqual(['a.example', 'b.example']);
   });
 
-  it('writes at once when 32 KiB are pending, without waiting out the delay', () => {
+  it('writes at once when 256 KiB are pending, without waiting out the delay', () => {
     const { stream, writes } = busyStream(() => true);
     const batch = createBatch(stream, FD_BATCH, () => '{');
     const line = lineOf('x'.repeat(1000));
@@ -200,7 +200,7 @@ describe('the access log batch', () => {
   };
 
   it('writes every pending line when the process exits, even within the delay', async () => {
-    // 100 lines stay under the 32 KiB that would start a write: all of them wait for the delay.
+    // 100 lines stay under the 256 KiB that would start a write: all of them wait for the delay.
     expect(await hostsWritten(exitScript(100))).toEqual(Array.from({ length: 100 }, (_, i) => `h${i}`));
   });
 
