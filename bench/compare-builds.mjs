@@ -39,8 +39,8 @@ try {
     const pub = await startGatehouse(registry, { root, dir, cpu: 1, name: `public-${label}`, ...logging(`public-${label}`), settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp', ...logSetting } });
     scenarios.push({ id: `public-${label}`, group: 'gatehouse', label: `public, ${label}`, url: `${pub.url}/`, headers: { Host: publicHost(1) }, pid: pub.pid, expectStatus: 200, output: outputOf(`public-${label}`) });
     if (accessLog && label === 'after') {
-      const quiet = await startGatehouse(registry, { root, dir, cpu: 1, name: 'public-after-nolog', ...(alloc ? { nodeArgs: ['--trace-gc-nvp'], output: outputOf('public-after-nolog') } : {}), settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp' } });
-      scenarios.push({ id: 'public-after-nolog', group: 'gatehouse', label: 'public, after, access log off', url: `${quiet.url}/`, headers: { Host: publicHost(1) }, pid: quiet.pid, expectStatus: 200, output: join(dir, 'gatehouse-public-after-nolog.log') });
+      const quiet = await startGatehouse(registry, { root, dir, cpu: 1, name: 'public-after-nolog', output: outputOf('public-after-nolog'), ...(alloc ? { nodeArgs: ['--trace-gc-nvp'] } : {}), settings: { GATEHOUSE_CONFIG: oneRoute, GATEHOUSE_LABEL_PREFIX: 'ghcmp' } });
+      scenarios.push({ id: 'public-after-nolog', group: 'gatehouse', label: 'public, after, access log off', url: `${quiet.url}/`, headers: { Host: publicHost(1) }, pid: quiet.pid, expectStatus: 200, output: outputOf('public-after-nolog') });
     }
     const port = await freePort();
     const authUrl = `http://auth.bench.test:${port}`;
