@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const LIB = new URL('./lib', import.meta.url).href;
-const { createProcessRegistry, freePort, waitFor } = await import(`${LIB}/processes.mjs`);
+const { createProcessRegistry, freePort, waitFor, cpuMillis } = await import(`${LIB}/processes.mjs`);
 const { startUpstream, startGatehouse, writeRoutesFile, publicHost, fetchOnce } = await import(`${LIB}/servers.mjs`);
 const { AUTH_POLICY, mintSessionCookie, newSecret, startProvider } = await import(`${LIB}/identity.mjs`);
 const { runMatrix } = await import(`${LIB}/throughput.mjs`);
@@ -63,8 +63,13 @@ try {
     scenarios.push({ id: `auth-${label}`, group: 'gatehouse-auth', label: `signed-in, ${label}`, url: `${auth.url}/`, headers: { Host: 'app.bench.test', Cookie: cookie }, pid: auth.pid, expectStatus: 200, output: outputOf(`auth-${label}`) });
   }
   const script = writeWrkScript(dir);
-  const results = await runMatrix(scenarios, { script, seconds, warmupSeconds: 2, repetitions, loadCpu: 0, proxyCpu: 1, log });
-  log('\nsummary (median req/s over repetitions; cpu µs/req):');
+  // TOGETHER=1: before and after of each scenario loaded at the same time (two wrk, 25
+  // connections each, on CPU 0; both proxies on CPU 1), round after round. Whatever else runs on
+  // the machine then weighs on both alike, so their ratio holds on a busy machine.
+  const together = process.env.TOGETHER === '1';
+  if (together) await runTogether(scenarios, script);
+  const results = together ? new Map() : await runMatrix(scenarios, { script, seconds, warmupSeconds: 2, repetitions, loadCpu: 0, proxyCpu: 1, log });
+  if (!together) log('\nsummary (median req/s over repetitions; cpu µs/req):');
   for (const [id, { summary, runs }] of results) {
     const rps = runs.map((r) => Math.round(r.rps));
     const cpu = runs.map((r) => r.cpuUsPerRequest?.toFixed(1));
@@ -85,4 +90,25 @@ try {
 } finally {
   for (const close of closers) await close().catch(() => {});
   await registry.stopAll();
+}
+
+async function runTogether(scenarios, script) {
+  const pairs = ['public', 'auth'].map((kind) => [scenarios.find((s) => s.id === `${kind}-before`), scenarios.find((s) => s.id === `${kind}-after`)]);
+  for (const pair of pairs) {
+    const load = (s, secs) => runWrk({ script, url: s.url, headers: s.headers, seconds: secs, cpu: 0, connections: 25, expectStatus: s.expectStatus });
+    await Promise.all(pair.map((s) => load(s, 2)));
+    const cpuRatios = [];
+    const rpsRatios = [];
+    for (let round = 0; round < repetitions; round++) {
+      const cpu0 = pair.map((s) => cpuMillis(s.pid));
+      const runs = await Promise.all(pair.map((s) => load(s, seconds)));
+      const us = pair.map((s, i) => ((cpuMillis(s.pid) - cpu0[i]) * 1000) / runs[i].requests);
+      cpuRatios.push(us[1] / us[0]);
+      rpsRatios.push(runs[1].rps / runs[0].rps);
+      const problems = runs.flatMap((r) => r.problems);
+      log(`  ${pair[0].id.replace('-before', '').padEnd(7)} round ${round + 1}: before ${us[0].toFixed(1)} µs/req ${Math.round(runs[0].rps)} req/s, after ${us[1].toFixed(1)} µs/req ${Math.round(runs[1].rps)} req/s${problems.length > 0 ? `  FAILED: ${problems.join('; ')}` : ''}`);
+    }
+    const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+    log(`${pair[0].id.replace('-before', '')}: after ÷ before, median of ${repetitions} rounds: CPU per request ${median(cpuRatios).toFixed(3)}, req/s ${median(rpsRatios).toFixed(3)} (req/s ratios ${rpsRatios.map((r) => r.toFixed(2)).join(', ')})`);
+  }
 }
