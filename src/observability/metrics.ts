@@ -19,6 +19,11 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    accessLogDropped: new Counter({
+      name: 'gatehouse_access_log_dropped_lines_total',
+      help: 'Access-log lines dropped because the log reader (stdout) fell behind by more than 4 MiB',
+      registers: [registry],
+    }),
     routes: new Gauge({ name: 'gatehouse_routes', help: 'Routes in the live table', registers: [registry] }),
     rejected: new Gauge({
       name: 'gatehouse_rejected_sources',

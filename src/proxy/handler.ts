@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../observability/index.ts';
-import type { RouteTable } from '../routes/index.ts';
+import type { Route, RouteTable } from '../routes/index.ts';
 import { admit, type Admission, type PassOptions, type Purpose } from './passes.ts';
 import { forwardAuthAnswer, forwardAuthStyle, originalRequest, type ForwardAuthStyle } from './forward-auth.ts';
 import { observeHeaderTemplates } from './identity-headers.ts';
@@ -52,7 +52,7 @@ declare module 'fastify' {
 }
 
 /** Methods that are never forwarded: TRACE reflects headers (cookies included) back to the page. */
-const REFUSED_METHODS = new Set(['TRACE', 'TRACK']);
+export const REFUSED_METHODS: ReadonlySet<string> = new Set(['TRACE', 'TRACK']);
 
 /**
  * The whole proxy decision runs in `onRequest`, before Fastify would look at the body, so the
@@ -86,52 +86,103 @@ export function createRequestHandler(ctx: ProxyContext) {
       return reply;
     }
 
-    const admission = await admitOnce(ctx, gateRequest);
+    // The front (front.ts) may have run the passes already: this request is judged once.
+    const admission = takePrepared(raw) ?? (await admitOnce(ctx, gateRequest));
     notes.routeId = admission.route?.id ?? null;
     if (admission.kind === 'respond') return sendGateResponse(ctx, reply, admission.response);
     if (admission.kind === 'page') return sendPage(ctx, reply, admission.page, { appName: admission.route?.display.name, detail: admission.detail });
 
-    const route = admission.route;
-    const target = ctx.balancer.pick(route);
-    const headers = buildUpstreamHeaders(raw.headers, {
-      forwarding: described.forwarding,
-      host: upstreamHost(route, target.origin, gateRequest.hostHeader, gateRequest),
-      strip: routeStripNames(route),
-      setHeaders: admission.setHeaders,
-      gateRemoveHeaders: admission.removeHeaders,
-      upgrade: false,
-    });
     // From here on the response is written to the raw response; onResponse still fires on 'finish'.
     reply.hijack();
-    const res = reply.raw;
-    const forwarding = ctx.transport.forward(res, {
-      origin: target.origin,
-      path: upstreamPath(route, gateRequest.path) + gateRequest.query,
-      method: gateRequest.method,
-      headers,
-      body: hasBody(raw) ? raw : undefined,
-      tlsSkipVerify: route.tlsSkipVerify,
-      tls: route.pomerium?.tls ?? null,
-      trustedTarget: isTrustedTarget(route),
-      headersTimeout: route.timeoutMs,
-      bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
-      // Label response headers and a Pomerium route's set_response_headers overwrite the app's; Gatehouse's own come last.
-      responseHeaders: { ...routeResponseHeaders(route), ...(route.pomerium?.responseHeaders ?? {}), ...responseHeaders(ctx, request) },
-      onError: (error) => {
-        const failure = describeUpstreamFailure(error);
-        ctx.logger.warn(
-          { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId: request.id },
-          `upstream request failed (${failure.status})`,
-        );
-        writePage(ctx, request, res, failure.page, { appName: route.display.name });
-      },
-    });
-    res.once('close', () => {
-      ctx.balancer.release(target);
-      if (!res.writableFinished) forwarding.abort();
-    });
+    forwardAdmitted(ctx, raw, reply.raw, request.id, described, admission);
     return reply;
   };
+}
+
+/**
+ * What the front (front.ts) already did for a request it then hands to Fastify: the request id
+ * it gave it (pages it rendered name that id) and, when it ran them, the passes' answer.
+ */
+const prepared = new WeakMap<IncomingMessage, { readonly requestId: string; admission: Admission | null }>();
+
+export function handOver(raw: IncomingMessage, requestId: string, admission: Admission | null): void {
+  prepared.set(raw, { requestId, admission });
+}
+
+/** The id the front gave this request, for Fastify's genReqId. */
+export function handedOverId(raw: IncomingMessage): string | undefined {
+  return prepared.get(raw)?.requestId;
+}
+
+function takePrepared(raw: IncomingMessage): Admission | null {
+  const found = prepared.get(raw);
+  if (found === undefined) return null;
+  prepared.delete(raw);
+  return found.admission;
+}
+
+/**
+ * The forward pass: the admitted request goes to one of the route's upstreams, with the headers
+ * the passes rendered, and the upstream's answer is relayed to `res`. Shared by Fastify's hook
+ * and the front (front.ts), which answer every other outcome differently.
+ */
+export function forwardAdmitted(
+  ctx: ProxyContext,
+  raw: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  described: { request: GateRequest; forwarding: ForwardingFacts },
+  admission: Extract<Admission, { kind: 'forward' }>,
+): void {
+  const gateRequest = described.request;
+  const route = admission.route;
+  const target = ctx.balancer.pick(route);
+  const headers = buildUpstreamHeaders(raw.headers, {
+    forwarding: described.forwarding,
+    host: upstreamHost(route, target.origin, gateRequest.hostHeader, gateRequest),
+    strip: routeStripNames(route),
+    setHeaders: admission.setHeaders,
+    gateRemoveHeaders: admission.removeHeaders,
+    upgrade: false,
+  });
+  const forwarding = ctx.transport.forward(res, {
+    origin: target.origin,
+    path: upstreamPath(route, gateRequest.path) + gateRequest.query,
+    method: gateRequest.method,
+    headers,
+    body: hasBody(raw) ? raw : undefined,
+    tlsSkipVerify: route.tlsSkipVerify,
+    tls: route.pomerium?.tls ?? null,
+    trustedTarget: isTrustedTarget(route),
+    headersTimeout: route.timeoutMs,
+    bodyTimeout: route.idleTimeoutMs ?? route.timeoutMs,
+    // Label response headers and a Pomerium route's set_response_headers overwrite the app's; Gatehouse's own come last.
+    responseHeaders: withOwnHeaders(ctx, staticResponseHeaders(route), requestId, raw),
+    onError: (error) => {
+      const failure = describeUpstreamFailure(error);
+      ctx.logger.warn(
+        { route: route.id, upstream: target.origin, cause: failure.kind, codes: failure.codes, reason: error.message, requestId },
+        `upstream request failed (${failure.status})`,
+      );
+      writePage(ctx, raw, requestId, res, failure.page, { appName: route.display.name });
+    },
+  });
+  res.on('close', () => {
+    ctx.balancer.release(target);
+    if (!res.writableFinished) forwarding.abort();
+  });
+}
+
+const staticByRoute = new WeakMap<Route, Readonly<Record<string, string>>>();
+
+/** A route's own response headers and a Pomerium route's set_response_headers, merged once per (frozen) route. */
+function staticResponseHeaders(route: Route): Readonly<Record<string, string>> {
+  let headers = staticByRoute.get(route);
+  if (headers === undefined) {
+    headers = Object.freeze({ ...routeResponseHeaders(route), ...(route.pomerium?.responseHeaders ?? {}) });
+    staticByRoute.set(route, headers);
+  }
+  return headers;
 }
 
 /**
@@ -177,18 +228,20 @@ export function hasBody(raw: IncomingMessage): boolean {
   return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function responseHeaders(ctx: ProxyContext, request: FastifyRequest): Record<string, string> {
+/** `headers` plus Gatehouse's own: the request id, and `Connection: close` while shutting down. */
+function withOwnHeaders(ctx: ProxyContext, headers: Readonly<Record<string, string | string[]>>, requestId: string, raw: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = { ...(headers as Record<string, string>), 'x-request-id': requestId };
   // HTTP/2 has no Connection header: the stream is the unit, and shutdown sends GOAWAY.
-  const close = ctx.isClosing() && request.raw.httpVersionMajor < 2;
-  return close ? { 'x-request-id': request.id, connection: 'close' } : { 'x-request-id': request.id };
+  if (ctx.isClosing() && raw.httpVersionMajor < 2) out.connection = 'close';
+  return out;
 }
 
 /** A page on a response Fastify no longer manages (the request was already handed to the upstream). */
-function writePage(ctx: ProxyContext, request: FastifyRequest, res: ClientResponse, kind: PageKind, extra: { appName?: string | undefined }): void {
-  const page = pageFor(ctx, request, kind, extra);
-  const headers: Record<string, string | string[]> = { ...page.headers, ...responseHeaders(ctx, request) };
+export function writePage(ctx: ProxyContext, raw: IncomingMessage, requestId: string, res: ClientResponse, kind: PageKind, extra: { appName?: string | undefined }): void {
+  const page = pageFor(ctx, requestId, raw.headers.accept, kind, extra);
+  const headers: Record<string, string | string[]> = withOwnHeaders(ctx, page.headers, requestId, raw);
   // Part of the request body may be unread; the connection cannot carry another request after it.
-  if (hasBody(request.raw) && request.raw.httpVersionMajor < 2) headers.connection = 'close';
+  if (hasBody(raw) && raw.httpVersionMajor < 2) headers.connection = 'close';
   res.writeHead(page.status, headers);
   res.end(page.body);
 }
@@ -199,15 +252,15 @@ export function sendPage(
   kind: PageKind,
   extra: { detail?: string | undefined; appName?: string | undefined },
 ): FastifyReply {
-  const page = pageFor(ctx, reply.request, kind, extra);
+  const page = pageFor(ctx, reply.request.id, reply.request.headers.accept, kind, extra);
   return sendGateResponse(ctx, reply, { kind: 'respond', status: page.status, headers: page.headers, body: page.body });
 }
 
-function pageFor(ctx: ProxyContext, request: FastifyRequest, kind: PageKind, extra: { detail?: string | undefined; appName?: string | undefined }) {
+function pageFor(ctx: ProxyContext, requestId: string, accept: string | undefined, kind: PageKind, extra: { detail?: string | undefined; appName?: string | undefined }) {
   const detail = extra.detail ?? staleDetail(ctx, kind);
   return renderPage(kind, {
-    requestId: request.id,
-    accept: request.headers.accept,
+    requestId,
+    accept,
     ...(detail === undefined ? {} : { detail }),
     ...(extra.appName === undefined ? {} : { appName: extra.appName }),
   });

@@ -19,12 +19,15 @@ export interface AccessRecord {
   readonly handshakeMs?: number;
 }
 
-export type Observer = (record: AccessRecord) => void;
+export type Observer = ((record: AccessRecord) => void) & {
+  /** Before a deliberate exit: every access line written. */
+  settle(): Promise<void>;
+};
 
 export function createObserver(options: { logger: Logger; metrics: Metrics; accessLog: boolean }): Observer {
-  const access = options.accessLog ? createAccessLog(options.logger) : null;
-  const { requests, requestDuration } = options.metrics;
-  return (record) => {
+  const { requests, requestDuration, accessLogDropped } = options.metrics;
+  const access = options.accessLog ? createAccessLog(options.logger, { onDrop: (lines) => accessLogDropped.inc(lines) }) : null;
+  const observe = (record: AccessRecord) => {
     const route = record.routeId ?? 'none';
     requests.inc({ route, status: String(record.status) });
     requestDuration.observe({ route }, (record.handshakeMs ?? record.durationMs) / 1000);
@@ -41,6 +44,7 @@ export function createObserver(options: { logger: Logger; metrics: Metrics; acce
       websocket: record.websocket === true,
     });
   };
+  return Object.assign(observe, { settle: () => access?.settle() ?? Promise.resolve() });
 }
 
 /** The path part of a raw request-target, for logging requests that never got normalised. */

@@ -16,7 +16,8 @@ import { createUpstreamTransport } from './forward.ts';
 import type { AccessGate } from '../auth/index.ts';
 import type { RawHandler } from '../http/index.ts';
 import { createUpstreamGuard, type UpstreamGuardOptions } from './upstream-guard.ts';
-import { createRequestHandler, sendPage, type ProxyContext } from './handler.ts';
+import { createRequestHandler, handedOverId, sendPage, type ProxyContext } from './handler.ts';
+import { createFront } from './front.ts';
 import { hasBody } from './handler.ts';
 import { createHttpsRedirect, redirectStatus, type HttpsRedirect } from './https-redirect.ts';
 import { createObserver, pathForLog, type AccessRecord, type Observer } from './observe.ts';
@@ -160,10 +161,12 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     schemaController: noSchemaCompilers,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    genReqId: (raw) => requestIdFor(raw, trusted),
+    genReqId: (raw) => handedOverId(raw) ?? requestIdFor(raw, trusted),
     serverFactory: (handler) => {
       fastifyHandler = handler;
-      return createNodeServer(handler, net, onUpgrade);
+      // Requests forwarded to apps are served by the front; everything else goes on to Fastify.
+      const front = createFront(ctx, { observe, redirect, fastify: () => handler });
+      return createNodeServer(front, net, onUpgrade);
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, observe),
     frameworkErrors: (error, request, reply) => {
@@ -263,6 +266,8 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
       await drained;
     }
     await transport.close();
+    // `gatehouse serve` exits right after: the last access lines must be on stdout by then.
+    await observe.settle();
   }
 }
 
