@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, ROUTE_SHAPE } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
@@ -84,7 +84,10 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
   // JSON.stringify(route) is a canonical form: equal routes give equal strings.
   // Built by assignment in one fixed order (a spread in the middle of a literal is a slow path).
-  const draft: Record<string, unknown> = { id, hosts: frozen([...new Set(lead.hosts)]), fromScheme: lead.fromScheme };
+  const draft: Record<string, unknown> = { ...ROUTE_SHAPE };
+  draft.id = id;
+  draft.hosts = frozen([...new Set(lead.hosts)]);
+  draft.fromScheme = lead.fromScheme;
   copyKeyFields(lead, draft);
   draft.setHeaders = copyHeaders(lead.setHeaders);
   draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
