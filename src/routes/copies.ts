@@ -42,9 +42,24 @@ export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): v
   for (const top of KEY_FIELD_TOPS) into[top] = frozenCanonical(source[top]);
 }
 
+/**
+ * Values already frozen in canonical form, which frozenCanonical takes as they are: the key
+ * defaults every spec shares (see sharedCanonical), so 10,000 routes that leave a list or a
+ * record at its default hold one copy of it, not 10,000.
+ */
+const CANONICAL = new WeakSet<object>();
+
+/** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
+export function sharedCanonical<T>(value: T): T {
+  const copy = frozenCanonical(value);
+  if (copy !== null && typeof copy === 'object') CANONICAL.add(copy);
+  return copy as T;
+}
+
 /** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
 export function frozenCanonical(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (CANONICAL.has(value)) return value;
   if (Array.isArray(value)) return value.length === 0 ? EMPTY_LIST : Object.freeze(value.map(frozenCanonical));
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
