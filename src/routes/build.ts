@@ -40,11 +40,17 @@ interface Seen {
   build: number;
 }
 
+/** A spec passed in the latest build: when, and its route id (made once per spec). */
+interface SeenSpec extends Seen {
+  readonly id: string;
+}
+
 interface State {
   build: number;
   specs: readonly RouteSpec[];
   closedSpecs: readonly ClosedClaimSpec[];
-  readonly seenSpecs: WeakMap<RouteSpec, Seen>;
+  /** The specs of the latest build (a plain map: entries of specs that went are deleted as they go). */
+  readonly seenSpecs: Map<RouteSpec, SeenSpec>;
   readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
   /** Route id → the specs that claim it now. */
   readonly members: Map<string, RouteSpec[]>;
@@ -54,8 +60,8 @@ interface State {
   /** Host → every item (live or closed) that names it. */
   readonly hostItems: Map<string, Item[]>;
   /** Accepted routes and published closed claims, sorted by id, as the table lists them. */
-  readonly routes: Route[];
-  readonly published: ClosedClaim[];
+  routes: Route[];
+  published: ClosedClaim[];
   readonly refused: Set<Item>;
   /** Accepted routes that declare an OpenID client (`iap.oidc.*`): few, kept as items settle. */
   readonly declaring: Set<Item>;
@@ -71,7 +77,7 @@ function emptyState(): State {
     build: 0,
     specs: [],
     closedSpecs: [],
-    seenSpecs: new WeakMap(),
+    seenSpecs: new Map(),
     seenClosed: new WeakMap(),
     members: new Map(),
     live: new Map(),
@@ -90,21 +96,11 @@ function emptyState(): State {
 }
 
 export function createRouteTableBuilder(): RouteTableBuilder {
-  // The same id string for a spec each time, so its hash is computed once rather than per build.
-  const ids = new WeakMap<RouteSpec, string>();
-  const idOf = (spec: RouteSpec): string => {
-    let id = ids.get(spec);
-    if (id === undefined) {
-      id = routeIdOf(spec);
-      ids.set(spec, id);
-    }
-    return id;
-  };
   let state = emptyState();
   return {
     build(specs, issues, claims = NO_CLAIMS) {
       try {
-        return buildNext(state, specs, issues, claims, idOf);
+        return buildNext(state, specs, issues, claims);
       } catch (error) {
         // A build that failed half-way leaves nothing half-applied behind: the next one starts afresh.
         state = emptyState();
@@ -114,7 +110,7 @@ export function createRouteTableBuilder(): RouteTableBuilder {
   };
 }
 
-function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly RouteIssue[], inputs: ClaimInputs, idOf: (spec: RouteSpec) => string): RouteTable {
+function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly RouteIssue[], inputs: ClaimInputs): RouteTable {
   const now = ++state.build;
   const removed: Item[] = [];
   const added: Item[] = [];
@@ -123,20 +119,26 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   const dirty = new Set<string>();
   for (const spec of specs) {
     const seen = state.seenSpecs.get(spec);
-    if (seen !== undefined && seen.build === now) continue;
-    const present = seen !== undefined && seen.build === now - 1;
-    if (seen === undefined) state.seenSpecs.set(spec, { build: now });
-    else seen.build = now;
-    if (present) continue;
-    const id = idOf(spec);
+    if (seen !== undefined) {
+      // Listed twice, or kept from the previous build (an entry from before that was deleted).
+      if (seen.build === now || seen.build === now - 1) {
+        seen.build = now;
+        continue;
+      }
+    }
+    const id = routeIdOf(spec);
+    state.seenSpecs.set(spec, { build: now, id });
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
     dirty.add(id);
   }
   for (const spec of state.specs) {
-    if ((state.seenSpecs.get(spec) as Seen).build === now) continue;
-    const id = idOf(spec);
+    const seen = state.seenSpecs.get(spec);
+    // Undefined: listed twice before and already taken out.
+    if (seen === undefined || seen.build === now) continue;
+    state.seenSpecs.delete(spec);
+    const id = seen.id;
     const list = (state.members.get(id) ?? []).filter((member) => member !== spec);
     if (list.length === 0) state.members.delete(id);
     else state.members.set(id, list);
@@ -201,6 +203,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
  * shares a host with them, directly or through another item: the rest keep their outcome.
  */
 function settleAgain(state: State, removed: readonly Item[], added: readonly Item[]): void {
+  const lists = sortedListChanges();
   const hosts = new Set<string>();
   for (const item of removed) {
     for (const host of item.hosts) {
@@ -209,7 +212,7 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
       if (list.length === 0) state.hostItems.delete(host);
       else state.hostItems.set(host, list);
     }
-    retract(state, item);
+    retract(state, item, lists);
   }
   for (const item of added) {
     for (const host of item.hosts) {
@@ -233,14 +236,16 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
       }
     }
   }
-  for (const item of affected) retract(state, item);
+  for (const item of affected) retract(state, item, lists);
   const owners = resolveItems([...affected]);
   for (const item of affected) {
-    if (item.accepted) insertSorted(state.routes, (item.candidate as Candidate).route);
-    if (item.published !== null) insertSorted(state.published, item.published);
+    if (item.accepted) lists.routesIn.push((item.candidate as Candidate).route);
+    if (item.published !== null) lists.publishedIn.push(item.published);
     if (item.issues.length > 0) state.refused.add(item);
     if (item.accepted && declaresClient(item)) state.declaring.add(item);
   }
+  state.routes = applySorted(state.routes, lists.routesOut, lists.routesIn);
+  state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
   const byHost = new Map<string, readonly Route[] | undefined>();
   const claims = new Map<string, readonly Claim[] | undefined>();
@@ -257,12 +262,58 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
   state.owners = state.owners.with(owned);
 }
 
-/** Undoes what an item's last outcome put in the sorted lists. */
-function retract(state: State, item: Item): void {
-  if (item.accepted) removeSorted(state.routes, (item.candidate as Candidate).route);
-  if (item.published !== null) removeSorted(state.published, item.published);
+/** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
+interface SortedListChanges {
+  readonly routesOut: Route[];
+  readonly routesIn: Route[];
+  readonly publishedOut: ClosedClaim[];
+  readonly publishedIn: ClosedClaim[];
+}
+
+function sortedListChanges(): SortedListChanges {
+  return { routesOut: [], routesIn: [], publishedOut: [], publishedIn: [] };
+}
+
+/** Undoes what an item's last outcome put in the sorted lists (taken out by applySorted). */
+function retract(state: State, item: Item, lists: SortedListChanges): void {
+  if (item.accepted) lists.routesOut.push((item.candidate as Candidate).route);
+  if (item.published !== null) lists.publishedOut.push(item.published);
   state.refused.delete(item);
   state.declaring.delete(item);
+}
+
+/** Below this many entries in or out, a binary search and a splice each; above, one filter and one sort and merge. */
+const FEW = 32;
+
+/**
+ * The sorted list without `out` (those very entries) and with `into`: a few changes in place,
+ * many (a build from scratch, a large change) in linear passes rather than a splice each,
+ * which made the first build of 10,000 routes quadratic.
+ */
+function applySorted<T extends { readonly id: string }>(list: T[], out: readonly T[], into: T[]): T[] {
+  let kept = list;
+  if (out.length <= FEW) for (const entry of out) removeSorted(kept, entry);
+  else {
+    const gone = new Set(out);
+    kept = kept.filter((entry) => !gone.has(entry));
+  }
+  if (into.length <= FEW) {
+    for (const entry of into) insertSorted(kept, entry);
+    return kept;
+  }
+  into.sort((a, b) => compareStrings(a.id, b.id));
+  if (kept.length === 0) return into;
+  const merged: T[] = [];
+  let i = 0;
+  let j = 0;
+  // Ids are unique within a table; on a tie the newcomer goes first, where insertSorted puts it.
+  while (i < kept.length && j < into.length) {
+    if (compareStrings((into[j] as T).id, (kept[i] as T).id) <= 0) merged.push(into[j++] as T);
+    else merged.push(kept[i++] as T);
+  }
+  while (i < kept.length) merged.push(kept[i++] as T);
+  while (j < into.length) merged.push(into[j++] as T);
+  return merged;
 }
 
 function tableOf(state: State): RouteTable {
