@@ -44,9 +44,14 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   let previous = new Map<string, Entry>();
   const owners = new Map<string, HostOwner>();
   let call = 0;
+  // Whether the latest collect ran to its end, so the owners entries it changed are all known.
+  let completed = false;
   return {
     collect(listing, containers, perContainer) {
       const now = ++call;
+      const tracked = completed;
+      completed = false;
+      const ownersChanged: string[] = [];
       // Read from the whole translation when a container's own part is not known.
       let sets: { served: Set<string>; rejected: Set<string> } | null = null;
       const fromWhole = (container: ContainerSnapshot) => {
@@ -84,6 +89,7 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
           next.set(container.id, entry);
           if (entry.owner === null) owners.delete(container.id);
           else owners.set(container.id, entry.owner);
+          ownersChanged.push(container.id);
         }
         if (entry.claims.length > 0) closed.push(...entry.claims);
       }
@@ -92,9 +98,13 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
         if (next.get(id)?.seen === now) continue;
         if (next === previous) previous.delete(id);
         owners.delete(id);
+        ownersChanged.push(id);
       }
       previous = next;
-      return { closed, owners };
+      completed = true;
+      // The route builder checks only these containers' routes for a changed unit; after a
+      // collect that stopped half-way, which entries changed is not known, so it checks them all.
+      return tracked ? { closed, owners, ownersChanged } : { closed, owners };
     },
   };
 }

@@ -47,7 +47,7 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
       // Each container's own part of the translation lets the collector skip the unchanged ones.
       const held = claims.collect(listing, containers, { resultOf: translations.resultOf, withheld });
       const fileClosed = fileResult?.closed ?? [];
-      return tables.build(specs, issues, fileClosed.length === 0 ? held : { closed: [...fileClosed, ...held.closed], owners: held.owners });
+      return tables.build(specs, issues, fileClosed.length === 0 ? held : { ...held, closed: [...fileClosed, ...held.closed] });
     },
     get rememberedContainers() {
       return translations.size;

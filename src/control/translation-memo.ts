@@ -55,14 +55,20 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
       if (listingContext !== context) entries = new Map();
       const changed: ContainerSnapshot[] = [];
       const changedIds = new Set<string>();
+      // Each container's entry in listing order (null: translated below), so the result is put
+      // together without looking each one up again.
+      const ordered: (Entry | null)[] = new Array(listing.containers.length);
+      let at = 0;
       for (const container of listing.containers) {
         const kept = entries.get(container.id);
         if (changedIds.has(container.id) || kept?.seen === now) return translateAll(listing);
         if (kept !== undefined && sameSnapshot(kept.snapshot, container)) {
           kept.seen = now;
+          ordered[at++] = kept;
         } else {
           changedIds.add(container.id);
           changed.push(container);
+          ordered[at++] = null;
         }
       }
       // Called even when nothing changed, so a translator that fails keeps failing visibly.
@@ -75,8 +81,8 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
       if (entries.size !== listing.containers.length) for (const [id, entry] of entries) if (entry.seen !== now) entries.delete(id);
 
       const result: TranslationResult = { specs: [], issues: [] };
-      for (const container of listing.containers) {
-        const own = (entries.get(container.id) as Entry).result;
+      for (let i = 0; i < ordered.length; i++) {
+        const own = (ordered[i] ?? (entries.get((listing.containers[i] as ContainerSnapshot).id) as Entry)).result;
         for (const spec of own.specs) result.specs.push(spec);
         for (const issue of own.issues) result.issues.push(issue);
       }

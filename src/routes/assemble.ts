@@ -22,6 +22,13 @@ export interface ClaimInputs {
   readonly closed: readonly ClosedClaimSpec[];
   /** containerId → the unit it belongs to; a container missing here is a unit of its own. */
   readonly owners: ReadonlyMap<string, HostOwner>;
+  /**
+   * When `owners` is the very map the previous build was given, updated in place since (as the
+   * control loop's claim collector does): the containers whose entry was set or removed since.
+   * Then only the routes with a member from one of them are checked for a changed unit, not
+   * every route. Absent: every route is checked.
+   */
+  readonly ownersChanged?: readonly string[];
 }
 
 export const NO_CLAIMS: ClaimInputs = Object.freeze({ closed: Object.freeze([]), owners: new Map() });

@@ -54,6 +54,10 @@ interface State {
   readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
   /** Route id → the specs that claim it now. */
   readonly members: Map<string, RouteSpec[]>;
+  /** Container id → the route id of each of its specs now (one entry per spec), to find its routes when its unit changes. */
+  readonly routesOf: Map<string, string[]>;
+  /** The owners map the previous build was given (see ClaimInputs.ownersChanged). */
+  ownersGiven: ReadonlyMap<string, HostOwner> | null;
   /** Route id → the item of its merged route. */
   readonly live: Map<string, Item>;
   readonly closed: Map<ClosedClaimSpec, Item>;
@@ -80,6 +84,8 @@ function emptyState(): State {
     seenSpecs: new Map(),
     seenClosed: new WeakMap(),
     members: new Map(),
+    routesOf: new Map(),
+    ownersGiven: null,
     live: new Map(),
     closed: new Map(),
     hostItems: new Map(),
@@ -131,6 +137,11 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
+    if (spec.source.kind === 'container') {
+      const own = state.routesOf.get(spec.source.containerId);
+      if (own === undefined) state.routesOf.set(spec.source.containerId, [id]);
+      else own.push(id);
+    }
     dirty.add(id);
   }
   for (const spec of state.specs) {
@@ -142,14 +153,21 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = (state.members.get(id) ?? []).filter((member) => member !== spec);
     if (list.length === 0) state.members.delete(id);
     else state.members.set(id, list);
+    if (spec.source.kind === 'container') forgetRouteOf(state.routesOf, spec.source.containerId, id);
     dirty.add(id);
   }
   state.specs = specs;
 
   // A route whose unit changed is settled again too (ownership is per unit).
-  for (const [id, item] of state.live) {
-    if (!dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
+  const checkUnit = (id: string, item: Item | undefined) => {
+    if (item !== undefined && !dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
+  };
+  if (inputs.ownersChanged !== undefined && inputs.owners === state.ownersGiven) {
+    for (const containerId of inputs.ownersChanged) for (const id of state.routesOf.get(containerId) ?? []) checkUnit(id, state.live.get(id));
+  } else {
+    for (const [id, item] of state.live) checkUnit(id, item);
   }
+  state.ownersGiven = inputs.owners;
   for (const id of dirty) {
     const before = state.live.get(id);
     if (before !== undefined) removed.push(before);
@@ -356,6 +374,15 @@ function oidcClientsOf(state: State): ReturnType<typeof indexOidcClients> {
 function declaresClient(item: Item): boolean {
   const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
   return clientId !== null && redirectUris.length > 0;
+}
+
+/** Drops one entry of `id` from a container's route ids, and the container once it has none. */
+function forgetRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+  const own = routesOf.get(containerId);
+  if (own === undefined) return;
+  const at = own.indexOf(id);
+  if (at !== -1) own.splice(at, 1);
+  if (own.length === 0) routesOf.delete(containerId);
 }
 
 /** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */
