@@ -183,10 +183,25 @@ export function resolveItems(items: Item[]): Map<string, Item> {
   return owners;
 }
 
-/** The owner as the table publishes it. */
-export function publishedOwner(item: Item): HostOwner {
-  item.frozenOwner ??= deepFreeze(canonicalCopy(item.owner));
-  return item.frozenOwner;
+/**
+ * The owner as the table publishes it. `shared` (JSON → owner) lets the items settled in one
+ * pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ */
+export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): HostOwner {
+  if (item.frozenOwner !== null) return item.frozenOwner;
+  const copy = canonicalCopy(item.owner);
+  if (shared === undefined) {
+    item.frozenOwner = deepFreeze(copy);
+    return item.frozenOwner;
+  }
+  const json = JSON.stringify(copy);
+  let owner = shared.get(json);
+  if (owner === undefined) {
+    owner = deepFreeze(copy);
+    shared.set(json, owner);
+  }
+  item.frozenOwner = owner;
+  return owner;
 }
 
 /**

@@ -268,12 +268,13 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
   const byHost = new Map<string, readonly Route[] | undefined>();
   const claims = new Map<string, readonly Claim[] | undefined>();
   const owned = new Map<string, HostOwner | undefined>();
+  const sharedOwners = new Map<string, HostOwner>();
   for (const host of hosts) {
     const entries = hostEntries(host, state.hostItems.get(host) ?? []);
     byHost.set(host, entries.routes);
     claims.set(host, entries.claims);
     const owner = owners.get(host);
-    owned.set(host, owner === undefined ? undefined : publishedOwner(owner));
+    owned.set(host, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
   }
   state.byHost = state.byHost.with(byHost);
   state.claims = state.claims.with(claims);

@@ -1,4 +1,4 @@
-import { FIELD_KEYS } from './key-fields.ts';
+import { FIELD_KEYS, KEY_FIELDS } from './key-fields.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 
@@ -14,6 +14,13 @@ import { canonicalCopy, compareStrings } from './canonical.ts';
  */
 export const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * Values already frozen in canonical form, which frozenCanonical takes as they are: the key
+ * defaults every spec shares (see sharedCanonical), so 10,000 routes that leave a list or a
+ * record at its default hold one copy of it, not 10,000.
+ */
+const CANONICAL = new WeakSet<object>();
 
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
@@ -33,21 +40,54 @@ export const ROUTE_SHAPE: Readonly<Record<string, undefined>> = Object.freeze(
   Object.fromEntries(['id', 'hosts', 'fromScheme', ...KEY_FIELD_TOPS, 'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources'].map((name) => [name, undefined])),
 );
 
-/**
- * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
- * over the table instead of a copy per field, so a new key needs no change here.
- */
-export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
-  const source = spec as unknown as Record<string, unknown>;
-  for (const top of KEY_FIELD_TOPS) into[top] = frozenCanonical(source[top]);
+/** A nested field (`access`, `oidc`, …) whose keys all have a default: those defaults, and the group they make, frozen once. */
+interface DefaultGroup {
+  readonly fields: ReadonlyArray<readonly [string, unknown]>;
+  readonly shared: unknown;
+}
+
+const DEFAULT_GROUPS: ReadonlyMap<string, DefaultGroup> = new Map(
+  KEY_FIELD_TOPS.flatMap((top) => {
+    const fields = FIELD_KEYS.filter(([, path]) => path.length === 2 && path[0] === top).map(([name, path]) => [path[1] as string, KEY_FIELDS[name].default] as const);
+    if (fields.length === 0 || fields.some(([, value]) => value === undefined)) return [];
+    return [[top, { fields, shared: frozenCanonical(Object.fromEntries(fields)) }] as const];
+  }),
+);
+
+/** Equal to the key's default as data: the same value, or both empty lists, or both empty records. */
+function isDefault(value: unknown, fallback: unknown): boolean {
+  if (value === fallback) return true;
+  if (value === null || fallback === null || typeof value !== 'object' || typeof fallback !== 'object') return false;
+  if (Array.isArray(value)) return Array.isArray(fallback) && value.length === 0 && fallback.length === 0;
+  return !Array.isArray(fallback) && Object.keys(value).length === 0 && Object.keys(fallback).length === 0;
+}
+
+/** A group with exactly its fields, each at its default. */
+function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  let count = 0;
+  for (const name in record) if (record[name] !== undefined) count++;
+  if (count !== group.fields.length) return false;
+  for (const [name, fallback] of group.fields) if (!isDefault(record[name], fallback)) return false;
+  return true;
 }
 
 /**
- * Values already frozen in canonical form, which frozenCanonical takes as they are: the key
- * defaults every spec shares (see sharedCanonical), so 10,000 routes that leave a list or a
- * record at its default hold one copy of it, not 10,000.
+ * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
+ * over the table instead of a copy per field, so a new key needs no change here. A group left
+ * wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one frozen object
+ * shared by every such route.
  */
-const CANONICAL = new WeakSet<object>();
+export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
+  const source = spec as unknown as Record<string, unknown>;
+  for (const top of KEY_FIELD_TOPS) {
+    const value = source[top];
+    const group = DEFAULT_GROUPS.get(top);
+    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value);
+  }
+}
+
 
 /** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
 export function sharedCanonical<T>(value: T): T {

@@ -243,6 +243,24 @@ describe('buildRouteTable: index, issues, fingerprint, freezing', () => {
   });
 });
 
+describe('buildRouteTable: shared parts', () => {
+  it('gives routes that leave a group of keys at its defaults one frozen group, and one owner object per unit', () => {
+    const specs = ['a', 'b'].map((name) => containerSpec({ name, hosts: [`${name}.example`] }));
+    const strict = containerSpec({ name: 'c', hosts: ['c.example'], overrides: { access: { ...specs[0]!.access, mfa: true } } });
+    const table = buildRouteTable([...specs, strict], [], inProject('shop', [...specs, strict]));
+    const [a, b, c] = table.routes as [Route, Route, Route];
+    expect(a.access).toBe(b.access);
+    expect(a.oidc).toBe(b.oidc);
+    expect(Object.isFrozen(a.access)).toBe(true);
+    expect(c.access).not.toBe(a.access);
+    expect(c.access.mfa).toBe(true);
+    expect(table.owners.get('a.example')).toBe(table.owners.get('c.example'));
+    expect(table.owners.get('a.example')).toEqual({ kind: 'compose', project: 'shop' });
+    // Sharing changes no value: the JSON is that of a canonical copy of each route.
+    expect(JSON.parse(JSON.stringify(a.access))).toEqual({ maxAgeMs: null, mfa: false, networks: [], providers: [], trustedNetworks: [] });
+  });
+});
+
 describe('buildRouteTable: hostile keys', () => {
   it('keeps a header named __proto__ as data instead of a prototype', () => {
     const setHeaders = JSON.parse('{"__proto__": "x", "X-Real": "1"}') as Record<string, string>;
