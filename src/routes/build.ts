@@ -168,6 +168,8 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     for (const [id, item] of state.live) checkUnit(id, item);
   }
   state.ownersGiven = inputs.owners;
+  // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
+  const shared = new Map<string, object>();
   for (const id of dirty) {
     const before = state.live.get(id);
     if (before !== undefined) removed.push(before);
@@ -176,7 +178,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
       state.live.delete(id);
       continue;
     }
-    const candidate = mergeGroup(id, list);
+    const candidate = mergeGroup(id, list, shared);
     const item = liveItem(candidate, liveOwner(candidate, inputs.owners));
     state.live.set(id, item);
     added.push(item);

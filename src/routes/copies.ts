@@ -22,6 +22,9 @@ const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
  */
 const CANONICAL = new WeakSet<object>();
 
+/** Records with at most this many keys, each text, a boolean or null, are shared within a build. */
+const MAX_SHARED_KEYS = 3;
+
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
@@ -79,12 +82,12 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
  * wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one frozen object
  * shared by every such route.
  */
-export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
+export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>, shared?: Map<string, object>): void {
   const source = spec as unknown as Record<string, unknown>;
   for (const top of KEY_FIELD_TOPS) {
     const value = source[top];
     const group = DEFAULT_GROUPS.get(top);
-    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value);
+    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
   }
 }
 
@@ -96,23 +99,42 @@ export function sharedCanonical<T>(value: T): T {
   return copy as T;
 }
 
-/** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
-export function frozenCanonical(value: unknown): unknown {
+/**
+ * canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built.
+ * With `shared` (canonical JSON → object, for one build), a small record of plain values (a
+ * policy entry, a bypass rule) equal to one copied before is that same frozen object: 10,000
+ * routes that allow `@example.org` hold one such entry, not 10,000.
+ */
+export function frozenCanonical(value: unknown, shared?: Map<string, object>): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (CANONICAL.has(value)) return value;
-  if (Array.isArray(value)) return value.length === 0 ? EMPTY_LIST : Object.freeze(value.map(frozenCanonical));
+  if (Array.isArray(value)) {
+    if (value.length === 0) return EMPTY_LIST;
+    const items = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = frozenCanonical(value[i], shared);
+    return Object.freeze(items);
+  }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
   if (keys.length > 1) keys.sort(compareStrings);
   const copy: Record<string, unknown> = {};
+  let flat = keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
-    if (record[key] === undefined) continue;
+    const item = record[key];
+    if (item === undefined) continue;
+    // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
+    if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') flat = false;
     // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(record[key]), enumerable: true, writable: true, configurable: true });
-    else copy[key] = frozenCanonical(record[key]);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(item, shared), enumerable: true, writable: true, configurable: true });
+    else copy[key] = frozenCanonical(item, shared);
   }
-  return Object.freeze(copy);
+  if (shared === undefined || !flat) return Object.freeze(copy);
+  const json = JSON.stringify(copy);
+  const known = shared.get(json);
+  if (known !== undefined) return known;
+  shared.set(json, Object.freeze(copy));
+  return copy;
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

@@ -66,8 +66,11 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
   return a.claimedAt - b.claimedAt || compareStrings(a.route.id, b.route.id);
 }
 
-/** The members of one route id → one frozen route. Depends on the members alone, never on their order. */
-export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
+/**
+ * The members of one route id → one frozen route. Depends on the members alone, never on their
+ * order. `shared`: small values equal to ones of other routes merged in the same build are shared (see frozenCanonical).
+ */
+export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map<string, object>): Candidate {
   const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
   const upstreams = new Map<string, UpstreamTarget>();
@@ -88,7 +91,7 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   draft.id = id;
   draft.hosts = frozen([...new Set(lead.hosts)]);
   draft.fromScheme = lead.fromScheme;
-  copyKeyFields(lead, draft);
+  copyKeyFields(lead, draft, shared);
   draft.setHeaders = copyHeaders(lead.setHeaders);
   draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
   draft.upstreams = frozen(sortedUpstreams);
