@@ -20,6 +20,12 @@ export interface PerContainer {
   resultOf(containerId: string): TranslationResult | undefined;
   /** Containers whose routes were withheld after translation (each also has an issue in `containers`). */
   readonly withheld: ReadonlySet<string>;
+  /**
+   * What changed since the listing of the previous collect (the translation memo's lastChange),
+   * and the containers whose withheld flag may differ from then: every other container has the
+   * same snapshot, result and flag. Then only those are read again, not the whole listing.
+   */
+  readonly change?: { readonly changed: readonly ContainerSnapshot[]; readonly removed: readonly string[]; readonly rewithheld: Iterable<string> } | null;
 }
 
 interface Entry {
@@ -43,10 +49,38 @@ interface Entry {
 export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   let previous = new Map<string, Entry>();
   const owners = new Map<string, HostOwner>();
+  // Containers that hold closed claims now → their claims.
+  const held = new Map<string, readonly ClosedClaimSpec[]>();
   let call = 0;
+  // Whether the latest collect ran to its end (so the owners entries it changed are all known),
+  // and read each container's own part of the translation (so its entries can be kept as they are).
+  let completed = false;
+  let withParts = false;
+  const record = (id: string, entry: Entry, ownersChanged: string[]) => {
+    if (entry.owner === null) owners.delete(id);
+    else owners.set(id, entry.owner);
+    if (entry.claims.length === 0) held.delete(id);
+    else held.set(id, entry.claims);
+    ownersChanged.push(id);
+  };
+  const forget = (id: string, ownersChanged: string[]) => {
+    owners.delete(id);
+    held.delete(id);
+    ownersChanged.push(id);
+  };
+  const heldClaims = (): ClosedClaimSpec[] => {
+    const closed: ClosedClaimSpec[] = [];
+    for (const claims of held.values()) for (const claim of claims) closed.push(claim);
+    return closed;
+  };
   return {
     collect(listing, containers, perContainer) {
       const now = ++call;
+      const tracked = completed;
+      const incremental = tracked && withParts && perContainer?.change != null;
+      completed = false;
+      withParts = perContainer !== undefined;
+      const ownersChanged: string[] = [];
       // Read from the whole translation when a container's own part is not known.
       let sets: { served: Set<string>; rejected: Set<string> } | null = null;
       const fromWhole = (container: ContainerSnapshot) => {
@@ -64,8 +98,27 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
         return { result, withheld, served: !withheld && result.specs.length > 0, rejected: withheld || result.issues.length > 0 };
       };
 
+      if (incremental) {
+        const change = (perContainer as PerContainer).change as NonNullable<PerContainer['change']>;
+        for (const id of change.removed) {
+          previous.delete(id);
+          forget(id, ownersChanged);
+        }
+        const reread = (container: ContainerSnapshot) => {
+          const entry = derive(container, statusOf(container), previous.get(container.id), now, reading);
+          previous.set(container.id, entry);
+          record(container.id, entry, ownersChanged);
+        };
+        for (const container of change.changed) reread(container);
+        for (const id of change.rewithheld) {
+          const kept = previous.get(id);
+          if (kept !== undefined && kept.withheld !== (perContainer as PerContainer).withheld.has(id)) reread(kept.snapshot);
+        }
+        completed = true;
+        return { closed: heldClaims(), owners, ownersChanged };
+      }
+
       const next = perContainer === undefined ? new Map<string, Entry>() : previous;
-      const closed: ClosedClaimSpec[] = [];
       for (const container of listing.containers) {
         const kept = previous.get(container.id);
         let entry: Entry;
@@ -82,19 +135,20 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
         }
         if (entry !== kept) {
           next.set(container.id, entry);
-          if (entry.owner === null) owners.delete(container.id);
-          else owners.set(container.id, entry.owner);
+          record(container.id, entry, ownersChanged);
         }
-        if (entry.claims.length > 0) closed.push(...entry.claims);
       }
       // Containers that are gone: deleting while iterating is safe for a Map.
       for (const id of previous.keys()) {
         if (next.get(id)?.seen === now) continue;
         if (next === previous) previous.delete(id);
-        owners.delete(id);
+        forget(id, ownersChanged);
       }
       previous = next;
-      return { closed, owners };
+      completed = true;
+      // The route builder checks only these containers' routes for a changed unit; after a
+      // collect that stopped half-way, which entries changed is not known, so it checks them all.
+      return tracked ? { closed: heldClaims(), owners, ownersChanged } : { closed: heldClaims(), owners };
     },
   };
 }

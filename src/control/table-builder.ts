@@ -38,6 +38,7 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
   const tables = createRouteTableBuilder();
   // The same issue object for the same refusal, so an unchanged table is recognised as such.
   const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();
+  let withheldBefore: ReadonlySet<string> = NONE_WITHHELD;
   return {
     build(listing, fileResult) {
       const translated = translations.translate(listing);
@@ -45,9 +46,14 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
       const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
       const issues = fileResult ? [...fileResult.issues, ...containers.issues] : containers.issues;
       // Each container's own part of the translation lets the collector skip the unchanged ones.
-      const held = claims.collect(listing, containers, { resultOf: translations.resultOf, withheld });
+      const listingChange = translations.lastChange;
+      // A container's withheld flag may change with no change of its own (a name resolved since): both sets are read again.
+      const rewithheld = withheld === withheldBefore ? withheld : new Set([...withheldBefore, ...withheld]);
+      withheldBefore = withheld;
+      const change = listingChange === null ? null : { ...listingChange, rewithheld };
+      const held = claims.collect(listing, containers, { resultOf: translations.resultOf, withheld, change });
       const fileClosed = fileResult?.closed ?? [];
-      return tables.build(specs, issues, fileClosed.length === 0 ? held : { closed: [...fileClosed, ...held.closed], owners: held.owners });
+      return tables.build(specs, issues, fileClosed.length === 0 ? held : { ...held, closed: [...fileClosed, ...held.closed] });
     },
     get rememberedContainers() {
       return translations.size;

@@ -13,8 +13,21 @@ export interface TranslationMemo {
    * not in the latest listing.
    */
   resultOf(containerId: string): TranslationResult | undefined;
+  /**
+   * What the latest translate call changed against the one before it: the containers it
+   * translated again (new or changed) and the ids of those gone; every other container of the
+   * listing has the same snapshot and the same result object as before. Null when it
+   * translated the whole listing afresh (the first call, Gatehouse's networks changed, or a
+   * translator that broke the per-container rule).
+   */
+  readonly lastChange: ListingChange | null;
   /** Containers remembered now: those of the latest listing. */
   readonly size: number;
+}
+
+export interface ListingChange {
+  readonly changed: readonly ContainerSnapshot[];
+  readonly removed: readonly string[];
 }
 
 interface Entry {
@@ -41,10 +54,12 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
   let entries = new Map<string, Entry>();
   let context: string | undefined;
   let call = 0;
+  let lastChange: ListingChange | null = null;
 
   const translateAll = (listing: DockerListing): TranslationResult => {
     entries = new Map();
     context = undefined;
+    lastChange = null;
     return translateContainers(listing);
   };
 
@@ -52,17 +67,26 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
     translate(listing) {
       const now = ++call;
       const listingContext = JSON.stringify(listing.selfNetworks);
+      // Entries from before a whole translation, or from another context, are no base for a change list.
+      const fromKnown = context !== undefined && listingContext === context;
+      lastChange = null;
       if (listingContext !== context) entries = new Map();
       const changed: ContainerSnapshot[] = [];
       const changedIds = new Set<string>();
+      // Each container's entry in listing order (null: translated below), so the result is put
+      // together without looking each one up again.
+      const ordered: (Entry | null)[] = new Array(listing.containers.length);
+      let at = 0;
       for (const container of listing.containers) {
         const kept = entries.get(container.id);
         if (changedIds.has(container.id) || kept?.seen === now) return translateAll(listing);
         if (kept !== undefined && sameSnapshot(kept.snapshot, container)) {
           kept.seen = now;
+          ordered[at++] = kept;
         } else {
           changedIds.add(container.id);
           changed.push(container);
+          ordered[at++] = null;
         }
       }
       // Called even when nothing changed, so a translator that fails keeps failing visibly.
@@ -72,16 +96,27 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
         entries.set(container.id, { snapshot: unchangeable(container), result: fresh.get(container.id) as TranslationResult, seen: now });
       }
       // Containers that are gone are dropped here: the memo never outgrows the latest listing.
-      if (entries.size !== listing.containers.length) for (const [id, entry] of entries) if (entry.seen !== now) entries.delete(id);
+      const removed: string[] = [];
+      if (entries.size !== listing.containers.length) {
+        for (const [id, entry] of entries) {
+          if (entry.seen === now) continue;
+          entries.delete(id);
+          removed.push(id);
+        }
+      }
 
       const result: TranslationResult = { specs: [], issues: [] };
-      for (const container of listing.containers) {
-        const own = (entries.get(container.id) as Entry).result;
+      for (let i = 0; i < ordered.length; i++) {
+        const own = (ordered[i] ?? (entries.get((listing.containers[i] as ContainerSnapshot).id) as Entry)).result;
         for (const spec of own.specs) result.specs.push(spec);
         for (const issue of own.issues) result.issues.push(issue);
       }
       context = listingContext;
+      lastChange = fromKnown ? { changed, removed } : null;
       return result;
+    },
+    get lastChange() {
+      return lastChange;
     },
     resultOf(containerId) {
       return entries.get(containerId)?.result;

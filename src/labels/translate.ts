@@ -126,11 +126,13 @@ function buildContainerRoute(
 ): RouteSpec | null {
   const prefix = ctx.prefix;
   const inherited = own === null ? top : inheritedBy(own, top);
-  const values = { ...inherited.values, ...own?.values };
-  const settings = Object.fromEntries(Object.entries(values).map(([key, entry]) => [key, entry.value])) as Partial<RouteSettings>;
+  const values = own === null ? { ...inherited.values } : { ...inherited.values, ...own.values };
+  const settings: Partial<RouteSettings> = {};
+  for (const key in values) (settings as Record<string, unknown>)[key] = (values as Record<string, { value: unknown }>)[key]?.value;
   if (settings.enable === false) return null;
   const label = (key: ValueKey) => (own === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`);
-  const present = new Set([...inherited.present, ...(own?.present ?? [])]);
+  // Read only from here on, so the top-level route reads its own set rather than a copy.
+  const present: ReadonlySet<ValueKey> = own === null ? inherited.present : new Set([...inherited.present, ...own.present]);
   const contradiction = publicContradiction(values);
   if (contradiction !== null) {
     problems.push(contradiction);
@@ -142,7 +144,8 @@ function buildContainerRoute(
   }
   // A label that did not parse is already reported; inferring around it would only add noise.
   const from = values.from;
-  if ([...present].some((key) => settings[key] === undefined) || from === undefined) return null;
+  if (from === undefined) return null;
+  for (const key of present) if (settings[key] === undefined) return null;
   const refused = from.value.hosts.flatMap((host) => {
     const reason = forbiddenClaimReason(host, ctx.signInHost);
     return reason === null ? [] : [{ code: 'forbidden_host' as const, label: from.label, value: host, message: `${from.label}: "${host}" ${reason}` }];
@@ -151,7 +154,7 @@ function buildContainerRoute(
     problems.push(...refused);
     return null;
   }
-  const headers = new Map([...top.headers, ...(own?.headers ?? [])]);
+  const headers = own === null ? top.headers : new Map([...top.headers, ...own.headers]);
   const secretProblems = uncheckedSecrets(headers, ctx);
   if (secretProblems.length > 0) {
     problems.push(...secretProblems);

@@ -22,6 +22,13 @@ export interface ClaimInputs {
   readonly closed: readonly ClosedClaimSpec[];
   /** containerId → the unit it belongs to; a container missing here is a unit of its own. */
   readonly owners: ReadonlyMap<string, HostOwner>;
+  /**
+   * When `owners` is the very map the previous build was given, updated in place since (as the
+   * control loop's claim collector does): the containers whose entry was set or removed since.
+   * Then only the routes with a member from one of them are checked for a changed unit, not
+   * every route. Absent: every route is checked.
+   */
+  readonly ownersChanged?: readonly string[];
 }
 
 export const NO_CLAIMS: ClaimInputs = Object.freeze({ closed: Object.freeze([]), owners: new Map() });
@@ -176,10 +183,25 @@ export function resolveItems(items: Item[]): Map<string, Item> {
   return owners;
 }
 
-/** The owner as the table publishes it. */
-export function publishedOwner(item: Item): HostOwner {
-  item.frozenOwner ??= deepFreeze(canonicalCopy(item.owner));
-  return item.frozenOwner;
+/**
+ * The owner as the table publishes it. `shared` (JSON → owner) lets the items settled in one
+ * pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ */
+export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): HostOwner {
+  if (item.frozenOwner !== null) return item.frozenOwner;
+  const copy = canonicalCopy(item.owner);
+  if (shared === undefined) {
+    item.frozenOwner = deepFreeze(copy);
+    return item.frozenOwner;
+  }
+  const json = JSON.stringify(copy);
+  let owner = shared.get(json);
+  if (owner === undefined) {
+    owner = deepFreeze(copy);
+    shared.set(json, owner);
+  }
+  item.frozenOwner = owner;
+  return owner;
 }
 
 /**

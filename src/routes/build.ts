@@ -40,22 +40,32 @@ interface Seen {
   build: number;
 }
 
+/** A spec passed in the latest build: when, and its route id (made once per spec). */
+interface SeenSpec extends Seen {
+  readonly id: string;
+}
+
 interface State {
   build: number;
   specs: readonly RouteSpec[];
   closedSpecs: readonly ClosedClaimSpec[];
-  readonly seenSpecs: WeakMap<RouteSpec, Seen>;
+  /** The specs of the latest build (a plain map: entries of specs that went are deleted as they go). */
+  readonly seenSpecs: Map<RouteSpec, SeenSpec>;
   readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
   /** Route id → the specs that claim it now. */
   readonly members: Map<string, RouteSpec[]>;
+  /** Container id → the route id of each of its specs now (one entry per spec), to find its routes when its unit changes. */
+  readonly routesOf: Map<string, string[]>;
+  /** The owners map the previous build was given (see ClaimInputs.ownersChanged). */
+  ownersGiven: ReadonlyMap<string, HostOwner> | null;
   /** Route id → the item of its merged route. */
   readonly live: Map<string, Item>;
   readonly closed: Map<ClosedClaimSpec, Item>;
   /** Host → every item (live or closed) that names it. */
   readonly hostItems: Map<string, Item[]>;
   /** Accepted routes and published closed claims, sorted by id, as the table lists them. */
-  readonly routes: Route[];
-  readonly published: ClosedClaim[];
+  routes: Route[];
+  published: ClosedClaim[];
   readonly refused: Set<Item>;
   /** Accepted routes that declare an OpenID client (`iap.oidc.*`): few, kept as items settle. */
   readonly declaring: Set<Item>;
@@ -71,9 +81,11 @@ function emptyState(): State {
     build: 0,
     specs: [],
     closedSpecs: [],
-    seenSpecs: new WeakMap(),
+    seenSpecs: new Map(),
     seenClosed: new WeakMap(),
     members: new Map(),
+    routesOf: new Map(),
+    ownersGiven: null,
     live: new Map(),
     closed: new Map(),
     hostItems: new Map(),
@@ -90,21 +102,11 @@ function emptyState(): State {
 }
 
 export function createRouteTableBuilder(): RouteTableBuilder {
-  // The same id string for a spec each time, so its hash is computed once rather than per build.
-  const ids = new WeakMap<RouteSpec, string>();
-  const idOf = (spec: RouteSpec): string => {
-    let id = ids.get(spec);
-    if (id === undefined) {
-      id = routeIdOf(spec);
-      ids.set(spec, id);
-    }
-    return id;
-  };
   let state = emptyState();
   return {
     build(specs, issues, claims = NO_CLAIMS) {
       try {
-        return buildNext(state, specs, issues, claims, idOf);
+        return buildNext(state, specs, issues, claims);
       } catch (error) {
         // A build that failed half-way leaves nothing half-applied behind: the next one starts afresh.
         state = emptyState();
@@ -114,7 +116,7 @@ export function createRouteTableBuilder(): RouteTableBuilder {
   };
 }
 
-function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly RouteIssue[], inputs: ClaimInputs, idOf: (spec: RouteSpec) => string): RouteTable {
+function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly RouteIssue[], inputs: ClaimInputs): RouteTable {
   const now = ++state.build;
   const removed: Item[] = [];
   const added: Item[] = [];
@@ -123,31 +125,51 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   const dirty = new Set<string>();
   for (const spec of specs) {
     const seen = state.seenSpecs.get(spec);
-    if (seen !== undefined && seen.build === now) continue;
-    const present = seen !== undefined && seen.build === now - 1;
-    if (seen === undefined) state.seenSpecs.set(spec, { build: now });
-    else seen.build = now;
-    if (present) continue;
-    const id = idOf(spec);
+    if (seen !== undefined) {
+      // Listed twice, or kept from the previous build (an entry from before that was deleted).
+      if (seen.build === now || seen.build === now - 1) {
+        seen.build = now;
+        continue;
+      }
+    }
+    const id = routeIdOf(spec);
+    state.seenSpecs.set(spec, { build: now, id });
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
+    if (spec.source.kind === 'container') {
+      const own = state.routesOf.get(spec.source.containerId);
+      if (own === undefined) state.routesOf.set(spec.source.containerId, [id]);
+      else own.push(id);
+    }
     dirty.add(id);
   }
   for (const spec of state.specs) {
-    if ((state.seenSpecs.get(spec) as Seen).build === now) continue;
-    const id = idOf(spec);
+    const seen = state.seenSpecs.get(spec);
+    // Undefined: listed twice before and already taken out.
+    if (seen === undefined || seen.build === now) continue;
+    state.seenSpecs.delete(spec);
+    const id = seen.id;
     const list = (state.members.get(id) ?? []).filter((member) => member !== spec);
     if (list.length === 0) state.members.delete(id);
     else state.members.set(id, list);
+    if (spec.source.kind === 'container') forgetRouteOf(state.routesOf, spec.source.containerId, id);
     dirty.add(id);
   }
   state.specs = specs;
 
   // A route whose unit changed is settled again too (ownership is per unit).
-  for (const [id, item] of state.live) {
-    if (!dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
+  const checkUnit = (id: string, item: Item | undefined) => {
+    if (item !== undefined && !dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
+  };
+  if (inputs.ownersChanged !== undefined && inputs.owners === state.ownersGiven) {
+    for (const containerId of inputs.ownersChanged) for (const id of state.routesOf.get(containerId) ?? []) checkUnit(id, state.live.get(id));
+  } else {
+    for (const [id, item] of state.live) checkUnit(id, item);
   }
+  state.ownersGiven = inputs.owners;
+  // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
+  const shared = new Map<string, object>();
   for (const id of dirty) {
     const before = state.live.get(id);
     if (before !== undefined) removed.push(before);
@@ -156,7 +178,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
       state.live.delete(id);
       continue;
     }
-    const candidate = mergeGroup(id, list);
+    const candidate = mergeGroup(id, list, shared);
     const item = liveItem(candidate, liveOwner(candidate, inputs.owners));
     state.live.set(id, item);
     added.push(item);
@@ -201,6 +223,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
  * shares a host with them, directly or through another item: the rest keep their outcome.
  */
 function settleAgain(state: State, removed: readonly Item[], added: readonly Item[]): void {
+  const lists = sortedListChanges();
   const hosts = new Set<string>();
   for (const item of removed) {
     for (const host of item.hosts) {
@@ -209,7 +232,7 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
       if (list.length === 0) state.hostItems.delete(host);
       else state.hostItems.set(host, list);
     }
-    retract(state, item);
+    retract(state, item, lists);
   }
   for (const item of added) {
     for (const host of item.hosts) {
@@ -233,36 +256,85 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
       }
     }
   }
-  for (const item of affected) retract(state, item);
+  for (const item of affected) retract(state, item, lists);
   const owners = resolveItems([...affected]);
   for (const item of affected) {
-    if (item.accepted) insertSorted(state.routes, (item.candidate as Candidate).route);
-    if (item.published !== null) insertSorted(state.published, item.published);
+    if (item.accepted) lists.routesIn.push((item.candidate as Candidate).route);
+    if (item.published !== null) lists.publishedIn.push(item.published);
     if (item.issues.length > 0) state.refused.add(item);
     if (item.accepted && declaresClient(item)) state.declaring.add(item);
   }
+  state.routes = applySorted(state.routes, lists.routesOut, lists.routesIn);
+  state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
   const byHost = new Map<string, readonly Route[] | undefined>();
   const claims = new Map<string, readonly Claim[] | undefined>();
   const owned = new Map<string, HostOwner | undefined>();
+  const sharedOwners = new Map<string, HostOwner>();
   for (const host of hosts) {
     const entries = hostEntries(host, state.hostItems.get(host) ?? []);
     byHost.set(host, entries.routes);
     claims.set(host, entries.claims);
     const owner = owners.get(host);
-    owned.set(host, owner === undefined ? undefined : publishedOwner(owner));
+    owned.set(host, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
   }
   state.byHost = state.byHost.with(byHost);
   state.claims = state.claims.with(claims);
   state.owners = state.owners.with(owned);
 }
 
-/** Undoes what an item's last outcome put in the sorted lists. */
-function retract(state: State, item: Item): void {
-  if (item.accepted) removeSorted(state.routes, (item.candidate as Candidate).route);
-  if (item.published !== null) removeSorted(state.published, item.published);
+/** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
+interface SortedListChanges {
+  readonly routesOut: Route[];
+  readonly routesIn: Route[];
+  readonly publishedOut: ClosedClaim[];
+  readonly publishedIn: ClosedClaim[];
+}
+
+function sortedListChanges(): SortedListChanges {
+  return { routesOut: [], routesIn: [], publishedOut: [], publishedIn: [] };
+}
+
+/** Undoes what an item's last outcome put in the sorted lists (taken out by applySorted). */
+function retract(state: State, item: Item, lists: SortedListChanges): void {
+  if (item.accepted) lists.routesOut.push((item.candidate as Candidate).route);
+  if (item.published !== null) lists.publishedOut.push(item.published);
   state.refused.delete(item);
   state.declaring.delete(item);
+}
+
+/** Below this many entries in or out, a binary search and a splice each; above, one filter and one sort and merge. */
+const FEW = 32;
+
+/**
+ * The sorted list without `out` (those very entries) and with `into`: a few changes in place,
+ * many (a build from scratch, a large change) in linear passes rather than a splice each,
+ * which made the first build of 10,000 routes quadratic.
+ */
+function applySorted<T extends { readonly id: string }>(list: T[], out: readonly T[], into: T[]): T[] {
+  let kept = list;
+  if (out.length <= FEW) for (const entry of out) removeSorted(kept, entry);
+  else {
+    const gone = new Set(out);
+    kept = kept.filter((entry) => !gone.has(entry));
+  }
+  if (into.length <= FEW) {
+    for (const entry of into) insertSorted(kept, entry);
+    return kept;
+  }
+  into.sort((a, b) => compareStrings(a.id, b.id));
+  if (kept.length === 0) return into;
+  const merged: T[] = [];
+  let i = 0;
+  let j = 0;
+  // Ids are unique within a table; on a tie the newcomer goes first, where insertSorted puts it.
+  while (i < kept.length && j < into.length) {
+    if (compareStrings((into[j] as T).id, (kept[i] as T).id) <= 0) merged.push(into[j++] as T);
+    else merged.push(kept[i++] as T);
+  }
+  while (i < kept.length) merged.push(kept[i++] as T);
+  while (j < into.length) merged.push(into[j++] as T);
+  return merged;
 }
 
 function tableOf(state: State): RouteTable {
@@ -305,6 +377,15 @@ function oidcClientsOf(state: State): ReturnType<typeof indexOidcClients> {
 function declaresClient(item: Item): boolean {
   const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
   return clientId !== null && redirectUris.length > 0;
+}
+
+/** Drops one entry of `id` from a container's route ids, and the container once it has none. */
+function forgetRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+  const own = routesOf.get(containerId);
+  if (own === undefined) return;
+  const at = own.indexOf(id);
+  if (at !== -1) own.splice(at, 1);
+  if (own.length === 0) routesOf.delete(containerId);
 }
 
 /** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */

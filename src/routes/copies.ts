@@ -1,4 +1,4 @@
-import { FIELD_KEYS } from './key-fields.ts';
+import { FIELD_KEYS, KEY_FIELDS } from './key-fields.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 
@@ -15,39 +15,126 @@ import { canonicalCopy, compareStrings } from './canonical.ts';
 export const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
 
+/**
+ * Values already frozen in canonical form, which frozenCanonical takes as they are: the key
+ * defaults every spec shares (see sharedCanonical), so 10,000 routes that leave a list or a
+ * record at its default hold one copy of it, not 10,000.
+ */
+const CANONICAL = new WeakSet<object>();
+
+/** Records with at most this many keys, each text, a boolean or null, are shared within a build. */
+const MAX_SHARED_KEYS = 3;
+
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
+/** The route fields the label keys fill, each once, in key-table order (`policy` for `policy.allow`, …). */
+const KEY_FIELD_TOPS: readonly string[] = Object.freeze([...new Set(FIELD_KEYS.map(([, path]) => path[0] as string))]);
+
+/**
+ * Every field of a Route in the order the table lists it, as one object whose copies
+ * (`{ ...ROUTE_SHAPE }`) all start with the same hidden class: a route built by adding its
+ * ~30 fields one by one to `{}` ended up a dictionary-mode object (1.3 KB of property storage
+ * each, most of a 10,000-route table); a copy of this has the fields in the object itself.
+ */
+export const ROUTE_SHAPE: Readonly<Record<string, undefined>> = Object.freeze(
+  Object.fromEntries(['id', 'hosts', 'fromScheme', ...KEY_FIELD_TOPS, 'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources'].map((name) => [name, undefined])),
+);
+
+/** A nested field (`access`, `oidc`, …) whose keys all have a default: those defaults, and the group they make, frozen once. */
+interface DefaultGroup {
+  readonly fields: ReadonlyArray<readonly [string, unknown]>;
+  readonly shared: unknown;
+}
+
+const DEFAULT_GROUPS: ReadonlyMap<string, DefaultGroup> = new Map(
+  KEY_FIELD_TOPS.flatMap((top) => {
+    const fields = FIELD_KEYS.filter(([, path]) => path.length === 2 && path[0] === top).map(([name, path]) => [path[1] as string, KEY_FIELDS[name].default] as const);
+    if (fields.length === 0 || fields.some(([, value]) => value === undefined)) return [];
+    return [[top, { fields, shared: frozenCanonical(Object.fromEntries(fields)) }] as const];
+  }),
+);
+
+/** Equal to the key's default as data: the same value, or both empty lists, or both empty records. */
+function isDefault(value: unknown, fallback: unknown): boolean {
+  if (value === fallback) return true;
+  if (value === null || fallback === null || typeof value !== 'object' || typeof fallback !== 'object') return false;
+  if (Array.isArray(value)) return Array.isArray(fallback) && value.length === 0 && fallback.length === 0;
+  return !Array.isArray(fallback) && Object.keys(value).length === 0 && Object.keys(fallback).length === 0;
+}
+
+/** A group with exactly its fields, each at its default. */
+function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  let count = 0;
+  for (const name in record) if (record[name] !== undefined) count++;
+  if (count !== group.fields.length) return false;
+  for (const [name, fallback] of group.fields) if (!isDefault(record[name], fallback)) return false;
+  return true;
+}
+
 /**
  * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
- * over the table instead of a copy per field, so a new key needs no change here.
+ * over the table instead of a copy per field, so a new key needs no change here. A group left
+ * wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one frozen object
+ * shared by every such route.
  */
-export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>): void {
+export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>, shared?: Map<string, object>): void {
   const source = spec as unknown as Record<string, unknown>;
-  for (const [, path] of FIELD_KEYS) {
-    const top = path[0] as string;
-    if (!(top in into)) into[top] = frozenCanonical(source[top]);
+  for (const top of KEY_FIELD_TOPS) {
+    const value = source[top];
+    const group = DEFAULT_GROUPS.get(top);
+    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
   }
 }
 
-/** canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built. */
-export function frozenCanonical(value: unknown): unknown {
+
+/** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
+export function sharedCanonical<T>(value: T): T {
+  const copy = frozenCanonical(value);
+  if (copy !== null && typeof copy === 'object') CANONICAL.add(copy);
+  return copy as T;
+}
+
+/**
+ * canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built.
+ * With `shared` (canonical JSON → object, for one build), a small record of plain values (a
+ * policy entry, a bypass rule) equal to one copied before is that same frozen object: 10,000
+ * routes that allow `@example.org` hold one such entry, not 10,000.
+ */
+export function frozenCanonical(value: unknown, shared?: Map<string, object>): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.length === 0 ? EMPTY_LIST : Object.freeze(value.map(frozenCanonical));
+  if (CANONICAL.has(value)) return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return EMPTY_LIST;
+    const items = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = frozenCanonical(value[i], shared);
+    return Object.freeze(items);
+  }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
   if (keys.length > 1) keys.sort(compareStrings);
   const copy: Record<string, unknown> = {};
+  let flat = keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
-    if (record[key] === undefined) continue;
+    const item = record[key];
+    if (item === undefined) continue;
+    // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
+    if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') flat = false;
     // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(record[key]), enumerable: true, writable: true, configurable: true });
-    else copy[key] = frozenCanonical(record[key]);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(item, shared), enumerable: true, writable: true, configurable: true });
+    else copy[key] = frozenCanonical(item, shared);
   }
-  return Object.freeze(copy);
+  if (shared === undefined || !flat) return Object.freeze(copy);
+  const json = JSON.stringify(copy);
+  const known = shared.get(json);
+  if (known !== undefined) return known;
+  shared.set(json, Object.freeze(copy));
+  return copy;
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

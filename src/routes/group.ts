@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical } from './copies.ts';
+import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, ROUTE_SHAPE } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
@@ -66,8 +66,11 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
   return a.claimedAt - b.claimedAt || compareStrings(a.route.id, b.route.id);
 }
 
-/** The members of one route id → one frozen route. Depends on the members alone, never on their order. */
-export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
+/**
+ * The members of one route id → one frozen route. Depends on the members alone, never on their
+ * order. `shared`: small values equal to ones of other routes merged in the same build are shared (see frozenCanonical).
+ */
+export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map<string, object>): Candidate {
   const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
   const upstreams = new Map<string, UpstreamTarget>();
@@ -84,8 +87,11 @@ export function mergeGroup(id: string, group: readonly RouteSpec[]): Candidate {
   // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
   // JSON.stringify(route) is a canonical form: equal routes give equal strings.
   // Built by assignment in one fixed order (a spread in the middle of a literal is a slow path).
-  const draft: Record<string, unknown> = { id, hosts: frozen([...new Set(lead.hosts)]), fromScheme: lead.fromScheme };
-  copyKeyFields(lead, draft);
+  const draft: Record<string, unknown> = { ...ROUTE_SHAPE };
+  draft.id = id;
+  draft.hosts = frozen([...new Set(lead.hosts)]);
+  draft.fromScheme = lead.fromScheme;
+  copyKeyFields(lead, draft, shared);
   draft.setHeaders = copyHeaders(lead.setHeaders);
   draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
   draft.upstreams = frozen(sortedUpstreams);

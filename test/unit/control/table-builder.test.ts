@@ -40,6 +40,26 @@ function recordingTranslator() {
 }
 
 describe('createTableBuilder: reuse', () => {
+  it('closes and reopens a container whose upstream verdict changes while its snapshot does not', () => {
+    const blocked = new Set<string>();
+    const targets = { reasonFor: (origin: string) => (blocked.has(origin) ? 'it is refused for the test' : null), settled: async () => {} };
+    const translate = (l: DockerListing) => translateContainers(l, OPTIONS);
+    const fresh = (l: DockerListing) => createTableBuilder(translate, { targets }).build(l, null);
+    const builder = createTableBuilder(translate, { targets });
+    const listing: DockerListing = { containers: [box('a'), box('b', {}, { id: 'id-b', networks: { proxy: '172.18.0.3' } })], selfNetworks: ['proxy'] };
+    const open = builder.build(listing, null);
+    expect(open.routes.map((route) => route.id)).toEqual(['container:id-a/default', 'container:id-b/default']);
+    blocked.add('http://172.18.0.3:80');
+    const closed = builder.build(relisted(listing), null);
+    expect(closed.routes.map((route) => route.id)).toEqual(['container:id-a/default']);
+    expect(closed.closed.map((claim) => `${claim.id} ${claim.state}`)).toEqual(['container:id-b/default misconfigured']);
+    expect(closed.fingerprint).toBe(fresh(listing).fingerprint);
+    blocked.clear();
+    const reopened = builder.build(relisted(listing), null);
+    expect(reopened.closed).toEqual([]);
+    expect(reopened.fingerprint).toBe(open.fingerprint);
+  });
+
   it('translates only the containers that changed since the previous build', () => {
     const { translate, calls } = recordingTranslator();
     const builder = createTableBuilder(translate);

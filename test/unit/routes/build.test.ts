@@ -243,6 +243,37 @@ describe('buildRouteTable: index, issues, fingerprint, freezing', () => {
   });
 });
 
+describe('buildRouteTable: shared parts', () => {
+  it('gives routes built together one frozen object for each equal policy entry, and keeps unequal ones apart', () => {
+    const policy = (allow: RouteSpec['policy']['allow']) => ({ allow, deny: [], public: false, bypass: [{ method: 'GET', path: '/healthz' }], corsPreflight: false });
+    const a = containerSpec({ name: 'a', hosts: ['a.example'], overrides: { policy: policy([{ kind: 'domain', domain: 'example.org' }, { kind: 'email', email: 'a@example.com' }]) } });
+    const b = containerSpec({ name: 'b', hosts: ['b.example'], overrides: { policy: policy([{ kind: 'domain', domain: 'example.org' }, { kind: 'email', email: 'b@example.com' }]) } });
+    const [ra, rb] = buildRouteTable([a, b], []).routes as [Route, Route];
+    expect(ra.policy.allow[0]).toBe(rb.policy.allow[0]);
+    expect(ra.policy.bypass[0]).toBe(rb.policy.bypass[0]);
+    expect(ra.policy.allow[1]).not.toBe(rb.policy.allow[1]);
+    expect(ra.policy.allow).toEqual([{ domain: 'example.org', kind: 'domain' }, { email: 'a@example.com', kind: 'email' }]);
+    expect(Object.isFrozen(ra.policy.allow[0])).toBe(true);
+  });
+
+  it('gives routes that leave a group of keys at its defaults one frozen group, and one owner object per unit', () => {
+    const specs = ['a', 'b'].map((name) => containerSpec({ name, hosts: [`${name}.example`] }));
+    const strict = containerSpec({ name: 'c', hosts: ['c.example'], overrides: { access: { ...specs[0]!.access, mfa: true } } });
+    const table = buildRouteTable([...specs, strict], [], inProject('shop', [...specs, strict]));
+    const [a, b, c] = table.routes as [Route, Route, Route];
+    expect(a.access).toBe(b.access);
+    expect(a.oidc).toBe(b.oidc);
+    expect(Object.isFrozen(a.access)).toBe(true);
+    expect(c.access).not.toBe(a.access);
+    expect(c.access.mfa).toBe(true);
+    expect(table.owners.get('a.example')).toBe(table.owners.get('c.example'));
+    expect(table.owners.get('a.example')).toEqual({ kind: 'compose', project: 'shop' });
+    expect(c.policy).not.toBe(a.policy);
+    // Sharing changes no value: the JSON is that of a canonical copy of each route.
+    expect(JSON.parse(JSON.stringify(a.access))).toEqual({ maxAgeMs: null, mfa: false, networks: [], providers: [], trustedNetworks: [] });
+  });
+});
+
 describe('buildRouteTable: hostile keys', () => {
   it('keeps a header named __proto__ as data instead of a prototype', () => {
     const setHeaders = JSON.parse('{"__proto__": "x", "X-Real": "1"}') as Record<string, string>;

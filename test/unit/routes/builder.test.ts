@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildRouteTable, createRouteTableBuilder, diffTables, type Route, type RouteTable } from '../../../src/routes/index.ts';
 import type { RouteIssue, RouteSpec } from '../../../src/routes/spec.ts';
+import type { HostOwner } from '../../../src/routes/claims.ts';
 import { containerSpec, fileSpec, labelIssue } from './fixtures.ts';
 
 function expectSameTable(actual: RouteTable, expected: RouteTable): void {
@@ -25,6 +26,29 @@ describe('createRouteTableBuilder', () => {
   const a = containerSpec({ name: 'a', hosts: ['a.example'] });
   const b = containerSpec({ name: 'b', hosts: ['b.example'] });
   const badPort = labelIssue('broken', 'iap.port', 'bad port');
+
+  it('checks only the named containers for a changed unit when given the same owners map and what changed in it', () => {
+    const owners = new Map<string, HostOwner>();
+    const ownerOf = (spec: RouteSpec) => (spec.source.kind === 'container' ? spec.source.containerId : '');
+    const builder = createRouteTableBuilder();
+    builder.build([a, b], [], { closed: [], owners });
+    owners.set(ownerOf(a), { kind: 'compose', project: 'shop' });
+    owners.set(ownerOf(b), { kind: 'compose', project: 'shop' });
+    // Both changed in place, but only a is named: b keeps the unit it was settled with.
+    const partly = builder.build([a, b], [], { closed: [], owners, ownersChanged: [ownerOf(a)] });
+    expect(partly.owners.get('a.example')).toEqual({ kind: 'compose', project: 'shop' });
+    expect(partly.owners.get('b.example')?.kind).toBe('container');
+    // A build that does not say what changed checks every route, and catches up.
+    const full = builder.build([a, b], [], { closed: [], owners });
+    expectSameTable(full, buildRouteTable([a, b], [], { closed: [], owners }));
+    expect(full.owners.get('b.example')).toEqual({ kind: 'compose', project: 'shop' });
+    // A list of changes for another map than the previous build's is not trusted either.
+    const other = new Map(owners);
+    other.delete(ownerOf(a));
+    const fresh = builder.build([a, b], [], { closed: [], owners: other, ownersChanged: [] });
+    expect(fresh.owners.get('a.example')?.kind).toBe('container');
+    expectSameTable(fresh, buildRouteTable([a, b], [], { closed: [], owners: other }));
+  });
 
   it('takes over the routes whose members are the same spec objects, and merges the rest again', () => {
     const builder = createRouteTableBuilder();
