@@ -337,11 +337,14 @@ function quickStartSection(quick) {
  */
 const PUBLISHED_IMAGES = [
   // Fill in from the registry pages when updating: the figure, the tag and the page it came from.
-  // Searched on 2026-12-05 in the reference material available to this project (documentation
-  // and web pages, including Docker Hub tag pages of other images): no page gave the size of the
-  // official caddy or pomerium/pomerium images, so none is shown rather than a guess.
-  { name: 'Caddy (caddy:2-alpine, Docker Hub)', compressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/_/caddy/tags' },
-  { name: 'Pomerium (pomerium/pomerium:latest, Docker Hub)', compressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/r/pomerium/pomerium/tags' },
+  // Searched on 2026-12-05 in the reference material available offline (documentation, web pages,
+  // Docker Hub tag pages of other images, issue threads): no page gave today's size of the official
+  // caddy or pomerium/pomerium images, so none is shown rather than a guess. The two older figures
+  // below are what their own projects reported, with the date, as an order of magnitude only.
+  { name: 'Caddy (caddy:2-alpine, Docker Hub)', compressed: null, uncompressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/_/caddy/tags' },
+  { name: 'Caddy 2.4.6 binary layer of caddy:2.4.6-alpine (2022, as reported)', compressed: null, uncompressed: '32.9 (binary alone)', missing: '–', source: 'https://github.com/caddyserver/caddy-docker/issues/217' },
+  { name: 'Pomerium (pomerium/pomerium:latest, Docker Hub)', compressed: null, uncompressed: null, missing: 'not found (searched 2026-12-05)', source: 'https://hub.docker.com/r/pomerium/pomerium/tags' },
+  { name: 'Pomerium with pomerium-cli (2020, as reported)', compressed: null, uncompressed: '167', missing: '–', source: 'https://github.com/pomerium/pomerium/pull/1345' },
 ];
 
 function imagesSection(images) {
@@ -356,7 +359,7 @@ function imagesSection(images) {
       [
         ['Gatehouse (`Dockerfile`)', mb(images.gatehouse.compressedBytes), mb(images.gatehouse.uncompressedBytes), 'measured'],
         ['Gatehouse socket proxy (`socket-proxy/`)', mb(images.socketProxy.compressedBytes), mb(images.socketProxy.uncompressedBytes), 'measured'],
-        ...PUBLISHED_IMAGES.map((p) => [p.name, p.compressed ?? p.missing ?? 'not recorded', '–', p.source]),
+        ...PUBLISHED_IMAGES.map((p) => [p.name, p.compressed ?? p.missing ?? 'not recorded', p.uncompressed ?? '–', p.source]),
       ],
     ),
     '',
