@@ -92,7 +92,7 @@ export async function startRig({ root, dir, registry, runId, tools, log, defer }
         id: 'gh-redirect',
         group: 'gatehouse-auth',
         label: 'Gatehouse unauthenticated → 302 sign-in (access log on)',
-        url: `${auth.instance.url}/`,
+        url: `${auth.instance.url}${auth.redirectPath ?? '/'}`,
         headers: { Host: AUTH_HOST, Accept: BROWSER_ACCEPT },
         pid: auth.instance.pid,
         nodeOptions: auth.instance.nodeOptions,
@@ -154,8 +154,20 @@ async function startSignedIn({ root, dir, cpu, registry, upstreamPort, prefix, l
     unavailable.auth = unavailable.redirect = 'the identity gate is not wired: a protected route answered 200 without a session';
     return { instance, provider, unavailable, settings };
   }
-  if (redirect.status !== 302 || !location.startsWith(`${authUrl}/`)) {
-    unavailable.redirect = `expected a 302 to ${authUrl}/…, got ${redirect.status}${location ? ` to ${location}` : ''}`;
+  // An unsigned browser is sent first to the app host's own /.iap/start (which mints the
+  // sign-in state and its cookie), and from there to the sign-in host. The flood measures that
+  // second step, where the work is; the first is checked to lead there.
+  let redirectPath = '/';
+  const startPrefix = `http://${AUTH_HOST}/.iap/start?`;
+  if (redirect.status === 302 && location.startsWith(startPrefix)) {
+    redirectPath = location.slice(`http://${AUTH_HOST}`.length);
+    const start = await fetchOnce(`${instance.url}${redirectPath}`, { host: AUTH_HOST, accept: BROWSER_ACCEPT });
+    const next = String(start.headers.location ?? '');
+    if (start.status !== 302 || !next.startsWith(`${authUrl}/`)) {
+      unavailable.redirect = `expected ${redirectPath} to answer a 302 to ${authUrl}/…, got ${start.status}${next ? ` to ${next}` : ''}`;
+    }
+  } else if (redirect.status !== 302 || !location.startsWith(`${authUrl}/`)) {
+    unavailable.redirect = `expected a 302 to ${authUrl}/… or to ${startPrefix}…, got ${redirect.status}${location ? ` to ${location}` : ''}`;
   }
 
   let cookie = null;
@@ -174,5 +186,5 @@ async function startSignedIn({ root, dir, cpu, registry, upstreamPort, prefix, l
     if (String(echo.headers['x-seen-cookie'] ?? '').includes('gatehouse_')) problems.push('the session cookie reached the upstream');
     if (problems.length > 0) unavailable.auth = `a valid session was not forwarded as expected (${problems.join(', ')})`;
   }
-  return { instance, provider, cookie, unavailable, settings };
+  return { instance, provider, cookie, unavailable, settings, redirectPath };
 }
