@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from './processes.mjs';
 
 /**
  * examples/swarm/stack.yml deployed with `docker stack deploy` on a single-node swarm (the
@@ -45,16 +45,6 @@ async function until(probe, what, timeoutMs) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(1_000);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 async function buildSideImages(dir) {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/free-port.ts';
 
 /**
  * What a public-only Gatehouse keeps in memory: the built `gatehouse serve` with a routes file,
@@ -27,17 +27,6 @@ process.on('exit', () => {
   writeFileSync(process.env.MODULES_FILE, JSON.stringify({ loaded, builtins: process.moduleLoadList, newSpaceMB: newSpace.space_size / 2 ** 20 }));
 });
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function waitReady(url: string, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { buildGatehouseImage, GATEHOUSE_ROOT } from '../../helpers/gatehouse-ima
 import { http, waitFor } from '../../helpers/http.ts';
 import { CookieJar, signInViaHttp } from '../../helpers/http-sign-in.ts';
 import { usersYaml } from '../../helpers/idp-app.ts';
+import { freePort } from '../../helpers/free-port.ts';
 import { docker } from '../../helpers/images.ts';
 import { ensureRedisImage, REDIS_IMAGE } from '../../helpers/redis-image.ts';
 import { ensureSocketProxyImage, SOCKET_PROXY_TEST_IMAGE } from '../../helpers/socket-proxy-image.ts';
@@ -382,17 +382,6 @@ function once(agent: Agent, port: number, cookie: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (error) => reject(Object.assign(error, { retryable: req.reusedSocket && !answered })));
     req.end();
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 
