@@ -19,7 +19,9 @@ import { freePort } from './processes.mjs';
 const run = promisify(execFile);
 const SECRETS = ['gatehouse-redis-url', 'gatehouse-secret'];
 const REDIS_IMAGE = 'gatehouse-test-redis-server:local';
-const APP_IMAGE = 'gatehouse-bench-whoami:local';
+// Debian's nginx (keep-alive, as a real app behind Gatehouse keeps its connections), built by the
+// shared debian-image tool as the tests build it (test/helpers/images.ts).
+const APP_IMAGE = 'gh-nginx';
 
 async function docker(args, env) {
   const { stdout } = await run('docker', args, { maxBuffer: 16 * 2 ** 20, env: { ...process.env, ...env } });
@@ -47,13 +49,14 @@ async function until(probe, what, timeoutMs) {
   }
 }
 
-async function buildSideImages(dir) {
+async function buildSideImages(root, dir) {
   if (!(await docker(['image', 'inspect', REDIS_IMAGE]).then(() => true, () => false))) {
     writeFileSync(join(dir, 'Dockerfile.redis'), 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*\nCMD ["redis-server"]\n');
     await docker(['build', '-q', '-t', REDIS_IMAGE, '-f', join(dir, 'Dockerfile.redis'), dir]);
   }
-  writeFileSync(join(dir, 'Dockerfile.app'), 'FROM busybox:local\nRUN mkdir -p /www && echo ok > /www/index.html\nCMD ["/bin/busybox","httpd","-f","-p","80","-h","/www"]\n');
-  await docker(['build', '-q', '-t', APP_IMAGE, '-f', join(dir, 'Dockerfile.app'), dir]);
+  if (!(await docker(['image', 'inspect', APP_IMAGE]).then(() => true, () => false))) {
+    await run('bash', [join(root, '..', 'shared', 'tools', 'debian-image.sh'), APP_IMAGE, 'nginx-light', '--', 'nginx', '-g', 'daemon off;'], { maxBuffer: 16 * 2 ** 20 });
+  }
 }
 
 /** The demo user's session cookie, signed in over HTTP through `port` (the test helper, run by Node's type stripping). */
@@ -88,7 +91,7 @@ export async function measureSwarmMesh({ root, log = () => {}, seconds = 10, con
   let initialised = false;
   const result = { ipvs, through: ipvs ? 'the Swarm routing mesh' : 'a layer-4 stand-in on the apps network (this kernel has no IPVS: the routing mesh forwards nothing)', seconds, connections, rows: [] };
   try {
-    await buildSideImages(dir);
+    await buildSideImages(root, dir);
     if ((await docker(['info', '--format', '{{.Swarm.LocalNodeState}}'])) !== 'active') {
       await docker(['swarm', 'init']).catch(() => docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']));
       initialised = true;
@@ -110,9 +113,11 @@ export async function measureSwarmMesh({ root, log = () => {}, seconds = 10, con
       WHOAMI_FROM: `http://${host}`,
     });
     await docker(['service', 'scale', '-d', `${stack}_gatehouse=2`]);
-    await docker(['run', '-d', '--name', standIn, '--network', `${stack}_apps`, '-p', `127.0.0.1:${standInPort}:8080`, '-p', '127.0.0.1::8081',
+    // Right after a deploy the engine may not yet attach a container to the stack's network
+    // ("network … not found"): the container it created is removed and the run tried again.
+    await until(() => docker(['rm', '-f', standIn]).catch(() => undefined).then(() => docker(['run', '-d', '--name', standIn, '--network', `${stack}_apps`, '-p', `127.0.0.1:${standInPort}:8080`, '-p', '127.0.0.1::8081',
       '-v', `${join(root, 'test/integration/swarm/mesh-stand-in.mjs')}:/mesh-stand-in.mjs:ro`, '-e', `TARGET=tasks.${stack}_gatehouse`, '-e', 'PINNED=1',
-      'node:24-bookworm-slim', 'node', '/mesh-stand-in.mjs']);
+      'node:24-bookworm-slim', 'node', '/mesh-stand-in.mjs'])).then(() => true), 'the stand-in on the stack network', 60_000);
     const pinned = Number((await docker(['port', standIn, '8081/tcp'])).split('\n')[0].split(':').pop());
     const healthy = async (count) => (await docker(['service', 'ps', `${stack}_gatehouse`, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}'])).split('\n').filter((line) => line.startsWith('Running')).length === count;
     await until(() => healthy(2), 'two healthy replicas', 300_000);
@@ -157,7 +162,7 @@ export async function measureSwarmMesh({ root, log = () => {}, seconds = 10, con
 /** BENCHMARKS.md lines for the "More than one machine" subsection. */
 export function swarmMeshSection(swarm) {
   if (!swarm || swarm.error) return ['### More than one machine', '', `Not measured: ${swarm?.error ?? 'the phase did not run'}.`, ''];
-  const out = ['### More than one machine', '', `examples/swarm/stack.yml on a single-node swarm, through ${swarm.through}; wrk -t1 -c${swarm.connections} -d${swarm.seconds}s with the demo user's session cookie (signed in over HTTP through the stack), the app a busybox httpd. Everything shares the machine's cores, the balancer included.`, ''];
+  const out = ['### More than one machine', '', `examples/swarm/stack.yml on a single-node swarm, through ${swarm.through}; wrk -t1 -c${swarm.connections} -d${swarm.seconds}s with the demo user's session cookie (signed in over HTTP through the stack), the app Debian's nginx (its default page, keep-alive). Everything shares the machine's cores, the balancer included.`, ''];
   out.push('| path | req/s | p99 ms | non-2xx | socket errors |', '|---|---:|---:|---:|---|');
   for (const row of swarm.rows) out.push(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.p99Ms?.toFixed(2) ?? '–'} | ${row.non2xx} | ${row.socketErrors ?? 'none'} |`);
   out.push('', `Redis commands per signed-in request: **${swarm.redis.perRequest.toFixed(4)}** (${swarm.redis.commands} commands over ${swarm.redis.requests} requests${swarm.redis.commands > 0 ? `: ${Object.entries(swarm.redis.byCommand).map(([name, n]) => `${name} ${n}`).join(', ')}` : ''}; \`INFO commandstats\` in the stack's Redis before and after, the probe's own AUTH and INFO left out; target 0).`, '');
