@@ -11,8 +11,14 @@ export function fail(problem: string): { ok: false; problem: string } {
 
 /** Comma-separated items, trimmed, empty ones dropped. */
 export function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  // One pass, no intermediate arrays: the lists of every container's labels go through here.
+  const items: string[] = [];
+  let start = 0;
+  for (;;) {
+    const comma = text.indexOf(',', start);
+    const item = (comma === -1 ? text.slice(start) : text.slice(start, comma)).trim();
+    if (item !== '') items.push(item);
+    if (comma === -1) return items;
+    start = comma + 1;
+  }
 }

@@ -23,6 +23,23 @@ function parseHttpUrl(text: string): Parsed<URL> {
   return ok(url);
 }
 
+/**
+ * `https://host`, `http://host:port/`: lowercase letters, digits and inner hyphens in dot-separated
+ * labels, the last starting with a letter (else the URL parser reads the host as an IPv4 number),
+ * no `xn--` label (the URL parser checks punycode), no user info, query or fragment. For these the
+ * URL parser returns the host exactly as written; everything else goes through it.
+ */
+const PLAIN_HTTP_URL = /^(https?):\/\/((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?)(?::(\d{1,5}))?\/?$/;
+
+/** The scheme and host of a plain URL (see PLAIN_HTTP_URL) as the URL parser would give them; null for any other text. */
+export function plainHttpUrl(text: string): { scheme: 'http' | 'https'; host: string } | null {
+  const m = PLAIN_HTTP_URL.exec(text);
+  if (m === null) return null;
+  const host = m[2] as string;
+  if (host.includes('xn--') || (m[3] !== undefined && Number(m[3]) > 65535)) return null;
+  return { scheme: m[1] === 'https' ? 'https' : 'http', host };
+}
+
 /** `https://wiki.example.com, https://w.example.com`: the hosts a route answers on. */
 export function parseFrom(raw: string): Parsed<FromValue> {
   const items = splitList(raw);
@@ -31,6 +48,13 @@ export function parseFrom(raw: string): Parsed<FromValue> {
   let scheme: FromValue['scheme'] | null = null;
   const where = (item: string) => (items.length > 1 ? `"${item}": ` : '');
   for (const item of items) {
+    const plain = plainHttpUrl(item);
+    if (plain !== null) {
+      if (scheme !== null && plain.scheme !== scheme) return fail('all from URLs of a route must use the same scheme');
+      scheme = plain.scheme;
+      if (!hosts.includes(plain.host)) hosts.push(plain.host);
+      continue;
+    }
     const parsed = parseHttpUrl(item);
     if (!parsed.ok) return fail(`${where(item)}${parsed.problem}`);
     const url = parsed.value;
