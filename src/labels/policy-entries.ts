@@ -32,6 +32,12 @@ export function parsePolicyList(raw: string): Parsed<PolicyEntry[]> {
 /** One entry, already trimmed; null when it fits none of the forms. */
 export function parsePolicyEntry(item: string): PolicyEntry | null {
   if (item === '*') return { kind: 'any' };
+  // Only an entry with a colon can be one of the `kind:` forms; plain addresses skip those tests.
+  return item.includes(':') ? prefixedEntry(item) : addressEntry(item);
+}
+
+/** `group:`, `user:`, `provider:`, `ip:` and `claim:` entries; anything else is an address. */
+function prefixedEntry(item: string): PolicyEntry | null {
   if (item.startsWith('group:')) {
     const group = item.slice('group:'.length).trim();
     return group === '' ? null : { kind: 'group', group };
@@ -56,6 +62,11 @@ export function parsePolicyEntry(item: string): PolicyEntry | null {
     const value = body.slice(eq + 1).trim();
     return CLAIM_KEY.test(claim) && value !== '' ? { kind: 'claim', claim, value } : null;
   }
+  return addressEntry(item);
+}
+
+/** `alice@example.com` or `@example.com`. */
+function addressEntry(item: string): PolicyEntry | null {
   const at = item.indexOf('@');
   if (at === -1 || item.indexOf('@', at + 1) !== -1) return null;
   const local = item.slice(0, at);

@@ -93,5 +93,8 @@ export const parsers = Object.freeze({ bool, port, text, network, duration, idle
 
 /** A value that must never appear in an issue or a log line. */
 export function isSecretValue(raw: string): boolean {
+  // Asked of every label value: an ASCII first character that is neither white space nor s/S settles it.
+  const first = raw.charCodeAt(0);
+  if (first < 128 && first !== 115 && first !== 83 && first !== 32 && (first < 9 || first > 13)) return false;
   return raw.trimStart().toLowerCase().startsWith('secret:');
 }
