@@ -102,10 +102,13 @@ export function wantsRoutes(labels: Readonly<Record<string, string>>, prefix: st
 export function collectLabels(labels: Readonly<Record<string, string>>, prefix: string, problems: ProblemSink): CollectedLabels {
   const { head, topKeys } = bookOf(prefix);
   const result: CollectedLabels = { top: emptyRoute(), named: null };
-  const names: string[] = [];
+  // One list reused by every call (nothing here calls back into collectLabels); emptied before use.
+  const names = NAMES;
+  names.length = 0;
   for (const name in labels) if (name.startsWith(head) || name === prefix) names.push(name);
-  if (names.length > 1) names.sort();
-  for (const label of names) {
+  sortNames(names);
+  for (let i = 0; i < names.length; i++) {
+    const label = names[i] as string;
     const raw = labels[label] ?? '';
     const topKey = topKeys.get(label);
     if (topKey !== undefined) {
@@ -131,7 +134,31 @@ export function collectLabels(labels: Readonly<Record<string, string>>, prefix: 
     else if (target.kind === 'response_header') readResponseHeader(route, label, target.header, raw, problems);
     else readValue(route, label, target.key, raw, problems);
   }
+  names.length = 0;
   return result;
+}
+
+const NAMES: string[] = [];
+
+/**
+ * In place, in code unit order as `Array.prototype.sort()` orders strings. A container has a
+ * handful of labels under the prefix, and the built-in sort sets up close to a kilobyte of work
+ * space per call, where insertion sorting a few names takes none.
+ */
+export function sortNames(names: string[]): void {
+  if (names.length > 16) {
+    names.sort();
+    return;
+  }
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (names[j] as string) > name) {
+      names[j + 1] = names[j] as string;
+      j--;
+    }
+    names[j + 1] = name;
+  }
 }
 
 function markFailed(route: RouteLabels, key: ValueKey): void {

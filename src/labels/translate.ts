@@ -73,7 +73,9 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
   // Engines list in creation order as a rule: sort only when this listing is not (the sort is stable, so skipping it changes nothing).
   const containers: ContainerSnapshot[] = [];
   let ordered = true;
-  for (const c of listing.containers) {
+  const listed = listing.containers;
+  for (let i = 0; i < listed.length; i++) {
+    const c = listed[i] as ContainerSnapshot;
     if (c.state !== 'running' || !wanted(c.labels, options.prefix)) continue;
     if (ordered && containers.length > 0 && byCreation(containers[containers.length - 1] as ContainerSnapshot, c) > 0) ordered = false;
     containers.push(c);
@@ -81,7 +83,8 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
   if (!ordered) containers.sort(byCreation);
   const result: TranslationResult = { specs: [], issues: [] };
   const problems: Problem[] = [];
-  for (const container of containers) {
+  for (let i = 0; i < containers.length; i++) {
+    const container = containers[i] as ContainerSnapshot;
     const firstSpec = result.specs.length;
     problems.length = 0;
     translateGuarded(container, ctx, trustImageLabels, result.specs, problems);
