@@ -89,7 +89,7 @@ function bookOf(prefix: string): PrefixBook {
 export function wantsRoutes(labels: Readonly<Record<string, string>>, prefix: string): boolean {
   const head = bookOf(prefix).head;
   const fromAt = head.length + 4;
-  for (const name in labels) {
+  for (const name of Object.keys(labels)) {
     if (!name.endsWith('from') || !name.startsWith(head)) continue;
     // `<head>from`, or `<head><route>.from` with no other dot after the head.
     if (name.length === fromAt) return true;
@@ -105,7 +105,8 @@ export function collectLabels(labels: Readonly<Record<string, string>>, prefix: 
   // One list reused by every call (nothing here calls back into collectLabels); emptied before use.
   const names = NAMES;
   names.length = 0;
-  for (const name in labels) if (name.startsWith(head) || name === prefix) names.push(name);
+  // Own labels only, as everywhere: a label is never read from a snapshot's prototype.
+  for (const name of Object.keys(labels)) if (name.startsWith(head) || name === prefix) names.push(name);
   sortNames(names);
   for (let i = 0; i < names.length; i++) {
     const label = names[i] as string;

@@ -37,7 +37,8 @@ const NONE_IGNORED: readonly IgnoredLabel[] = Object.freeze([]);
 /**
  * True when some label under the prefix has the very name and value of one of the image's: only
  * then is there anything to drop. Images carry a few labels at most and most carry none under
- * the prefix, so the image's side is the one walked.
+ * the prefix, so the image's side is the one walked: every name `image[name]` could find in the
+ * loop over the labels below (own and inherited enumerable ones, as for-in lists them).
  */
 function repeatsImageLabel(labels: Readonly<Record<string, string>>, image: Readonly<Record<string, string>>, prefix: string, head: string): boolean {
   for (const name in image) {
