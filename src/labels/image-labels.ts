@@ -32,6 +32,21 @@ function onlyNarrows(rest: string, value: string, prefix: string): boolean {
   return target.key === 'deny' || (target.key === 'enable' && FALSE.has(value.trim().toLowerCase()));
 }
 
+const NONE_IGNORED: readonly IgnoredLabel[] = Object.freeze([]);
+
+/**
+ * True when some label under the prefix has the very name and value of one of the image's: only
+ * then is there anything to drop. Images carry a few labels at most and most carry none under
+ * the prefix, so the image's side is the one walked: every name `image[name]` could find in the
+ * loop over the labels below (own and inherited enumerable ones, as for-in lists them).
+ */
+function repeatsImageLabel(labels: Readonly<Record<string, string>>, image: Readonly<Record<string, string>>, prefix: string, head: string): boolean {
+  for (const name in image) {
+    if ((name === prefix || name.startsWith(head)) && Object.hasOwn(labels, name) && labels[name] === image[name]) return true;
+  }
+  return false;
+}
+
 export function deployerLabels(container: ContainerSnapshot, prefix: string, trustImageLabels: boolean): DeployerLabels {
   if (trustImageLabels) return { ok: true, labels: container.labels, ignored: [] };
   const head = `${prefix}.`;
@@ -45,6 +60,7 @@ export function deployerLabels(container: ContainerSnapshot, prefix: string, tru
         'its image labels are unknown (GET /images/json was refused or the image is gone), so labels set by the image cannot be told from yours: allow GET /images/json on the Docker socket proxy, or set GATEHOUSE_TRUST_IMAGE_LABELS=true',
     };
   }
+  if (!repeatsImageLabel(container.labels, image, prefix, head)) return { ok: true, labels: container.labels, ignored: NONE_IGNORED };
   const labels: Record<string, string> = {};
   const ignored: IgnoredLabel[] = [];
   for (const [name, value] of Object.entries(container.labels)) {

@@ -1,12 +1,12 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
 import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSpec, type TranslationResult, type UpstreamTarget } from '../routes/index.ts';
 import { forbiddenClaimReason } from './claims.ts';
-import { collectLabels, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
+import { collectLabels, hasLabel, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
 import { deployerLabels } from './image-labels.ts';
 import { DEFAULT_ROUTE } from './keys.ts';
 import { keyDef, type ValueKey } from './key-table.ts';
 import { buildRouteSpec } from './route-spec.ts';
-import { chooseAddress, choosePort, chooseRemoteAddress, type NetworkContext, readiness, replicaGroup, upstreamOrigin } from './upstream.ts';
+import { chooseAddress, choosePort, chooseRemoteAddress, type NetworkContext, readiness, replicaGroup, type UpstreamLabels, upstreamOrigin } from './upstream.ts';
 import type { RouteSettings } from './key-table.ts';
 import { defaultFrom, hasPrefixedLabel, type DefaultDomain } from './default-host.ts';
 import { parseClientId, redirectUriProblem } from './oidc-client.ts';
@@ -38,9 +38,16 @@ interface Ctx {
   readonly signInHost: string | null;
   readonly checkSecret: ((name: string) => string | null) | null;
   readonly domain: DefaultDomain | null;
+  /** The labels an upstream problem of the top-level route names (`iap.port`, `iap.network`, `iap.to`). */
+  readonly topUpstreamLabels: UpstreamLabels;
 }
 
 type Problem = Omit<RouteIssue, 'source'>;
+
+/** Listing order: creation time, then id. */
+function byCreation(a: ContainerSnapshot, b: ContainerSnapshot): number {
+  return a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
 /**
  * Containers → route claims. Only running containers that carry `<prefix>.from` (or
@@ -59,61 +66,102 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
     signInHost: options.signInHost ?? null,
     checkSecret: options.checkSecret ?? null,
     domain: options.domain ?? null,
+    topUpstreamLabels: { port: `${options.prefix}.port`, network: `${options.prefix}.network`, to: `${options.prefix}.to` },
   };
+  const trustImageLabels = options.trustImageLabels ?? false;
   const wanted = ctx.domain === null ? wantsRoutes : hasPrefixedLabel;
-  const containers = listing.containers
-    .filter((c) => c.state === 'running' && wanted(c.labels, options.prefix))
-    .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Engines list in creation order as a rule: sort only when this listing is not (the sort is stable, so skipping it changes nothing).
+  const containers: ContainerSnapshot[] = [];
+  let ordered = true;
+  const listed = listing.containers;
+  for (let i = 0; i < listed.length; i++) {
+    const c = listed[i] as ContainerSnapshot;
+    if (c.state !== 'running' || !wanted(c.labels, options.prefix)) continue;
+    if (ordered && containers.length > 0 && byCreation(containers[containers.length - 1] as ContainerSnapshot, c) > 0) ordered = false;
+    containers.push(c);
+  }
+  if (!ordered) containers.sort(byCreation);
   const result: TranslationResult = { specs: [], issues: [] };
-  for (const container of containers) {
+  const problems: Problem[] = [];
+  for (let i = 0; i < containers.length; i++) {
+    const container = containers[i] as ContainerSnapshot;
+    const firstSpec = result.specs.length;
+    problems.length = 0;
+    translateGuarded(container, ctx, trustImageLabels, result.specs, problems);
+    if (problems.length === 0) continue;
+    // Withheld: none of its routes, every distinct problem once.
+    result.specs.length = firstSpec;
     const source = { kind: 'container' as const, containerId: container.id, containerName: container.name };
-    const { specs, problems } = translateGuarded(container, ctx, options.trustImageLabels ?? false);
-    if (problems.length === 0) {
-      result.specs.push(...specs);
-      continue;
-    }
-    const seen = new Set<string>();
+    const seen = problems.length === 1 ? null : new Set<string>();
     for (const problem of problems) {
       const message = `container "${container.name}": ${problem.message}`;
-      if (seen.has(message)) continue;
-      seen.add(message);
+      if (seen !== null) {
+        if (seen.has(message)) continue;
+        seen.add(message);
+      }
       result.issues.push({ ...problem, source, message });
     }
   }
   return result;
 }
 
-function translateGuarded(container: ContainerSnapshot, ctx: Ctx, trustImageLabels: boolean): { specs: RouteSpec[]; problems: Problem[] } {
+/** Adds the container's specs to `specs` and its problems to `problems` (the caller drops the specs when there are problems). */
+function translateGuarded(container: ContainerSnapshot, ctx: Ctx, trustImageLabels: boolean, specs: RouteSpec[], problems: Problem[]): void {
+  const firstSpec = specs.length;
   try {
     const own = deployerLabels(container, ctx.prefix, trustImageLabels);
-    if (!own.ok) return { specs: [], problems: [{ code: 'invalid_value', label: null, value: null, message: own.message }] };
-    return translateOne(container, own.labels, ctx);
+    if (!own.ok) {
+      problems.push({ code: 'invalid_value', label: null, value: null, message: own.message });
+      return;
+    }
+    translateOne(container, own.labels, ctx, specs, problems);
   } catch {
     // Unreachable for well-formed snapshots; withholding one container beats taking the control loop down.
-    return { specs: [], problems: [{ code: 'invalid_value', label: null, value: null, message: 'its labels could not be read' }] };
+    specs.length = firstSpec;
+    problems.length = 0;
+    problems.push({ code: 'invalid_value', label: null, value: null, message: 'its labels could not be read' });
   }
 }
 
-function translateOne(container: ContainerSnapshot, labels: Readonly<Record<string, string>>, ctx: Ctx): { specs: RouteSpec[]; problems: Problem[] } {
-  const collected = collectLabels(labels, ctx.prefix);
-  if (collected.top.values.enable?.value === false) return { specs: [], problems: [] };
-  const problems: Problem[] = [...collected.problems];
-  const specs: RouteSpec[] = [];
-  const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+function translateOne(container: ContainerSnapshot, labels: Readonly<Record<string, string>>, ctx: Ctx, specs: RouteSpec[], problems: Problem[]): void {
+  const collected = collectLabels(labels, ctx.prefix, problems);
+  const top = collected.top;
+  if (top.values.enable === false) {
+    problems.length = 0;
+    return;
+  }
   // Only the deployer's own labels ask for the default host: an image's labels speak for nobody.
-  if (!collected.top.present.has('from') && ctx.domain !== null && hasPrefixedLabel(labels, ctx.prefix)) {
+  if (!hasLabel(top, 'from') && ctx.domain !== null && hasPrefixedLabel(labels, ctx.prefix)) {
     const implied = defaultFrom(container, ctx.domain);
-    if (!implied.ok) return { specs: [], problems: [...problems, { code: 'missing', label: `${ctx.prefix}.from`, value: null, message: `no ${ctx.prefix}.from, and ${implied.problem}` }] };
-    collected.top.values.from = { value: implied.from, label: `${ctx.prefix}.from (from GATEHOUSE_DOMAIN)` };
-    collected.top.present.add('from');
+    if (!implied.ok) {
+      problems.push({ code: 'missing', label: `${ctx.prefix}.from`, value: null, message: `no ${ctx.prefix}.from, and ${implied.problem}` });
+      return;
+    }
+    top.values.from = implied.from;
+    top.labels.from = `${ctx.prefix}.from (from GATEHOUSE_DOMAIN)`;
   }
-  if (collected.top.present.has('from')) routes.unshift([DEFAULT_ROUTE, null]);
-  for (const [routeName, own] of routes) {
-    const spec = buildContainerRoute(container, ctx, collected.top, routeName, own, problems);
+  const withTop = hasLabel(top, 'from');
+  if (collected.named === null) {
+    if (!withTop) return;
+    const spec = buildContainerRoute(container, ctx, top, DEFAULT_ROUTE, null, problems);
     if (spec !== null) specs.push(spec);
+    return;
   }
-  specs.sort((a, b) => (a.routeName < b.routeName ? -1 : a.routeName > b.routeName ? 1 : 0));
-  return { specs, problems };
+  // Route names are the keys of a map, so no two are equal.
+  const routes: [string, RouteLabels | null][] = [...collected.named.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (withTop) routes.unshift([DEFAULT_ROUTE, null]);
+  const built: RouteSpec[] = [];
+  for (const [routeName, own] of routes) {
+    const spec = buildContainerRoute(container, ctx, top, routeName, own, problems);
+    if (spec !== null) built.push(spec);
+  }
+  built.sort((a, b) => (a.routeName < b.routeName ? -1 : a.routeName > b.routeName ? 1 : 0));
+  for (const spec of built) specs.push(spec);
+}
+
+/** The label of a key on this route: `iap.port` for the top-level route, `iap.admin.port` for a named one. */
+function keyLabel(prefix: string, routeName: string | null, key: ValueKey): string {
+  return routeName === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`;
 }
 
 function buildContainerRoute(
@@ -125,67 +173,67 @@ function buildContainerRoute(
   problems: Problem[],
 ): RouteSpec | null {
   const prefix = ctx.prefix;
-  const inherited = own === null ? top : inheritedBy(own, top);
-  const values = own === null ? { ...inherited.values } : { ...inherited.values, ...own.values };
-  const settings: Partial<RouteSettings> = {};
-  for (const key in values) (settings as Record<string, unknown>)[key] = (values as Record<string, { value: unknown }>)[key]?.value;
-  if (settings.enable === false) return null;
-  const label = (key: ValueKey) => (own === null ? `${prefix}.${key}` : `${prefix}.${routeName}.${key}`);
-  // Read only from here on, so the top-level route reads its own set rather than a copy.
-  const present: ReadonlySet<ValueKey> = own === null ? inherited.present : new Set([...inherited.present, ...own.present]);
-  const contradiction = publicContradiction(values);
+  // The top-level route reads its own labels as they are; a named one, what it inherits overlaid with its own.
+  const route = own === null ? top : mergedRoute(own, top);
+  const values = route.values;
+  if (values.enable === false) return null;
+  const named = own === null ? null : routeName;
+  const contradiction = publicContradiction(route);
   if (contradiction !== null) {
     problems.push(contradiction);
     return null;
   }
-  if (!present.has('from')) {
-    problems.push({ code: 'missing', label: label('from'), value: null, message: `route "${routeName}" has no ${label('from')} and there is no ${prefix}.from to inherit` });
+  if (!hasLabel(route, 'from')) {
+    const fromLabel = keyLabel(prefix, named, 'from');
+    problems.push({ code: 'missing', label: fromLabel, value: null, message: `route "${routeName}" has no ${fromLabel} and there is no ${prefix}.from to inherit` });
     return null;
   }
   // A label that did not parse is already reported; inferring around it would only add noise.
   const from = values.from;
   if (from === undefined) return null;
-  for (const key of present) if (settings[key] === undefined) return null;
-  const refused = from.value.hosts.flatMap((host) => {
+  if (route.failed !== null) for (const key of route.failed) if (values[key] === undefined) return null;
+  const fromLabel = route.labels.from as string;
+  let refused = false;
+  for (const host of from.hosts) {
     const reason = forbiddenClaimReason(host, ctx.signInHost);
-    return reason === null ? [] : [{ code: 'forbidden_host' as const, label: from.label, value: host, message: `${from.label}: "${host}" ${reason}` }];
-  });
-  if (refused.length > 0) {
-    problems.push(...refused);
-    return null;
+    if (reason === null) continue;
+    problems.push({ code: 'forbidden_host', label: fromLabel, value: host, message: `${fromLabel}: "${host}" ${reason}` });
+    refused = true;
   }
-  const headers = own === null ? top.headers : new Map([...top.headers, ...own.headers]);
-  const secretProblems = uncheckedSecrets(headers, ctx);
-  if (secretProblems.length > 0) {
-    problems.push(...secretProblems);
-    return null;
+  if (refused) return null;
+  const headers = route.headers;
+  if (headers !== null && uncheckedSecrets(headers, ctx, problems)) return null;
+  if (values.mode === 'forward_auth') {
+    const needless = UPSTREAM_KEYS.filter((key) => hasLabel(route, key));
+    if (needless.length > 0) {
+      const modeLabel = route.labels.mode ?? keyLabel(prefix, named, 'mode');
+      const names = needless.map((key) => route.labels[key] ?? keyLabel(prefix, named, key)).join(', ');
+      problems.push({ code: 'invalid_value', label: modeLabel, value: null, message: `${modeLabel}=forward_auth: the outer proxy reaches the app, so ${names} would never be used; remove ${needless.length === 1 ? 'it' : 'them'}` });
+      return null;
+    }
   }
-  const needless = settings.mode === 'forward_auth' ? UPSTREAM_KEYS.filter((key) => present.has(key)) : [];
-  if (needless.length > 0) {
-    const names = needless.map((key) => values[key]?.label ?? label(key)).join(', ');
-    problems.push({ code: 'invalid_value', label: values.mode?.label ?? label('mode'), value: null, message: `${values.mode?.label ?? label('mode')}=forward_auth: the outer proxy reaches the app, so ${names} would never be used; remove ${needless.length === 1 ? 'it' : 'them'}` });
-    return null;
-  }
-  const upstream = settings.redirect != null ? redirectUpstream(container.id) : chooseUpstream(container, settings, ctx.network, {
-    port: label('port'),
-    network: values.network?.label ?? `${prefix}.network`,
-    to: label('to'),
-  }, problems);
+  // The top-level route's own labels are the ones a problem names (its network label, when set, is `<prefix>.network` too).
+  const upstreamLabels = named === null ? ctx.topUpstreamLabels : {
+    port: keyLabel(prefix, named, 'port'),
+    network: route.labels.network ?? `${prefix}.network`,
+    to: keyLabel(prefix, named, 'to'),
+  };
+  const upstream = values.redirect != null ? redirectUpstream(container.id) : chooseUpstream(container, values, ctx.network, upstreamLabels, problems);
   if (upstream === null) return null;
 
-  const client = own === null ? oidcClientSettings(container, settings, values, from.value, ctx, problems) : {};
+  const client = own === null ? oidcClientSettings(container, route, from, ctx, problems) : NO_CLIENT;
   if (client === null) return null;
 
   // A named route does not inherit the display name as is: `Wiki` becomes `Wiki/admin`.
-  const baseName = top.values.name?.value ?? serviceName(container);
-  const displayName = own === null ? baseName : (own.values.name?.value ?? `${baseName}/${routeName}`);
+  const baseName = top.values.name ?? serviceName(container);
+  const displayName = own === null ? baseName : (own.values.name ?? `${baseName}/${routeName}`);
   return buildRouteSpec({
     source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
     routeName,
-    from: from.value,
-    settings: { ...settings, ...client, name: displayName },
-    setHeaders: Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
-    removeHeaders: [],
+    from,
+    settings: { ...values, ...client, name: displayName },
+    setHeaders: headers === null ? NO_HEADERS : Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
+    removeHeaders: NO_REMOVED_HEADERS,
     upstream,
     defaultName: displayName,
   });
@@ -197,35 +245,43 @@ function serviceName(container: ContainerSnapshot): string {
   return service !== undefined && service !== '' ? service : container.name;
 }
 
+const NO_CLIENT: Partial<RouteSettings> = Object.freeze({});
+// buildRouteSpec copies what it is given, so a route without headers can pass these shared ones.
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+const NO_REMOVED_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+
 /**
  * The top-level route's OpenID client, checked: every redirect URI on one of this route's own
  * hosts, the client id defaulting to the compose service name, the secret readable. Null when a
- * problem withholds the container (recorded); `{}` when it declares no client.
+ * problem withholds the container (recorded); NO_CLIENT when it declares none.
  */
 function oidcClientSettings(
   container: ContainerSnapshot,
-  settings: Partial<RouteSettings>,
-  values: RouteLabels['values'],
+  route: RouteLabels,
   from: { hosts: string[]; scheme: 'http' | 'https' },
   ctx: Ctx,
   problems: Problem[],
 ): Partial<RouteSettings> | null {
+  const { values, labels } = route;
   const uris = values['oidc.redirect_uris'];
-  const other = values['oidc.client_id'] ?? values['oidc.client_secret'];
   if (uris === undefined) {
-    if (other === undefined) return {};
-    problems.push({ code: 'missing', label: `${ctx.prefix}.oidc.redirect_uris`, value: null, message: `${other.label} needs ${ctx.prefix}.oidc.redirect_uris: the app's callback URLs` });
+    const other = values['oidc.client_id'] !== undefined ? labels['oidc.client_id'] : values['oidc.client_secret'] !== undefined ? labels['oidc.client_secret'] : undefined;
+    if (other === undefined) return NO_CLIENT;
+    problems.push({ code: 'missing', label: `${ctx.prefix}.oidc.redirect_uris`, value: null, message: `${other} needs ${ctx.prefix}.oidc.redirect_uris: the app's callback URLs` });
     return null;
   }
-  const refused: Problem[] = uris.value.flatMap((uri) => {
+  const urisLabel = labels['oidc.redirect_uris'] as string;
+  const refused: Problem[] = uris.flatMap((uri) => {
     const problem = redirectUriProblem(uri, from.hosts, from.scheme);
-    return problem === null ? [] : [{ code: 'forbidden_host' as const, label: uris.label, value: uri, message: `${uris.label}: "${uri}": ${problem}` }];
+    return problem === null ? [] : [{ code: 'forbidden_host' as const, label: urisLabel, value: uri, message: `${urisLabel}: "${uri}": ${problem}` }];
   });
-  const secret = values['oidc.client_secret'];
-  const secretName = secret?.value ?? null;
-  const unreadable = secret === undefined || secretName === null || ctx.checkSecret === null ? null : ctx.checkSecret(secretName);
-  if (unreadable !== null) refused.push({ code: 'invalid_value', label: secret!.label, value: null, message: `${secret!.label}: secret:${secretName} ${unreadable}` });
-  const clientId = settings['oidc.client_id'] ?? parseClientId(serviceName(container));
+  const secretName = values['oidc.client_secret'] ?? null;
+  const unreadable = secretName === null || ctx.checkSecret === null ? null : ctx.checkSecret(secretName);
+  if (unreadable !== null) {
+    const secretLabel = labels['oidc.client_secret'] as string;
+    refused.push({ code: 'invalid_value', label: secretLabel, value: null, message: `${secretLabel}: secret:${secretName} ${unreadable}` });
+  }
+  const clientId = values['oidc.client_id'] ?? parseClientId(serviceName(container));
   if (typeof clientId !== 'string' && !clientId.ok) {
     refused.push({ code: 'missing', label: `${ctx.prefix}.oidc.client_id`, value: null, message: `set ${ctx.prefix}.oidc.client_id: the service name cannot be one (${clientId.problem})` });
   }
@@ -237,25 +293,39 @@ function oidcClientSettings(
 }
 
 /**
- * What a named route takes from the top level: the keys the key table marks as inherited. A
- * named route that makes itself public takes no access rule from the top level either: they
- * would never apply, and they were written for the other routes.
+ * A named route's labels over what it takes from the top level: the keys the key table marks as
+ * inherited. A named route that makes itself public takes no access rule from the top level
+ * either: they would never apply, and they were written for the other routes.
  */
-function inheritedBy(own: RouteLabels, top: RouteLabels): Pick<RouteLabels, 'values' | 'present'> {
-  const ownPublic = own.values.public?.value === true;
+function mergedRoute(own: RouteLabels, top: RouteLabels): RouteLabels {
+  const ownPublic = own.values.public === true;
   const keep = (key: ValueKey) => keyDef(key).inherit && !(ownPublic && ACCESS_KEYS.includes(key));
-  const values = Object.fromEntries(Object.entries(top.values).filter(([key]) => keep(key as ValueKey))) as RouteLabels['values'];
-  return { values, present: new Set([...top.present].filter(keep)) };
+  const values: Record<string, unknown> = {};
+  const labels: Record<string, string> = {};
+  for (const key of Object.keys(top.values) as ValueKey[]) {
+    if (!keep(key)) continue;
+    values[key] = top.values[key];
+    labels[key] = top.labels[key] as string;
+  }
+  const failed = [...(top.failed ?? []).filter(keep), ...(own.failed ?? [])];
+  return {
+    values: Object.assign(values, own.values) as RouteLabels['values'],
+    labels: Object.assign(labels, own.labels),
+    failed: failed.length === 0 ? null : failed,
+    headers: top.headers === null && own.headers === null ? null : new Map([...(top.headers ?? []), ...(own.headers ?? [])]),
+  };
 }
 
-/** A header whose `secret:NAME` cannot be read rejects its route, naming the label and why. */
-function uncheckedSecrets(headers: Map<string, Labelled<{ name: string; template: string }>>, ctx: Ctx): Problem[] {
-  if (ctx.checkSecret === null) return [];
-  const found: Problem[] = [];
+/** A header whose `secret:NAME` cannot be read rejects its route, naming the label and why; true when one did. */
+function uncheckedSecrets(headers: Map<string, Labelled<{ name: string; template: string }>>, ctx: Ctx, problems: Problem[]): boolean {
+  if (ctx.checkSecret === null) return false;
+  let found = false;
   for (const { value, label } of headers.values()) {
     if (!value.template.startsWith('secret:')) continue;
     const reason = ctx.checkSecret(value.template.slice('secret:'.length));
-    if (reason !== null) found.push({ code: 'invalid_value', label, value: null, message: `${label}: ${value.template} ${reason}` });
+    if (reason === null) continue;
+    problems.push({ code: 'invalid_value', label, value: null, message: `${label}: ${value.template} ${reason}` });
+    found = true;
   }
   return found;
 }
@@ -267,16 +337,17 @@ const UPSTREAM_KEYS: readonly ValueKey[] = ['port', 'scheme', 'to', 'network', '
 const ACCESS_KEYS: readonly ValueKey[] = ['allow', 'deny', 'bypass'];
 
 /** `public` with `allow`, `deny` or `bypass` on one route: refused, as Pomerium does, naming both labels. */
-function publicContradiction(values: RouteLabels['values']): Problem | null {
-  const pub = values.public;
-  if (pub === undefined || pub.value !== true) return null;
-  const other = ACCESS_KEYS.map((key) => values[key]).find((entry) => entry !== undefined);
+function publicContradiction(route: RouteLabels): Problem | null {
+  if (route.values.public !== true) return null;
+  const other = ACCESS_KEYS.find((key) => route.values[key] !== undefined);
   if (other === undefined) return null;
+  const pub = route.labels.public as string;
+  const otherLabel = route.labels[other] as string;
   return {
     code: 'invalid_value',
-    label: pub.label,
+    label: pub,
     value: null,
-    message: `${pub.label}=true and ${other.label} contradict each other: a public route lets everyone in without sign-in, so ${other.label} would never apply; remove ${pub.label} to require sign-in, or remove ${other.label}`,
+    message: `${pub}=true and ${otherLabel} contradict each other: a public route lets everyone in without sign-in, so ${otherLabel} would never apply; remove ${pub} to require sign-in, or remove ${otherLabel}`,
   };
 }
 

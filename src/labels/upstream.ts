@@ -55,7 +55,8 @@ export function chooseAddress(
   if (container.networkMode === 'host') {
     return problem(labels.to, null, `uses the host network, so it has no container address: set ${labels.to} to an address of the Docker host, such as http://192.168.1.10:8080`);
   }
-  const names = Object.keys(container.networks).sort();
+  const names = Object.keys(container.networks);
+  if (names.length > 1) names.sort();
   if (names.length === 0) {
     return problem(labels.network, null, `is attached to no network Gatehouse can see (network mode "${container.networkMode}"): attach it to a network shared with Gatehouse, or set ${labels.to}`);
   }
@@ -90,17 +91,25 @@ export function upstreamOrigin(scheme: 'http' | 'https', ip: string, port: numbe
 
 /** With `health=docker` a member in `starting` or `unhealthy` takes no traffic; with `off` it always does. */
 export function readiness(container: ContainerSnapshot, health: 'docker' | 'off'): Pick<UpstreamTarget, 'ready' | 'state'> {
-  if (health === 'off') return { ready: true, state: 'running' };
+  if (health === 'off') return RUNNING;
   switch (container.health) {
     case 'starting':
+      return STARTING;
     case 'unhealthy':
-      return { ready: false, state: container.health };
+      return UNHEALTHY;
     case 'healthy':
-      return { ready: true, state: 'healthy' };
+      return HEALTHY;
     default:
-      return { ready: true, state: 'running' };
+      return RUNNING;
   }
 }
+
+// Shared and frozen: callers copy these into the upstream they build.
+type Readiness = Readonly<Pick<UpstreamTarget, 'ready' | 'state'>>;
+const RUNNING: Readiness = Object.freeze({ ready: true, state: 'running' });
+const STARTING: Readiness = Object.freeze({ ready: false, state: 'starting' });
+const UNHEALTHY: Readiness = Object.freeze({ ready: false, state: 'unhealthy' });
+const HEALTHY: Readiness = Object.freeze({ ready: true, state: 'healthy' });
 
 /** Replicas share a group: Swarm service, else Compose project + service, else the container alone. */
 export function replicaGroup(container: ContainerSnapshot): string {

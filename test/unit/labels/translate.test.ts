@@ -236,3 +236,30 @@ describe('which containers are read', () => {
     ]);
   });
 });
+
+// The translator walks labels without copying them; it must still read a snapshot's own labels only.
+describe('hostile snapshot shapes', () => {
+  it('reads no label from the prototype of a labels object', () => {
+    const labels = Object.assign(Object.create({ 'iap.allow': 'mallory@example.com', 'iap.admin.from': 'https://admin.example.com' }) as Record<string, string>, FROM);
+    const result = translate(labels);
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((spec) => spec.routeName)).toEqual(['default']);
+    expect(result.specs[0]?.policy.allow).toEqual([]);
+  });
+
+  it('withholds a container whose label value is not text, rather than throwing', () => {
+    const result = translate({ ...FROM, 'iap.allow': 42 as unknown as string });
+    expect(result.specs).toEqual([]);
+    expect(result.issues.map((issue) => issue.message)).toEqual(['container "app": its labels could not be read']);
+  });
+
+  it('a listing out of creation order comes out in order, as an ordered one does', () => {
+    const a = container({ id: 'a', name: 'a', created: 2, labels: { 'iap.from': 'https://a.example.com' } });
+    const b = container({ id: 'b', name: 'b', created: 1, labels: { 'iap.from': 'https://b.example.com' } });
+    const c = container({ id: 'c', name: 'c', created: 1, labels: { 'iap.from': 'https://c.example.com' } });
+    const ids = (containers: ReturnType<typeof container>[]) =>
+      translateContainers(listing(containers), OPTIONS).specs.map((spec) => (spec.source.kind === 'container' ? spec.source.containerId : ''));
+    expect(ids([a, c, b])).toEqual(['b', 'c', 'a']);
+    expect(ids([b, c, a])).toEqual(['b', 'c', 'a']);
+  });
+});
