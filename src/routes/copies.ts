@@ -31,17 +31,7 @@ export function frozen<T extends object>(value: T): T {
 }
 
 /** The route fields the label keys fill, each once, in key-table order (`policy` for `policy.allow`, …). */
-const KEY_FIELD_TOPS: readonly string[] = Object.freeze([...new Set(FIELD_KEYS.map(([, path]) => path[0] as string))]);
-
-/**
- * Every field of a Route in the order the table lists it, as one object whose copies
- * (`{ ...ROUTE_SHAPE }`) all start with the same hidden class: a route built by adding its
- * ~30 fields one by one to `{}` ended up a dictionary-mode object (1.3 KB of property storage
- * each, most of a 10,000-route table); a copy of this has the fields in the object itself.
- */
-export const ROUTE_SHAPE: Readonly<Record<string, undefined>> = Object.freeze(
-  Object.fromEntries(['id', 'hosts', 'fromScheme', ...KEY_FIELD_TOPS, 'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources'].map((name) => [name, undefined])),
-);
+export const KEY_FIELD_TOPS: readonly string[] = Object.freeze([...new Set(FIELD_KEYS.map(([, path]) => path[0] as string))]);
 
 /** A nested field (`access`, `oidc`, …) whose keys all have a default: those defaults, and the group they make, frozen once. */
 interface DefaultGroup {
@@ -77,20 +67,15 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
 }
 
 /**
- * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
- * over the table instead of a copy per field, so a new key needs no change here. A group left
- * wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one frozen object
- * shared by every such route.
+ * One field a label key fills (`top`: `policy` for `policy.allow`), as a canonical frozen copy.
+ * A group left wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one
+ * frozen object shared by every such route.
  */
-export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>, shared?: Map<string, object>): void {
-  const source = spec as unknown as Record<string, unknown>;
-  for (const top of KEY_FIELD_TOPS) {
-    const value = source[top];
-    const group = DEFAULT_GROUPS.get(top);
-    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
-  }
+export function copyKeyField(top: string, value: unknown, shared?: Map<string, object>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const group = DEFAULT_GROUPS.get(top);
+  return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
 }
-
 
 /** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
 export function sharedCanonical<T>(value: T): T {
@@ -117,7 +102,7 @@ export function frozenCanonical(value: unknown, shared?: Map<string, object>): u
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
-  if (keys.length > 1) keys.sort(compareStrings);
+  if (!inOrder(keys)) keys.sort(compareStrings);
   const copy: Record<string, unknown> = {};
   let flat = keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
@@ -135,6 +120,12 @@ export function frozenCanonical(value: unknown, shared?: Map<string, object>): u
   if (known !== undefined) return known;
   shared.set(json, Object.freeze(copy));
   return copy;
+}
+
+/** Whether the keys are sorted already (usually, for objects built with their keys in canonical order). */
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, ROUTE_SHAPE } from './copies.ts';
+import { copyHeaders, copyKeyField, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, KEY_FIELD_TOPS } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
@@ -73,38 +73,37 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
 export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map<string, object>): Candidate {
   const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
-  const upstreams = new Map<string, UpstreamTarget>();
-  const sources = new Map<string, RouteSource>();
-  let claimedAt = Number.POSITIVE_INFINITY;
-  for (const member of members) {
-    if (!upstreams.has(member.upstream.origin)) upstreams.set(member.upstream.origin, copyUpstream(member.upstream));
-    const key = sourceKey(member.source);
-    if (!sources.has(key)) sources.set(key, copySource(member.source));
-    claimedAt = Math.min(claimedAt, createdOf(member));
+  let upstreams: readonly UpstreamTarget[];
+  let sources: readonly RouteSource[];
+  let claimedAt: number;
+  if (members.length === 1) {
+    // Most routes have one member: no maps and no sorting for them.
+    upstreams = frozen([copyUpstream(lead.upstream)]);
+    sources = frozen([copySource(lead.source)]);
+    claimedAt = createdOf(lead);
+  } else {
+    const byOrigin = new Map<string, UpstreamTarget>();
+    const bySource = new Map<string, RouteSource>();
+    claimedAt = Number.POSITIVE_INFINITY;
+    for (const member of members) {
+      if (!byOrigin.has(member.upstream.origin)) byOrigin.set(member.upstream.origin, copyUpstream(member.upstream));
+      const key = sourceKey(member.source);
+      if (!bySource.has(key)) bySource.set(key, copySource(member.source));
+      claimedAt = Math.min(claimedAt, createdOf(member));
+    }
+    upstreams = frozen([...byOrigin.values()].sort((a, b) => compareStrings(a.origin, b.origin)));
+    sources = frozen([...bySource.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source));
   }
-  const sortedUpstreams = [...upstreams.values()].sort((a, b) => compareStrings(a.origin, b.origin));
-  const sortedSources = [...sources.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source);
-  // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
-  // JSON.stringify(route) is a canonical form: equal routes give equal strings.
-  // Built by assignment in one fixed order (a spread in the middle of a literal is a slow path).
-  const draft: Record<string, unknown> = { ...ROUTE_SHAPE };
-  draft.id = id;
-  draft.hosts = frozen([...new Set(lead.hosts)]);
-  draft.fromScheme = lead.fromScheme;
-  copyKeyFields(lead, draft, shared);
-  draft.setHeaders = copyHeaders(lead.setHeaders);
-  draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
-  draft.upstreams = frozen(sortedUpstreams);
-  // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
-  draft.ready = sortedUpstreams.every((target) => target.ready) ? draft.upstreams : frozen(sortedUpstreams.filter((target) => target.ready));
-  draft.sources = frozen(sortedSources);
-  if (lead.pomerium !== undefined) draft.pomerium = frozenPomerium(lead.pomerium);
-  const route = frozen(draft) as unknown as Route;
+  const route = routeOf(id, lead, upstreams, sources, shared);
   const source = lead.source;
+  const path = route.path;
+  const suffix = claimSuffix(route.pomerium);
+  const hosts = route.hosts;
+  // A space can occur in neither a host name nor a normalised path.
+  const claims = hosts.length === 1 ? [`${hosts[0] as string} ${path}${suffix}`] : hosts.map((host) => `${host} ${path}${suffix}`);
   return {
     route,
-    // A space can occur in neither a host name nor a normalised path.
-    claims: route.hosts.map((host) => `${host} ${route.path}${claimSuffix(route.pomerium)}`),
+    claims,
     routeName: lead.routeName,
     members,
     isFile: source.kind === 'file',
@@ -113,6 +112,66 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map
     index: source.kind === 'file' ? source.index : 0,
   };
 }
+
+/**
+ * The frozen route of a group led by `lead`. Frozen all the way down, and every object in it has
+ * a fixed key order (see copies.ts), so JSON.stringify(route) is a canonical form: equal routes
+ * give equal strings. One object literal with every field, in the order the table has always
+ * listed them (ROUTE_FIELDS): its fields live in the object itself, where a copy of a shape
+ * filled in by assignment kept them in a separate property store (about 30 B more per route,
+ * and slower to fill). A key field added to the key table after this literal was written still
+ * gets its field (KEY_FIELDS_OUTSIDE_LITERAL), only not in the object.
+ */
+function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget[], sources: readonly RouteSource[], shared?: Map<string, object>): Route {
+  const hosts = lead.hosts;
+  const draft = {
+    id,
+    hosts: hosts.length === 1 ? frozen([hosts[0] as string]) : frozen([...new Set(hosts)]),
+    fromScheme: lead.fromScheme,
+    path: lead.path,
+    stripPath: lead.stripPath,
+    policy: copyKeyField('policy', lead.policy, shared),
+    identity: lead.identity,
+    hostHeader: copyKeyField('hostHeader', lead.hostHeader, shared),
+    websockets: lead.websockets,
+    wsOrigins: copyKeyField('wsOrigins', lead.wsOrigins, shared),
+    timeoutMs: lead.timeoutMs,
+    idleTimeoutMs: lead.idleTimeoutMs,
+    tlsSkipVerify: lead.tlsSkipVerify,
+    health: lead.health,
+    lb: lead.lb,
+    basicAuth: lead.basicAuth,
+    bearer: lead.bearer,
+    display: copyKeyField('display', lead.display, shared),
+    access: copyKeyField('access', lead.access, shared),
+    mode: lead.mode,
+    oidc: copyKeyField('oidc', lead.oidc, shared),
+    responseHeaders: copyKeyField('responseHeaders', lead.responseHeaders, shared),
+    hsts: lead.hsts,
+    redirect: lead.redirect,
+    setHeaders: copyHeaders(lead.setHeaders),
+    removeHeaders: lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]),
+    upstreams,
+    // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
+    ready: upstreams.every((target) => target.ready) ? upstreams : frozen(upstreams.filter((target) => target.ready)),
+    sources,
+  } satisfies Record<(typeof ROUTE_FIELDS)[number], unknown>;
+  if (KEY_FIELDS_OUTSIDE_LITERAL.length !== 0) {
+    const into = draft as Record<string, unknown>;
+    for (const top of KEY_FIELDS_OUTSIDE_LITERAL) into[top] = copyKeyField(top, (lead as unknown as Record<string, unknown>)[top], shared);
+  }
+  if (lead.pomerium !== undefined) (draft as Record<string, unknown>).pomerium = frozenPomerium(lead.pomerium);
+  return frozen(draft) as unknown as Route;
+}
+
+/** The fields the route literal above spells, in its order; a key field missing here is added after them. */
+const ROUTE_FIELDS = [
+  'id', 'hosts', 'fromScheme', 'path', 'stripPath', 'policy', 'identity', 'hostHeader', 'websockets', 'wsOrigins', 'timeoutMs', 'idleTimeoutMs',
+  'tlsSkipVerify', 'health', 'lb', 'basicAuth', 'bearer', 'display', 'access', 'mode', 'oidc', 'responseHeaders', 'hsts', 'redirect',
+  'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources',
+] as const;
+
+const KEY_FIELDS_OUTSIDE_LITERAL: readonly string[] = Object.freeze(KEY_FIELD_TOPS.filter((top) => !(ROUTE_FIELDS as readonly string[]).includes(top)));
 
 function frozenPomerium(settings: PomeriumRoute): PomeriumRoute {
   return frozenCanonical(settings) as PomeriumRoute;
