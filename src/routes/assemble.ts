@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
 import type { Candidate } from './group.ts';
-import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
+import { describeOwner, ownerKey, sameOwner, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
@@ -184,22 +184,20 @@ export function resolveItems(items: Item[]): Map<string, Item> {
 }
 
 /**
- * The owner as the table publishes it. `shared` (JSON → owner) lets the items settled in one
- * pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ * The owner as the table publishes it. `shared` (owner key → owner) lets the items settled in
+ * one pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ * Owners with one key may still differ in what only messages show (a container's name, a file's
+ * name), so a shared one is taken only when equal in every field.
  */
 export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): HostOwner {
   if (item.frozenOwner !== null) return item.frozenOwner;
-  const copy = canonicalCopy(item.owner);
-  if (shared === undefined) {
-    item.frozenOwner = deepFreeze(copy);
-    return item.frozenOwner;
+  const known = shared?.get(item.ownerKey);
+  if (known !== undefined && sameOwner(known, item.owner)) {
+    item.frozenOwner = known;
+    return known;
   }
-  const json = JSON.stringify(copy);
-  let owner = shared.get(json);
-  if (owner === undefined) {
-    owner = deepFreeze(copy);
-    shared.set(json, owner);
-  }
+  const owner = deepFreeze(canonicalCopy(item.owner));
+  if (shared !== undefined && known === undefined) shared.set(item.ownerKey, owner);
   item.frozenOwner = owner;
   return owner;
 }
@@ -209,6 +207,11 @@ export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): Hos
  * routes, and its live and closed claims, longest path first; on equal paths (aliases) the id decides.
  */
 export function hostEntries(host: string, items: readonly Item[]): { routes: readonly Route[] | undefined; claims: readonly Claim[] | undefined } {
+  if (items.length === 1 && (items[0] as Item).accepted) {
+    // Most hosts have one route: nothing to sort.
+    const route = ((items[0] as Item).candidate as Candidate).route;
+    return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]) };
+  }
   const routes: Route[] = [];
   const claims: { claim: Claim; id: string }[] = [];
   for (const item of items) {

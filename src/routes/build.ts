@@ -14,7 +14,7 @@ import {
   type Item,
   type SettledIssue,
 } from './assemble.ts';
-import type { Claim, ClosedClaim, ClosedClaimSpec, HostOwner } from './claims.ts';
+import { sameOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { compareStrings } from './canonical.ts';
 import { LayeredMap } from './layered-map.ts';
 import { sameItems } from '../util/same-items.ts';
@@ -121,6 +121,9 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   const removed: Item[] = [];
   const added: Item[] = [];
 
+  // Nothing built before (the first build, or the first after a failed one): every route is new,
+  // so the routes to merge are simply every route id, in the members map itself.
+  const fresh = state.specs.length === 0 && state.live.size === 0;
   // Routes whose members changed are merged again; the others keep their merged route.
   const dirty = new Set<string>();
   for (const spec of specs) {
@@ -142,7 +145,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
       if (own === undefined) state.routesOf.set(spec.source.containerId, [id]);
       else own.push(id);
     }
-    dirty.add(id);
+    if (!fresh) dirty.add(id);
   }
   for (const spec of state.specs) {
     const seen = state.seenSpecs.get(spec);
@@ -170,8 +173,8 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   state.ownersGiven = inputs.owners;
   // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
   const shared = new Map<string, object>();
-  for (const id of dirty) {
-    const before = state.live.get(id);
+  for (const id of fresh ? state.members.keys() : dirty) {
+    const before = fresh ? undefined : state.live.get(id);
     if (before !== undefined) removed.push(before);
     const list = state.members.get(id);
     if (list === undefined) {
@@ -222,7 +225,9 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
  * Takes the removed items out, puts the added ones in, and settles again every item that
  * shares a host with them, directly or through another item: the rest keep their outcome.
  */
-function settleAgain(state: State, removed: readonly Item[], added: readonly Item[]): void {
+function settleAgain(state: State, removed: readonly Item[], added: Item[]): void {
+  // Nothing settled before: every item is new and every host is touched, with nothing to take out.
+  const fresh = removed.length === 0 && state.hostItems.size === 0;
   const lists = sortedListChanges();
   const hosts = new Set<string>();
   for (const item of removed) {
@@ -236,28 +241,35 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
   }
   for (const item of added) {
     for (const host of item.hosts) {
-      hosts.add(host);
+      if (!fresh) hosts.add(host);
       const list = state.hostItems.get(host);
       if (list === undefined) state.hostItems.set(host, [item]);
       else list.push(item);
     }
   }
 
-  const affected = new Set<Item>(added);
-  const pending = [...hosts];
-  while (pending.length > 0) {
-    for (const item of state.hostItems.get(pending.pop() as string) ?? []) {
-      if (affected.has(item)) continue;
-      affected.add(item);
-      for (const host of item.hosts) {
-        if (hosts.has(host)) continue;
-        hosts.add(host);
-        pending.push(host);
+  let affected: Item[];
+  if (fresh) {
+    // `added` is the builder's own list for this build, so it may be sorted in place.
+    affected = added;
+  } else {
+    const reached = new Set<Item>(added);
+    const pending = [...hosts];
+    while (pending.length > 0) {
+      for (const item of state.hostItems.get(pending.pop() as string) ?? []) {
+        if (reached.has(item)) continue;
+        reached.add(item);
+        for (const host of item.hosts) {
+          if (hosts.has(host)) continue;
+          hosts.add(host);
+          pending.push(host);
+        }
       }
     }
+    affected = [...reached];
+    for (const item of affected) retract(state, item, lists);
   }
-  for (const item of affected) retract(state, item, lists);
-  const owners = resolveItems([...affected]);
+  const owners = resolveItems(affected);
   for (const item of affected) {
     if (item.accepted) lists.routesIn.push((item.candidate as Candidate).route);
     if (item.published !== null) lists.publishedIn.push(item.published);
@@ -267,10 +279,27 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
   state.routes = applySorted(state.routes, lists.routesOut, lists.routesIn);
   state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
+  const sharedOwners = new Map<string, HostOwner>();
+  if (fresh) {
+    // Maps of the hosts that have an entry, taken as the tables' maps as they are.
+    const byHost = new Map<string, readonly Route[]>();
+    const claims = new Map<string, readonly Claim[]>();
+    const owned = new Map<string, HostOwner>();
+    for (const [host, items] of state.hostItems) {
+      const entries = hostEntries(host, items);
+      if (entries.routes !== undefined) byHost.set(host, entries.routes);
+      if (entries.claims !== undefined) claims.set(host, entries.claims);
+      const owner = owners.get(host);
+      if (owner !== undefined) owned.set(host, publishedOwner(owner, sharedOwners));
+    }
+    state.byHost = LayeredMap.adopt(byHost);
+    state.claims = LayeredMap.adopt(claims);
+    state.owners = LayeredMap.adopt(owned);
+    return;
+  }
   const byHost = new Map<string, readonly Route[] | undefined>();
   const claims = new Map<string, readonly Claim[] | undefined>();
   const owned = new Map<string, HostOwner | undefined>();
-  const sharedOwners = new Map<string, HostOwner>();
   for (const host of hosts) {
     const entries = hostEntries(host, state.hostItems.get(host) ?? []);
     byHost.set(host, entries.routes);
@@ -427,17 +456,7 @@ function ownerUnchanged(item: Item, owners: ReadonlyMap<string, HostOwner>): boo
       ? owner.kind === 'file' && owner.file === source.file
       : owner.kind === 'container' && owner.containerId === source.containerId && owner.containerName === source.containerName;
   }
-  if (owner === named) return true;
-  switch (owner.kind) {
-    case 'file':
-      return named.kind === 'file' && named.file === owner.file;
-    case 'compose':
-      return named.kind === 'compose' && named.project === owner.project && named.engine === owner.engine;
-    case 'stack':
-      return named.kind === 'stack' && named.namespace === owner.namespace && named.engine === owner.engine;
-    case 'container':
-      return named.kind === 'container' && named.containerId === owner.containerId && named.containerName === owner.containerName;
-  }
+  return sameOwner(owner, named);
 }
 
 /**

@@ -86,46 +86,63 @@ export function sharedCanonical<T>(value: T): T {
 
 /**
  * canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built.
- * With `shared` (canonical JSON → object, for one build), a small record of plain values (a
- * policy entry, a bypass rule) equal to one copied before is that same frozen object: 10,000
- * routes that allow `@example.org` hold one such entry, not 10,000.
+ * With `shared` (canonical JSON → object, for one build), a list item that is a small record of
+ * plain values (a policy entry, a bypass rule) equal to one copied before is that same frozen
+ * object: 10,000 routes that allow `@example.org` hold one such entry, not 10,000. Records
+ * elsewhere (a route's `display`, named after its container) are seldom equal, so they are
+ * not looked up.
  */
 export function frozenCanonical(value: unknown, shared?: Map<string, object>): unknown {
+  return canonicalPart(value, shared, false);
+}
+
+function canonicalPart(value: unknown, shared: Map<string, object> | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (CANONICAL.has(value)) return value;
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_LIST;
     const items = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) items[i] = frozenCanonical(value[i], shared);
+    for (let i = 0; i < value.length; i++) items[i] = canonicalPart(value[i], shared, true);
     return Object.freeze(items);
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
-  if (!inOrder(keys)) keys.sort(compareStrings);
+  sortKeys(keys);
   const copy: Record<string, unknown> = {};
-  let flat = keys.length <= MAX_SHARED_KEYS;
+  let flat = listItem && shared !== undefined && keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
     // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
     if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') flat = false;
     // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(item, shared), enumerable: true, writable: true, configurable: true });
-    else copy[key] = frozenCanonical(item, shared);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: canonicalPart(item, shared, false), enumerable: true, writable: true, configurable: true });
+    else copy[key] = canonicalPart(item, shared, false);
   }
-  if (shared === undefined || !flat) return Object.freeze(copy);
+  if (!flat) return Object.freeze(copy);
   const json = JSON.stringify(copy);
-  const known = shared.get(json);
+  const known = (shared as Map<string, object>).get(json);
   if (known !== undefined) return known;
-  shared.set(json, Object.freeze(copy));
+  (shared as Map<string, object>).set(json, Object.freeze(copy));
   return copy;
 }
 
-/** Whether the keys are sorted already (usually, for objects built with their keys in canonical order). */
-function inOrder(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
-  return true;
+/** Sorts keys in place by code unit: the few keys of a record by insertion, with no comparator to call. */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 8) {
+    keys.sort(compareStrings);
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
