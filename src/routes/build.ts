@@ -20,6 +20,7 @@ import { LayeredMap } from './layered-map.ts';
 import { sameItems } from '../util/same-items.ts';
 import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
 import { indexOidcClients } from './oidc-clients.ts';
+import { SharedParts } from './copies.ts';
 
 /** Builds tables one after another, at a cost that follows what changed since the previous build. */
 export interface RouteTableBuilder {
@@ -172,7 +173,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   }
   state.ownersGiven = inputs.owners;
   // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
-  const shared = new Map<string, object>();
+  const shared = new SharedParts();
   for (const id of fresh ? state.members.keys() : dirty) {
     const before = fresh ? undefined : state.live.get(id);
     if (before !== undefined) removed.push(before);

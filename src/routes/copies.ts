@@ -71,7 +71,7 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
  * A group left wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one
  * frozen object shared by every such route.
  */
-export function copyKeyField(top: string, value: unknown, shared?: Map<string, object>): unknown {
+export function copyKeyField(top: string, value: unknown, shared?: SharedParts): unknown {
   if (value === null || typeof value !== 'object') return value;
   const group = DEFAULT_GROUPS.get(top);
   return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
@@ -92,11 +92,11 @@ export function sharedCanonical<T>(value: T): T {
  * elsewhere (a route's `display`, named after its container) are seldom equal, so they are
  * not looked up.
  */
-export function frozenCanonical(value: unknown, shared?: Map<string, object>): unknown {
+export function frozenCanonical(value: unknown, shared?: SharedParts): unknown {
   return canonicalPart(value, shared, false);
 }
 
-function canonicalPart(value: unknown, shared: Map<string, object> | undefined, listItem: boolean): unknown {
+function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (CANONICAL.has(value)) return value;
   if (Array.isArray(value)) {
@@ -121,12 +121,47 @@ function canonicalPart(value: unknown, shared: Map<string, object> | undefined, 
     else copy[key] = canonicalPart(item, shared, false);
   }
   if (!flat) return Object.freeze(copy);
-  const json = JSON.stringify(copy);
-  const known = (shared as Map<string, object>).get(json);
-  if (known !== undefined) return known;
-  (shared as Map<string, object>).set(json, Object.freeze(copy));
-  return copy;
+  return (shared as SharedParts).share(Object.freeze(copy), keys);
 }
+
+/**
+ * Small values shared among the routes merged in one build (see frozenCanonical). Most are
+ * policy entries, a `kind` and one text (`{ email, kind }`): those are found by kind and text,
+ * with no string made for them; the rest by their canonical JSON.
+ */
+export class SharedParts {
+  readonly #byJson = new Map<string, object>();
+  readonly #byKind = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
+
+  /** The record equal to `record` found before, else `record` itself, remembered. */
+  share(record: Readonly<Record<string, unknown>>, keys: readonly string[]): object {
+    if (keys.length === 2 && (keys[0] === 'kind' || keys[1] === 'kind')) {
+      const kind = record.kind;
+      const other = (keys[0] === 'kind' ? keys[1] : keys[0]) as string;
+      const text = record[other];
+      if (typeof kind === 'string' && typeof text === 'string') {
+        let byText = this.#byKind.get(kind);
+        if (byText === undefined) {
+          byText = new Map();
+          this.#byKind.set(kind, byText);
+        }
+        const known = byText.get(text);
+        // Of one kind with the same text, but maybe under another key: then JSON decides.
+        if (known === undefined) {
+          byText.set(text, record);
+          return record;
+        }
+        if (known[other] === text) return known;
+      }
+    }
+    const json = JSON.stringify(record);
+    const known = this.#byJson.get(json);
+    if (known !== undefined) return known;
+    this.#byJson.set(json, record);
+    return record;
+  }
+}
+
 
 /** Sorts keys in place by code unit: the few keys of a record by insertion, with no comparator to call. */
 function sortKeys(keys: string[]): void {

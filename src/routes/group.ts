@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyField, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, KEY_FIELD_TOPS } from './copies.ts';
+import { copyHeaders, copyKeyField, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, KEY_FIELD_TOPS, type SharedParts } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
@@ -70,7 +70,7 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
  * The members of one route id → one frozen route. Depends on the members alone, never on their
  * order. `shared`: small values equal to ones of other routes merged in the same build are shared (see frozenCanonical).
  */
-export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map<string, object>): Candidate {
+export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: SharedParts): Candidate {
   const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
   let upstreams: readonly UpstreamTarget[];
@@ -122,7 +122,7 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map
  * and slower to fill). A key field added to the key table after this literal was written still
  * gets its field (KEY_FIELDS_OUTSIDE_LITERAL), only not in the object.
  */
-function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget[], sources: readonly RouteSource[], shared?: Map<string, object>): Route {
+function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget[], sources: readonly RouteSource[], shared?: SharedParts): Route {
   const hosts = lead.hosts;
   const draft = {
     id,
