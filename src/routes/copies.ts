@@ -1,5 +1,5 @@
 import { FIELD_KEYS, KEY_FIELDS } from './key-fields.ts';
-import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
+import type { RoutePolicy, RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 
 /**
@@ -75,6 +75,47 @@ export function copyKeyField(top: string, value: unknown, shared?: SharedParts):
   if (value === null || typeof value !== 'object') return value;
   const group = DEFAULT_GROUPS.get(top);
   return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
+}
+
+/** The policy fields (sorted), as the key table has them today: copyPolicy's literal names exactly these. */
+const POLICY_FIELDS: readonly string[] = Object.freeze(['allow', 'bypass', 'corsPreflight', 'deny', 'public']);
+const POLICY_FIELDS_NOW = Object.freeze(
+  FIELD_KEYS.filter(([, path]) => path[0] === 'policy')
+    .map(([, path]) => path[1] as string)
+    .sort(),
+);
+const POLICY_LITERAL_FITS = POLICY_FIELDS_NOW.length === POLICY_FIELDS.length && POLICY_FIELDS_NOW.every((name, i) => name === POLICY_FIELDS[i]);
+
+/**
+ * A route's policy as copyKeyField gives it, built as one literal when the policy has exactly the
+ * fields the key table names today: its fields are then in the object itself, where a copy
+ * filled in key by key kept most of them in a separate store. Any other policy (a key added to
+ * the table since, or a record with extra fields) takes the general copy.
+ */
+export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePolicy {
+  if (!POLICY_LITERAL_FITS || !hasExactly(policy, POLICY_FIELDS)) return copyKeyField('policy', policy, shared) as RoutePolicy;
+  if (DEFAULT_POLICY !== undefined && isDefaultGroup(policy, DEFAULT_POLICY)) return DEFAULT_POLICY.shared as RoutePolicy;
+  return Object.freeze({
+    allow: frozenCanonical(policy.allow, shared) as RoutePolicy['allow'],
+    bypass: frozenCanonical(policy.bypass, shared) as RoutePolicy['bypass'],
+    corsPreflight: policy.corsPreflight,
+    deny: frozenCanonical(policy.deny, shared) as RoutePolicy['deny'],
+    public: policy.public,
+  } satisfies Record<(typeof POLICY_FIELDS)[number], unknown>);
+}
+
+const DEFAULT_POLICY = DEFAULT_GROUPS.get('policy');
+
+/** Own enumerable keys exactly `names`, each set (not undefined). */
+function hasExactly(record: object, names: readonly string[]): boolean {
+  let count = 0;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    count++;
+  }
+  if (count !== names.length) return false;
+  for (const name of names) if ((record as Record<string, unknown>)[name] === undefined || !Object.hasOwn(record, name)) return false;
+  return true;
 }
 
 /** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
@@ -194,6 +235,10 @@ export function copySource(source: RouteSource): RouteSource {
 }
 
 export function copyUpstream(target: UpstreamTarget): UpstreamTarget {
-  const copy = { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state };
-  return frozen(target.network === undefined ? copy : { ...copy, network: target.network });
+  // One literal each way, so the fields are in the object (a spread added a separate store).
+  return frozen(
+    target.network === undefined
+      ? { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state }
+      : { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state, network: target.network },
+  );
 }
