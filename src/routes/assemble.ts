@@ -5,6 +5,7 @@ import { describeOwner, ownerKey, sameOwner, soleOwner, type Claim, type ClosedC
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
+import type { HostEntry } from './host-index.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -146,12 +147,17 @@ export function resolveItems(items: Item[]): Map<string, Item> {
     item.accepted = false;
     item.published = null;
     item.issues = NO_ISSUES;
-    const foreign = item.hosts.find((host) => {
-      const holder = owners.get(host);
-      return holder !== undefined && holder.ownerKey !== item.ownerKey;
-    });
+    let foreign: Item | undefined;
+    let at = 0;
+    for (; at < item.hosts.length; at++) {
+      const holder = owners.get(item.hosts[at] as string);
+      if (holder !== undefined && holder.ownerKey !== item.ownerKey) {
+        foreign = holder;
+        break;
+      }
+    }
     if (foreign !== undefined) {
-      if (item.candidate !== null) item.issues = ownershipIssues(item.candidate, foreign, (owners.get(foreign) as Item).owner).map(settle);
+      if (item.candidate !== null) item.issues = ownershipIssues(item.candidate, item.hosts[at] as string, foreign.owner).map(settle);
       continue;
     }
     for (const host of item.hosts) if (!owners.has(host)) owners.set(host, item);
@@ -162,7 +168,13 @@ export function resolveItems(items: Item[]): Map<string, Item> {
   for (const item of owned) {
     const candidate = item.candidate;
     if (candidate === null) continue;
-    const claimed = candidate.claims.findIndex((claim) => claims.has(claim));
+    let claimed = -1;
+    for (let i = 0; i < candidate.claims.length; i++) {
+      if (claims.has(candidate.claims[i] as string)) {
+        claimed = i;
+        break;
+      }
+    }
     if (claimed !== -1) {
       const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
       item.issues = conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle);
@@ -206,11 +218,11 @@ export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): Hos
  * One host's entries in the table's indexes, from the resolved items that claim it: its live
  * routes, and its live and closed claims, longest path first; on equal paths (aliases) the id decides.
  */
-export function hostEntries(host: string, items: readonly Item[]): { routes: readonly Route[] | undefined; claims: readonly Claim[] | undefined } {
+export function hostEntries(host: string, items: readonly Item[], owner: HostOwner | undefined): HostEntry {
   if (items.length === 1 && (items[0] as Item).accepted) {
     // Most hosts have one route: nothing to sort.
     const route = ((items[0] as Item).candidate as Candidate).route;
-    return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]) };
+    return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]), owner };
   }
   const routes: Route[] = [];
   const claims: { claim: Claim; id: string }[] = [];
@@ -232,6 +244,7 @@ export function hostEntries(host: string, items: readonly Item[]): { routes: rea
   return {
     routes: routes.length === 0 ? undefined : Object.freeze(routes),
     claims: claims.length === 0 ? undefined : Object.freeze(claims.map((entry) => entry.claim)),
+    owner,
   };
 }
 

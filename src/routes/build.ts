@@ -16,7 +16,7 @@ import {
 } from './assemble.ts';
 import { sameOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { compareStrings } from './canonical.ts';
-import { LayeredMap } from './layered-map.ts';
+import { HostIndex, type HostEntry } from './host-index.ts';
 import { sameItems } from '../util/same-items.ts';
 import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
 import { indexOidcClients } from './oidc-clients.ts';
@@ -71,9 +71,8 @@ interface State {
   /** Accepted routes that declare an OpenID client (`iap.oidc.*`): few, kept as items settle. */
   readonly declaring: Set<Item>;
   translator: { readonly byIssue: ReadonlyMap<RouteIssue, SettledIssue>; readonly settled: readonly SettledIssue[] };
-  byHost: LayeredMap<readonly Route[]>;
-  claims: LayeredMap<readonly Claim[]>;
-  owners: LayeredMap<HostOwner>;
+  /** The table's byHost, claims and owners, as one index. */
+  hosts: HostIndex;
   table: RouteTable | null;
 }
 
@@ -95,9 +94,7 @@ function emptyState(): State {
     refused: new Set(),
     declaring: new Set(),
     translator: { byIssue: new Map(), settled: [] },
-    byHost: LayeredMap.empty(),
-    claims: LayeredMap.empty(),
-    owners: LayeredMap.empty(),
+    hosts: HostIndex.empty(),
     table: null,
   };
 }
@@ -174,18 +171,22 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   state.ownersGiven = inputs.owners;
   // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
   const shared = new SharedParts();
-  for (const id of fresh ? state.members.keys() : dirty) {
-    const before = fresh ? undefined : state.live.get(id);
-    if (before !== undefined) removed.push(before);
-    const list = state.members.get(id);
-    if (list === undefined) {
-      state.live.delete(id);
-      continue;
-    }
+  const merge = (id: string, list: readonly RouteSpec[]) => {
     const candidate = mergeGroup(id, list, shared);
     const item = liveItem(candidate, liveOwner(candidate, inputs.owners));
     state.live.set(id, item);
     added.push(item);
+  };
+  if (fresh) {
+    for (const [id, list] of state.members) merge(id, list);
+  } else {
+    for (const id of dirty) {
+      const before = state.live.get(id);
+      if (before !== undefined) removed.push(before);
+      const list = state.members.get(id);
+      if (list === undefined) state.live.delete(id);
+      else merge(id, list);
+    }
   }
 
   for (const spec of inputs.closed) {
@@ -281,36 +282,23 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
   const sharedOwners = new Map<string, HostOwner>();
+  const entryOf = (host: string, items: readonly Item[]) => {
+    const owner = owners.get(host);
+    return hostEntries(host, items, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
+  };
   if (fresh) {
-    // Maps of the hosts that have an entry, taken as the tables' maps as they are.
-    const byHost = new Map<string, readonly Route[]>();
-    const claims = new Map<string, readonly Claim[]>();
-    const owned = new Map<string, HostOwner>();
+    // The entries of the hosts that have any, taken as the index's map as it is.
+    const entries = new Map<string, HostEntry>();
     for (const [host, items] of state.hostItems) {
-      const entries = hostEntries(host, items);
-      if (entries.routes !== undefined) byHost.set(host, entries.routes);
-      if (entries.claims !== undefined) claims.set(host, entries.claims);
-      const owner = owners.get(host);
-      if (owner !== undefined) owned.set(host, publishedOwner(owner, sharedOwners));
+      const entry = entryOf(host, items);
+      if (entry.routes !== undefined || entry.claims !== undefined || entry.owner !== undefined) entries.set(host, entry);
     }
-    state.byHost = LayeredMap.adopt(byHost);
-    state.claims = LayeredMap.adopt(claims);
-    state.owners = LayeredMap.adopt(owned);
+    state.hosts = HostIndex.adopt(entries);
     return;
   }
-  const byHost = new Map<string, readonly Route[] | undefined>();
-  const claims = new Map<string, readonly Claim[] | undefined>();
-  const owned = new Map<string, HostOwner | undefined>();
-  for (const host of hosts) {
-    const entries = hostEntries(host, state.hostItems.get(host) ?? []);
-    byHost.set(host, entries.routes);
-    claims.set(host, entries.claims);
-    const owner = owners.get(host);
-    owned.set(host, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
-  }
-  state.byHost = state.byHost.with(byHost);
-  state.claims = state.claims.with(claims);
-  state.owners = state.owners.with(owned);
+  const changes = new Map<string, HostEntry>();
+  for (const host of hosts) changes.set(host, entryOf(host, state.hostItems.get(host) ?? []));
+  state.hosts = state.hosts.with(changes);
 }
 
 /** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
@@ -376,7 +364,7 @@ function tableOf(state: State): RouteTable {
   const routes = Object.freeze(state.routes.slice());
   const closed = Object.freeze(state.published.slice());
   const issues = Object.freeze(all.map((entry) => entry.issue));
-  const { byHost, claims, owners } = state;
+  const { byHost, claims, owners } = state.hosts;
   let fingerprint: string | undefined;
   state.table = Object.freeze({
     routes,
