@@ -55,7 +55,11 @@ interface State {
   readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
   /** Route id → the specs that claim it now. */
   readonly members: Map<string, RouteSpec[]>;
-  /** Container id → the route id of each of its specs now (one entry per spec), to find its routes when its unit changes. */
+  /**
+   * Container id → the route id of each of its specs now (one entry per spec), to find its
+   * routes when its unit changes. Kept from the first build on: made by the first build that
+   * needed it instead, it cost the first change about as much more as it saved the first build.
+   */
   readonly routesOf: Map<string, string[]>;
   /** The owners map the previous build was given (see ClaimInputs.ownersChanged). */
   ownersGiven: ReadonlyMap<string, HostOwner> | null;
@@ -124,7 +128,8 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   const fresh = state.specs.length === 0 && state.live.size === 0;
   // Routes whose members changed are merged again; the others keep their merged route.
   const dirty = new Set<string>();
-  for (const spec of specs) {
+  if (fresh) addFresh(state, specs, now);
+  else for (const spec of specs) {
     const seen = state.seenSpecs.get(spec);
     if (seen !== undefined) {
       // Listed twice, or kept from the previous build (an entry from before that was deleted).
@@ -138,12 +143,8 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
-    if (spec.source.kind === 'container') {
-      const own = state.routesOf.get(spec.source.containerId);
-      if (own === undefined) state.routesOf.set(spec.source.containerId, [id]);
-      else own.push(id);
-    }
-    if (!fresh) dirty.add(id);
+    if (spec.source.kind === 'container') addRouteOf(state.routesOf, spec.source.containerId, id);
+    dirty.add(id);
   }
   for (const spec of state.specs) {
     const seen = state.seenSpecs.get(spec);
@@ -395,6 +396,31 @@ function oidcClientsOf(state: State): ReturnType<typeof indexOidcClients> {
 function declaresClient(item: Item): boolean {
   const { clientId, redirectUris } = (item.candidate as Candidate).route.oidc;
   return clientId !== null && redirectUris.length > 0;
+}
+
+/**
+ * The first build's specs, with no previous build to compare with: each spec's route id, and
+ * the members of each route. A spec listed twice counts once (the map's size tells, with no
+ * lookup before each entry).
+ */
+function addFresh(state: State, specs: readonly RouteSpec[], now: number): void {
+  const { seenSpecs, members, routesOf } = state;
+  for (const spec of specs) {
+    const id = routeIdOf(spec);
+    const size = seenSpecs.size;
+    seenSpecs.set(spec, { build: now, id });
+    if (seenSpecs.size === size) continue;
+    const list = members.get(id);
+    if (list === undefined) members.set(id, [spec]);
+    else list.push(spec);
+    if (spec.source.kind === 'container') addRouteOf(routesOf, spec.source.containerId, id);
+  }
+}
+
+function addRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+  const own = routesOf.get(containerId);
+  if (own === undefined) routesOf.set(containerId, [id]);
+  else own.push(id);
 }
 
 /** Drops one entry of `id` from a container's route ids, and the container once it has none. */
