@@ -92,6 +92,19 @@ describe('createRouteTableBuilder', () => {
     expect(table.issues).toHaveLength(2);
   });
 
+  it('takes a spec listed twice in a first build once, as later builds do', () => {
+    const builder = createRouteTableBuilder();
+    const first = builder.build([a, a, b], []);
+    expect(first.routes.map((route) => route.sources.length)).toEqual([1, 1]);
+    expectSameTable(first, buildRouteTable([a, b], []));
+    // A route refused gets one issue per member: a spec counted twice would get two.
+    const older = containerSpec({ name: 'older', hosts: [...a.hosts], created: 1 });
+    const refused = createRouteTableBuilder().build([a, a, older], []);
+    expect(refused.issues.filter((issue) => issue.code === 'conflict')).toHaveLength(1);
+    expectSameTable(builder.build([a, b], []), buildRouteTable([a, b], []));
+    expect(builder.build([b], []).routes.map((route) => route.id)).toEqual(buildRouteTable([b], []).routes.map((route) => route.id));
+  });
+
   it('freezes every object reachable from the table, reused or new', () => {
     const builder = createRouteTableBuilder();
     const spec = { ...containerSpec({ name: 'h', hosts: ['h.example'] }), setHeaders: { 'X-A': '{email}' }, hostHeader: { mode: 'literal' as const, host: 'in' } };
