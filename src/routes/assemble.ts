@@ -218,12 +218,14 @@ export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): Hos
  * One host's entries in the table's indexes, from the resolved items that claim it: its live
  * routes, and its live and closed claims, longest path first; on equal paths (aliases) the id decides.
  */
-export function hostEntries(host: string, items: readonly Item[], owner: HostOwner | undefined): HostEntry {
-  if (items.length === 1 && (items[0] as Item).accepted) {
+export function hostEntries(host: string, named: Item | readonly Item[], owner: HostOwner | undefined): HostEntry {
+  const only = Array.isArray(named) ? (named.length === 1 ? (named[0] as Item) : undefined) : (named as Item);
+  if (only !== undefined && only.accepted) {
     // Most hosts have one route: nothing to sort.
-    const route = ((items[0] as Item).candidate as Candidate).route;
+    const route = (only.candidate as Candidate).route;
     return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]), owner };
   }
+  const items: readonly Item[] = Array.isArray(named) ? named : [named as Item];
   const routes: Route[] = [];
   const claims: { claim: Claim; id: string }[] = [];
   for (const item of items) {

@@ -67,7 +67,7 @@ interface State {
   readonly live: Map<string, Item>;
   readonly closed: Map<ClosedClaimSpec, Item>;
   /** Host → every item (live or closed) that names it. */
-  readonly hostItems: Map<string, Item[]>;
+  readonly hostItems: Map<string, HostItems>;
   /** Accepted routes and published closed claims, sorted by id, as the table lists them. */
   routes: Route[];
   published: ClosedClaim[];
@@ -236,18 +236,14 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   for (const item of removed) {
     for (const host of item.hosts) {
       hosts.add(host);
-      const list = (state.hostItems.get(host) as Item[]).filter((other) => other !== item);
-      if (list.length === 0) state.hostItems.delete(host);
-      else state.hostItems.set(host, list);
+      removeHostItem(state.hostItems, host, item);
     }
     retract(state, item, lists);
   }
   for (const item of added) {
     for (const host of item.hosts) {
       if (!fresh) hosts.add(host);
-      const list = state.hostItems.get(host);
-      if (list === undefined) state.hostItems.set(host, [item]);
-      else list.push(item);
+      addHostItem(state.hostItems, host, item);
     }
   }
 
@@ -259,7 +255,7 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
     const reached = new Set<Item>(added);
     const pending = [...hosts];
     while (pending.length > 0) {
-      for (const item of state.hostItems.get(pending.pop() as string) ?? []) {
+      for (const item of itemsOf(state.hostItems.get(pending.pop() as string))) {
         if (reached.has(item)) continue;
         reached.add(item);
         for (const host of item.hosts) {
@@ -283,9 +279,9 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
   const sharedOwners = new Map<string, HostOwner>();
-  const entryOf = (host: string, items: readonly Item[]) => {
+  const entryOf = (host: string, items: HostItems | undefined) => {
     const owner = owners.get(host);
-    return hostEntries(host, items, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
+    return hostEntries(host, items ?? NO_ITEMS, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
   };
   if (fresh) {
     // The entries of the hosts that have any, taken as the index's map as it is.
@@ -298,8 +294,36 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
     return;
   }
   const changes = new Map<string, HostEntry>();
-  for (const host of hosts) changes.set(host, entryOf(host, state.hostItems.get(host) ?? []));
+  for (const host of hosts) changes.set(host, entryOf(host, state.hostItems.get(host)));
   state.hosts = state.hosts.with(changes);
+}
+
+/** The items that name one host: the item itself when it is the only one (most hosts), so most hosts need no list. */
+type HostItems = Item | Item[];
+
+const NO_ITEMS: readonly Item[] = Object.freeze([]);
+
+function itemsOf(entry: HostItems | undefined): readonly Item[] {
+  return entry === undefined ? NO_ITEMS : Array.isArray(entry) ? entry : [entry];
+}
+
+function addHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
+  const had = hostItems.get(host);
+  if (had === undefined) hostItems.set(host, item);
+  else if (Array.isArray(had)) had.push(item);
+  else hostItems.set(host, [had, item]);
+}
+
+function removeHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
+  const had = hostItems.get(host);
+  if (had === undefined) return;
+  if (!Array.isArray(had)) {
+    if (had === item) hostItems.delete(host);
+    return;
+  }
+  const list = had.filter((other) => other !== item);
+  if (list.length === 0) hostItems.delete(host);
+  else hostItems.set(host, list.length === 1 ? (list[0] as Item) : list);
 }
 
 /** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
