@@ -1,5 +1,5 @@
 import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/index.ts';
-import { sharedCanonical } from '../routes/index.ts';
+import { defaultKeyGroup, sharedCanonical } from '../routes/index.ts';
 import { FIELD_KEYS, keyDef, type KeyFields, type RouteSettings, type ValueKey } from './key-table.ts';
 import type { FromValue } from './urls.ts';
 
@@ -100,6 +100,18 @@ const LITERAL_KEYS: ReadonlySet<ValueKey> = new Set<ValueKey>([
 ]);
 const EXTRA_PLANS: readonly FieldPlan[] = Object.freeze(PLAN.filter((plan) => !LITERAL_KEYS.has(plan.name)));
 
+/**
+ * The frozen group the route table shares among routes that leave every key of it at its
+ * default, for the specs that do so too (most specs set no `access.*` or `oidc.*` key): one
+ * object for all of them rather than one each. Not when a key of the group is filled outside
+ * the literal below (EXTRA_PLANS), which could not add it to a frozen object.
+ */
+function sharedDefault(group: string): object | undefined {
+  return EXTRA_PLANS.some((plan) => plan.top === group) ? undefined : defaultKeyGroup(group);
+}
+const DEFAULT_ACCESS = sharedDefault('access') as RouteSpec['access'] | undefined;
+const DEFAULT_OIDC = sharedDefault('oidc') as RouteSpec['oidc'] | undefined;
+
 /** One frozen empty record and list for the specs that set no header (almost all). */
 const NO_SET_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_REMOVE_HEADERS: string[] = Object.freeze([]) as unknown as string[];
@@ -137,15 +149,21 @@ export function buildRouteSpec(parts: RouteParts): RouteSpec {
     basicAuth: pick(s.basic_auth, f.basic_auth),
     bearer: pick(s.bearer, f.bearer),
     display: { description: pick(s.description, f.description), group: pick(s.group, f.group), icon: pick(s.icon, f.icon), name: pick(s.name, parts.defaultName) },
-    access: {
-      maxAgeMs: pick(s.max_age, f.max_age),
-      mfa: pick(s.mfa, f.mfa),
-      networks: pick(s.networks, f.networks),
-      providers: pick(s.providers, f.providers),
-      trustedNetworks: pick(s.trusted_networks, f.trusted_networks),
-    },
+    access:
+      DEFAULT_ACCESS !== undefined && s.max_age == null && s.mfa == null && s.networks == null && s.providers == null && s.trusted_networks == null
+        ? DEFAULT_ACCESS
+        : {
+            maxAgeMs: pick(s.max_age, f.max_age),
+            mfa: pick(s.mfa, f.mfa),
+            networks: pick(s.networks, f.networks),
+            providers: pick(s.providers, f.providers),
+            trustedNetworks: pick(s.trusted_networks, f.trusted_networks),
+          },
     mode: pick(s.mode, f.mode),
-    oidc: { clientId: pick(s['oidc.client_id'], f['oidc.client_id']), redirectUris: pick(s['oidc.redirect_uris'], f['oidc.redirect_uris']), secret: pick(s['oidc.client_secret'], f['oidc.client_secret']) },
+    oidc:
+      DEFAULT_OIDC !== undefined && s['oidc.client_id'] == null && s['oidc.redirect_uris'] == null && s['oidc.client_secret'] == null
+        ? DEFAULT_OIDC
+        : { clientId: pick(s['oidc.client_id'], f['oidc.client_id']), redirectUris: pick(s['oidc.redirect_uris'], f['oidc.redirect_uris']), secret: pick(s['oidc.client_secret'], f['oidc.client_secret']) },
     responseHeaders: pick(s.response_header, f.response_header),
     hsts: pick(s.hsts, f.hsts),
     redirect: pick(s.redirect, f.redirect),

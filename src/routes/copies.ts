@@ -106,6 +106,15 @@ export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePoli
 
 const DEFAULT_POLICY = DEFAULT_GROUPS.get('policy');
 
+/**
+ * A group of key fields (`access`, `oidc`, …) with every key at its default, as one frozen
+ * object: the one the table builder gives every route that leaves the group so, and so takes
+ * as it is. Undefined when a key of the group has no default (`display.name`).
+ */
+export function defaultKeyGroup(top: string): object | undefined {
+  return DEFAULT_GROUPS.get(top)?.shared as object | undefined;
+}
+
 /** Own enumerable keys exactly `names`, each set (not undefined). */
 function hasExactly(record: object, names: readonly string[]): boolean {
   let count = 0;

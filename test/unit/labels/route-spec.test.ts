@@ -77,6 +77,17 @@ describe('buildRouteSpec', () => {
     expect(spec.hosts).not.toBe(given.from.hosts);
   });
 
+  it('shares one frozen group among specs that leave every key of it at its default, and makes its own once one is set', () => {
+    const plain = [buildRouteSpec(parts({})), buildRouteSpec(parts({}))];
+    expect(plain[0]?.access).toBe(plain[1]?.access);
+    expect(plain[0]?.oidc).toBe(plain[1]?.oidc);
+    expect(Object.isFrozen(plain[0]?.access)).toBe(true);
+    const strict = buildRouteSpec(parts({ mfa: true }));
+    expect(strict.access).not.toBe(plain[0]?.access);
+    expect(strict.access.mfa).toBe(true);
+    expect(buildRouteSpec(parts({ 'oidc.client_id': 'app' })).oidc.clientId).toBe('app');
+  });
+
   it('lists each group of fields in sorted order, the order the route table copies them in', () => {
     const spec = buildRouteSpec(parts({})) as unknown as Record<string, Record<string, unknown>>;
     for (const group of ['policy', 'display', 'access', 'oidc']) {
