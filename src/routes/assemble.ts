@@ -121,6 +121,13 @@ export function byItemPrecedence(a: Item, b: Item): number {
   return order || (a.candidate === null ? 1 : 0) - (b.candidate === null ? 1 : 0) || compareStrings(a.id, b.id);
 }
 
+/** The outcome resolveItems gives a live item that shares no host with any other item: accepted, owning its hosts. */
+export function acceptAlone(item: Item): void {
+  item.accepted = item.candidate !== null;
+  item.published = null;
+  item.issues = NO_ISSUES;
+}
+
 /**
  * Settles who gets which address, in two steps, and records each item's outcome on it.
  * Returns host → the item that owns it.

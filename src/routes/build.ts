@@ -8,6 +8,7 @@ import {
   liveOwner,
   NO_CLAIMS,
   publishedOwner,
+  acceptAlone,
   resolveItems,
   settle,
   type ClaimInputs,
@@ -248,9 +249,11 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   }
 
   let affected: Item[];
+  // Items settled without resolving (a first build's live items that share no host with another).
+  let alone = false;
   if (fresh) {
-    // `added` is the builder's own list for this build, so it may be sorted in place.
     affected = added;
+    alone = true;
   } else {
     const reached = new Set<Item>(added);
     const pending = [...hosts];
@@ -268,7 +271,7 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
     affected = [...reached];
     for (const item of affected) retract(state, item, lists);
   }
-  const owners = resolveItems(affected);
+  const owners = resolveItems(alone ? settleAlone(affected, state.hostItems) : affected);
   for (const item of affected) {
     if (item.accepted) lists.routesIn.push((item.candidate as Candidate).route);
     if (item.published !== null) lists.publishedIn.push(item.published);
@@ -280,7 +283,8 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
 
   const sharedOwners = new Map<string, HostOwner>();
   const entryOf = (host: string, items: HostItems | undefined) => {
-    const owner = owners.get(host);
+    // A host of an item settled alone is that item's (see settleAlone); resolveItems names the rest.
+    const owner = owners.get(host) ?? (items !== undefined && !Array.isArray(items) && items.accepted ? items : undefined);
     return hostEntries(host, items ?? NO_ITEMS, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
   };
   if (fresh) {
@@ -296,6 +300,23 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   const changes = new Map<string, HostEntry>();
   for (const host of hosts) changes.set(host, entryOf(host, state.hostItems.get(host)));
   state.hosts = state.hosts.with(changes);
+}
+
+/**
+ * Settles the live items that share no host with any other item, as resolveItems would (each
+ * owns its hosts and is accepted: there is nothing to compare it with), and returns the others
+ * for resolveItems. On a first build of 10,000 containers with a host each, that is every item,
+ * and resolving them took a sort and two maps of 10,000 entries.
+ */
+function settleAlone(items: readonly Item[], hostItems: ReadonlyMap<string, HostItems>): Item[] {
+  const rest: Item[] = [];
+  for (const item of items) {
+    let sharesHost = item.candidate === null;
+    for (let i = 0; !sharesHost && i < item.hosts.length; i++) sharesHost = Array.isArray(hostItems.get(item.hosts[i] as string));
+    if (sharesHost) rest.push(item);
+    else acceptAlone(item);
+  }
+  return rest;
 }
 
 /** The items that name one host: the item itself when it is the only one (most hosts), so most hosts need no list. */
