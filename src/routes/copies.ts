@@ -156,6 +156,11 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
     return Object.freeze(items);
   }
   const record = value as Record<string, unknown>;
+  if (listItem && shared !== undefined) {
+    // Most list items equal one copied before: then there is nothing to copy.
+    const known = shared.find(record);
+    if (known !== undefined) return known;
+  }
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
   sortKeys(keys);
@@ -182,6 +187,27 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
 export class SharedParts {
   readonly #byJson = new Map<string, object>();
   readonly #byKind = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
+
+  /**
+   * A shared record equal to `record` (not a copy: its own keys in any order), when it is a
+   * `kind` and one text and one such was shared before; else undefined. Reads the keys with
+   * for-in, which makes no list.
+   */
+  find(record: Readonly<Record<string, unknown>>): object | undefined {
+    let other: string | undefined;
+    let count = 0;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) return undefined;
+      if (++count > 2) return undefined;
+      if (key !== 'kind') other = key;
+    }
+    if (count !== 2 || other === undefined) return undefined;
+    const kind = record.kind;
+    const text = record[other];
+    if (typeof kind !== 'string' || typeof text !== 'string') return undefined;
+    const known = this.#byKind.get(kind)?.get(text);
+    return known !== undefined && known[other] === text ? known : undefined;
+  }
 
   /** The record equal to `record` found before, else `record` itself, remembered. */
   share(record: Readonly<Record<string, unknown>>, keys: readonly string[]): object {
