@@ -61,7 +61,7 @@ interface State {
    * routes when its unit changes. Kept from the first build on: made by the first build that
    * needed it instead, it cost the first change about as much more as it saved the first build.
    */
-  readonly routesOf: Map<string, string[]>;
+  readonly routesOf: Map<string, RouteIds>;
   /** The owners map the previous build was given (see ClaimInputs.ownersChanged). */
   ownersGiven: ReadonlyMap<string, HostOwner> | null;
   /** Route id → the item of its merged route. */
@@ -166,7 +166,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     if (item !== undefined && !dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
   };
   if (inputs.ownersChanged !== undefined && inputs.owners === state.ownersGiven) {
-    for (const containerId of inputs.ownersChanged) for (const id of state.routesOf.get(containerId) ?? []) checkUnit(id, state.live.get(id));
+    for (const containerId of inputs.ownersChanged) for (const id of idsOf(state.routesOf.get(containerId))) checkUnit(id, state.live.get(id));
   } else {
     for (const [id, item] of state.live) checkUnit(id, item);
   }
@@ -462,19 +462,34 @@ function addFresh(state: State, specs: readonly RouteSpec[], now: number): void 
   }
 }
 
-function addRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+/** A container's route ids: the id itself when it has one route (most containers), so most need no list. */
+type RouteIds = string | string[];
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+function idsOf(ids: RouteIds | undefined): readonly string[] {
+  return ids === undefined ? NO_IDS : typeof ids === 'string' ? [ids] : ids;
+}
+
+function addRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
   const own = routesOf.get(containerId);
-  if (own === undefined) routesOf.set(containerId, [id]);
+  if (own === undefined) routesOf.set(containerId, id);
+  else if (typeof own === 'string') routesOf.set(containerId, [own, id]);
   else own.push(id);
 }
 
 /** Drops one entry of `id` from a container's route ids, and the container once it has none. */
-function forgetRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+function forgetRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
   const own = routesOf.get(containerId);
   if (own === undefined) return;
+  if (typeof own === 'string') {
+    if (own === id) routesOf.delete(containerId);
+    return;
+  }
   const at = own.indexOf(id);
   if (at !== -1) own.splice(at, 1);
   if (own.length === 0) routesOf.delete(containerId);
+  else if (own.length === 1) routesOf.set(containerId, own[0] as string);
 }
 
 /** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */

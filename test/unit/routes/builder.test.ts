@@ -50,6 +50,29 @@ describe('createRouteTableBuilder', () => {
     expectSameTable(fresh, buildRouteTable([a, b], [], { closed: [], owners: other }));
   });
 
+  it('finds every route of a container whose unit changed, when it has several, and after one of them goes', () => {
+    const top = containerSpec({ name: 'multi', hosts: ['top.example'] });
+    const admin = containerSpec({ name: 'multi', routeName: 'admin', hosts: ['admin.example'] });
+    const extra = containerSpec({ name: 'multi', routeName: 'extra', hosts: ['extra.example'] });
+    const containerId = 'id-multi';
+    const owners = new Map<string, HostOwner>();
+    const builder = createRouteTableBuilder();
+    builder.build([top, admin, extra], [], { closed: [], owners });
+    owners.set(containerId, { kind: 'compose', project: 'shop' });
+    const moved = builder.build([top, admin, extra], [], { closed: [], owners, ownersChanged: [containerId] });
+    for (const host of ['top.example', 'admin.example', 'extra.example']) expect(moved.owners.get(host), host).toEqual({ kind: 'compose', project: 'shop' });
+    // One route gone: the other two are still found.
+    builder.build([top, admin], [], { closed: [], owners, ownersChanged: [] });
+    owners.set(containerId, { kind: 'compose', project: 'lab' });
+    const again = builder.build([top, admin], [], { closed: [], owners, ownersChanged: [containerId] });
+    expectSameTable(again, buildRouteTable([top, admin], [], { closed: [], owners }));
+    // Down to one route, then its unit changes once more.
+    builder.build([admin], [], { closed: [], owners, ownersChanged: [] });
+    owners.set(containerId, { kind: 'compose', project: 'den' });
+    const last = builder.build([admin], [], { closed: [], owners, ownersChanged: [containerId] });
+    expect(last.owners.get('admin.example')).toEqual({ kind: 'compose', project: 'den' });
+  });
+
   it('takes over the routes whose members are the same spec objects, and merges the rest again', () => {
     const builder = createRouteTableBuilder();
     const first = builder.build([a, b], []);
