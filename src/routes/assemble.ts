@@ -1,6 +1,6 @@
 import type { Route } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import type { Candidate } from './group.ts';
+import { claimsOf, type Candidate } from './group.ts';
 import { describeOwner, ownerKey, sameOwner, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
@@ -176,18 +176,19 @@ export function resolveItems(items: Item[]): Map<string, Item> {
     const candidate = item.candidate;
     if (candidate === null) continue;
     let claimed = -1;
-    for (let i = 0; i < candidate.claims.length; i++) {
-      if (claims.has(candidate.claims[i] as string)) {
+    const keys = claimsOf(candidate);
+    for (let i = 0; i < keys.length; i++) {
+      if (claims.has(keys[i] as string)) {
         claimed = i;
         break;
       }
     }
     if (claimed !== -1) {
-      const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
+      const holder = (claims.get(keys[claimed] as string) as Item).candidate as Candidate;
       item.issues = conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle);
       continue;
     }
-    for (const claim of candidate.claims) claims.set(claim, item);
+    for (const claim of keys) claims.set(claim, item);
     item.accepted = true;
   }
   for (const item of owned) {

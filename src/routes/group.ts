@@ -8,8 +8,8 @@ import type { PomeriumRoute } from './pomerium.ts';
 export interface Candidate {
   /** Frozen all the way down. */
   readonly route: Route;
-  /** `<host> <path>` for each host: the addresses the route claims. */
-  readonly claims: readonly string[];
+  /** `<host> <path>` for each host, once asked for (see claimsOf): most routes are never compared with another. */
+  claims: readonly string[] | null;
   readonly routeName: string;
   /** Members, newest first: the first one set the route's settings. */
   readonly members: readonly RouteSpec[];
@@ -109,14 +109,9 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Sha
   }
   const route = routeOf(id, lead, upstreams, sources, shared);
   const source = lead.source;
-  const path = route.path;
-  const suffix = claimSuffix(route.pomerium);
-  const hosts = route.hosts;
-  // A space can occur in neither a host name nor a normalised path.
-  const claims = hosts.length === 1 ? [`${hosts[0] as string} ${path}${suffix}`] : hosts.map((host) => `${host} ${path}${suffix}`);
   return {
     route,
-    claims,
+    claims: null,
     routeName: lead.routeName,
     members,
     isFile: source.kind === 'file',
@@ -194,6 +189,16 @@ const ROUTE_FIELDS = [
 ] as const;
 
 const KEY_FIELDS_OUTSIDE_LITERAL: readonly string[] = Object.freeze(KEY_FIELD_TOPS.filter((top) => !(ROUTE_FIELDS as readonly string[]).includes(top)));
+
+/** The addresses a route claims, `<host> <path>` for each host, made the first time they are asked for. */
+export function claimsOf(candidate: Candidate): readonly string[] {
+  if (candidate.claims !== null) return candidate.claims;
+  const { hosts, path } = candidate.route;
+  const suffix = claimSuffix(candidate.route.pomerium);
+  // A space can occur in neither a host name nor a normalised path.
+  candidate.claims = hosts.length === 1 ? [`${hosts[0] as string} ${path}${suffix}`] : hosts.map((host) => `${host} ${path}${suffix}`);
+  return candidate.claims;
+}
 
 function frozenPomerium(settings: PomeriumRoute): PomeriumRoute {
   return frozenCanonical(settings) as PomeriumRoute;
