@@ -175,10 +175,13 @@ function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget
 /**
  * A host name (lowercase already) as a string of its own. A translator reads the host out of the
  * `from` URL, and V8 keeps such a part as a slice of the whole URL text, which the table then
- * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name.
+ * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name
+ * (V8 returns a new string even when nothing changes case).
  */
 function ownText(host: string): string {
-  return host.toLowerCase();
+  const copy = host.toLowerCase();
+  // The same text always: a host not in lowercase (none from the translators) is kept as it is.
+  return copy === host ? copy : host;
 }
 
 /** The fields the route literal above spells, in its order; a key field missing here is added after them. */

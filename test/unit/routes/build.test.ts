@@ -294,6 +294,14 @@ describe('buildRouteTable: shared parts', () => {
   });
 });
 
+describe('buildRouteTable: host names', () => {
+  it('publishes each host name as the spec gives it, whatever its case', () => {
+    const table = buildRouteTable([containerSpec({ name: 'a', hosts: ['app.example', 'Odd.Example'] })], []);
+    expect(table.routes[0]?.hosts).toEqual(['app.example', 'Odd.Example']);
+    expect([...table.byHost.keys()]).toEqual(['Odd.Example', 'app.example']);
+  });
+});
+
 describe('buildRouteTable: hostile keys', () => {
   it('keeps a header named __proto__ as data instead of a prototype', () => {
     const setHeaders = JSON.parse('{"__proto__": "x", "X-Real": "1"}') as Record<string, string>;
