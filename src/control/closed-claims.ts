@@ -59,8 +59,8 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   const record = (id: string, entry: Entry, ownersChanged: string[]) => {
     if (entry.owner === null) owners.delete(id);
     else owners.set(id, entry.owner);
-    if (entry.claims.length === 0) held.delete(id);
-    else held.set(id, entry.claims);
+    if (entry.claims.length !== 0) held.set(id, entry.claims);
+    else if (held.size !== 0) held.delete(id);
     ownersChanged.push(id);
   };
   const forget = (id: string, ownersChanged: string[]) => {
@@ -119,8 +119,11 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
       }
 
       const next = perContainer === undefined ? new Map<string, Entry>() : previous;
+      // Containers of this listing with an entry seen now, each counted once.
+      let seenNow = 0;
       for (const container of listing.containers) {
         const kept = previous.get(container.id);
+        if (next === previous && kept?.seen !== now) seenNow++;
         let entry: Entry;
         if (kept !== undefined && kept.result !== null && perContainer !== undefined && sameSnapshot(kept.snapshot, container)) {
           const result = perContainer.resultOf(container.id);
@@ -138,11 +141,14 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
           record(container.id, entry, ownersChanged);
         }
       }
-      // Containers that are gone: deleting while iterating is safe for a Map.
-      for (const id of previous.keys()) {
-        if (next.get(id)?.seen === now) continue;
-        if (next === previous) previous.delete(id);
-        forget(id, ownersChanged);
+      // Containers that are gone: deleting while iterating is safe for a Map. None are when every
+      // entry kept is one seen now (the first collect, a listing with nothing removed).
+      if (previous.size !== seenNow || next !== previous) {
+        for (const id of previous.keys()) {
+          if (next.get(id)?.seen === now) continue;
+          if (next === previous) previous.delete(id);
+          forget(id, ownersChanged);
+        }
       }
       previous = next;
       completed = true;

@@ -33,7 +33,8 @@ export interface ListingChange {
 interface Entry {
   /** The container as it was translated. */
   readonly snapshot: ContainerSnapshot;
-  readonly result: TranslationResult;
+  /** Set once, when the call that made the entry has translated the container. */
+  result: TranslationResult;
   /** The latest translate call whose listing had the container. */
   seen: number;
 }
@@ -72,28 +73,43 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
       lastChange = null;
       if (listingContext !== context) entries = new Map();
       const changed: ContainerSnapshot[] = [];
-      const changedIds = new Set<string>();
-      // Each container's entry in listing order (null: translated below), so the result is put
-      // together without looking each one up again.
-      const ordered: (Entry | null)[] = new Array(listing.containers.length);
+      // The new entry of each changed container, its result filled in once translated. A new id
+      // is entered at once, so the same id again in this listing is noticed; a changed one
+      // replaces its entry only then, so a translator that throws leaves the memo as it was.
+      const made: Entry[] = [];
+      // Each container's entry in listing order, so the result is put together without looking
+      // each one up again.
+      const ordered: Entry[] = new Array(listing.containers.length);
       let at = 0;
       for (const container of listing.containers) {
         const kept = entries.get(container.id);
-        if (changedIds.has(container.id) || kept?.seen === now) return translateAll(listing);
+        // An id listed twice: the listing cannot be taken apart by container.
+        if (kept?.seen === now) return translateAll(listing);
         if (kept !== undefined && sameSnapshot(kept.snapshot, container)) {
           kept.seen = now;
           ordered[at++] = kept;
-        } else {
-          changedIds.add(container.id);
-          changed.push(container);
-          ordered[at++] = null;
+          continue;
         }
+        const entry: Entry = { snapshot: unchangeable(container), result: PENDING, seen: now };
+        if (kept === undefined) entries.set(container.id, entry);
+        else kept.seen = now;
+        made.push(entry);
+        changed.push(container);
+        ordered[at++] = entry;
       }
-      // Called even when nothing changed, so a translator that fails keeps failing visibly.
-      const fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks }), changed);
+      let fresh: TranslationResult[] | null;
+      try {
+        // Called even when nothing changed, so a translator that fails keeps failing visibly.
+        fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks }), changed);
+      } catch (error) {
+        for (const entry of made) if (entries.get(entry.snapshot.id) === entry) entries.delete(entry.snapshot.id);
+        throw error;
+      }
       if (fresh === null) return translateAll(listing);
-      for (const container of changed) {
-        entries.set(container.id, { snapshot: unchangeable(container), result: fresh.get(container.id) as TranslationResult, seen: now });
+      for (let i = 0; i < made.length; i++) {
+        const entry = made[i] as Entry;
+        entry.result = fresh[i] as TranslationResult;
+        entries.set(entry.snapshot.id, entry);
       }
       // Containers that are gone are dropped here: the memo never outgrows the latest listing.
       const removed: string[] = [];
@@ -106,8 +122,8 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
       }
 
       const result: TranslationResult = { specs: [], issues: [] };
-      for (let i = 0; i < ordered.length; i++) {
-        const own = (ordered[i] ?? (entries.get((listing.containers[i] as ContainerSnapshot).id) as Entry)).result;
+      for (const entry of ordered) {
+        const own = entry.result;
         for (const spec of own.specs) result.specs.push(spec);
         for (const issue of own.issues) result.issues.push(issue);
       }
@@ -183,19 +199,48 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return true;
 }
 
-/** The translation of several containers, per container; null when an item names none of them. */
-function split(translation: TranslationResult, containers: readonly ContainerSnapshot[]): Map<string, TranslationResult> | null {
-  const byId = new Map<string, TranslationResult>(containers.map((container) => [container.id, { specs: [], issues: [] }]));
-  const ownerOf = (source: RouteSource | RouteIssue['source']) => (source.kind === 'container' ? byId.get(source.containerId) : undefined);
+/** The result of an entry whose container is being translated. */
+const PENDING: TranslationResult = Object.freeze({ specs: [], issues: [] }) as unknown as TranslationResult;
+
+/** One frozen empty list for the containers with no issue (almost all). */
+const NO_ISSUES = Object.freeze([]) as unknown as RouteIssue[];
+
+/**
+ * The translation of several containers, per container in their order; null when an item names
+ * none of them. A translator lists each container's routes and
+ * issues in container order, so they are taken apart by walking both lists together; a
+ * translation in another order is taken apart by id.
+ */
+function split(translation: TranslationResult, containers: readonly ContainerSnapshot[]): TranslationResult[] | null {
+  const parts: TranslationResult[] = new Array(containers.length);
+  for (let i = 0; i < containers.length; i++) parts[i] = { specs: [], issues: NO_ISSUES };
+  let byId: Map<string, number> | null = null;
+  // The part of the container with this id: the one at `from` or later, else found by id.
+  const find = (containerId: string, from: number): number => {
+    for (let i = from; i < containers.length; i++) if ((containers[i] as ContainerSnapshot).id === containerId) return i;
+    if (byId === null) {
+      byId = new Map();
+      for (let i = containers.length - 1; i >= 0; i--) byId.set((containers[i] as ContainerSnapshot).id, i);
+    }
+    return byId.get(containerId) ?? -1;
+  };
+  let at = 0;
   for (const spec of translation.specs) {
-    const own = ownerOf(spec.source);
-    if (own === undefined) return null;
-    own.specs.push(spec);
+    const source = spec.source;
+    if (source.kind !== 'container') return null;
+    if (at >= containers.length || (containers[at] as ContainerSnapshot).id !== source.containerId) at = find(source.containerId, at);
+    if (at === -1) return null;
+    (parts[at] as TranslationResult).specs.push(spec);
   }
+  at = 0;
   for (const issue of translation.issues) {
-    const own = ownerOf(issue.source);
-    if (own === undefined) return null;
-    own.issues.push(issue);
+    const source = issue.source;
+    if (source.kind !== 'container') return null;
+    if (at >= containers.length || (containers[at] as ContainerSnapshot).id !== source.containerId) at = find(source.containerId, at);
+    if (at === -1) return null;
+    const part = parts[at] as TranslationResult;
+    if (part.issues === NO_ISSUES) part.issues = [];
+    part.issues.push(issue);
   }
-  return byId;
+  return parts;
 }

@@ -1,5 +1,5 @@
 import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/index.ts';
-import { sharedCanonical } from '../routes/index.ts';
+import { defaultKeyGroup, sharedCanonical } from '../routes/index.ts';
 import { FIELD_KEYS, keyDef, type KeyFields, type RouteSettings, type ValueKey } from './key-table.ts';
 import type { FromValue } from './urls.ts';
 
@@ -45,12 +45,24 @@ const PLAN: readonly FieldPlan[] = FIELD_KEYS.map(([name, path]) => ({
 /**
  * The key fields in key-table order with every field present, and each group's fields the same:
  * copies of these (`{ ...shape }`) share one hidden class, where adding fields one by one to
- * `{}` made a slower object per spec.
+ * `{}` made a slower object per spec. A group's fields are in sorted order, the order the route
+ * table's canonical copy gives them, so the table builder finds them in order and sorts nothing.
  */
 const FIELDS_SHAPE: Readonly<Record<string, undefined>> = Object.freeze(Object.fromEntries(PLAN.map((plan) => [plan.top, undefined])));
 const GROUP_SHAPES: ReadonlyArray<readonly [string, Readonly<Record<string, undefined>>]> = Object.freeze(
   [...new Set(PLAN.filter((plan) => plan.inner !== null).map((plan) => plan.top))].map(
-    (group) => [group, Object.freeze(Object.fromEntries(PLAN.filter((plan) => plan.top === group).map((plan) => [plan.inner, undefined])))] as const,
+    (group) =>
+      [
+        group,
+        Object.freeze(
+          Object.fromEntries(
+            PLAN.filter((plan) => plan.top === group)
+              .map((plan) => plan.inner as string)
+              .sort()
+              .map((inner) => [inner, undefined]),
+          ),
+        ),
+      ] as const,
   ),
 );
 
@@ -71,28 +83,108 @@ export function keyFields(settings: Partial<RouteSettings>, defaultName: string)
   return fields as KeyFields;
 }
 
-/** A spec's fields in the order it lists them: the structural ones, then the key fields. */
-const SPEC_SHAPE: Readonly<Record<string, undefined>> = Object.freeze({
-  source: undefined,
-  routeName: undefined,
-  hosts: undefined,
-  fromScheme: undefined,
-  upstream: undefined,
-  setHeaders: undefined,
-  removeHeaders: undefined,
-  ...FIELDS_SHAPE,
-});
+/** Each key's default, as PLAN has it (frozen and shared where it is a list or record). */
+const FALLBACK = Object.fromEntries(PLAN.map((plan) => [plan.name, plan.fallback])) as { readonly [K in ValueKey]: RouteSettings[K] };
 
+/** The value set for a key (copied, so specs never share a list they were given), else its default. */
+function pick<T>(set: T | null | undefined, fallback: T): T {
+  return set === undefined || set === null ? fallback : (shallowCopy(set) as T);
+}
+
+/** The keys the spec literal below fills; a key added to the key table later is filled after it (EXTRA_PLANS). */
+const LITERAL_KEYS: ReadonlySet<ValueKey> = new Set<ValueKey>([
+  'path', 'strip_path', 'allow', 'bypass', 'cors_preflight', 'deny', 'public', 'identity', 'host', 'websockets', 'ws_origins', 'timeout',
+  'idle_timeout', 'tls_skip_verify', 'health', 'lb', 'basic_auth', 'bearer', 'description', 'group', 'icon', 'name', 'max_age', 'mfa',
+  'networks', 'providers', 'trusted_networks', 'mode', 'oidc.client_id', 'oidc.redirect_uris', 'oidc.client_secret', 'response_header', 'hsts',
+  'redirect',
+]);
+const EXTRA_PLANS: readonly FieldPlan[] = Object.freeze(PLAN.filter((plan) => !LITERAL_KEYS.has(plan.name)));
+
+/**
+ * The frozen group the route table shares among routes that leave every key of it at its
+ * default, for the specs that do so too (most specs set no `access.*` or `oidc.*` key): one
+ * object for all of them rather than one each. Not when a key of the group is filled outside
+ * the literal below (EXTRA_PLANS), which could not add it to a frozen object.
+ */
+function sharedDefault(group: string): object | undefined {
+  return EXTRA_PLANS.some((plan) => plan.top === group) ? undefined : defaultKeyGroup(group);
+}
+const DEFAULT_ACCESS = sharedDefault('access') as RouteSpec['access'] | undefined;
+const DEFAULT_OIDC = sharedDefault('oidc') as RouteSpec['oidc'] | undefined;
+
+/** One frozen empty record and list for the specs that set no header (almost all). */
+const NO_SET_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_REMOVE_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * One object literal with every field, in the order specs have always listed them (structural
+ * fields, then the key fields in key-table order, each group's fields sorted): its fields live in
+ * the object itself, where a copy of a shape filled in by assignment kept them in a separate
+ * store, and no intermediate object of key fields is made. `keyFields` gives the same key fields
+ * (a test compares them).
+ */
 export function buildRouteSpec(parts: RouteParts): RouteSpec {
-  const spec: Record<string, unknown> = { ...SPEC_SHAPE };
-  spec.source = parts.source;
-  spec.routeName = parts.routeName;
-  spec.hosts = [...parts.from.hosts];
-  spec.fromScheme = parts.from.scheme;
-  spec.upstream = parts.upstream;
-  spec.setHeaders = { ...parts.setHeaders };
-  spec.removeHeaders = [...parts.removeHeaders];
-  const fields = keyFields(parts.settings, parts.defaultName) as unknown as Record<string, unknown>;
-  for (const plan of PLAN) spec[plan.top] = fields[plan.top];
+  const s = parts.settings;
+  const f = FALLBACK;
+  const spec = {
+    source: parts.source,
+    routeName: parts.routeName,
+    hosts: [...parts.from.hosts],
+    fromScheme: parts.from.scheme,
+    upstream: parts.upstream,
+    setHeaders: hasKeys(parts.setHeaders) ? { ...parts.setHeaders } : NO_SET_HEADERS,
+    removeHeaders: parts.removeHeaders.length === 0 ? NO_REMOVE_HEADERS : [...parts.removeHeaders],
+    path: pick(s.path, f.path),
+    stripPath: pick(s.strip_path, f.strip_path),
+    policy: { allow: pick(s.allow, f.allow), bypass: pick(s.bypass, f.bypass), corsPreflight: pick(s.cors_preflight, f.cors_preflight), deny: pick(s.deny, f.deny), public: pick(s.public, f.public) },
+    identity: pick(s.identity, f.identity),
+    hostHeader: pick(s.host, f.host),
+    websockets: pick(s.websockets, f.websockets),
+    wsOrigins: pick(s.ws_origins, f.ws_origins),
+    timeoutMs: pick(s.timeout, f.timeout),
+    idleTimeoutMs: pick(s.idle_timeout, f.idle_timeout),
+    tlsSkipVerify: pick(s.tls_skip_verify, f.tls_skip_verify),
+    health: pick(s.health, f.health),
+    lb: pick(s.lb, f.lb),
+    basicAuth: pick(s.basic_auth, f.basic_auth),
+    bearer: pick(s.bearer, f.bearer),
+    display: { description: pick(s.description, f.description), group: pick(s.group, f.group), icon: pick(s.icon, f.icon), name: pick(s.name, parts.defaultName) },
+    access:
+      DEFAULT_ACCESS !== undefined && s.max_age == null && s.mfa == null && s.networks == null && s.providers == null && s.trusted_networks == null
+        ? DEFAULT_ACCESS
+        : {
+            maxAgeMs: pick(s.max_age, f.max_age),
+            mfa: pick(s.mfa, f.mfa),
+            networks: pick(s.networks, f.networks),
+            providers: pick(s.providers, f.providers),
+            trustedNetworks: pick(s.trusted_networks, f.trusted_networks),
+          },
+    mode: pick(s.mode, f.mode),
+    oidc:
+      DEFAULT_OIDC !== undefined && s['oidc.client_id'] == null && s['oidc.redirect_uris'] == null && s['oidc.client_secret'] == null
+        ? DEFAULT_OIDC
+        : { clientId: pick(s['oidc.client_id'], f['oidc.client_id']), redirectUris: pick(s['oidc.redirect_uris'], f['oidc.redirect_uris']), secret: pick(s['oidc.client_secret'], f['oidc.client_secret']) },
+    responseHeaders: pick(s.response_header, f.response_header),
+    hsts: pick(s.hsts, f.hsts),
+    redirect: pick(s.redirect, f.redirect),
+  } satisfies { [K in keyof RouteSpec]?: unknown };
+  if (EXTRA_PLANS.length !== 0) fillPlans(spec, EXTRA_PLANS, s, parts.defaultName);
   return spec as unknown as RouteSpec;
+}
+
+function hasKeys(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+/** Fills the fields of these plans, as keyFields does. */
+function fillPlans(fields: object, plans: readonly FieldPlan[], settings: Partial<RouteSettings>, defaultName: string): void {
+  for (const plan of plans) {
+    const set = settings[plan.name];
+    const value = set ?? (plan.name === 'name' ? defaultName : plan.fallback);
+    const copy = set === undefined || set === null ? value : shallowCopy(value);
+    const into = fields as Record<string, unknown>;
+    if (plan.inner === null) into[plan.top] = copy;
+    else ((into[plan.top] ??= {}) as Record<string, unknown>)[plan.inner] = copy;
+  }
 }

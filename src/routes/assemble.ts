@@ -1,10 +1,11 @@
 import type { Route } from './table.ts';
 import type { RouteIssue, RouteSpec } from './spec.ts';
-import type { Candidate } from './group.ts';
-import { describeOwner, ownerKey, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
+import { claimsOf, type Candidate } from './group.ts';
+import { describeOwner, ownerKey, sameOwner, soleOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
+import type { HostEntry } from './host-index.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -120,6 +121,13 @@ export function byItemPrecedence(a: Item, b: Item): number {
   return order || (a.candidate === null ? 1 : 0) - (b.candidate === null ? 1 : 0) || compareStrings(a.id, b.id);
 }
 
+/** The outcome resolveItems gives a live item that shares no host with any other item: accepted, owning its hosts. */
+export function acceptAlone(item: Item): void {
+  item.accepted = item.candidate !== null;
+  item.published = null;
+  item.issues = NO_ISSUES;
+}
+
 /**
  * Settles who gets which address, in two steps, and records each item's outcome on it.
  * Returns host → the item that owns it.
@@ -146,12 +154,17 @@ export function resolveItems(items: Item[]): Map<string, Item> {
     item.accepted = false;
     item.published = null;
     item.issues = NO_ISSUES;
-    const foreign = item.hosts.find((host) => {
-      const holder = owners.get(host);
-      return holder !== undefined && holder.ownerKey !== item.ownerKey;
-    });
+    let foreign: Item | undefined;
+    let at = 0;
+    for (; at < item.hosts.length; at++) {
+      const holder = owners.get(item.hosts[at] as string);
+      if (holder !== undefined && holder.ownerKey !== item.ownerKey) {
+        foreign = holder;
+        break;
+      }
+    }
     if (foreign !== undefined) {
-      if (item.candidate !== null) item.issues = ownershipIssues(item.candidate, foreign, (owners.get(foreign) as Item).owner).map(settle);
+      if (item.candidate !== null) item.issues = ownershipIssues(item.candidate, item.hosts[at] as string, foreign.owner).map(settle);
       continue;
     }
     for (const host of item.hosts) if (!owners.has(host)) owners.set(host, item);
@@ -162,13 +175,20 @@ export function resolveItems(items: Item[]): Map<string, Item> {
   for (const item of owned) {
     const candidate = item.candidate;
     if (candidate === null) continue;
-    const claimed = candidate.claims.findIndex((claim) => claims.has(claim));
+    let claimed = -1;
+    const keys = claimsOf(candidate);
+    for (let i = 0; i < keys.length; i++) {
+      if (claims.has(keys[i] as string)) {
+        claimed = i;
+        break;
+      }
+    }
     if (claimed !== -1) {
-      const holder = (claims.get(candidate.claims[claimed] as string) as Item).candidate as Candidate;
+      const holder = (claims.get(keys[claimed] as string) as Item).candidate as Candidate;
       item.issues = conflictIssues(candidate, holder, candidate.route.hosts[claimed] as string).map(settle);
       continue;
     }
-    for (const claim of candidate.claims) claims.set(claim, item);
+    for (const claim of keys) claims.set(claim, item);
     item.accepted = true;
   }
   for (const item of owned) {
@@ -184,22 +204,20 @@ export function resolveItems(items: Item[]): Map<string, Item> {
 }
 
 /**
- * The owner as the table publishes it. `shared` (JSON → owner) lets the items settled in one
- * pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ * The owner as the table publishes it. `shared` (owner key → owner) lets the items settled in
+ * one pass publish one object per unit: the 10,000 routes of one compose project name one owner.
+ * Owners with one key may still differ in what only messages show (a container's name, a file's
+ * name), so a shared one is taken only when equal in every field.
  */
 export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): HostOwner {
   if (item.frozenOwner !== null) return item.frozenOwner;
-  const copy = canonicalCopy(item.owner);
-  if (shared === undefined) {
-    item.frozenOwner = deepFreeze(copy);
-    return item.frozenOwner;
+  const known = shared?.get(item.ownerKey);
+  if (known !== undefined && sameOwner(known, item.owner)) {
+    item.frozenOwner = known;
+    return known;
   }
-  const json = JSON.stringify(copy);
-  let owner = shared.get(json);
-  if (owner === undefined) {
-    owner = deepFreeze(copy);
-    shared.set(json, owner);
-  }
+  const owner = deepFreeze(canonicalCopy(item.owner));
+  if (shared !== undefined && known === undefined) shared.set(item.ownerKey, owner);
   item.frozenOwner = owner;
   return owner;
 }
@@ -208,7 +226,14 @@ export function publishedOwner(item: Item, shared?: Map<string, HostOwner>): Hos
  * One host's entries in the table's indexes, from the resolved items that claim it: its live
  * routes, and its live and closed claims, longest path first; on equal paths (aliases) the id decides.
  */
-export function hostEntries(host: string, items: readonly Item[]): { routes: readonly Route[] | undefined; claims: readonly Claim[] | undefined } {
+export function hostEntries(host: string, named: Item | readonly Item[], owner: HostOwner | undefined): HostEntry {
+  const only = Array.isArray(named) ? (named.length === 1 ? (named[0] as Item) : undefined) : (named as Item);
+  if (only !== undefined && only.accepted) {
+    // Most hosts have one route: nothing to sort.
+    const route = (only.candidate as Candidate).route;
+    return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]), owner };
+  }
+  const items: readonly Item[] = Array.isArray(named) ? named : [named as Item];
   const routes: Route[] = [];
   const claims: { claim: Claim; id: string }[] = [];
   for (const item of items) {
@@ -229,6 +254,7 @@ export function hostEntries(host: string, items: readonly Item[]): { routes: rea
   return {
     routes: routes.length === 0 ? undefined : Object.freeze(routes),
     claims: claims.length === 0 ? undefined : Object.freeze(claims.map((entry) => entry.claim)),
+    owner,
   };
 }
 

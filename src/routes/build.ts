@@ -8,18 +8,20 @@ import {
   liveOwner,
   NO_CLAIMS,
   publishedOwner,
+  acceptAlone,
   resolveItems,
   settle,
   type ClaimInputs,
   type Item,
   type SettledIssue,
 } from './assemble.ts';
-import type { Claim, ClosedClaim, ClosedClaimSpec, HostOwner } from './claims.ts';
+import { sameOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { compareStrings } from './canonical.ts';
-import { LayeredMap } from './layered-map.ts';
+import { HostIndex, type HostEntry } from './host-index.ts';
 import { sameItems } from '../util/same-items.ts';
 import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
 import { indexOidcClients } from './oidc-clients.ts';
+import { SharedParts } from './copies.ts';
 
 /** Builds tables one after another, at a cost that follows what changed since the previous build. */
 export interface RouteTableBuilder {
@@ -54,15 +56,19 @@ interface State {
   readonly seenClosed: WeakMap<ClosedClaimSpec, Seen>;
   /** Route id → the specs that claim it now. */
   readonly members: Map<string, RouteSpec[]>;
-  /** Container id → the route id of each of its specs now (one entry per spec), to find its routes when its unit changes. */
-  readonly routesOf: Map<string, string[]>;
+  /**
+   * Container id → the route id of each of its specs now (one entry per spec), to find its
+   * routes when its unit changes. Kept from the first build on: made by the first build that
+   * needed it instead, it cost the first change about as much more as it saved the first build.
+   */
+  readonly routesOf: Map<string, RouteIds>;
   /** The owners map the previous build was given (see ClaimInputs.ownersChanged). */
   ownersGiven: ReadonlyMap<string, HostOwner> | null;
   /** Route id → the item of its merged route. */
   readonly live: Map<string, Item>;
   readonly closed: Map<ClosedClaimSpec, Item>;
   /** Host → every item (live or closed) that names it. */
-  readonly hostItems: Map<string, Item[]>;
+  readonly hostItems: Map<string, HostItems>;
   /** Accepted routes and published closed claims, sorted by id, as the table lists them. */
   routes: Route[];
   published: ClosedClaim[];
@@ -70,9 +76,8 @@ interface State {
   /** Accepted routes that declare an OpenID client (`iap.oidc.*`): few, kept as items settle. */
   readonly declaring: Set<Item>;
   translator: { readonly byIssue: ReadonlyMap<RouteIssue, SettledIssue>; readonly settled: readonly SettledIssue[] };
-  byHost: LayeredMap<readonly Route[]>;
-  claims: LayeredMap<readonly Claim[]>;
-  owners: LayeredMap<HostOwner>;
+  /** The table's byHost, claims and owners, as one index. */
+  hosts: HostIndex;
   table: RouteTable | null;
 }
 
@@ -94,9 +99,7 @@ function emptyState(): State {
     refused: new Set(),
     declaring: new Set(),
     translator: { byIssue: new Map(), settled: [] },
-    byHost: LayeredMap.empty(),
-    claims: LayeredMap.empty(),
-    owners: LayeredMap.empty(),
+    hosts: HostIndex.empty(),
     table: null,
   };
 }
@@ -121,9 +124,13 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
   const removed: Item[] = [];
   const added: Item[] = [];
 
+  // Nothing built before (the first build, or the first after a failed one): every route is new,
+  // so the routes to merge are simply every route id, in the members map itself.
+  const fresh = state.specs.length === 0 && state.live.size === 0;
   // Routes whose members changed are merged again; the others keep their merged route.
   const dirty = new Set<string>();
-  for (const spec of specs) {
+  if (fresh) addFresh(state, specs, now);
+  else for (const spec of specs) {
     const seen = state.seenSpecs.get(spec);
     if (seen !== undefined) {
       // Listed twice, or kept from the previous build (an entry from before that was deleted).
@@ -137,11 +144,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
-    if (spec.source.kind === 'container') {
-      const own = state.routesOf.get(spec.source.containerId);
-      if (own === undefined) state.routesOf.set(spec.source.containerId, [id]);
-      else own.push(id);
-    }
+    if (spec.source.kind === 'container') addRouteOf(state.routesOf, spec.source.containerId, id);
     dirty.add(id);
   }
   for (const spec of state.specs) {
@@ -163,25 +166,29 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     if (item !== undefined && !dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
   };
   if (inputs.ownersChanged !== undefined && inputs.owners === state.ownersGiven) {
-    for (const containerId of inputs.ownersChanged) for (const id of state.routesOf.get(containerId) ?? []) checkUnit(id, state.live.get(id));
+    for (const containerId of inputs.ownersChanged) for (const id of idsOf(state.routesOf.get(containerId))) checkUnit(id, state.live.get(id));
   } else {
     for (const [id, item] of state.live) checkUnit(id, item);
   }
   state.ownersGiven = inputs.owners;
   // Equal small values (policy entries, bypass rules) of the routes merged now are one object.
-  const shared = new Map<string, object>();
-  for (const id of dirty) {
-    const before = state.live.get(id);
-    if (before !== undefined) removed.push(before);
-    const list = state.members.get(id);
-    if (list === undefined) {
-      state.live.delete(id);
-      continue;
-    }
+  const shared = new SharedParts();
+  const merge = (id: string, list: readonly RouteSpec[]) => {
     const candidate = mergeGroup(id, list, shared);
     const item = liveItem(candidate, liveOwner(candidate, inputs.owners));
     state.live.set(id, item);
     added.push(item);
+  };
+  if (fresh) {
+    for (const [id, list] of state.members) merge(id, list);
+  } else {
+    for (const id of dirty) {
+      const before = state.live.get(id);
+      if (before !== undefined) removed.push(before);
+      const list = state.members.get(id);
+      if (list === undefined) state.live.delete(id);
+      else merge(id, list);
+    }
   }
 
   for (const spec of inputs.closed) {
@@ -222,42 +229,49 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
  * Takes the removed items out, puts the added ones in, and settles again every item that
  * shares a host with them, directly or through another item: the rest keep their outcome.
  */
-function settleAgain(state: State, removed: readonly Item[], added: readonly Item[]): void {
+function settleAgain(state: State, removed: readonly Item[], added: Item[]): void {
+  // Nothing settled before: every item is new and every host is touched, with nothing to take out.
+  const fresh = removed.length === 0 && state.hostItems.size === 0;
   const lists = sortedListChanges();
   const hosts = new Set<string>();
   for (const item of removed) {
     for (const host of item.hosts) {
       hosts.add(host);
-      const list = (state.hostItems.get(host) as Item[]).filter((other) => other !== item);
-      if (list.length === 0) state.hostItems.delete(host);
-      else state.hostItems.set(host, list);
+      removeHostItem(state.hostItems, host, item);
     }
     retract(state, item, lists);
   }
   for (const item of added) {
     for (const host of item.hosts) {
-      hosts.add(host);
-      const list = state.hostItems.get(host);
-      if (list === undefined) state.hostItems.set(host, [item]);
-      else list.push(item);
+      if (!fresh) hosts.add(host);
+      addHostItem(state.hostItems, host, item);
     }
   }
 
-  const affected = new Set<Item>(added);
-  const pending = [...hosts];
-  while (pending.length > 0) {
-    for (const item of state.hostItems.get(pending.pop() as string) ?? []) {
-      if (affected.has(item)) continue;
-      affected.add(item);
-      for (const host of item.hosts) {
-        if (hosts.has(host)) continue;
-        hosts.add(host);
-        pending.push(host);
+  let affected: Item[];
+  // Items settled without resolving (a first build's live items that share no host with another).
+  let alone = false;
+  if (fresh) {
+    affected = added;
+    alone = true;
+  } else {
+    const reached = new Set<Item>(added);
+    const pending = [...hosts];
+    while (pending.length > 0) {
+      for (const item of itemsOf(state.hostItems.get(pending.pop() as string))) {
+        if (reached.has(item)) continue;
+        reached.add(item);
+        for (const host of item.hosts) {
+          if (hosts.has(host)) continue;
+          hosts.add(host);
+          pending.push(host);
+        }
       }
     }
+    affected = [...reached];
+    for (const item of affected) retract(state, item, lists);
   }
-  for (const item of affected) retract(state, item, lists);
-  const owners = resolveItems([...affected]);
+  const owners = resolveItems(alone ? settleAlone(affected, state.hostItems) : affected);
   for (const item of affected) {
     if (item.accepted) lists.routesIn.push((item.candidate as Candidate).route);
     if (item.published !== null) lists.publishedIn.push(item.published);
@@ -267,20 +281,70 @@ function settleAgain(state: State, removed: readonly Item[], added: readonly Ite
   state.routes = applySorted(state.routes, lists.routesOut, lists.routesIn);
   state.published = applySorted(state.published, lists.publishedOut, lists.publishedIn);
 
-  const byHost = new Map<string, readonly Route[] | undefined>();
-  const claims = new Map<string, readonly Claim[] | undefined>();
-  const owned = new Map<string, HostOwner | undefined>();
   const sharedOwners = new Map<string, HostOwner>();
-  for (const host of hosts) {
-    const entries = hostEntries(host, state.hostItems.get(host) ?? []);
-    byHost.set(host, entries.routes);
-    claims.set(host, entries.claims);
-    const owner = owners.get(host);
-    owned.set(host, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
+  const entryOf = (host: string, items: HostItems | undefined) => {
+    // A host of an item settled alone is that item's (see settleAlone); resolveItems names the rest.
+    const owner = owners.get(host) ?? (items !== undefined && !Array.isArray(items) && items.accepted ? items : undefined);
+    return hostEntries(host, items ?? NO_ITEMS, owner === undefined ? undefined : publishedOwner(owner, sharedOwners));
+  };
+  if (fresh) {
+    // The entries of the hosts that have any, taken as the index's map as it is.
+    const entries = new Map<string, HostEntry>();
+    for (const [host, items] of state.hostItems) {
+      const entry = entryOf(host, items);
+      if (entry.routes !== undefined || entry.claims !== undefined || entry.owner !== undefined) entries.set(host, entry);
+    }
+    state.hosts = HostIndex.adopt(entries);
+    return;
   }
-  state.byHost = state.byHost.with(byHost);
-  state.claims = state.claims.with(claims);
-  state.owners = state.owners.with(owned);
+  const changes = new Map<string, HostEntry>();
+  for (const host of hosts) changes.set(host, entryOf(host, state.hostItems.get(host)));
+  state.hosts = state.hosts.with(changes);
+}
+
+/**
+ * Settles the live items that share no host with any other item, as resolveItems would (each
+ * owns its hosts and is accepted: there is nothing to compare it with), and returns the others
+ * for resolveItems. On a first build of 10,000 containers with a host each, that is every item,
+ * and resolving them took a sort and two maps of 10,000 entries.
+ */
+function settleAlone(items: readonly Item[], hostItems: ReadonlyMap<string, HostItems>): Item[] {
+  const rest: Item[] = [];
+  for (const item of items) {
+    let sharesHost = item.candidate === null;
+    for (let i = 0; !sharesHost && i < item.hosts.length; i++) sharesHost = Array.isArray(hostItems.get(item.hosts[i] as string));
+    if (sharesHost) rest.push(item);
+    else acceptAlone(item);
+  }
+  return rest;
+}
+
+/** The items that name one host: the item itself when it is the only one (most hosts), so most hosts need no list. */
+type HostItems = Item | Item[];
+
+const NO_ITEMS: readonly Item[] = Object.freeze([]);
+
+function itemsOf(entry: HostItems | undefined): readonly Item[] {
+  return entry === undefined ? NO_ITEMS : Array.isArray(entry) ? entry : [entry];
+}
+
+function addHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
+  const had = hostItems.get(host);
+  if (had === undefined) hostItems.set(host, item);
+  else if (Array.isArray(had)) had.push(item);
+  else hostItems.set(host, [had, item]);
+}
+
+function removeHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
+  const had = hostItems.get(host);
+  if (had === undefined) return;
+  if (!Array.isArray(had)) {
+    if (had === item) hostItems.delete(host);
+    return;
+  }
+  const list = had.filter((other) => other !== item);
+  if (list.length === 0) hostItems.delete(host);
+  else hostItems.set(host, list.length === 1 ? (list[0] as Item) : list);
 }
 
 /** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
@@ -346,7 +410,7 @@ function tableOf(state: State): RouteTable {
   const routes = Object.freeze(state.routes.slice());
   const closed = Object.freeze(state.published.slice());
   const issues = Object.freeze(all.map((entry) => entry.issue));
-  const { byHost, claims, owners } = state;
+  const { byHost, claims, owners } = state.hosts;
   let fingerprint: string | undefined;
   state.table = Object.freeze({
     routes,
@@ -379,13 +443,53 @@ function declaresClient(item: Item): boolean {
   return clientId !== null && redirectUris.length > 0;
 }
 
+/**
+ * The first build's specs, with no previous build to compare with: each spec's route id, and
+ * the members of each route. A spec listed twice counts once (the map's size tells, with no
+ * lookup before each entry).
+ */
+function addFresh(state: State, specs: readonly RouteSpec[], now: number): void {
+  const { seenSpecs, members, routesOf } = state;
+  for (const spec of specs) {
+    const id = routeIdOf(spec);
+    const size = seenSpecs.size;
+    seenSpecs.set(spec, { build: now, id });
+    if (seenSpecs.size === size) continue;
+    const list = members.get(id);
+    if (list === undefined) members.set(id, [spec]);
+    else list.push(spec);
+    if (spec.source.kind === 'container') addRouteOf(routesOf, spec.source.containerId, id);
+  }
+}
+
+/** A container's route ids: the id itself when it has one route (most containers), so most need no list. */
+type RouteIds = string | string[];
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+function idsOf(ids: RouteIds | undefined): readonly string[] {
+  return ids === undefined ? NO_IDS : typeof ids === 'string' ? [ids] : ids;
+}
+
+function addRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
+  const own = routesOf.get(containerId);
+  if (own === undefined) routesOf.set(containerId, id);
+  else if (typeof own === 'string') routesOf.set(containerId, [own, id]);
+  else own.push(id);
+}
+
 /** Drops one entry of `id` from a container's route ids, and the container once it has none. */
-function forgetRouteOf(routesOf: Map<string, string[]>, containerId: string, id: string): void {
+function forgetRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
   const own = routesOf.get(containerId);
   if (own === undefined) return;
+  if (typeof own === 'string') {
+    if (own === id) routesOf.delete(containerId);
+    return;
+  }
   const at = own.indexOf(id);
   if (at !== -1) own.splice(at, 1);
   if (own.length === 0) routesOf.delete(containerId);
+  else if (own.length === 1) routesOf.set(containerId, own[0] as string);
 }
 
 /** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */
@@ -427,17 +531,7 @@ function ownerUnchanged(item: Item, owners: ReadonlyMap<string, HostOwner>): boo
       ? owner.kind === 'file' && owner.file === source.file
       : owner.kind === 'container' && owner.containerId === source.containerId && owner.containerName === source.containerName;
   }
-  if (owner === named) return true;
-  switch (owner.kind) {
-    case 'file':
-      return named.kind === 'file' && named.file === owner.file;
-    case 'compose':
-      return named.kind === 'compose' && named.project === owner.project && named.engine === owner.engine;
-    case 'stack':
-      return named.kind === 'stack' && named.namespace === owner.namespace && named.engine === owner.engine;
-    case 'container':
-      return named.kind === 'container' && named.containerId === owner.containerId && named.containerName === owner.containerName;
-  }
+  return sameOwner(owner, named);
 }
 
 /**

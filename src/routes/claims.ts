@@ -81,6 +81,21 @@ export function describeOwner(owner: HostOwner): string {
   }
 }
 
+/** Equal in every field (`engine` absent and undefined alike). */
+export function sameOwner(a: HostOwner, b: HostOwner): boolean {
+  if (a === b) return true;
+  switch (a.kind) {
+    case 'file':
+      return b.kind === 'file' && b.file === a.file;
+    case 'compose':
+      return b.kind === 'compose' && b.project === a.project && b.engine === a.engine;
+    case 'stack':
+      return b.kind === 'stack' && b.namespace === a.namespace && b.engine === a.engine;
+    case 'container':
+      return b.kind === 'container' && b.containerId === a.containerId && b.containerName === a.containerName;
+  }
+}
+
 /** A container alone, for callers that know no compose project or stack for it. */
 export function soleOwner(source: RouteSource): HostOwner {
   return source.kind === 'file'

@@ -1,5 +1,5 @@
 import { FIELD_KEYS, KEY_FIELDS } from './key-fields.ts';
-import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
+import type { RoutePolicy, RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 
 /**
@@ -31,17 +31,7 @@ export function frozen<T extends object>(value: T): T {
 }
 
 /** The route fields the label keys fill, each once, in key-table order (`policy` for `policy.allow`, …). */
-const KEY_FIELD_TOPS: readonly string[] = Object.freeze([...new Set(FIELD_KEYS.map(([, path]) => path[0] as string))]);
-
-/**
- * Every field of a Route in the order the table lists it, as one object whose copies
- * (`{ ...ROUTE_SHAPE }`) all start with the same hidden class: a route built by adding its
- * ~30 fields one by one to `{}` ended up a dictionary-mode object (1.3 KB of property storage
- * each, most of a 10,000-route table); a copy of this has the fields in the object itself.
- */
-export const ROUTE_SHAPE: Readonly<Record<string, undefined>> = Object.freeze(
-  Object.fromEntries(['id', 'hosts', 'fromScheme', ...KEY_FIELD_TOPS, 'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources'].map((name) => [name, undefined])),
-);
+export const KEY_FIELD_TOPS: readonly string[] = Object.freeze([...new Set(FIELD_KEYS.map(([, path]) => path[0] as string))]);
 
 /** A nested field (`access`, `oidc`, …) whose keys all have a default: those defaults, and the group they make, frozen once. */
 interface DefaultGroup {
@@ -77,20 +67,65 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
 }
 
 /**
- * The fields the label keys fill, in key-table order, each a canonical frozen copy: one loop
- * over the table instead of a copy per field, so a new key needs no change here. A group left
- * wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one frozen object
- * shared by every such route.
+ * One field a label key fills (`top`: `policy` for `policy.allow`), as a canonical frozen copy.
+ * A group left wholly at its defaults (most routes set no `access.*` or `oidc.*` key) is one
+ * frozen object shared by every such route.
  */
-export function copyKeyFields(spec: RouteSpec, into: Record<string, unknown>, shared?: Map<string, object>): void {
-  const source = spec as unknown as Record<string, unknown>;
-  for (const top of KEY_FIELD_TOPS) {
-    const value = source[top];
-    const group = DEFAULT_GROUPS.get(top);
-    into[top] = group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
-  }
+export function copyKeyField(top: string, value: unknown, shared?: SharedParts): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const group = DEFAULT_GROUPS.get(top);
+  return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
 }
 
+/** The policy fields (sorted), as the key table has them today: copyPolicy's literal names exactly these. */
+const POLICY_FIELDS: readonly string[] = Object.freeze(['allow', 'bypass', 'corsPreflight', 'deny', 'public']);
+const POLICY_FIELDS_NOW = Object.freeze(
+  FIELD_KEYS.filter(([, path]) => path[0] === 'policy')
+    .map(([, path]) => path[1] as string)
+    .sort(),
+);
+const POLICY_LITERAL_FITS = POLICY_FIELDS_NOW.length === POLICY_FIELDS.length && POLICY_FIELDS_NOW.every((name, i) => name === POLICY_FIELDS[i]);
+
+/**
+ * A route's policy as copyKeyField gives it, built as one literal when the policy has exactly the
+ * fields the key table names today: its fields are then in the object itself, where a copy
+ * filled in key by key kept most of them in a separate store. Any other policy (a key added to
+ * the table since, or a record with extra fields) takes the general copy.
+ */
+export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePolicy {
+  if (!POLICY_LITERAL_FITS || !hasExactly(policy, POLICY_FIELDS)) return copyKeyField('policy', policy, shared) as RoutePolicy;
+  if (DEFAULT_POLICY !== undefined && isDefaultGroup(policy, DEFAULT_POLICY)) return DEFAULT_POLICY.shared as RoutePolicy;
+  return Object.freeze({
+    allow: frozenCanonical(policy.allow, shared) as RoutePolicy['allow'],
+    bypass: frozenCanonical(policy.bypass, shared) as RoutePolicy['bypass'],
+    corsPreflight: policy.corsPreflight,
+    deny: frozenCanonical(policy.deny, shared) as RoutePolicy['deny'],
+    public: policy.public,
+  } satisfies Record<(typeof POLICY_FIELDS)[number], unknown>);
+}
+
+const DEFAULT_POLICY = DEFAULT_GROUPS.get('policy');
+
+/**
+ * A group of key fields (`access`, `oidc`, …) with every key at its default, as one frozen
+ * object: the one the table builder gives every route that leaves the group so, and so takes
+ * as it is. Undefined when a key of the group has no default (`display.name`).
+ */
+export function defaultKeyGroup(top: string): object | undefined {
+  return DEFAULT_GROUPS.get(top)?.shared as object | undefined;
+}
+
+/** Own enumerable keys exactly `names`, each set (not undefined). */
+function hasExactly(record: object, names: readonly string[]): boolean {
+  let count = 0;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    count++;
+  }
+  if (count !== names.length) return false;
+  for (const name of names) if ((record as Record<string, unknown>)[name] === undefined || !Object.hasOwn(record, name)) return false;
+  return true;
+}
 
 /** A frozen canonical copy of `value` that frozenCanonical returns unchanged wherever it meets it again; for values made once (defaults), not per route. */
 export function sharedCanonical<T>(value: T): T {
@@ -101,40 +136,124 @@ export function sharedCanonical<T>(value: T): T {
 
 /**
  * canonicalCopy and deep freeze in one pass: keys sorted, each object frozen as it is built.
- * With `shared` (canonical JSON → object, for one build), a small record of plain values (a
- * policy entry, a bypass rule) equal to one copied before is that same frozen object: 10,000
- * routes that allow `@example.org` hold one such entry, not 10,000.
+ * With `shared` (canonical JSON → object, for one build), a list item that is a small record of
+ * plain values (a policy entry, a bypass rule) equal to one copied before is that same frozen
+ * object: 10,000 routes that allow `@example.org` hold one such entry, not 10,000. Records
+ * elsewhere (a route's `display`, named after its container) are seldom equal, so they are
+ * not looked up.
  */
-export function frozenCanonical(value: unknown, shared?: Map<string, object>): unknown {
+export function frozenCanonical(value: unknown, shared?: SharedParts): unknown {
+  return canonicalPart(value, shared, false);
+}
+
+function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (CANONICAL.has(value)) return value;
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_LIST;
     const items = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) items[i] = frozenCanonical(value[i], shared);
+    for (let i = 0; i < value.length; i++) items[i] = canonicalPart(value[i], shared, true);
     return Object.freeze(items);
   }
   const record = value as Record<string, unknown>;
+  if (listItem && shared !== undefined) {
+    // Most list items equal one copied before: then there is nothing to copy.
+    const known = shared.find(record);
+    if (known !== undefined) return known;
+  }
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
-  if (keys.length > 1) keys.sort(compareStrings);
+  sortKeys(keys);
   const copy: Record<string, unknown> = {};
-  let flat = keys.length <= MAX_SHARED_KEYS;
+  let flat = listItem && shared !== undefined && keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
     // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
     if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') flat = false;
     // defineProperty keeps a key named `__proto__` as data; plain assignment is faster for the rest.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenCanonical(item, shared), enumerable: true, writable: true, configurable: true });
-    else copy[key] = frozenCanonical(item, shared);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: canonicalPart(item, shared, false), enumerable: true, writable: true, configurable: true });
+    else copy[key] = canonicalPart(item, shared, false);
   }
-  if (shared === undefined || !flat) return Object.freeze(copy);
-  const json = JSON.stringify(copy);
-  const known = shared.get(json);
-  if (known !== undefined) return known;
-  shared.set(json, Object.freeze(copy));
-  return copy;
+  if (!flat) return Object.freeze(copy);
+  return (shared as SharedParts).share(Object.freeze(copy), keys);
+}
+
+/**
+ * Small values shared among the routes merged in one build (see frozenCanonical). Most are
+ * policy entries, a `kind` and one text (`{ email, kind }`): those are found by kind and text,
+ * with no string made for them; the rest by their canonical JSON.
+ */
+export class SharedParts {
+  readonly #byJson = new Map<string, object>();
+  readonly #byKind = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
+
+  /**
+   * A shared record equal to `record` (not a copy: its own keys in any order), when it is a
+   * `kind` and one text and one such was shared before; else undefined. Reads the keys with
+   * for-in, which makes no list.
+   */
+  find(record: Readonly<Record<string, unknown>>): object | undefined {
+    let other: string | undefined;
+    let count = 0;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) return undefined;
+      if (++count > 2) return undefined;
+      if (key !== 'kind') other = key;
+    }
+    if (count !== 2 || other === undefined) return undefined;
+    const kind = record.kind;
+    const text = record[other];
+    if (typeof kind !== 'string' || typeof text !== 'string') return undefined;
+    const known = this.#byKind.get(kind)?.get(text);
+    return known !== undefined && known[other] === text ? known : undefined;
+  }
+
+  /** The record equal to `record` found before, else `record` itself, remembered. */
+  share(record: Readonly<Record<string, unknown>>, keys: readonly string[]): object {
+    if (keys.length === 2 && (keys[0] === 'kind' || keys[1] === 'kind')) {
+      const kind = record.kind;
+      const other = (keys[0] === 'kind' ? keys[1] : keys[0]) as string;
+      const text = record[other];
+      if (typeof kind === 'string' && typeof text === 'string') {
+        let byText = this.#byKind.get(kind);
+        if (byText === undefined) {
+          byText = new Map();
+          this.#byKind.set(kind, byText);
+        }
+        const known = byText.get(text);
+        // Of one kind with the same text, but maybe under another key: then JSON decides.
+        if (known === undefined) {
+          byText.set(text, record);
+          return record;
+        }
+        if (known[other] === text) return known;
+      }
+    }
+    const json = JSON.stringify(record);
+    const known = this.#byJson.get(json);
+    if (known !== undefined) return known;
+    this.#byJson.set(json, record);
+    return record;
+  }
+}
+
+
+/** Sorts keys in place by code unit: the few keys of a record by insertion, with no comparator to call. */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 8) {
+    keys.sort(compareStrings);
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
@@ -151,6 +270,10 @@ export function copySource(source: RouteSource): RouteSource {
 }
 
 export function copyUpstream(target: UpstreamTarget): UpstreamTarget {
-  const copy = { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state };
-  return frozen(target.network === undefined ? copy : { ...copy, network: target.network });
+  // One literal each way, so the fields are in the object (a spread added a separate store).
+  return frozen(
+    target.network === undefined
+      ? { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state }
+      : { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state, network: target.network },
+  );
 }

@@ -1,15 +1,15 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyFields, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, ROUTE_SHAPE } from './copies.ts';
+import { copyHeaders, copyKeyField, copyPolicy, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, KEY_FIELD_TOPS, type SharedParts } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
 export interface Candidate {
   /** Frozen all the way down. */
   readonly route: Route;
-  /** `<host> <path>` for each host: the addresses the route claims. */
-  readonly claims: readonly string[];
+  /** `<host> <path>` for each host, once asked for (see claimsOf): most routes are never compared with another. */
+  claims: readonly string[] | null;
   readonly routeName: string;
   /** Members, newest first: the first one set the route's settings. */
   readonly members: readonly RouteSpec[];
@@ -23,12 +23,25 @@ export interface Candidate {
 export function routeIdOf(spec: RouteSpec): string {
   const source = spec.source;
   if (source.kind === 'file') return `file:${source.file}#${source.index}`;
+  // One flat string, made by join. Read as it is made: reading the group itself (a regular
+  // expression, indexOf, a comparison) would make V8 flatten it into a second copy of its text,
+  // kept by every route's source; the id is read anyway (sorting, lookups).
+  const id = [source.group, spec.routeName].join('/');
   // Groups from labels already say their kind (`container:<id>`, `compose:…`, `swarm:…`);
   // prefixing them again made ids like `container:container:<id>/default`.
-  return KIND_PREFIX.test(source.group) ? `${source.group}/${spec.routeName}` : `container:${source.group}/${spec.routeName}`;
+  return hasKindPrefix(id) ? id : `container:${id}`;
 }
 
-const KIND_PREFIX = /^(container|compose|swarm):/;
+const KINDS: ReadonlySet<string> = new Set(['container', 'compose', 'swarm']);
+
+/**
+ * Whether the text starts with `container:`, `compose:` or `swarm:`. Of `<group>/<route>` this
+ * is whether the group does: no kind has a `/`, so a prefix that ends in the route name is none.
+ */
+function hasKindPrefix(text: string): boolean {
+  const colon = text.indexOf(':');
+  return colon > 0 && colon <= 9 && KINDS.has(text.slice(0, colon));
+}
 
 function sourceKey(source: RouteSource): string {
   return source.kind === 'container' ? `container:${source.containerId}` : `file:${source.file}#${source.index}`;
@@ -70,41 +83,35 @@ export function byPrecedence(a: Candidate, b: Candidate): number {
  * The members of one route id → one frozen route. Depends on the members alone, never on their
  * order. `shared`: small values equal to ones of other routes merged in the same build are shared (see frozenCanonical).
  */
-export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map<string, object>): Candidate {
+export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: SharedParts): Candidate {
   const members = group.length === 1 ? group : [...group].sort(newestFirst);
   const lead = members[0] as RouteSpec;
-  const upstreams = new Map<string, UpstreamTarget>();
-  const sources = new Map<string, RouteSource>();
-  let claimedAt = Number.POSITIVE_INFINITY;
-  for (const member of members) {
-    if (!upstreams.has(member.upstream.origin)) upstreams.set(member.upstream.origin, copyUpstream(member.upstream));
-    const key = sourceKey(member.source);
-    if (!sources.has(key)) sources.set(key, copySource(member.source));
-    claimedAt = Math.min(claimedAt, createdOf(member));
+  let upstreams: readonly UpstreamTarget[];
+  let sources: readonly RouteSource[];
+  let claimedAt: number;
+  if (members.length === 1) {
+    // Most routes have one member: no maps and no sorting for them.
+    upstreams = frozen([copyUpstream(lead.upstream)]);
+    sources = frozen([copySource(lead.source)]);
+    claimedAt = createdOf(lead);
+  } else {
+    const byOrigin = new Map<string, UpstreamTarget>();
+    const bySource = new Map<string, RouteSource>();
+    claimedAt = Number.POSITIVE_INFINITY;
+    for (const member of members) {
+      if (!byOrigin.has(member.upstream.origin)) byOrigin.set(member.upstream.origin, copyUpstream(member.upstream));
+      const key = sourceKey(member.source);
+      if (!bySource.has(key)) bySource.set(key, copySource(member.source));
+      claimedAt = Math.min(claimedAt, createdOf(member));
+    }
+    upstreams = frozen([...byOrigin.values()].sort((a, b) => compareStrings(a.origin, b.origin)));
+    sources = frozen([...bySource.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source));
   }
-  const sortedUpstreams = [...upstreams.values()].sort((a, b) => compareStrings(a.origin, b.origin));
-  const sortedSources = [...sources.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, source]) => source);
-  // Frozen all the way down, and every object in it has a fixed key order (see copies.ts), so
-  // JSON.stringify(route) is a canonical form: equal routes give equal strings.
-  // Built by assignment in one fixed order (a spread in the middle of a literal is a slow path).
-  const draft: Record<string, unknown> = { ...ROUTE_SHAPE };
-  draft.id = id;
-  draft.hosts = frozen([...new Set(lead.hosts)]);
-  draft.fromScheme = lead.fromScheme;
-  copyKeyFields(lead, draft, shared);
-  draft.setHeaders = copyHeaders(lead.setHeaders);
-  draft.removeHeaders = lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]);
-  draft.upstreams = frozen(sortedUpstreams);
-  // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
-  draft.ready = sortedUpstreams.every((target) => target.ready) ? draft.upstreams : frozen(sortedUpstreams.filter((target) => target.ready));
-  draft.sources = frozen(sortedSources);
-  if (lead.pomerium !== undefined) draft.pomerium = frozenPomerium(lead.pomerium);
-  const route = frozen(draft) as unknown as Route;
+  const route = routeOf(id, lead, upstreams, sources, shared);
   const source = lead.source;
   return {
     route,
-    // A space can occur in neither a host name nor a normalised path.
-    claims: route.hosts.map((host) => `${host} ${route.path}${claimSuffix(route.pomerium)}`),
+    claims: null,
     routeName: lead.routeName,
     members,
     isFile: source.kind === 'file',
@@ -112,6 +119,88 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Map
     file: source.kind === 'file' ? source.file : '',
     index: source.kind === 'file' ? source.index : 0,
   };
+}
+
+/**
+ * The frozen route of a group led by `lead`. Frozen all the way down, and every object in it has
+ * a fixed key order (see copies.ts), so JSON.stringify(route) is a canonical form: equal routes
+ * give equal strings. One object literal with every field, in the order the table has always
+ * listed them (ROUTE_FIELDS): its fields live in the object itself, where a copy of a shape
+ * filled in by assignment kept them in a separate property store (about 30 B more per route,
+ * and slower to fill). A key field added to the key table after this literal was written still
+ * gets its field (KEY_FIELDS_OUTSIDE_LITERAL), only not in the object.
+ */
+function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget[], sources: readonly RouteSource[], shared?: SharedParts): Route {
+  const hosts = lead.hosts;
+  const draft = {
+    id,
+    hosts: hosts.length === 1 ? frozen([ownText(hosts[0] as string)]) : frozen([...new Set(hosts)].map(ownText)),
+    fromScheme: lead.fromScheme,
+    path: lead.path,
+    stripPath: lead.stripPath,
+    policy: copyPolicy(lead.policy, shared),
+    identity: lead.identity,
+    hostHeader: copyKeyField('hostHeader', lead.hostHeader, shared),
+    websockets: lead.websockets,
+    wsOrigins: copyKeyField('wsOrigins', lead.wsOrigins, shared),
+    timeoutMs: lead.timeoutMs,
+    idleTimeoutMs: lead.idleTimeoutMs,
+    tlsSkipVerify: lead.tlsSkipVerify,
+    health: lead.health,
+    lb: lead.lb,
+    basicAuth: lead.basicAuth,
+    bearer: lead.bearer,
+    display: copyKeyField('display', lead.display, shared),
+    access: copyKeyField('access', lead.access, shared),
+    mode: lead.mode,
+    oidc: copyKeyField('oidc', lead.oidc, shared),
+    responseHeaders: copyKeyField('responseHeaders', lead.responseHeaders, shared),
+    hsts: lead.hsts,
+    redirect: lead.redirect,
+    setHeaders: copyHeaders(lead.setHeaders),
+    removeHeaders: lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]),
+    upstreams,
+    // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
+    ready: upstreams.every((target) => target.ready) ? upstreams : frozen(upstreams.filter((target) => target.ready)),
+    sources,
+  } satisfies Record<(typeof ROUTE_FIELDS)[number], unknown>;
+  if (KEY_FIELDS_OUTSIDE_LITERAL.length !== 0) {
+    const into = draft as Record<string, unknown>;
+    for (const top of KEY_FIELDS_OUTSIDE_LITERAL) into[top] = copyKeyField(top, (lead as unknown as Record<string, unknown>)[top], shared);
+  }
+  if (lead.pomerium !== undefined) (draft as Record<string, unknown>).pomerium = frozenPomerium(lead.pomerium);
+  return frozen(draft) as unknown as Route;
+}
+
+/**
+ * A host name (lowercase already) as a string of its own. A translator reads the host out of the
+ * `from` URL, and V8 keeps such a part as a slice of the whole URL text, which the table then
+ * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name
+ * (V8 returns a new string even when nothing changes case).
+ */
+function ownText(host: string): string {
+  const copy = host.toLowerCase();
+  // The same text always: a host not in lowercase (none from the translators) is kept as it is.
+  return copy === host ? copy : host;
+}
+
+/** The fields the route literal above spells, in its order; a key field missing here is added after them. */
+const ROUTE_FIELDS = [
+  'id', 'hosts', 'fromScheme', 'path', 'stripPath', 'policy', 'identity', 'hostHeader', 'websockets', 'wsOrigins', 'timeoutMs', 'idleTimeoutMs',
+  'tlsSkipVerify', 'health', 'lb', 'basicAuth', 'bearer', 'display', 'access', 'mode', 'oidc', 'responseHeaders', 'hsts', 'redirect',
+  'setHeaders', 'removeHeaders', 'upstreams', 'ready', 'sources',
+] as const;
+
+const KEY_FIELDS_OUTSIDE_LITERAL: readonly string[] = Object.freeze(KEY_FIELD_TOPS.filter((top) => !(ROUTE_FIELDS as readonly string[]).includes(top)));
+
+/** The addresses a route claims, `<host> <path>` for each host, made the first time they are asked for. */
+export function claimsOf(candidate: Candidate): readonly string[] {
+  if (candidate.claims !== null) return candidate.claims;
+  const { hosts, path } = candidate.route;
+  const suffix = claimSuffix(candidate.route.pomerium);
+  // A space can occur in neither a host name nor a normalised path.
+  candidate.claims = hosts.length === 1 ? [`${hosts[0] as string} ${path}${suffix}`] : hosts.map((host) => `${host} ${path}${suffix}`);
+  return candidate.claims;
 }
 
 function frozenPomerium(settings: PomeriumRoute): PomeriumRoute {

@@ -9,7 +9,7 @@ export { closedIdOf, type ClaimInputs } from './assemble.ts';
 export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, findRoute, sameTables, type TableDiff } from './diff.ts';
 export { LayeredMap } from './layered-map.ts';
-export { sharedCanonical } from './copies.ts';
+export { defaultKeyGroup, sharedCanonical } from './copies.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
 export * from './values.ts';

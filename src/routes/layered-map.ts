@@ -82,6 +82,14 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
     return new LayeredMap(base, new Map(), base.size);
   }
 
+  /**
+   * A map whose one layer is `base` itself, not a copy (a first build's maps, made for this):
+   * the caller hands it over and must never change it afterwards.
+   */
+  static adopt<V>(base: Map<string, V>): LayeredMap<V> {
+    return new LayeredMap(base, new Map(), base.size);
+  }
+
   /** A map of these entries, in one layer. */
   static of<V>(entries: Iterable<readonly [string, V]>): LayeredMap<V> {
     const base = new Map<string, V>(entries as Iterable<[string, V]>);

@@ -183,6 +183,47 @@ describe('createTableBuilder: translators that do not keep to one container at a
   });
 });
 
+describe('createTableBuilder: how a batch is taken apart by container', () => {
+  it('takes apart a translation that lists its routes and issues in another order than the containers', () => {
+    const calls: number[] = [];
+    // The real translator, with its lists reversed.
+    const translate = (listing: DockerListing): TranslationResult => {
+      calls.push(listing.containers.length);
+      const result = translateContainers(listing, OPTIONS);
+      return { specs: [...result.specs].reverse(), issues: [...result.issues].reverse() };
+    };
+    const builder = createTableBuilder(translate);
+    const first: DockerListing = { containers: [box('a'), box('b', { 'iap.port': 'x' }), box('c'), box('d', { 'iap.bogus': '1' })], selfNetworks: ['proxy'] };
+    const next: DockerListing = { containers: [box('a', { 'iap.path': '/a' }), box('b', { 'iap.port': 'x' }), box('c'), box('d', { 'iap.bogus': '1' })], selfNetworks: ['proxy'] };
+    const built = [builder.build(first, null), builder.build(next, null)];
+    // Each container was translated once, then only the changed one.
+    expect(calls).toEqual([4, 1]);
+    expect(built[0]?.fingerprint).toBe(buildOnce(first, null, translate).fingerprint);
+    expect(built[1]?.fingerprint).toBe(buildOnce(next, null, translate).fingerprint);
+    expect(built[1]?.issues.length).toBeGreaterThan(0);
+  });
+
+  it('translates the whole listing when a new id is listed twice beside remembered containers', () => {
+    const { translate, calls } = recordingTranslator();
+    const builder = createTableBuilder(translate);
+    builder.build({ containers: [box('a'), box('b')], selfNetworks: ['proxy'] }, null);
+    const twins: DockerListing = { containers: [box('a'), box('c'), { ...box('d'), id: 'id-c' }], selfNetworks: ['proxy'] };
+    const table = builder.build(twins, null);
+    expect(calls.slice(1)).toEqual([['a', 'c', 'd']]);
+    expect(table.fingerprint).toBe(buildOnce(twins, null, (l) => translateContainers(l, OPTIONS)).fingerprint);
+  });
+
+  it('translates the whole listing when a changed container\'s id is listed again', () => {
+    const { translate, calls } = recordingTranslator();
+    const builder = createTableBuilder(translate);
+    builder.build({ containers: [box('a'), box('b')], selfNetworks: ['proxy'] }, null);
+    const twins: DockerListing = { containers: [box('a', { 'iap.path': '/a' }), box('b'), { ...box('e'), id: 'id-a' }], selfNetworks: ['proxy'] };
+    const table = builder.build(twins, null);
+    expect(calls.slice(1)).toEqual([['a', 'b', 'e']]);
+    expect(table.fingerprint).toBe(buildOnce(twins, null, (l) => translateContainers(l, OPTIONS)).fingerprint);
+  });
+});
+
 describe('sameSnapshot', () => {
   const base = box('a', { 'com.docker.compose.project': 'shop' }, { health: 'healthy', networks: { proxy: '172.18.0.2', backend: '172.19.0.2' }, exposedPorts: [80, 443] });
   const changes: Record<keyof ContainerSnapshot, Partial<ContainerSnapshot>> = {

@@ -256,6 +256,26 @@ describe('buildRouteTable: shared parts', () => {
     expect(Object.isFrozen(ra.policy.allow[0])).toBe(true);
   });
 
+  it('tells apart entries of one kind and one text held under different keys', () => {
+    // Not a valid entry, but the builder copies what it is given: a shared entry must equal it in every key.
+    const odd = { kind: 'email', domain: 'example.org' } as unknown as RouteSpec['policy']['allow'][number];
+    const parsed = containerSpec({ name: 'a', hosts: ['a.example'] });
+    const a: RouteSpec = { ...parsed, policy: { ...parsed.policy, allow: [odd] } };
+    const b = containerSpec({ name: 'b', hosts: ['b.example'], overrides: { policy: { ...containerSpec({ name: 'x' }).policy, allow: [{ kind: 'email', email: 'example.org' }] } } });
+    const c = containerSpec({ name: 'c', hosts: ['c.example'], overrides: { policy: { ...containerSpec({ name: 'x' }).policy, allow: [{ kind: 'email', email: 'example.org' }] } } });
+    const [ra, rb, rc] = buildRouteTable([a, b, c], []).routes as [Route, Route, Route];
+    expect(ra.policy.allow).toEqual([{ domain: 'example.org', kind: 'email' }]);
+    expect(rb.policy.allow).toEqual([{ email: 'example.org', kind: 'email' }]);
+    expect(rb.policy.allow[0]).toBe(rc.policy.allow[0]);
+  });
+
+  it('publishes each container of a unit of its own under its own name', () => {
+    const specs = ['a', 'b'].map((name) => containerSpec({ name, hosts: [`${name}.example`] }));
+    const table = buildRouteTable(specs, []);
+    expect(table.owners.get('a.example')).toMatchObject({ kind: 'container', containerName: 'a' });
+    expect(table.owners.get('b.example')).toMatchObject({ kind: 'container', containerName: 'b' });
+  });
+
   it('gives routes that leave a group of keys at its defaults one frozen group, and one owner object per unit', () => {
     const specs = ['a', 'b'].map((name) => containerSpec({ name, hosts: [`${name}.example`] }));
     const strict = containerSpec({ name: 'c', hosts: ['c.example'], overrides: { access: { ...specs[0]!.access, mfa: true } } });
@@ -271,6 +291,14 @@ describe('buildRouteTable: shared parts', () => {
     expect(c.policy).not.toBe(a.policy);
     // Sharing changes no value: the JSON is that of a canonical copy of each route.
     expect(JSON.parse(JSON.stringify(a.access))).toEqual({ maxAgeMs: null, mfa: false, networks: [], providers: [], trustedNetworks: [] });
+  });
+});
+
+describe('buildRouteTable: host names', () => {
+  it('publishes each host name as the spec gives it, whatever its case', () => {
+    const table = buildRouteTable([containerSpec({ name: 'a', hosts: ['app.example', 'Odd.Example'] })], []);
+    expect(table.routes[0]?.hosts).toEqual(['app.example', 'Odd.Example']);
+    expect([...table.byHost.keys()]).toEqual(['Odd.Example', 'app.example']);
   });
 });
 

@@ -50,6 +50,29 @@ describe('createRouteTableBuilder', () => {
     expectSameTable(fresh, buildRouteTable([a, b], [], { closed: [], owners: other }));
   });
 
+  it('finds every route of a container whose unit changed, when it has several, and after one of them goes', () => {
+    const top = containerSpec({ name: 'multi', hosts: ['top.example'] });
+    const admin = containerSpec({ name: 'multi', routeName: 'admin', hosts: ['admin.example'] });
+    const extra = containerSpec({ name: 'multi', routeName: 'extra', hosts: ['extra.example'] });
+    const containerId = 'id-multi';
+    const owners = new Map<string, HostOwner>();
+    const builder = createRouteTableBuilder();
+    builder.build([top, admin, extra], [], { closed: [], owners });
+    owners.set(containerId, { kind: 'compose', project: 'shop' });
+    const moved = builder.build([top, admin, extra], [], { closed: [], owners, ownersChanged: [containerId] });
+    for (const host of ['top.example', 'admin.example', 'extra.example']) expect(moved.owners.get(host), host).toEqual({ kind: 'compose', project: 'shop' });
+    // One route gone: the other two are still found.
+    builder.build([top, admin], [], { closed: [], owners, ownersChanged: [] });
+    owners.set(containerId, { kind: 'compose', project: 'lab' });
+    const again = builder.build([top, admin], [], { closed: [], owners, ownersChanged: [containerId] });
+    expectSameTable(again, buildRouteTable([top, admin], [], { closed: [], owners }));
+    // Down to one route, then its unit changes once more.
+    builder.build([admin], [], { closed: [], owners, ownersChanged: [] });
+    owners.set(containerId, { kind: 'compose', project: 'den' });
+    const last = builder.build([admin], [], { closed: [], owners, ownersChanged: [containerId] });
+    expect(last.owners.get('admin.example')).toEqual({ kind: 'compose', project: 'den' });
+  });
+
   it('takes over the routes whose members are the same spec objects, and merges the rest again', () => {
     const builder = createRouteTableBuilder();
     const first = builder.build([a, b], []);
@@ -90,6 +113,19 @@ describe('createRouteTableBuilder', () => {
     const table = builder.build([a, a], [badPort, badPort]);
     expectSameTable(table, buildRouteTable([a, a], [badPort, badPort]));
     expect(table.issues).toHaveLength(2);
+  });
+
+  it('takes a spec listed twice in a first build once, as later builds do', () => {
+    const builder = createRouteTableBuilder();
+    const first = builder.build([a, a, b], []);
+    expect(first.routes.map((route) => route.sources.length)).toEqual([1, 1]);
+    expectSameTable(first, buildRouteTable([a, b], []));
+    // A route refused gets one issue per member: a spec counted twice would get two.
+    const older = containerSpec({ name: 'older', hosts: [...a.hosts], created: 1 });
+    const refused = createRouteTableBuilder().build([a, a, older], []);
+    expect(refused.issues.filter((issue) => issue.code === 'conflict')).toHaveLength(1);
+    expectSameTable(builder.build([a, b], []), buildRouteTable([a, b], []));
+    expect(builder.build([b], []).routes.map((route) => route.id)).toEqual(buildRouteTable([b], []).routes.map((route) => route.id));
   });
 
   it('freezes every object reachable from the table, reused or new', () => {

@@ -14,6 +14,17 @@ describe('route ids', () => {
     expect(table.routes[0]?.id).toBe(id);
   });
 
+  it.each([
+    ['swarm', 'x:y', 'container:swarm/x:y'],
+    ['sw', 'arm:x', 'container:sw/arm:x'],
+    ['compose', ':a', 'container:compose/:a'],
+    ['a/b', 'c', 'container:a/b/c'],
+    ['container:', 'x', 'container:/x'],
+  ])('a route of group %s named %s is %s: only the group can say the kind', (group, routeName, id) => {
+    const table = buildRouteTable([containerSpec({ name: 'app', group, routeName })], []);
+    expect(table.routes[0]?.id).toBe(id);
+  });
+
   it('names file routes by file and position', () => {
     const table = buildRouteTable([fileSpec({ file: '/etc/gatehouse/routes.yml', index: 2 })], []);
     expect(table.routes[0]?.id).toBe('file:/etc/gatehouse/routes.yml#2');
