@@ -1,4 +1,5 @@
 import { classifyLabel, VALUE_KEYS, type ValueKey } from './keys.ts';
+import { sortByCodeUnit } from '../util/sort-by-code-unit.ts';
 import { foldHeaderName, parseHeaderName, parseHeaderValue } from './headers.ts';
 import { isSecretValue } from './values.ts';
 import { parseResponseHeaderName, parseResponseHeaderValue } from './response-headers.ts';
@@ -107,7 +108,7 @@ export function collectLabels(labels: Readonly<Record<string, string>>, prefix: 
   names.length = 0;
   // Own labels only, as everywhere: a label is never read from a snapshot's prototype.
   for (const name of Object.keys(labels)) if (name.startsWith(head) || name === prefix) names.push(name);
-  sortNames(names);
+  sortByCodeUnit(names);
   for (let i = 0; i < names.length; i++) {
     const label = names[i] as string;
     const raw = labels[label] ?? '';
@@ -140,27 +141,6 @@ export function collectLabels(labels: Readonly<Record<string, string>>, prefix: 
 }
 
 const NAMES: string[] = [];
-
-/**
- * In place, in code unit order as `Array.prototype.sort()` orders strings. A container has a
- * handful of labels under the prefix, and the built-in sort sets up close to a kilobyte of work
- * space per call, where insertion sorting a few names takes none.
- */
-export function sortNames(names: string[]): void {
-  if (names.length > 16) {
-    names.sort();
-    return;
-  }
-  for (let i = 1; i < names.length; i++) {
-    const name = names[i] as string;
-    let j = i - 1;
-    while (j >= 0 && (names[j] as string) > name) {
-      names[j + 1] = names[j] as string;
-      j--;
-    }
-    names[j + 1] = name;
-  }
-}
 
 function markFailed(route: RouteLabels, key: ValueKey): void {
   if (route.failed === null) route.failed = [key];

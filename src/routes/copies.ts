@@ -1,4 +1,5 @@
 import { FIELD_KEYS, KEY_FIELDS } from './key-fields.ts';
+import { sortByCodeUnit } from '../util/sort-by-code-unit.ts';
 import type { RoutePolicy, RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 
@@ -163,7 +164,7 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
   }
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
-  sortKeys(keys);
+  sortByCodeUnit(keys);
   const copy: Record<string, unknown> = {};
   let flat = listItem && shared !== undefined && keys.length <= MAX_SHARED_KEYS;
   for (const key of keys) {
@@ -238,23 +239,6 @@ export class SharedParts {
   }
 }
 
-
-/** Sorts keys in place by code unit: the few keys of a record by insertion, with no comparator to call. */
-function sortKeys(keys: string[]): void {
-  if (keys.length > 8) {
-    keys.sort(compareStrings);
-    return;
-  }
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i] as string;
-    let j = i - 1;
-    while (j >= 0 && (keys[j] as string) > key) {
-      keys[j + 1] = keys[j] as string;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-}
 
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sortNames } from '../../../src/labels/collect.ts';
+import { sortByCodeUnit } from '../../../src/util/sort-by-code-unit.ts';
 import { parseFrom, parseOriginList } from '../../../src/labels/urls.ts';
 import { plainHttpUrl } from '../../../src/labels/urls.ts';
 import { listItemEnd, splitList, trimmedSlice } from '../../../src/labels/parsed.ts';
@@ -247,7 +247,7 @@ describe('label names, sorted in place', () => {
     fc.assert(
       fc.property(fc.array(name, { maxLength: 24 }), (names) => {
         const mine = [...names];
-        sortNames(mine);
+        sortByCodeUnit(mine);
         expect(mine).toEqual([...names].sort());
       }),
       { numRuns: RUNS },
