@@ -5,7 +5,7 @@ import { describeOwner, ownerKey, sameOwner, soleOwner, type Claim, type ClosedC
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { canonicalCopy, compareStrings } from './canonical.ts';
 import { pomeriumRank } from './pomerium.ts';
-import type { HostEntry } from './host-index.ts';
+import { LoneRouteEntry, type HostEntry } from './host-index.ts';
 
 /** A frozen canonical copy of an issue and its JSON, the key issues are sorted by. */
 export interface SettledIssue {
@@ -230,8 +230,7 @@ export function hostEntries(host: string, named: Item | readonly Item[], owner: 
   const only = Array.isArray(named) ? (named.length === 1 ? (named[0] as Item) : undefined) : (named as Item);
   if (only !== undefined && only.accepted) {
     // Most hosts have one route: nothing to sort.
-    const route = (only.candidate as Candidate).route;
-    return { routes: Object.freeze([route]), claims: Object.freeze([Object.freeze({ state: 'live' as const, path: route.path, route })]), owner };
+    return new LoneRouteEntry((only.candidate as Candidate).route, owner);
   }
   const items: readonly Item[] = Array.isArray(named) ? named : [named as Item];
   const routes: Route[] = [];

@@ -17,7 +17,7 @@ import {
 } from './assemble.ts';
 import { sameOwner, type Claim, type ClosedClaim, type ClosedClaimSpec, type HostOwner } from './claims.ts';
 import { compareStrings } from './canonical.ts';
-import { HostIndex, type HostEntry } from './host-index.ts';
+import { HostIndex, isEmptyEntry, type HostEntry } from './host-index.ts';
 import { sameItems } from '../util/same-items.ts';
 import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
 import { indexOidcClients } from './oidc-clients.ts';
@@ -292,7 +292,7 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
     const entries = new Map<string, HostEntry>();
     for (const [host, items] of state.hostItems) {
       const entry = entryOf(host, items);
-      if (entry.routes !== undefined || entry.claims !== undefined || entry.owner !== undefined) entries.set(host, entry);
+      if (!isEmptyEntry(entry)) entries.set(host, entry);
     }
     state.hosts = HostIndex.adopt(entries);
     return;
