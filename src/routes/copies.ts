@@ -26,6 +26,15 @@ const CANONICAL = new WeakSet<object>();
 /** Records with at most this many keys, each text, a boolean or null, are shared within a build. */
 const MAX_SHARED_KEYS = 3;
 
+/**
+ * A part a translator made is taken as it is when it is already what a copy would be: frozen all
+ * the way down and in canonical form. The check reads keys with for-in and items by index, so it
+ * makes nothing; anything it cannot vouch for (not frozen, keys out of order or inherited, an
+ * undefined or non-JSON value, a class instance, a part nested deeper than MAX_DEPTH) is copied
+ * as before. A spec from the routes file or a test is not frozen, so it is copied.
+ */
+const MAX_DEPTH = 8;
+
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
@@ -74,6 +83,8 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
  */
 export function copyKeyField(top: string, value: unknown, shared?: SharedParts): unknown {
   if (value === null || typeof value !== 'object') return value;
+  // A translator's part (frozen, canonical already) is the copy this would make: taken as it is.
+  if (isFrozenCanonical(value)) return value;
   const group = DEFAULT_GROUPS.get(top);
   return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
 }
@@ -95,6 +106,7 @@ const POLICY_LITERAL_FITS = POLICY_FIELDS_NOW.length === POLICY_FIELDS.length &&
  */
 export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePolicy {
   if (!POLICY_LITERAL_FITS || !hasExactly(policy, POLICY_FIELDS)) return copyKeyField('policy', policy, shared) as RoutePolicy;
+  if (isFrozenCanonical(policy)) return policy;
   if (DEFAULT_POLICY !== undefined && isDefaultGroup(policy, DEFAULT_POLICY)) return DEFAULT_POLICY.shared as RoutePolicy;
   return Object.freeze({
     allow: frozenCanonical(policy.allow, shared) as RoutePolicy['allow'],
@@ -150,6 +162,10 @@ export function frozenCanonical(value: unknown, shared?: SharedParts): unknown {
 function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (CANONICAL.has(value)) return value;
+  if (isFrozenCanonical(value)) {
+    // Already what a copy would be. A list item may still equal one shared before, or be the first of its kind.
+    return listItem && shared !== undefined && !Array.isArray(value) ? shared.adopt(value as Readonly<Record<string, unknown>>) : value;
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_LIST;
     const items = new Array<unknown>(value.length);
@@ -177,7 +193,7 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
     else copy[key] = canonicalPart(item, shared, false);
   }
   if (!flat) return Object.freeze(copy);
-  return (shared as SharedParts).share(Object.freeze(copy), keys);
+  return (shared as SharedParts).share(Object.freeze(copy));
 }
 
 /**
@@ -210,11 +226,18 @@ export class SharedParts {
     return known !== undefined && known[other] === text ? known : undefined;
   }
 
-  /** The record equal to `record` found before, else `record` itself, remembered. */
-  share(record: Readonly<Record<string, unknown>>, keys: readonly string[]): object {
-    if (keys.length === 2 && (keys[0] === 'kind' || keys[1] === 'kind')) {
+  /** The record equal to `record` found before, else `record` itself, remembered: `record` is frozen, canonical and flat (see adopt). */
+  share(record: Readonly<Record<string, unknown>>): object {
+    let count = 0;
+    let withKind = false;
+    let other = '';
+    for (const key in record) {
+      count++;
+      if (key === 'kind') withKind = true;
+      else other = key;
+    }
+    if (count === 2 && withKind) {
       const kind = record.kind;
-      const other = (keys[0] === 'kind' ? keys[1] : keys[0]) as string;
       const text = record[other];
       if (typeof kind === 'string' && typeof text === 'string') {
         let byText = this.#byKind.get(kind);
@@ -237,15 +260,93 @@ export class SharedParts {
     this.#byJson.set(json, record);
     return record;
   }
+
+  /**
+   * A frozen canonical record as a list item: the equal one shared before, else the record itself,
+   * remembered when it is small and flat (at most MAX_SHARED_KEYS keys, each text, a boolean or
+   * null) and so worth looking up; a larger one is returned as it is.
+   */
+  adopt(record: Readonly<Record<string, unknown>>): object {
+    const known = this.find(record);
+    if (known !== undefined) return known;
+    let count = 0;
+    for (const key in record) {
+      const item = record[key];
+      if (++count > MAX_SHARED_KEYS || (item !== null && typeof item !== 'string' && typeof item !== 'boolean')) return record;
+    }
+    return count === 0 ? record : this.share(record);
+  }
 }
 
 
+/**
+ * True when `value` is JSON data (text, numbers, booleans, null, lists, records) frozen all the way
+ * down, every list an ordinary array without holes and every record an ordinary object whose own
+ * keys, in the order they are enumerated (JSON.stringify's order), are sorted by code unit, none
+ * inherited and none undefined: what frozenCanonical would copy it to, as JSON and as a value
+ * nobody can change. (A getter on a frozen object could still answer differently each time; no
+ * translator makes one, and the copy would call it too.)
+ */
+export function isFrozenCanonical(value: unknown): boolean {
+  return canonicalAt(value, 0);
+}
+
+function canonicalAt(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'boolean' || type === 'number') return true;
+  if (type !== 'object' || depth > MAX_DEPTH || !Object.isFrozen(value)) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!canonicalAt(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const record = value as Readonly<Record<string, unknown>>;
+  let previous: string | null = null;
+  for (const key in record) {
+    // Inherited (a polluted prototype) or out of order: a copy would differ.
+    if (!Object.hasOwn(record, key) || (previous !== null && !(previous < key))) return false;
+    const item = record[key];
+    if (item === undefined || !canonicalAt(item, depth + 1)) return false;
+    previous = key;
+  }
+  return true;
+}
+
+/** Frozen, an ordinary object, with exactly `names` as its own keys in that order, each JSON text, number, boolean or null. */
+function isFlatLiteral(record: object, names: readonly string[]): boolean {
+  if (!Object.isFrozen(record) || Object.getPrototypeOf(record) !== Object.prototype) return false;
+  let at = 0;
+  for (const key in record) {
+    if (key !== names[at] || !Object.hasOwn(record, key)) return false;
+    const item = (record as Record<string, unknown>)[key];
+    if (item !== null && typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') return false;
+    at++;
+  }
+  return at === names.length;
+}
+
+/** The key orders copySource and copyUpstream write (the table's, unchanged: sources sorted, upstreams as they always were). */
+const CONTAINER_SOURCE_FIELDS: readonly string[] = Object.freeze(['containerId', 'containerName', 'created', 'group', 'kind']);
+const FILE_SOURCE_FIELDS: readonly string[] = Object.freeze(['file', 'index', 'kind']);
+const UPSTREAM_FIELDS: readonly string[] = Object.freeze(['origin', 'containerId', 'ready', 'state']);
+const NETWORK_UPSTREAM_FIELDS: readonly string[] = Object.freeze([...UPSTREAM_FIELDS, 'network']);
+
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (isFrozenCanonical(headers)) return headers;
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.
   return Object.keys(headers).length === 0 ? EMPTY_RECORD : frozen(canonicalCopy(headers));
 }
 
+/** A list of texts (removed header names, …): taken as it is when frozen, else a frozen copy. */
+export function copyList<T extends string>(list: readonly T[]): readonly T[] {
+  if (isFrozenCanonical(list)) return list;
+  return list.length === 0 ? EMPTY_LIST : frozen([...list]);
+}
+
 export function copySource(source: RouteSource): RouteSource {
+  if (isFlatLiteral(source, source.kind === 'container' ? CONTAINER_SOURCE_FIELDS : FILE_SOURCE_FIELDS)) return source;
   return frozen(
     source.kind === 'container'
       ? { containerId: source.containerId, containerName: source.containerName, created: source.created, group: source.group, kind: source.kind }
@@ -254,10 +355,48 @@ export function copySource(source: RouteSource): RouteSource {
 }
 
 export function copyUpstream(target: UpstreamTarget): UpstreamTarget {
+  if (isFlatLiteral(target, target.network === undefined ? UPSTREAM_FIELDS : NETWORK_UPSTREAM_FIELDS)) return target;
+  return upstreamTarget(target.origin, target.containerId, target.ready, target.state, target.network);
+}
+
+/** An upstream as the table holds it, frozen; what translators build theirs with, so the table takes them as they are. */
+export function upstreamTarget(origin: string, containerId: string | null, ready: boolean, state: string, network?: string): UpstreamTarget {
   // One literal each way, so the fields are in the object (a spread added a separate store).
-  return frozen(
-    target.network === undefined
-      ? { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state }
-      : { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state, network: target.network },
-  );
+  return frozen(network === undefined ? { origin, containerId, ready, state } : { origin, containerId, ready, state, network });
+}
+
+/** At most this many hosts are checked for repeats in place; a longer list is copied (a Set removes repeats). */
+const MAX_HOSTS_IN_PLACE = 16;
+
+/**
+ * A route's host names, each once: a frozen list of distinct texts is taken as it is (what a
+ * translator gives), anything else copied without repeats, each name as a string of its own.
+ */
+export function copyHosts(hosts: readonly string[]): readonly string[] {
+  if (isDistinctTexts(hosts)) return hosts;
+  return hosts.length === 1 ? frozen([ownText(hosts[0] as string)]) : frozen([...new Set(hosts)].map(ownText));
+}
+
+function isDistinctTexts(list: readonly string[]): boolean {
+  if (!Object.isFrozen(list) || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return false;
+  const length = list.length;
+  if (length === 0 || length > MAX_HOSTS_IN_PLACE) return false;
+  for (let i = 0; i < length; i++) {
+    const host = list[i];
+    if (typeof host !== 'string') return false;
+    for (let j = 0; j < i; j++) if (list[j] === host) return false;
+  }
+  return true;
+}
+
+/**
+ * A host name (lowercase already) as a string of its own. A translator reads the host out of the
+ * `from` URL, and V8 keeps such a part as a slice of the whole URL text, which the table then
+ * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name
+ * (V8 returns a new string even when nothing changes case).
+ */
+function ownText(host: string): string {
+  const copy = host.toLowerCase();
+  // The same text always: a host not in lowercase (none from the translators) is kept as it is.
+  return copy === host ? copy : host;
 }
