@@ -35,6 +35,9 @@ const MAX_SHARED_KEYS = 3;
  */
 const MAX_DEPTH = 8;
 
+/** Object.prototype.hasOwnProperty, called on a record inside for-in over it: V8 answers that without a lookup (Object.hasOwn it does not). */
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
   return Object.freeze(value);
@@ -83,9 +86,9 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
  */
 export function copyKeyField(top: string, value: unknown, shared?: SharedParts): unknown {
   if (value === null || typeof value !== 'object') return value;
-  // A translator's part (frozen, canonical already) is the copy this would make: taken as it is.
-  if (isFrozenCanonical(value)) return value;
   const group = DEFAULT_GROUPS.get(top);
+  // The shared default group, or a translator's part (frozen, canonical already): the copy this would make, taken as it is.
+  if ((group !== undefined && value === group.shared) || isFrozenCanonical(value)) return value;
   return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
 }
 
@@ -105,8 +108,9 @@ const POLICY_LITERAL_FITS = POLICY_FIELDS_NOW.length === POLICY_FIELDS.length &&
  * the table since, or a record with extra fields) takes the general copy.
  */
 export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePolicy {
+  // A translator's policy (frozen, canonical, exactly these fields) is the copy this would make.
+  if (POLICY_LITERAL_FITS && isFrozenCanonicalWith(policy, POLICY_FIELDS)) return policy;
   if (!POLICY_LITERAL_FITS || !hasExactly(policy, POLICY_FIELDS)) return copyKeyField('policy', policy, shared) as RoutePolicy;
-  if (isFrozenCanonical(policy)) return policy;
   if (DEFAULT_POLICY !== undefined && isDefaultGroup(policy, DEFAULT_POLICY)) return DEFAULT_POLICY.shared as RoutePolicy;
   return Object.freeze({
     allow: frozenCanonical(policy.allow, shared) as RoutePolicy['allow'],
@@ -132,7 +136,7 @@ export function defaultKeyGroup(top: string): object | undefined {
 function hasExactly(record: object, names: readonly string[]): boolean {
   let count = 0;
   for (const key in record) {
-    if (!Object.hasOwn(record, key)) return false;
+    if (!hasOwn.call(record, key)) return false;
     count++;
   }
   if (count !== names.length) return false;
@@ -161,11 +165,15 @@ export function frozenCanonical(value: unknown, shared?: SharedParts): unknown {
 
 function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (CANONICAL.has(value)) return value;
-  if (isFrozenCanonical(value)) {
-    // Already what a copy would be. A list item may still equal one shared before, or be the first of its kind.
-    return listItem && shared !== undefined && !Array.isArray(value) ? shared.adopt(value as Readonly<Record<string, unknown>>) : value;
+  if (listItem && shared !== undefined && !Array.isArray(value)) {
+    // A policy entry as a translator makes it (frozen, canonical, a few plain values): the equal
+    // one shared before, else itself, remembered. Any other record equal to one shared before
+    // (its keys in any order): that one. Then there is nothing to copy.
+    const known = shared.adopt(value as Readonly<Record<string, unknown>>) ?? shared.find(value as Readonly<Record<string, unknown>>);
+    if (known !== undefined) return known;
   }
+  // Already what a copy would be: a default made once, or a translator's part.
+  if (CANONICAL.has(value) || isFrozenCanonical(value)) return value;
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_LIST;
     const items = new Array<unknown>(value.length);
@@ -173,11 +181,6 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
     return Object.freeze(items);
   }
   const record = value as Record<string, unknown>;
-  if (listItem && shared !== undefined) {
-    // Most list items equal one copied before: then there is nothing to copy.
-    const known = shared.find(record);
-    if (known !== undefined) return known;
-  }
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
   sortByCodeUnit(keys);
@@ -214,7 +217,7 @@ export class SharedParts {
     let other: string | undefined;
     let count = 0;
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) return undefined;
+      if (!hasOwn.call(record, key)) return undefined;
       if (++count > 2) return undefined;
       if (key !== 'kind') other = key;
     }
@@ -226,7 +229,7 @@ export class SharedParts {
     return known !== undefined && known[other] === text ? known : undefined;
   }
 
-  /** The record equal to `record` found before, else `record` itself, remembered: `record` is frozen, canonical and flat (see adopt). */
+  /** The record equal to `record` (frozen, canonical, flat) shared before, else `record` itself, remembered. */
   share(record: Readonly<Record<string, unknown>>): object {
     let count = 0;
     let withKind = false;
@@ -236,7 +239,37 @@ export class SharedParts {
       if (key === 'kind') withKind = true;
       else other = key;
     }
-    if (count === 2 && withKind) {
+    return this.#remember(record, count === 2 && withKind ? other : null);
+  }
+
+  /**
+   * When `record` is frozen, canonical and flat (an ordinary object with one to MAX_SHARED_KEYS
+   * own keys in sorted order, each text, a boolean or null), as translators make policy entries:
+   * the equal one shared before, else `record` itself, remembered. Undefined for any other value.
+   * One pass over the keys, with for-in, which makes no list.
+   */
+  adopt(record: Readonly<Record<string, unknown>>): object | undefined {
+    if (!Object.isFrozen(record) || Object.getPrototypeOf(record) !== Object.prototype) return undefined;
+    let count = 0;
+    let previous = '';
+    let withKind = false;
+    let other = '';
+    for (const key in record) {
+      if (++count > MAX_SHARED_KEYS || !hasOwn.call(record, key) || (count > 1 && !(previous < key))) return undefined;
+      const item = record[key];
+      // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
+      if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') return undefined;
+      if (key === 'kind') withKind = true;
+      else other = key;
+      previous = key;
+    }
+    if (count === 0) return undefined;
+    return this.#remember(record, count === 2 && withKind ? other : null);
+  }
+
+  /** `other`: the key beside `kind` of a two-key record (found by kind and text), else null (found by JSON). */
+  #remember(record: Readonly<Record<string, unknown>>, other: string | null): object {
+    if (other !== null) {
       const kind = record.kind;
       const text = record[other];
       if (typeof kind === 'string' && typeof text === 'string') {
@@ -260,22 +293,6 @@ export class SharedParts {
     this.#byJson.set(json, record);
     return record;
   }
-
-  /**
-   * A frozen canonical record as a list item: the equal one shared before, else the record itself,
-   * remembered when it is small and flat (at most MAX_SHARED_KEYS keys, each text, a boolean or
-   * null) and so worth looking up; a larger one is returned as it is.
-   */
-  adopt(record: Readonly<Record<string, unknown>>): object {
-    const known = this.find(record);
-    if (known !== undefined) return known;
-    let count = 0;
-    for (const key in record) {
-      const item = record[key];
-      if (++count > MAX_SHARED_KEYS || (item !== null && typeof item !== 'string' && typeof item !== 'boolean')) return record;
-    }
-    return count === 0 ? record : this.share(record);
-  }
 }
 
 
@@ -295,23 +312,35 @@ function canonicalAt(value: unknown, depth: number): boolean {
   if (value === null) return true;
   const type = typeof value;
   if (type === 'string' || type === 'boolean' || type === 'number') return true;
+  // The empty defaults most lists and records of a route are: known, not walked.
+  if (value === EMPTY_LIST || value === EMPTY_RECORD) return true;
   if (type !== 'object' || depth > MAX_DEPTH || !Object.isFrozen(value)) return false;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype) return false;
     for (let i = 0; i < value.length; i++) if (!canonicalAt(value[i], depth + 1)) return false;
     return true;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-  const record = value as Readonly<Record<string, unknown>>;
+  return Object.getPrototypeOf(value) === Object.prototype && recordAt(value as Readonly<Record<string, unknown>>, depth, null);
+}
+
+/** The keys of a frozen ordinary record: own, sorted (exactly `names`, sorted, when given), each value canonical. */
+function recordAt(record: Readonly<Record<string, unknown>>, depth: number, names: readonly string[] | null): boolean {
   let previous: string | null = null;
+  let at = 0;
   for (const key in record) {
     // Inherited (a polluted prototype) or out of order: a copy would differ.
-    if (!Object.hasOwn(record, key) || (previous !== null && !(previous < key))) return false;
+    if (!hasOwn.call(record, key) || (previous !== null && !(previous < key)) || (names !== null && key !== names[at])) return false;
     const item = record[key];
     if (item === undefined || !canonicalAt(item, depth + 1)) return false;
     previous = key;
+    at++;
   }
-  return true;
+  return names === null || at === names.length;
+}
+
+/** isFrozenCanonical for a record with exactly these keys (sorted): one pass over them. */
+function isFrozenCanonicalWith(record: object, names: readonly string[]): boolean {
+  return Object.isFrozen(record) && Object.getPrototypeOf(record) === Object.prototype && recordAt(record as Readonly<Record<string, unknown>>, 0, names);
 }
 
 /** Frozen, an ordinary object, with exactly `names` as its own keys in that order, each JSON text, number, boolean or null. */
@@ -319,7 +348,7 @@ function isFlatLiteral(record: object, names: readonly string[]): boolean {
   if (!Object.isFrozen(record) || Object.getPrototypeOf(record) !== Object.prototype) return false;
   let at = 0;
   for (const key in record) {
-    if (key !== names[at] || !Object.hasOwn(record, key)) return false;
+    if (key !== names[at] || !hasOwn.call(record, key)) return false;
     const item = (record as Record<string, unknown>)[key];
     if (item !== null && typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') return false;
     at++;
