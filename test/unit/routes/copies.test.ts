@@ -78,6 +78,21 @@ describe('isFrozenCanonical', () => {
     expect(isFrozenCanonical(Object.freeze(Listish.from([1])))).toBe(false);
   });
 
+  it('refuses every record while Object.prototype has an enumerable key (a polluted prototype), and the copy leaves it out', () => {
+    const entry = Object.freeze({ email: 'ann@example.com', kind: 'email' });
+    Object.defineProperty(Object.prototype, 'zz', { value: 'polluted', enumerable: true, configurable: true, writable: true });
+    try {
+      expect(isFrozenCanonical(entry)).toBe(false);
+      const shared = new SharedParts();
+      const [copy] = frozenCanonical([entry], shared) as [object];
+      expect(copy).not.toBe(entry);
+      expect(Object.keys(copy)).toEqual(['email', 'kind']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).zz;
+    }
+    expect(isFrozenCanonical(entry)).toBe(true);
+  });
+
   it('refuses values JSON does not hold as they are: functions, symbols, big integers, holes', () => {
     expect(isFrozenCanonical(Object.freeze({ a: () => 1 }))).toBe(false);
     expect(isFrozenCanonical(Object.freeze({ a: Symbol('s') }))).toBe(false);
@@ -156,6 +171,12 @@ describe('frozenCanonical, taking parts as they are', () => {
 
   it('never shares a frozen item that is not canonical, or one with a mutable value', () => {
     const shared = new SharedParts();
+    // In canonical order but not frozen: copied, and the copy is what is shared from then on.
+    const open = { domain: 'example.org', kind: 'domain' };
+    const [openCopy] = frozenCanonical([open], shared) as [object];
+    expect(openCopy).not.toBe(open);
+    expect(Object.isFrozen(openCopy)).toBe(true);
+    expect((frozenCanonical([{ domain: 'example.org', kind: 'domain' }], shared) as [object])[0]).toBe(openCopy);
     const unsorted = Object.freeze({ kind: 'domain', domain: 'example.org' });
     const copy = (frozenCanonical([unsorted], shared) as readonly object[])[0];
     expect(copy).not.toBe(unsorted);
