@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSource, type RouteSpec, SharedParts, type TranslationResult, type UpstreamTarget, upstreamTarget } from '../routes/index.ts';
+import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSource, type RouteSpec, SharedParts, sharedCanonical, type TranslationResult, type UpstreamTarget, upstreamTarget } from '../routes/index.ts';
 import { forbiddenClaimReason } from './claims.ts';
 import { collectLabels, hasLabel, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
 import { deployerLabels } from './image-labels.ts';
@@ -257,9 +257,10 @@ function serviceName(container: ContainerSnapshot): string {
 }
 
 const NO_CLIENT: Partial<RouteSettings> = Object.freeze({});
-// buildRouteSpec copies what it is given, so a route without headers can pass these shared ones.
-const NO_HEADERS: Record<string, string> = Object.freeze({});
-const NO_REMOVED_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+// Every route without headers shares these: the route table's own frozen empty record and list
+// (sharedCanonical gives those for `{}` and `[]`), which it takes without walking them.
+const NO_HEADERS: Record<string, string> = sharedCanonical({});
+const NO_REMOVED_HEADERS: string[] = sharedCanonical([]);
 
 /**
  * The top-level route's OpenID client, checked: every redirect URI on one of this route's own
