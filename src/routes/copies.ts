@@ -7,6 +7,11 @@ import { canonicalCopy, compareStrings } from './canonical.ts';
  * Frozen copies of the parts of a route, built frozen rather than walked afterwards. Each
  * object spells its keys in one fixed order (sorted, as canonicalCopy would, where a free-form
  * copy used to be), so JSON.stringify of a route is canonical: equal routes, equal strings.
+ *
+ * A part that is already such a copy (frozen all the way down, keys in that order: what the
+ * label translator makes, labels/route-spec.ts) is taken as it is, so a route and its spec share
+ * it and the builder keeps one copy rather than two. Anything else (a spec from the routes file
+ * or a test, a part made mutable since) is copied.
  */
 
 /**

@@ -90,7 +90,8 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Sha
   let sources: readonly RouteSource[];
   let claimedAt: number;
   if (members.length === 1) {
-    // Most routes have one member: no maps and no sorting for them.
+    // Most routes have one member: no maps and no sorting for them. A translated spec's upstream
+    // and source are taken as they are (see copies.ts): only the two lists are made.
     upstreams = frozen([copyUpstream(lead.upstream)]);
     sources = frozen([copySource(lead.source)]);
     claimedAt = createdOf(lead);
