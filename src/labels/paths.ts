@@ -50,5 +50,6 @@ function parseBypassEntry(entry: string): Parsed<BypassRule> {
   if (path.endsWith('/*')) return fail(`"${entry}": write the prefix as "${path.slice(0, -1)}" (a trailing / covers every path below)`);
   const canonical = canonicalPath(path);
   if (!canonical.ok) return fail(`"${entry}": ${canonical.problem}`);
-  return ok({ method: m[1] === undefined ? null : m[1].toUpperCase(), path: canonical.value });
+  // Frozen, keys sorted: the form the route table holds, so it takes the rule as it is.
+  return ok(Object.freeze({ method: m[1] === undefined ? null : m[1].toUpperCase(), path: canonical.value }));
 }

@@ -32,9 +32,19 @@ export function parsePolicyList(raw: string): Parsed<PolicyEntry[]> {
   return fail(bad.length === 1 ? `${bad[0]} is not a policy entry: ${POLICY_GRAMMAR}` : `${bad.join(', ')} are not policy entries: ${POLICY_GRAMMAR}`);
 }
 
+/**
+ * Entries are made frozen, with their keys in sorted order: the canonical form the route table
+ * holds (routes/copies.ts), so a route takes its spec's entries as they are.
+ */
+function entry<T extends PolicyEntry>(value: T): T {
+  return Object.freeze(value);
+}
+
+const ANY: PolicyEntry = entry({ kind: 'any' });
+
 /** One entry, already trimmed; null when it fits none of the forms. */
 export function parsePolicyEntry(item: string): PolicyEntry | null {
-  if (item === '*') return { kind: 'any' };
+  if (item === '*') return ANY;
   // Only an entry with a colon can be one of the `kind:` forms; plain addresses skip those tests.
   return item.includes(':') ? prefixedEntry(item) : addressEntry(item);
 }
@@ -43,19 +53,19 @@ export function parsePolicyEntry(item: string): PolicyEntry | null {
 function prefixedEntry(item: string): PolicyEntry | null {
   if (item.startsWith('group:')) {
     const group = item.slice('group:'.length).trim();
-    return group === '' ? null : { kind: 'group', group };
+    return group === '' ? null : entry({ group, kind: 'group' });
   }
   if (item.startsWith('user:')) {
     const sub = item.slice('user:'.length).trim();
-    return sub === '' ? null : { kind: 'user', sub };
+    return sub === '' ? null : entry({ kind: 'user', sub });
   }
   if (item.startsWith('provider:')) {
     const provider = item.slice('provider:'.length).trim().toLowerCase();
-    return PROVIDER_NAME.test(provider) ? { kind: 'provider', provider } : null;
+    return PROVIDER_NAME.test(provider) ? entry({ kind: 'provider', provider }) : null;
   }
   if (item.startsWith('ip:')) {
     const network = parseNetworkText(item.slice('ip:'.length));
-    return network === null ? null : { kind: 'ip', network };
+    return network === null ? null : entry({ kind: 'ip', network });
   }
   if (item.startsWith('claim:')) {
     const body = item.slice('claim:'.length);
@@ -63,7 +73,7 @@ function prefixedEntry(item: string): PolicyEntry | null {
     if (eq === -1) return null;
     const claim = body.slice(0, eq).trim();
     const value = body.slice(eq + 1).trim();
-    return CLAIM_KEY.test(claim) && value !== '' ? { kind: 'claim', claim, value } : null;
+    return CLAIM_KEY.test(claim) && value !== '' ? entry({ claim, kind: 'claim', value }) : null;
   }
   return addressEntry(item);
 }
@@ -76,8 +86,8 @@ function addressEntry(item: string): PolicyEntry | null {
     const domain = item.slice(at + 1).toLowerCase();
     if (!ASCII_DOMAIN.test(domain) && !DOMAIN.test(domain)) return null;
   }
-  if (at === 0) return { kind: 'domain', domain: item.slice(1).toLowerCase() };
-  return isLocalPart(item, at) ? { kind: 'email', email: item.toLowerCase() } : null;
+  if (at === 0) return entry({ domain: item.slice(1).toLowerCase(), kind: 'domain' });
+  return isLocalPart(item, at) ? entry({ email: item.toLowerCase(), kind: 'email' }) : null;
 }
 
 /**

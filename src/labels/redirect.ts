@@ -1,4 +1,4 @@
-import type { UpstreamTarget } from '../routes/index.ts';
+import { type UpstreamTarget, upstreamTarget } from '../routes/index.ts';
 import { fail, ok, type Parsed } from './parsed.ts';
 
 /**
@@ -25,5 +25,5 @@ export function parseRedirectTarget(raw: string): Parsed<string> {
 
 /** What a redirect route has in place of an upstream: nothing to connect to, always ready. */
 export function redirectUpstream(containerId: string): UpstreamTarget {
-  return { origin: 'redirect:', containerId, ready: true, state: 'redirect' };
+  return upstreamTarget('redirect:', containerId, true, 'redirect');
 }

@@ -1,5 +1,5 @@
-import type { RouteSource, RouteSpec, UpstreamTarget } from '../routes/index.ts';
-import { defaultKeyGroup, sharedCanonical } from '../routes/index.ts';
+import type { RouteSource, RouteSpec, SharedParts, UpstreamTarget } from '../routes/index.ts';
+import { copyHeaders, copyHosts, copyList, copySource, copyUpstream, defaultKeyGroup, frozenCanonical, sharedCanonical } from '../routes/index.ts';
 import { FIELD_KEYS, keyDef, type KeyFields, type RouteSettings, type ValueKey } from './key-table.ts';
 import type { FromValue } from './urls.ts';
 
@@ -86,9 +86,13 @@ export function keyFields(settings: Partial<RouteSettings>, defaultName: string)
 /** Each key's default, as PLAN has it (frozen and shared where it is a list or record). */
 const FALLBACK = Object.fromEntries(PLAN.map((plan) => [plan.name, plan.fallback])) as { readonly [K in ValueKey]: RouteSettings[K] };
 
-/** The value set for a key (copied, so specs never share a list they were given), else its default. */
-function pick<T>(set: T | null | undefined, fallback: T): T {
-  return set === undefined || set === null ? fallback : (shallowCopy(set) as T);
+/**
+ * The value set for a key as a frozen canonical copy (so specs never share a list they were given,
+ * and the route table takes it as it is; list items equal within `shared` are one object), else
+ * its default. A value already frozen and canonical is taken as it is.
+ */
+function pick<T>(set: T | null | undefined, fallback: T, shared: SharedParts | undefined): T {
+  return set === undefined || set === null ? fallback : (frozenCanonical(set, shared) as T);
 }
 
 /** The keys the spec literal below fills; a key added to the key table later is filled after it (EXTRA_PLANS). */
@@ -109,12 +113,15 @@ const EXTRA_PLANS: readonly FieldPlan[] = Object.freeze(PLAN.filter((plan) => !L
 function sharedDefault(group: string): object | undefined {
   return EXTRA_PLANS.some((plan) => plan.top === group) ? undefined : defaultKeyGroup(group);
 }
+const DEFAULT_POLICY = sharedDefault('policy') as RouteSpec['policy'] | undefined;
 const DEFAULT_ACCESS = sharedDefault('access') as RouteSpec['access'] | undefined;
 const DEFAULT_OIDC = sharedDefault('oidc') as RouteSpec['oidc'] | undefined;
 
-/** One frozen empty record and list for the specs that set no header (almost all). */
-const NO_SET_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-const NO_REMOVE_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+/** The groups of key fields (`policy`, `display`, …): frozen once filled. */
+const GROUPS: readonly string[] = Object.freeze(GROUP_SHAPES.map(([group]) => group));
+
+/** Object.freeze, or nothing when keys outside the literal are still to be added (see buildRouteSpec). */
+const sealGroup: <T extends object>(group: T) => T = EXTRA_PLANS.length === 0 ? Object.freeze : (group) => group;
 
 /**
  * One object literal with every field, in the order specs have always listed them (structural
@@ -122,67 +129,91 @@ const NO_REMOVE_HEADERS: string[] = Object.freeze([]) as unknown as string[];
  * the object itself, where a copy of a shape filled in by assignment kept them in a separate
  * store, and no intermediate object of key fields is made. `keyFields` gives the same key fields
  * (a test compares them).
+ *
+ * Every part (source, hosts, upstream, policy and its entries, display, …) is made frozen and in
+ * the canonical form the route table holds (routes/copies.ts), so the table takes each part as it
+ * is rather than copying it: at 10,000 containers a spec and its route share one policy, one
+ * upstream, one source, one host list. `shared`: one per translation, so equal small list items
+ * (10,000 containers allowing `@example.org`) are one frozen entry.
  */
-export function buildRouteSpec(parts: RouteParts): RouteSpec {
+export function buildRouteSpec(parts: RouteParts, shared?: SharedParts): RouteSpec {
   const s = parts.settings;
   const f = FALLBACK;
   const spec = {
-    source: parts.source,
+    source: copySource(parts.source),
     routeName: parts.routeName,
-    hosts: [...parts.from.hosts],
+    hosts: copyHosts(parts.from.hosts) as string[],
     fromScheme: parts.from.scheme,
-    upstream: parts.upstream,
-    setHeaders: hasKeys(parts.setHeaders) ? { ...parts.setHeaders } : NO_SET_HEADERS,
-    removeHeaders: parts.removeHeaders.length === 0 ? NO_REMOVE_HEADERS : [...parts.removeHeaders],
-    path: pick(s.path, f.path),
-    stripPath: pick(s.strip_path, f.strip_path),
-    policy: { allow: pick(s.allow, f.allow), bypass: pick(s.bypass, f.bypass), corsPreflight: pick(s.cors_preflight, f.cors_preflight), deny: pick(s.deny, f.deny), public: pick(s.public, f.public) },
-    identity: pick(s.identity, f.identity),
-    hostHeader: pick(s.host, f.host),
-    websockets: pick(s.websockets, f.websockets),
-    wsOrigins: pick(s.ws_origins, f.ws_origins),
-    timeoutMs: pick(s.timeout, f.timeout),
-    idleTimeoutMs: pick(s.idle_timeout, f.idle_timeout),
-    tlsSkipVerify: pick(s.tls_skip_verify, f.tls_skip_verify),
-    health: pick(s.health, f.health),
-    lb: pick(s.lb, f.lb),
-    basicAuth: pick(s.basic_auth, f.basic_auth),
-    bearer: pick(s.bearer, f.bearer),
-    display: { description: pick(s.description, f.description), group: pick(s.group, f.group), icon: pick(s.icon, f.icon), name: pick(s.name, parts.defaultName) },
+    upstream: copyUpstream(parts.upstream),
+    setHeaders: copyHeaders(parts.setHeaders) as Record<string, string>,
+    removeHeaders: copyList(parts.removeHeaders) as string[],
+    path: pick(s.path, f.path, shared),
+    stripPath: pick(s.strip_path, f.strip_path, shared),
+    policy:
+      DEFAULT_POLICY !== undefined && s.allow == null && s.bypass == null && s.cors_preflight == null && s.deny == null && s.public == null
+        ? DEFAULT_POLICY
+        : sealGroup({
+            allow: pick(s.allow, f.allow, shared),
+            bypass: pick(s.bypass, f.bypass, shared),
+            corsPreflight: pick(s.cors_preflight, f.cors_preflight, shared),
+            deny: pick(s.deny, f.deny, shared),
+            public: pick(s.public, f.public, shared),
+          }),
+    identity: pick(s.identity, f.identity, shared),
+    hostHeader: pick(s.host, f.host, shared),
+    websockets: pick(s.websockets, f.websockets, shared),
+    wsOrigins: pick(s.ws_origins, f.ws_origins, shared),
+    timeoutMs: pick(s.timeout, f.timeout, shared),
+    idleTimeoutMs: pick(s.idle_timeout, f.idle_timeout, shared),
+    tlsSkipVerify: pick(s.tls_skip_verify, f.tls_skip_verify, shared),
+    health: pick(s.health, f.health, shared),
+    lb: pick(s.lb, f.lb, shared),
+    basicAuth: pick(s.basic_auth, f.basic_auth, shared),
+    bearer: pick(s.bearer, f.bearer, shared),
+    display: sealGroup({
+      description: pick(s.description, f.description, shared),
+      group: pick(s.group, f.group, shared),
+      icon: pick(s.icon, f.icon, shared),
+      name: pick(s.name, parts.defaultName, shared),
+    }),
     access:
       DEFAULT_ACCESS !== undefined && s.max_age == null && s.mfa == null && s.networks == null && s.providers == null && s.trusted_networks == null
         ? DEFAULT_ACCESS
-        : {
-            maxAgeMs: pick(s.max_age, f.max_age),
-            mfa: pick(s.mfa, f.mfa),
-            networks: pick(s.networks, f.networks),
-            providers: pick(s.providers, f.providers),
-            trustedNetworks: pick(s.trusted_networks, f.trusted_networks),
-          },
-    mode: pick(s.mode, f.mode),
+        : sealGroup({
+            maxAgeMs: pick(s.max_age, f.max_age, shared),
+            mfa: pick(s.mfa, f.mfa, shared),
+            networks: pick(s.networks, f.networks, shared),
+            providers: pick(s.providers, f.providers, shared),
+            trustedNetworks: pick(s.trusted_networks, f.trusted_networks, shared),
+          }),
+    mode: pick(s.mode, f.mode, shared),
     oidc:
       DEFAULT_OIDC !== undefined && s['oidc.client_id'] == null && s['oidc.redirect_uris'] == null && s['oidc.client_secret'] == null
         ? DEFAULT_OIDC
-        : { clientId: pick(s['oidc.client_id'], f['oidc.client_id']), redirectUris: pick(s['oidc.redirect_uris'], f['oidc.redirect_uris']), secret: pick(s['oidc.client_secret'], f['oidc.client_secret']) },
-    responseHeaders: pick(s.response_header, f.response_header),
-    hsts: pick(s.hsts, f.hsts),
-    redirect: pick(s.redirect, f.redirect),
+        : sealGroup({
+            clientId: pick(s['oidc.client_id'], f['oidc.client_id'], shared),
+            redirectUris: pick(s['oidc.redirect_uris'], f['oidc.redirect_uris'], shared),
+            secret: pick(s['oidc.client_secret'], f['oidc.client_secret'], shared),
+          }),
+    responseHeaders: pick(s.response_header, f.response_header, shared),
+    hsts: pick(s.hsts, f.hsts, shared),
+    redirect: pick(s.redirect, f.redirect, shared),
   } satisfies { [K in keyof RouteSpec]?: unknown };
-  if (EXTRA_PLANS.length !== 0) fillPlans(spec, EXTRA_PLANS, s, parts.defaultName);
+  if (EXTRA_PLANS.length !== 0) {
+    fillPlans(spec, EXTRA_PLANS, s, parts.defaultName, shared);
+    // Filled now: frozen only here, so the fields above could be added to.
+    const into = spec as unknown as Record<string, object>;
+    for (const group of GROUPS) if (!Object.isFrozen(into[group])) Object.freeze(into[group]);
+  }
   return spec as unknown as RouteSpec;
 }
 
-function hasKeys(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return true;
-  return false;
-}
-
 /** Fills the fields of these plans, as keyFields does. */
-function fillPlans(fields: object, plans: readonly FieldPlan[], settings: Partial<RouteSettings>, defaultName: string): void {
+function fillPlans(fields: object, plans: readonly FieldPlan[], settings: Partial<RouteSettings>, defaultName: string, shared: SharedParts | undefined): void {
   for (const plan of plans) {
     const set = settings[plan.name];
     const value = set ?? (plan.name === 'name' ? defaultName : plan.fallback);
-    const copy = set === undefined || set === null ? value : shallowCopy(value);
+    const copy = set === undefined || set === null ? value : frozenCanonical(value, shared);
     const into = fields as Record<string, unknown>;
     if (plan.inner === null) into[plan.top] = copy;
     else ((into[plan.top] ??= {}) as Record<string, unknown>)[plan.inner] = copy;

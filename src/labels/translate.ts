@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSpec, type TranslationResult, type UpstreamTarget } from '../routes/index.ts';
+import { FORWARD_AUTH_UPSTREAM, type RouteIssue, type RouteSource, type RouteSpec, SharedParts, sharedCanonical, type TranslationResult, type UpstreamTarget, upstreamTarget } from '../routes/index.ts';
 import { forbiddenClaimReason } from './claims.ts';
 import { collectLabels, hasLabel, type Labelled, type RouteLabels, wantsRoutes } from './collect.ts';
 import { deployerLabels } from './image-labels.ts';
@@ -40,6 +40,8 @@ interface Ctx {
   readonly domain: DefaultDomain | null;
   /** The labels an upstream problem of the top-level route names (`iap.port`, `iap.network`, `iap.to`). */
   readonly topUpstreamLabels: UpstreamLabels;
+  /** Small list items (policy entries, bypass rules) equal among this translation's specs, each one frozen object. */
+  readonly shared: SharedParts;
 }
 
 type Problem = Omit<RouteIssue, 'source'>;
@@ -67,6 +69,7 @@ export function translateContainers(listing: DockerListing, options: TranslateOp
     checkSecret: options.checkSecret ?? null,
     domain: options.domain ?? null,
     topUpstreamLabels: { port: `${options.prefix}.port`, network: `${options.prefix}.network`, to: `${options.prefix}.to` },
+    shared: new SharedParts(),
   };
   const trustImageLabels = options.trustImageLabels ?? false;
   const wanted = ctx.domain === null ? wantsRoutes : hasPrefixedLabel;
@@ -227,16 +230,24 @@ function buildContainerRoute(
   // A named route does not inherit the display name as is: `Wiki` becomes `Wiki/admin`.
   const baseName = top.values.name ?? serviceName(container);
   const displayName = own === null ? baseName : (own.values.name ?? `${baseName}/${routeName}`);
-  return buildRouteSpec({
-    source: { kind: 'container', containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created },
-    routeName,
-    from,
-    settings: { ...values, ...client, name: displayName },
-    setHeaders: headers === null ? NO_HEADERS : Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
-    removeHeaders: NO_REMOVED_HEADERS,
-    upstream,
-    defaultName: displayName,
-  });
+  return buildRouteSpec(
+    {
+      source: containerSource(container),
+      routeName,
+      from,
+      settings: { ...values, ...client, name: displayName },
+      setHeaders: headers === null ? NO_HEADERS : Object.fromEntries([...headers.values()].map(({ value }) => [value.name, value.template])),
+      removeHeaders: NO_REMOVED_HEADERS,
+      upstream,
+      defaultName: displayName,
+    },
+    ctx.shared,
+  );
+}
+
+/** The container as a route's source, frozen and with its keys in the order the route table holds them (sorted), so the table takes it as it is. */
+function containerSource(container: ContainerSnapshot): RouteSource {
+  return Object.freeze({ containerId: container.id, containerName: container.name, created: container.created, group: replicaGroup(container), kind: 'container' as const });
 }
 
 /** How people know the app: its compose service (`wiki`), not the container name (`main_wiki_1`). */
@@ -246,9 +257,10 @@ function serviceName(container: ContainerSnapshot): string {
 }
 
 const NO_CLIENT: Partial<RouteSettings> = Object.freeze({});
-// buildRouteSpec copies what it is given, so a route without headers can pass these shared ones.
-const NO_HEADERS: Record<string, string> = Object.freeze({});
-const NO_REMOVED_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+// Every route without headers shares these: the route table's own frozen empty record and list
+// (sharedCanonical gives those for `{}` and `[]`), which it takes without walking them.
+const NO_HEADERS: Record<string, string> = sharedCanonical({});
+const NO_REMOVED_HEADERS: string[] = sharedCanonical([]);
 
 /**
  * The top-level route's OpenID client, checked: every redirect URI on one of this route's own
@@ -359,16 +371,16 @@ function chooseUpstream(
   problems: Problem[],
 ): UpstreamTarget | null {
   // The outer proxy reaches the app; Gatehouse only decides, so no network or port is needed.
-  if (settings.mode === 'forward_auth') return { origin: FORWARD_AUTH_UPSTREAM, containerId: container.id, ready: true, state: 'forward_auth' };
+  if (settings.mode === 'forward_auth') return upstreamTarget(FORWARD_AUTH_UPSTREAM, container.id, true, 'forward_auth');
   const state = readiness(container, settings.health ?? 'docker');
-  if (settings.to !== undefined) return { origin: settings.to, containerId: container.id, ...state };
+  if (settings.to !== undefined) return upstreamTarget(settings.to, container.id, state.ready, state.state);
   if (container.remote !== undefined) return remoteUpstream(container, container.remote, settings, labels, problems, state);
   const address = chooseAddress(container, settings.network, context, labels);
   const port = choosePort(container, settings.port, labels);
   if (!address.ok) problems.push(address.problem);
   if (!port.ok) problems.push(port.problem);
   if (!address.ok || !port.ok) return null;
-  return { origin: upstreamOrigin(settings.scheme ?? 'http', address.value.ip, port.value), containerId: container.id, ...state, network: address.value.network };
+  return upstreamTarget(upstreamOrigin(settings.scheme ?? 'http', address.value.ip, port.value), container.id, state.ready, state.state, address.value.network);
 }
 
 /** A container on another machine (GATEHOUSE_DOCKER_HOSTS): on a shared overlay network, else at its published port there. */
@@ -391,5 +403,5 @@ function remoteUpstream(
     return null;
   }
   const { host, port: target, network } = address.value;
-  return { origin: upstreamOrigin(settings.scheme ?? 'http', host, target), containerId: container.id, ...state, ...(network === undefined ? {} : { network }) };
+  return upstreamTarget(upstreamOrigin(settings.scheme ?? 'http', host, target), container.id, state.ready, state.state, network);
 }

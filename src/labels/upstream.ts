@@ -86,7 +86,9 @@ function pickNetwork(names: string[], network: string | undefined, context: Netw
 }
 
 export function upstreamOrigin(scheme: 'http' | 'https', ip: string, port: number): string {
-  return `${scheme}://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  // One flat string, made by join: a template literal makes a chain of concatenated strings (four
+  // objects for `http://172.18.0.5:8080`), which every route's upstream then kept.
+  return ip.includes(':') ? [scheme, '://[', ip, ']:', port].join('') : [scheme, '://', ip, ':', port].join('');
 }
 
 /** With `health=docker` a member in `starting` or `unhealthy` takes no traffic; with `off` it always does. */

@@ -88,11 +88,14 @@ const idleTimeout: ValueParser<number | null> = (raw) => {
 };
 
 const HOST_PORT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::(\d{1,5}))?$/;
+// Frozen, keys sorted: the form the route table holds, so it takes the value as it is.
+const PRESERVE: HostHeaderMode = Object.freeze({ mode: 'preserve' });
+const UPSTREAM: HostHeaderMode = Object.freeze({ mode: 'upstream' });
 const hostHeader: ValueParser<HostHeaderMode> = (raw) => {
   const s = raw.trim().toLowerCase();
-  if (s === 'preserve' || s === 'upstream') return ok({ mode: s });
+  if (s === 'preserve' || s === 'upstream') return ok(s === 'preserve' ? PRESERVE : UPSTREAM);
   const m = HOST_PORT.exec(s);
-  if (m && (m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535))) return ok({ mode: 'literal', host: s });
+  if (m && (m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535))) return ok(Object.freeze({ host: s, mode: 'literal' as const }));
   return fail('expected preserve, upstream or a host name such as wiki.internal or wiki.internal:8080');
 };
 

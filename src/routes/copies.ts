@@ -7,6 +7,11 @@ import { canonicalCopy, compareStrings } from './canonical.ts';
  * Frozen copies of the parts of a route, built frozen rather than walked afterwards. Each
  * object spells its keys in one fixed order (sorted, as canonicalCopy would, where a free-form
  * copy used to be), so JSON.stringify of a route is canonical: equal routes, equal strings.
+ *
+ * A part that is already such a copy (frozen all the way down, keys in that order: what the
+ * label translator makes, labels/route-spec.ts) is taken as it is, so a route and its spec share
+ * it and the builder keeps one copy rather than two. Anything else (a spec from the routes file
+ * or a test, a part made mutable since) is copied.
  */
 
 /**
@@ -25,6 +30,18 @@ const CANONICAL = new WeakSet<object>();
 
 /** Records with at most this many keys, each text, a boolean or null, are shared within a build. */
 const MAX_SHARED_KEYS = 3;
+
+/**
+ * A part a translator made is taken as it is when it is already what a copy would be: frozen all
+ * the way down and in canonical form. The check reads keys with for-in and items by index, so it
+ * makes nothing; anything it cannot vouch for (not frozen, keys out of order or inherited, an
+ * undefined or non-JSON value, a class instance, a part nested deeper than MAX_DEPTH) is copied
+ * as before. A spec from the routes file or a test is not frozen, so it is copied.
+ */
+const MAX_DEPTH = 8;
+
+/** Object.prototype.hasOwnProperty, called on a record inside for-in over it: V8 answers that without a lookup (Object.hasOwn it does not). */
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /** Object.freeze without the readonly type, for parts typed by the mutable zod schemas. */
 export function frozen<T extends object>(value: T): T {
@@ -75,6 +92,8 @@ function isDefaultGroup(value: unknown, group: DefaultGroup): boolean {
 export function copyKeyField(top: string, value: unknown, shared?: SharedParts): unknown {
   if (value === null || typeof value !== 'object') return value;
   const group = DEFAULT_GROUPS.get(top);
+  // The shared default group, or a translator's part (frozen, canonical already): the copy this would make, taken as it is.
+  if ((group !== undefined && value === group.shared) || isFrozenCanonical(value)) return value;
   return group !== undefined && isDefaultGroup(value, group) ? group.shared : frozenCanonical(value, shared);
 }
 
@@ -94,6 +113,8 @@ const POLICY_LITERAL_FITS = POLICY_FIELDS_NOW.length === POLICY_FIELDS.length &&
  * the table since, or a record with extra fields) takes the general copy.
  */
 export function copyPolicy(policy: RoutePolicy, shared?: SharedParts): RoutePolicy {
+  // A translator's policy (frozen, canonical, exactly these fields) is the copy this would make.
+  if (POLICY_LITERAL_FITS && isFrozenCanonicalWith(policy, POLICY_FIELDS)) return policy;
   if (!POLICY_LITERAL_FITS || !hasExactly(policy, POLICY_FIELDS)) return copyKeyField('policy', policy, shared) as RoutePolicy;
   if (DEFAULT_POLICY !== undefined && isDefaultGroup(policy, DEFAULT_POLICY)) return DEFAULT_POLICY.shared as RoutePolicy;
   return Object.freeze({
@@ -120,7 +141,7 @@ export function defaultKeyGroup(top: string): object | undefined {
 function hasExactly(record: object, names: readonly string[]): boolean {
   let count = 0;
   for (const key in record) {
-    if (!Object.hasOwn(record, key)) return false;
+    if (!hasOwn.call(record, key)) return false;
     count++;
   }
   if (count !== names.length) return false;
@@ -149,7 +170,15 @@ export function frozenCanonical(value: unknown, shared?: SharedParts): unknown {
 
 function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (CANONICAL.has(value)) return value;
+  if (listItem && shared !== undefined && !Array.isArray(value)) {
+    // A policy entry as a translator makes it (frozen, canonical, a few plain values): the equal
+    // one shared before, else itself, remembered. Any other record equal to one shared before
+    // (its keys in any order): that one. Then there is nothing to copy.
+    const known = shared.adopt(value as Readonly<Record<string, unknown>>) ?? shared.find(value as Readonly<Record<string, unknown>>);
+    if (known !== undefined) return known;
+  }
+  // Already what a copy would be: a default made once, or a translator's part.
+  if (CANONICAL.has(value) || isFrozenCanonical(value)) return value;
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_LIST;
     const items = new Array<unknown>(value.length);
@@ -157,11 +186,6 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
     return Object.freeze(items);
   }
   const record = value as Record<string, unknown>;
-  if (listItem && shared !== undefined) {
-    // Most list items equal one copied before: then there is nothing to copy.
-    const known = shared.find(record);
-    if (known !== undefined) return known;
-  }
   const keys = Object.keys(record);
   if (keys.length === 0) return EMPTY_RECORD;
   sortByCodeUnit(keys);
@@ -177,7 +201,7 @@ function canonicalPart(value: unknown, shared: SharedParts | undefined, listItem
     else copy[key] = canonicalPart(item, shared, false);
   }
   if (!flat) return Object.freeze(copy);
-  return (shared as SharedParts).share(Object.freeze(copy), keys);
+  return (shared as SharedParts).share(Object.freeze(copy));
 }
 
 /**
@@ -198,7 +222,7 @@ export class SharedParts {
     let other: string | undefined;
     let count = 0;
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) return undefined;
+      if (!hasOwn.call(record, key)) return undefined;
       if (++count > 2) return undefined;
       if (key !== 'kind') other = key;
     }
@@ -210,11 +234,48 @@ export class SharedParts {
     return known !== undefined && known[other] === text ? known : undefined;
   }
 
-  /** The record equal to `record` found before, else `record` itself, remembered. */
-  share(record: Readonly<Record<string, unknown>>, keys: readonly string[]): object {
-    if (keys.length === 2 && (keys[0] === 'kind' || keys[1] === 'kind')) {
+  /** The record equal to `record` (frozen, canonical, flat) shared before, else `record` itself, remembered. */
+  share(record: Readonly<Record<string, unknown>>): object {
+    let count = 0;
+    let withKind = false;
+    let other = '';
+    for (const key in record) {
+      count++;
+      if (key === 'kind') withKind = true;
+      else other = key;
+    }
+    return this.#remember(record, count === 2 && withKind ? other : null);
+  }
+
+  /**
+   * When `record` is frozen, canonical and flat (an ordinary object with one to MAX_SHARED_KEYS
+   * own keys in sorted order, each text, a boolean or null), as translators make policy entries:
+   * the equal one shared before, else `record` itself, remembered. Undefined for any other value.
+   * One pass over the keys, with for-in, which makes no list.
+   */
+  adopt(record: Readonly<Record<string, unknown>>): object | undefined {
+    if (!Object.isFrozen(record) || Object.getPrototypeOf(record) !== Object.prototype) return undefined;
+    let count = 0;
+    let previous = '';
+    let withKind = false;
+    let other = '';
+    for (const key in record) {
+      if (++count > MAX_SHARED_KEYS || !hasOwn.call(record, key) || (count > 1 && !(previous < key))) return undefined;
+      const item = record[key];
+      // Text, booleans and null only: JSON tells those apart exactly (it would not tell -0 from 0).
+      if (item !== null && typeof item !== 'string' && typeof item !== 'boolean') return undefined;
+      if (key === 'kind') withKind = true;
+      else other = key;
+      previous = key;
+    }
+    if (count === 0) return undefined;
+    return this.#remember(record, count === 2 && withKind ? other : null);
+  }
+
+  /** `other`: the key beside `kind` of a two-key record (found by kind and text), else null (found by JSON). */
+  #remember(record: Readonly<Record<string, unknown>>, other: string | null): object {
+    if (other !== null) {
       const kind = record.kind;
-      const other = (keys[0] === 'kind' ? keys[1] : keys[0]) as string;
       const text = record[other];
       if (typeof kind === 'string' && typeof text === 'string') {
         let byText = this.#byKind.get(kind);
@@ -240,12 +301,86 @@ export class SharedParts {
 }
 
 
+/**
+ * True when `value` is JSON data (text, numbers, booleans, null, lists, records) frozen all the way
+ * down, every list an ordinary array without holes and every record an ordinary object whose own
+ * keys, in the order they are enumerated (JSON.stringify's order), are sorted by code unit, none
+ * inherited and none undefined: what frozenCanonical would copy it to, as JSON and as a value
+ * nobody can change. (A getter on a frozen object could still answer differently each time; no
+ * translator makes one, and the copy would call it too.)
+ */
+export function isFrozenCanonical(value: unknown): boolean {
+  return canonicalAt(value, 0);
+}
+
+function canonicalAt(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'boolean' || type === 'number') return true;
+  // The empty defaults most lists and records of a route are: known, not walked.
+  if (value === EMPTY_LIST || value === EMPTY_RECORD) return true;
+  if (type !== 'object' || depth > MAX_DEPTH || !Object.isFrozen(value)) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!canonicalAt(value[i], depth + 1)) return false;
+    return true;
+  }
+  return Object.getPrototypeOf(value) === Object.prototype && recordAt(value as Readonly<Record<string, unknown>>, depth, null);
+}
+
+/** The keys of a frozen ordinary record: own, sorted (exactly `names`, sorted, when given), each value canonical. */
+function recordAt(record: Readonly<Record<string, unknown>>, depth: number, names: readonly string[] | null): boolean {
+  let previous: string | null = null;
+  let at = 0;
+  for (const key in record) {
+    // Inherited (a polluted prototype) or out of order: a copy would differ.
+    if (!hasOwn.call(record, key) || (previous !== null && !(previous < key)) || (names !== null && key !== names[at])) return false;
+    const item = record[key];
+    if (item === undefined || !canonicalAt(item, depth + 1)) return false;
+    previous = key;
+    at++;
+  }
+  return names === null || at === names.length;
+}
+
+/** isFrozenCanonical for a record with exactly these keys (sorted): one pass over them. */
+function isFrozenCanonicalWith(record: object, names: readonly string[]): boolean {
+  return Object.isFrozen(record) && Object.getPrototypeOf(record) === Object.prototype && recordAt(record as Readonly<Record<string, unknown>>, 0, names);
+}
+
+/** Frozen, an ordinary object, with exactly `names` as its own keys in that order, each JSON text, number, boolean or null. */
+function isFlatLiteral(record: object, names: readonly string[]): boolean {
+  if (!Object.isFrozen(record) || Object.getPrototypeOf(record) !== Object.prototype) return false;
+  let at = 0;
+  for (const key in record) {
+    if (key !== names[at] || !hasOwn.call(record, key)) return false;
+    const item = (record as Record<string, unknown>)[key];
+    if (item !== null && typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') return false;
+    at++;
+  }
+  return at === names.length;
+}
+
+/** The key orders copySource and copyUpstream write (the table's, unchanged: sources sorted, upstreams as they always were). */
+const CONTAINER_SOURCE_FIELDS: readonly string[] = Object.freeze(['containerId', 'containerName', 'created', 'group', 'kind']);
+const FILE_SOURCE_FIELDS: readonly string[] = Object.freeze(['file', 'index', 'kind']);
+const UPSTREAM_FIELDS: readonly string[] = Object.freeze(['origin', 'containerId', 'ready', 'state']);
+const NETWORK_UPSTREAM_FIELDS: readonly string[] = Object.freeze([...UPSTREAM_FIELDS, 'network']);
+
 export function copyHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (isFrozenCanonical(headers)) return headers;
   // Free-form names: a canonical copy sorts them and keeps a header named `__proto__` as data.
   return Object.keys(headers).length === 0 ? EMPTY_RECORD : frozen(canonicalCopy(headers));
 }
 
+/** A list of texts (removed header names, …): taken as it is when frozen, else a frozen copy. */
+export function copyList<T extends string>(list: readonly T[]): readonly T[] {
+  if (isFrozenCanonical(list)) return list;
+  return list.length === 0 ? EMPTY_LIST : frozen([...list]);
+}
+
 export function copySource(source: RouteSource): RouteSource {
+  if (isFlatLiteral(source, source.kind === 'container' ? CONTAINER_SOURCE_FIELDS : FILE_SOURCE_FIELDS)) return source;
   return frozen(
     source.kind === 'container'
       ? { containerId: source.containerId, containerName: source.containerName, created: source.created, group: source.group, kind: source.kind }
@@ -254,10 +389,48 @@ export function copySource(source: RouteSource): RouteSource {
 }
 
 export function copyUpstream(target: UpstreamTarget): UpstreamTarget {
+  if (isFlatLiteral(target, target.network === undefined ? UPSTREAM_FIELDS : NETWORK_UPSTREAM_FIELDS)) return target;
+  return upstreamTarget(target.origin, target.containerId, target.ready, target.state, target.network);
+}
+
+/** An upstream as the table holds it, frozen; what translators build theirs with, so the table takes them as they are. */
+export function upstreamTarget(origin: string, containerId: string | null, ready: boolean, state: string, network?: string): UpstreamTarget {
   // One literal each way, so the fields are in the object (a spread added a separate store).
-  return frozen(
-    target.network === undefined
-      ? { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state }
-      : { origin: target.origin, containerId: target.containerId, ready: target.ready, state: target.state, network: target.network },
-  );
+  return frozen(network === undefined ? { origin, containerId, ready, state } : { origin, containerId, ready, state, network });
+}
+
+/** At most this many hosts are checked for repeats in place; a longer list is copied (a Set removes repeats). */
+const MAX_HOSTS_IN_PLACE = 16;
+
+/**
+ * A route's host names, each once: a frozen list of distinct texts is taken as it is (what a
+ * translator gives), anything else copied without repeats, each name as a string of its own.
+ */
+export function copyHosts(hosts: readonly string[]): readonly string[] {
+  if (isDistinctTexts(hosts)) return hosts;
+  return hosts.length === 1 ? frozen([ownText(hosts[0] as string)]) : frozen([...new Set(hosts)].map(ownText));
+}
+
+function isDistinctTexts(list: readonly string[]): boolean {
+  if (!Object.isFrozen(list) || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return false;
+  const length = list.length;
+  if (length === 0 || length > MAX_HOSTS_IN_PLACE) return false;
+  for (let i = 0; i < length; i++) {
+    const host = list[i];
+    if (typeof host !== 'string') return false;
+    for (let j = 0; j < i; j++) if (list[j] === host) return false;
+  }
+  return true;
+}
+
+/**
+ * A host name (lowercase already) as a string of its own. A translator reads the host out of the
+ * `from` URL, and V8 keeps such a part as a slice of the whole URL text, which the table then
+ * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name
+ * (V8 returns a new string even when nothing changes case).
+ */
+function ownText(host: string): string {
+  const copy = host.toLowerCase();
+  // The same text always: a host not in lowercase (none from the translators) is kept as it is.
+  return copy === host ? copy : host;
 }

@@ -1,7 +1,7 @@
 import type { Route } from './table.ts';
 import type { RouteSource, RouteSpec, UpstreamTarget } from './spec.ts';
 import { canonicalJson, compareStrings } from './canonical.ts';
-import { copyHeaders, copyKeyField, copyPolicy, copySource, copyUpstream, EMPTY_LIST, frozen, frozenCanonical, KEY_FIELD_TOPS, type SharedParts } from './copies.ts';
+import { copyHeaders, copyHosts, copyKeyField, copyList, copyPolicy, copySource, copyUpstream, frozen, frozenCanonical, KEY_FIELD_TOPS, type SharedParts } from './copies.ts';
 import type { PomeriumRoute } from './pomerium.ts';
 
 /** One route before conflicts are settled: the merged Route plus what ordering and messages need. */
@@ -90,7 +90,8 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Sha
   let sources: readonly RouteSource[];
   let claimedAt: number;
   if (members.length === 1) {
-    // Most routes have one member: no maps and no sorting for them.
+    // Most routes have one member: no maps and no sorting for them. A translated spec's upstream
+    // and source are taken as they are (see copies.ts): only the two lists are made.
     upstreams = frozen([copyUpstream(lead.upstream)]);
     sources = frozen([copySource(lead.source)]);
     claimedAt = createdOf(lead);
@@ -131,10 +132,9 @@ export function mergeGroup(id: string, group: readonly RouteSpec[], shared?: Sha
  * gets its field (KEY_FIELDS_OUTSIDE_LITERAL), only not in the object.
  */
 function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget[], sources: readonly RouteSource[], shared?: SharedParts): Route {
-  const hosts = lead.hosts;
   const draft = {
     id,
-    hosts: hosts.length === 1 ? frozen([ownText(hosts[0] as string)]) : frozen([...new Set(hosts)].map(ownText)),
+    hosts: copyHosts(lead.hosts),
     fromScheme: lead.fromScheme,
     path: lead.path,
     stripPath: lead.stripPath,
@@ -158,7 +158,7 @@ function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget
     hsts: lead.hsts,
     redirect: lead.redirect,
     setHeaders: copyHeaders(lead.setHeaders),
-    removeHeaders: lead.removeHeaders.length === 0 ? EMPTY_LIST : frozen([...lead.removeHeaders]),
+    removeHeaders: copyList(lead.removeHeaders),
     upstreams,
     // Usually every member is ready: then the two lists are one (frozen, so sharing is safe).
     ready: upstreams.every((target) => target.ready) ? upstreams : frozen(upstreams.filter((target) => target.ready)),
@@ -170,18 +170,6 @@ function routeOf(id: string, lead: RouteSpec, upstreams: readonly UpstreamTarget
   }
   if (lead.pomerium !== undefined) (draft as Record<string, unknown>).pomerium = frozenPomerium(lead.pomerium);
   return frozen(draft) as unknown as Route;
-}
-
-/**
- * A host name (lowercase already) as a string of its own. A translator reads the host out of the
- * `from` URL, and V8 keeps such a part as a slice of the whole URL text, which the table then
- * kept alive for every route (about 40 B more per host); lowercasing makes a copy of just the name
- * (V8 returns a new string even when nothing changes case).
- */
-function ownText(host: string): string {
-  const copy = host.toLowerCase();
-  // The same text always: a host not in lowercase (none from the translators) is kept as it is.
-  return copy === host ? copy : host;
 }
 
 /** The fields the route literal above spells, in its order; a key field missing here is added after them. */

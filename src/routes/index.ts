@@ -10,6 +10,7 @@ export { normalizeRequestPath, type NormalizedPath } from './path.ts';
 export { diffTables, findRoute, sameTables, type TableDiff } from './diff.ts';
 export { LayeredMap } from './layered-map.ts';
 export { defaultKeyGroup, sharedCanonical } from './copies.ts';
+export { copyHeaders, copyHosts, copyList, copySource, copyUpstream, frozenCanonical, isFrozenCanonical, SharedParts, upstreamTarget } from './copies.ts';
 export type { Route, RouteTable } from './table.ts';
 export * from './spec.ts';
 export * from './values.ts';
