@@ -13,6 +13,8 @@ export interface ClaimCollector {
    * collector's own and is updated in place by the next collect.
    */
   collect(listing: DockerListing, containers: TranslationResult, perContainer?: PerContainer): ClaimInputs;
+  /** Compose projects and stacks remembered now (for tests and diagnostics): at most about twice the containers with a unit. */
+  readonly rememberedUnits: number;
 }
 
 export interface PerContainer {
@@ -171,6 +173,9 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
       pruneUnits();
       completed = true;
       return inputs;
+    },
+    get rememberedUnits() {
+      return units.size;
     },
   };
 }

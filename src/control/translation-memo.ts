@@ -280,10 +280,7 @@ const NO_ISSUES: readonly RouteIssue[] = Object.freeze([]);
  */
 function takeApart(translation: TranslationResult, parts: readonly Part[]): 'in order' | 'by id' | null {
   if (walkInOrder(translation.specs, parts, assignSpecs) && walkInOrder(translation.issues, parts, assignIssues)) return 'in order';
-  for (const part of parts) {
-    part.specs = NO_SPECS;
-    part.issues = NO_ISSUES;
-  }
+  // Whatever the walk gave a part, it gave from items naming that part, which all go to it again now.
   return takeApartById(translation, parts) ? 'by id' : null;
 }
 
