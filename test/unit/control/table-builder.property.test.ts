@@ -98,10 +98,13 @@ function snapshot(box: Box, freeze: boolean): ContainerSnapshot {
   const labels: Record<string, string> = { 'iap.from': `https://${box.host}`, 'iap.path': box.path, 'iap.allow': box.allow };
   if (box.port !== null) labels['iap.port'] = box.port;
   if (box.admin) labels['iap.admin.from'] = `https://admin.${box.host}`;
-  if (box.project.startsWith('stack:')) labels['com.docker.stack.namespace'] = box.project.slice('stack:'.length);
-  else if (box.service !== null) Object.assign(labels, { 'com.docker.compose.project': box.project, 'com.docker.compose.service': box.service });
+  // A stack's namespace decides the unit; its compose labels still make replicas of one service.
+  const stack = box.project.startsWith('stack:');
+  if (stack) labels['com.docker.stack.namespace'] = box.project.slice('stack:'.length);
+  const project = stack ? 'shop' : box.project;
+  if (box.service !== null) Object.assign(labels, { 'com.docker.compose.project': project, 'com.docker.compose.service': box.service });
   // A container of a project with no service label: a unit, but no replica group.
-  else if (box.project !== 'shop') labels['com.docker.compose.project'] = box.project;
+  else if (project !== 'shop') labels['com.docker.compose.project'] = project;
   const value: ContainerSnapshot = {
     id: `id-${box.serial}`,
     name: `box-${box.serial}`,
