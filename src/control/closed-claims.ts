@@ -36,7 +36,8 @@ export interface PerContainer {
 /**
  * What the collector keeps of a container that holds closed claims or whose routes were
  * withheld. Every other container (running, its routes served or none asked for: nearly all)
- * is kept as nothing but its unit in the owners map: what it was derived from is the memo's part.
+ * keeps nothing here: its unit is written on its part of the memo, which is what it was derived
+ * from and is replaced when the container changes.
  */
 interface Entry {
   readonly snapshot: ContainerSnapshot;
@@ -57,21 +58,27 @@ interface Entry {
 export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   // Containers that hold claims or were withheld → what was derived for them.
   let entries = new Map<string, Entry>();
-  const owners = new Map<string, HostOwner>();
+  // Container → unit, when the memo's parts are not known (no parts given, or the listing was
+  // translated whole); otherwise each part carries its unit and `onParts` reads them.
+  const ownersMap = new Map<string, HostOwner>();
+  let onParts: PartOwners | null = null;
   // One owner object per compose project or stack, shared by all its containers.
   const units = createUnitReader();
   // Whether the latest collect ran to its end (so the owners entries it changed are all known),
   // and read each container's own part of the translation.
   let completed = false;
   let withParts = false;
+  // Whether the latest collect wrote the units on the memo's parts.
+  let unitsOnParts = false;
 
   /**
    * Derives a container's state, claims and unit from what its translation says (`withheld`:
    * its routes were withheld; `served`: it has routes; `rejected`: it has an issue), and records
-   * them. `kept` is what was derived for it before, if it held claims or was withheld; `fresh`,
-   * that no entry of this id exists (a full collect, ids listed once), so nothing needs deleting.
+   * them. `part` is the container's part of the memo, which then holds its unit; `kept`, what
+   * was derived for it before, if it held claims or was withheld; `fresh`, that no entry of this
+   * id exists (a full collect, ids listed once), so nothing needs deleting.
    */
-  const read = (container: ContainerSnapshot, withheld: boolean, served: boolean, rejected: boolean, kept: Entry | undefined, fresh: boolean): void => {
+  const read = (container: ContainerSnapshot, part: ContainerPart | null, withheld: boolean, served: boolean, rejected: boolean, kept: Entry | undefined, fresh: boolean): void => {
     const id = container.id;
     const state = closedStateOf(container, rejected, served);
     let owner: HostOwner | null = null;
@@ -85,8 +92,9 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
       if (claims.length !== 0 || withheld) entries.set(id, { snapshot: container, withheld, state, claims, owner });
       else if (!fresh) entries.delete(id);
     }
-    if (owner !== null) owners.set(id, owner);
-    else if (!fresh) owners.delete(id);
+    if (part !== null) part.owner = owner;
+    else if (owner !== null) ownersMap.set(id, owner);
+    else if (!fresh) ownersMap.delete(id);
   };
 
   const heldClaims = (): ClosedClaimSpec[] => {
@@ -96,38 +104,35 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   };
 
   /** Units no container names any more are dropped now and then, so they never outgrow the listing. */
-  const pruneUnits = () => {
-    if (units.size > 2 * owners.size + 64) units.clear();
+  const pruneUnits = (containers: number) => {
+    if (units.size > 2 * containers + 64) units.clear();
   };
 
-  /** Only the containers the change list names are read again; the rest keep what they have. */
-  const collectChange = (containers: TranslationResult, perContainer: PerContainer, change: NonNullable<PerContainer['change']>): ClaimInputs => {
+  /**
+   * Only the containers the change list names are read again; the rest keep what they have. The
+   * units of containers that are gone went with their parts.
+   */
+  const collectChange = (owners: PartOwners, perContainer: PerContainer, change: NonNullable<PerContainer['change']>): ClaimInputs => {
     const ownersChanged: string[] = [];
     const { withheld } = perContainer;
     for (const id of change.removed) {
       entries.delete(id);
-      owners.delete(id);
       ownersChanged.push(id);
     }
-    let whole: WholeTranslation | null = null;
-    const reread = (container: ContainerSnapshot, part: ContainerPart | undefined) => {
+    const reread = (container: ContainerSnapshot, part: ContainerPart) => {
       const kept = entries.size === 0 ? undefined : entries.get(container.id);
-      if (part === undefined) {
-        whole ??= new WholeTranslation(containers);
-        read(container, false, whole.serves(container.id), whole.rejects(container.id), kept, false);
-      } else {
-        const isWithheld = withheld.size !== 0 && withheld.has(container.id);
-        read(container, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, false);
-      }
+      const isWithheld = withheld.size !== 0 && withheld.has(container.id);
+      read(container, part, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, false);
       ownersChanged.push(container.id);
     };
-    for (const container of change.changed) reread(container, perContainer.partOf(container.id));
+    for (const container of change.changed) reread(container, perContainer.partOf(container.id) as ContainerPart);
     for (const id of change.rewithheld) {
       const part = perContainer.partOf(id);
       if (part === undefined) continue;
       const was = entries.get(id)?.withheld ?? false;
       if (was !== withheld.has(id)) reread(part.snapshot, part);
     }
+    owners.parts = perContainer.parts as readonly ContainerPart[];
     return { closed: heldClaims(), owners, ownersChanged };
   };
 
@@ -139,38 +144,55 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   const collectAll = (listing: DockerListing, containers: TranslationResult, perContainer: PerContainer | undefined): ClaimInputs => {
     const previous = entries;
     entries = new Map();
-    owners.clear();
+    ownersMap.clear();
     const list = listing.containers;
     // The memo's parts, in listing order. Without them the statuses come from the whole
     // translation, and the listing may name an id twice: the last one counts, as it does when
     // the owners map is filled from scratch, so entries of an earlier one are deleted.
     const parts = perContainer?.parts != null && perContainer.parts.length === list.length ? perContainer.parts : null;
     const withheld = perContainer?.withheld ?? NONE;
-    const whole = parts === null ? new WholeTranslation(containers) : null;
-    const checkWithheld = withheld.size !== 0;
-    for (let i = 0; i < list.length; i++) {
-      const container = list[i] as ContainerSnapshot;
-      const kept = previous.size === 0 ? undefined : previous.get(container.id);
-      if (whole === null) {
-        const part = (parts as readonly ContainerPart[])[i] as ContainerPart;
+    if (parts !== null) {
+      // Every part of the listing gets its unit (or null), so no unit is left from before.
+      const checkWithheld = withheld.size !== 0;
+      for (let i = 0; i < list.length; i++) {
+        const container = list[i] as ContainerSnapshot;
+        const part = parts[i] as ContainerPart;
+        const kept = previous.size === 0 ? undefined : previous.get(container.id);
         const isWithheld = checkWithheld && withheld.has(container.id);
-        read(container, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, true);
-      } else {
-        read(container, false, whole.serves(container.id), whole.rejects(container.id), kept, false);
+        read(container, part, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, true);
       }
+      onParts ??= new PartOwners();
+      onParts.partOf = (perContainer as PerContainer).partOf;
+      onParts.parts = parts;
+      unitsOnParts = true;
+      return { closed: heldClaims(), owners: onParts };
     }
-    return { closed: heldClaims(), owners };
+    const whole = new WholeTranslation(containers);
+    for (const container of list) {
+      const kept = previous.size === 0 ? undefined : previous.get(container.id);
+      read(container, null, false, whole.serves(container.id), whole.rejects(container.id), kept, false);
+    }
+    return { closed: heldClaims(), owners: ownersMap };
   };
 
   return {
     collect(listing, containers, perContainer) {
-      const incremental = completed && withParts && perContainer?.change != null;
+      const change = perContainer?.change;
+      // The change list can be followed only from a collect that kept the units on the parts,
+      // and only when every changed container has its part.
+      const incremental =
+        completed &&
+        withParts &&
+        unitsOnParts &&
+        change != null &&
+        perContainer?.parts != null &&
+        change.changed.every((container) => perContainer.partOf(container.id) !== undefined);
       completed = false;
       withParts = perContainer !== undefined;
-      const inputs = incremental
-        ? collectChange(containers, perContainer as PerContainer, (perContainer as PerContainer).change as NonNullable<PerContainer['change']>)
-        : collectAll(listing, containers, perContainer);
-      pruneUnits();
+      unitsOnParts = false;
+      const inputs = incremental ? collectChange(onParts as PartOwners, perContainer as PerContainer, change) : collectAll(listing, containers, perContainer);
+      if (incremental) unitsOnParts = true;
+      pruneUnits(listing.containers.length);
       completed = true;
       return inputs;
     },
@@ -181,6 +203,46 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Container → unit (ClaimInputs.owners), read from the memo's parts: the collector keeps no map
+ * of its own for them. The same object from one collect to the next, updated in place as the
+ * contract asks; read during the build it was returned for.
+ */
+class PartOwners implements ReadonlyMap<string, HostOwner> {
+  /** The latest listing's parts, in order (for the rare whole reads: size, iteration). */
+  parts: readonly ContainerPart[] = [];
+  partOf: (containerId: string) => ContainerPart | undefined = () => undefined;
+  get(containerId: string): HostOwner | undefined {
+    return this.partOf(containerId)?.owner ?? undefined;
+  }
+  has(containerId: string): boolean {
+    return this.get(containerId) !== undefined;
+  }
+  get size(): number {
+    return this.copy().size;
+  }
+  forEach(callback: (owner: HostOwner, containerId: string, map: ReadonlyMap<string, HostOwner>) => void, thisArg?: unknown): void {
+    for (const [containerId, owner] of this.copy()) callback.call(thisArg, owner, containerId, this);
+  }
+  entries() {
+    return this.copy().entries();
+  }
+  keys() {
+    return this.copy().keys();
+  }
+  values() {
+    return this.copy().values();
+  }
+  [Symbol.iterator]() {
+    return this.copy()[Symbol.iterator]();
+  }
+  private copy(): Map<string, HostOwner> {
+    const map = new Map<string, HostOwner>();
+    for (const part of this.parts) if (part.owner !== null) map.set(part.snapshot.id, part.owner);
+    return map;
+  }
+}
 
 /** Which containers a whole translation serves and rejects, read once, when a container's own part is not known. */
 class WholeTranslation {

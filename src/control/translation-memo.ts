@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import type { RouteIssue, RouteSpec, TranslationResult } from '../routes/index.ts';
+import type { HostOwner, RouteIssue, RouteSpec, TranslationResult } from '../routes/index.ts';
 import { sameItems } from '../util/same-items.ts';
 
 export type TranslateContainers = (listing: DockerListing) => TranslationResult;
@@ -43,6 +43,11 @@ export interface ContainerPart {
   /** Its route specs: the spec itself when it has exactly one (nearly every container), else a list. */
   readonly specs: RouteSpec | readonly RouteSpec[];
   readonly issues: readonly RouteIssue[];
+  /**
+   * The claim collector's record of the container's unit while it serves routes or holds closed
+   * claims, else null: kept with the part, so a container needs no entry of its own there.
+   */
+  owner: HostOwner | null;
 }
 
 /** Whether the container has at least one route spec. */
@@ -62,6 +67,7 @@ function isSpecList(specs: RouteSpec | readonly RouteSpec[]): specs is readonly 
 class Part implements ContainerPart {
   specs: RouteSpec | readonly RouteSpec[] = NO_SPECS;
   issues: readonly RouteIssue[] = NO_ISSUES;
+  owner: HostOwner | null = null;
   constructor(
     readonly snapshot: ContainerSnapshot,
     /** The latest translate call whose listing had the container. */
