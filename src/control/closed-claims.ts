@@ -9,11 +9,12 @@ export interface ClaimCollector {
   /**
    * `perContainer`, when given, is each container's own part of `containers` (the translation
    * memo's) and the containers whose routes were all withheld afterwards; with a change list it
-   * makes a collect cost the changed containers only. The owners map returned is the
-   * collector's own and is updated in place by the next collect.
+   * makes a collect cost the changed containers only, and each container's unit is written on
+   * its part. The owners map returned is the collector's own (with parts, a view of them) and
+   * is updated in place by the next collect.
    */
   collect(listing: DockerListing, containers: TranslationResult, perContainer?: PerContainer): ClaimInputs;
-  /** Compose projects and stacks remembered now (for tests and diagnostics): at most about twice the containers with a unit. */
+  /** Compose projects and stacks remembered now (for tests and diagnostics): never much more than twice the listing. */
   readonly rememberedUnits: number;
 }
 
@@ -48,7 +49,6 @@ interface Entry {
   readonly owner: HostOwner | null;
 }
 
-
 /**
  * A container that is not running holds its addresses as `stopped`; a running one whose labels
  * were rejected holds them as `misconfigured`. Either way the table keeps those addresses closed
@@ -65,10 +65,8 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   // One owner object per compose project or stack, shared by all its containers.
   const units = createUnitReader();
   // Whether the latest collect ran to its end (so the owners entries it changed are all known),
-  // and read each container's own part of the translation.
+  // and wrote the units on the memo's parts (so a change list can be followed from there).
   let completed = false;
-  let withParts = false;
-  // Whether the latest collect wrote the units on the memo's parts.
   let unitsOnParts = false;
 
   /**
@@ -137,8 +135,8 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
   };
 
   /**
-   * Every container is read again, and the owners map filled anew: the route builder is then
-   * told nothing of which entries changed, so it checks every route's unit. The claims of a
+   * Every container is read again and every unit written anew: the route builder is then told
+   * nothing of which entries changed, so it checks every route's unit. The claims of a
    * container whose snapshot and state are unchanged are still the previous ones.
    */
   const collectAll = (listing: DockerListing, containers: TranslationResult, perContainer: PerContainer | undefined): ClaimInputs => {
@@ -182,13 +180,11 @@ export function createClaimCollector(reading: ClaimReading): ClaimCollector {
       // and only when every changed container has its part.
       const incremental =
         completed &&
-        withParts &&
         unitsOnParts &&
         change != null &&
         perContainer?.parts != null &&
         change.changed.every((container) => perContainer.partOf(container.id) !== undefined);
       completed = false;
-      withParts = perContainer !== undefined;
       unitsOnParts = false;
       const inputs = incremental ? collectChange(onParts as PartOwners, perContainer as PerContainer, change) : collectAll(listing, containers, perContainer);
       if (incremental) unitsOnParts = true;
