@@ -1,43 +1,52 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import { containerClaims, ownerOf, replicaGroup, type ClaimReading } from '../labels/index.ts';
+import { containerClaims, createUnitReader, ownerOf, replicaGroup, type ClaimReading, type UnitReader } from '../labels/index.ts';
 import type { ClaimInputs, ClosedClaimSpec, ClosedState, HostOwner } from '../routes/index.ts';
 import type { TranslationResult } from '../routes/index.ts';
-import { sameSnapshot } from './translation-memo.ts';
+import { hasSpecs, sameSnapshot, type ContainerPart } from './translation-memo.ts';
 
 /** Works out, build after build, which containers hold closed claims and which unit each container belongs to. */
 export interface ClaimCollector {
   /**
    * `perContainer`, when given, is each container's own part of `containers` (the translation
-   * memo's, the same object while the container is unchanged) and the containers whose routes
-   * were all withheld afterwards: then a container whose snapshot and part are unchanged costs
-   * a comparison, not a new reading. The owners map returned is the collector's own and is
-   * updated in place by the next collect.
+   * memo's) and the containers whose routes were all withheld afterwards; with a change list it
+   * makes a collect cost the changed containers only, and each container's unit is written on
+   * its part. The owners map returned is the collector's own (with parts, a view of them) and
+   * is updated in place by the next collect.
    */
   collect(listing: DockerListing, containers: TranslationResult, perContainer?: PerContainer): ClaimInputs;
+  /** Compose projects and stacks remembered now (for tests and diagnostics): never much more than twice the listing. */
+  readonly rememberedUnits: number;
 }
 
 export interface PerContainer {
-  resultOf(containerId: string): TranslationResult | undefined;
+  /** Each container's own part of `containers`, in listing order (the memo's parts); null when not known. */
+  readonly parts: readonly ContainerPart[] | null;
+  /** One container's own part (the memo's resultOf), for the containers `change` names. */
+  partOf(containerId: string): ContainerPart | undefined;
   /** Containers whose routes were withheld after translation (each also has an issue in `containers`). */
   readonly withheld: ReadonlySet<string>;
   /**
    * What changed since the listing of the previous collect (the translation memo's lastChange),
    * and the containers whose withheld flag may differ from then: every other container has the
-   * same snapshot, result and flag. Then only those are read again, not the whole listing.
+   * same snapshot, part and flag. Then only those are read again, not the whole listing. Given
+   * only when the previous collect saw every translation made since it.
    */
   readonly change?: { readonly changed: readonly ContainerSnapshot[]; readonly removed: readonly string[]; readonly rewithheld: Iterable<string> } | null;
 }
 
+/**
+ * What the collector keeps of a container that holds closed claims or whose routes were
+ * withheld. Every other container (running, its routes served or none asked for: nearly all)
+ * keeps nothing here: its unit is written on its part of the memo, which is what it was derived
+ * from and is replaced when the container changes.
+ */
 interface Entry {
   readonly snapshot: ContainerSnapshot;
-  /** What the entry was derived from: the container's own translation, and whether it was withheld. */
-  readonly result: TranslationResult | null;
   readonly withheld: boolean;
-  readonly state: ClosedState | null;
+  readonly state: ClosedState;
   readonly claims: readonly ClosedClaimSpec[];
-  /** The container's unit when it serves routes or holds claims; null when it needs none. */
+  /** The container's unit when it holds claims. */
   readonly owner: HostOwner | null;
-  seen: number;
 }
 
 /**
@@ -47,132 +56,204 @@ interface Entry {
  * previous build, so the route table builder can tell nothing changed.
  */
 export function createClaimCollector(reading: ClaimReading): ClaimCollector {
-  let previous = new Map<string, Entry>();
-  const owners = new Map<string, HostOwner>();
-  // Containers that hold closed claims now → their claims.
-  const held = new Map<string, readonly ClosedClaimSpec[]>();
-  let call = 0;
+  // Containers that hold claims or were withheld → what was derived for them.
+  let entries = new Map<string, Entry>();
+  // Container → unit, when the memo's parts are not known (no parts given, or the listing was
+  // translated whole); otherwise each part carries its unit and `onParts` reads them.
+  const ownersMap = new Map<string, HostOwner>();
+  let onParts: PartOwners | null = null;
+  // One owner object per compose project or stack, shared by all its containers.
+  const units = createUnitReader();
   // Whether the latest collect ran to its end (so the owners entries it changed are all known),
-  // and read each container's own part of the translation (so its entries can be kept as they are).
+  // and wrote the units on the memo's parts (so a change list can be followed from there).
   let completed = false;
-  let withParts = false;
-  const record = (id: string, entry: Entry, ownersChanged: string[]) => {
-    if (entry.owner === null) owners.delete(id);
-    else owners.set(id, entry.owner);
-    if (entry.claims.length !== 0) held.set(id, entry.claims);
-    else if (held.size !== 0) held.delete(id);
-    ownersChanged.push(id);
+  let unitsOnParts = false;
+
+  /**
+   * Derives a container's state, claims and unit from what its translation says (`withheld`:
+   * its routes were withheld; `served`: it has routes; `rejected`: it has an issue), and records
+   * them. `part` is the container's part of the memo, which then holds its unit; `kept`, what
+   * was derived for it before, if it held claims or was withheld; `fresh`, that no entry of this
+   * id exists (a full collect, ids listed once), so nothing needs deleting.
+   */
+  const read = (container: ContainerSnapshot, part: ContainerPart | null, withheld: boolean, served: boolean, rejected: boolean, kept: Entry | undefined, fresh: boolean): void => {
+    const id = container.id;
+    const state = closedStateOf(container, rejected, served);
+    let owner: HostOwner | null = null;
+    if (state === null) {
+      if (!fresh) entries.delete(id);
+      if (served) owner = units.ownerOf(container);
+    } else {
+      const same = kept !== undefined && kept.state === state && sameSnapshot(kept.snapshot, container);
+      const claims = same ? kept.claims : closedClaimsOf(container, state, reading, units);
+      if (claims.length !== 0) owner = same && kept.owner !== null ? kept.owner : units.ownerOf(container);
+      if (claims.length !== 0 || withheld) entries.set(id, { snapshot: container, withheld, state, claims, owner });
+      else if (!fresh) entries.delete(id);
+    }
+    if (part !== null) part.owner = owner;
+    else if (owner !== null) ownersMap.set(id, owner);
+    else if (!fresh) ownersMap.delete(id);
   };
-  const forget = (id: string, ownersChanged: string[]) => {
-    owners.delete(id);
-    held.delete(id);
-    ownersChanged.push(id);
-  };
+
   const heldClaims = (): ClosedClaimSpec[] => {
     const closed: ClosedClaimSpec[] = [];
-    for (const claims of held.values()) for (const claim of claims) closed.push(claim);
+    for (const entry of entries.values()) for (const claim of entry.claims) closed.push(claim);
     return closed;
   };
+
+  /** Units no container names any more are dropped now and then, so they never outgrow the listing. */
+  const pruneUnits = (containers: number) => {
+    if (units.size > 2 * containers + 64) units.clear();
+  };
+
+  /**
+   * Only the containers the change list names are read again; the rest keep what they have. The
+   * units of containers that are gone went with their parts.
+   */
+  const collectChange = (owners: PartOwners, perContainer: PerContainer, change: NonNullable<PerContainer['change']>): ClaimInputs => {
+    const ownersChanged: string[] = [];
+    const { withheld } = perContainer;
+    for (const id of change.removed) {
+      entries.delete(id);
+      ownersChanged.push(id);
+    }
+    const reread = (container: ContainerSnapshot, part: ContainerPart) => {
+      const kept = entries.size === 0 ? undefined : entries.get(container.id);
+      const isWithheld = withheld.size !== 0 && withheld.has(container.id);
+      read(container, part, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, false);
+      ownersChanged.push(container.id);
+    };
+    for (const container of change.changed) reread(container, perContainer.partOf(container.id) as ContainerPart);
+    for (const id of change.rewithheld) {
+      const part = perContainer.partOf(id);
+      if (part === undefined) continue;
+      const was = entries.get(id)?.withheld ?? false;
+      if (was !== withheld.has(id)) reread(part.snapshot, part);
+    }
+    owners.parts = perContainer.parts as readonly ContainerPart[];
+    return { closed: heldClaims(), owners, ownersChanged };
+  };
+
+  /**
+   * Every container is read again and every unit written anew: the route builder is then told
+   * nothing of which entries changed, so it checks every route's unit. The claims of a
+   * container whose snapshot and state are unchanged are still the previous ones.
+   */
+  const collectAll = (listing: DockerListing, containers: TranslationResult, perContainer: PerContainer | undefined): ClaimInputs => {
+    const previous = entries;
+    entries = new Map();
+    ownersMap.clear();
+    const list = listing.containers;
+    // The memo's parts, in listing order. Without them the statuses come from the whole
+    // translation, and the listing may name an id twice: the last one counts, as it does when
+    // the owners map is filled from scratch, so entries of an earlier one are deleted.
+    const parts = perContainer?.parts != null && perContainer.parts.length === list.length ? perContainer.parts : null;
+    const withheld = perContainer?.withheld ?? NONE;
+    if (parts !== null) {
+      // Every part of the listing gets its unit (or null), so no unit is left from before.
+      const checkWithheld = withheld.size !== 0;
+      for (let i = 0; i < list.length; i++) {
+        const container = list[i] as ContainerSnapshot;
+        const part = parts[i] as ContainerPart;
+        const kept = previous.size === 0 ? undefined : previous.get(container.id);
+        const isWithheld = checkWithheld && withheld.has(container.id);
+        read(container, part, isWithheld, !isWithheld && hasSpecs(part), isWithheld || part.issues.length !== 0, kept, true);
+      }
+      onParts ??= new PartOwners();
+      onParts.partOf = (perContainer as PerContainer).partOf;
+      onParts.parts = parts;
+      unitsOnParts = true;
+      return { closed: heldClaims(), owners: onParts };
+    }
+    const whole = new WholeTranslation(containers);
+    for (const container of list) {
+      const kept = previous.size === 0 ? undefined : previous.get(container.id);
+      read(container, null, false, whole.serves(container.id), whole.rejects(container.id), kept, false);
+    }
+    return { closed: heldClaims(), owners: ownersMap };
+  };
+
   return {
     collect(listing, containers, perContainer) {
-      const now = ++call;
-      const tracked = completed;
-      const incremental = tracked && withParts && perContainer?.change != null;
+      const change = perContainer?.change;
+      // The change list can be followed only from a collect that kept the units on the parts,
+      // and only when every changed container has its part.
+      const incremental =
+        completed &&
+        unitsOnParts &&
+        change != null &&
+        perContainer?.parts != null &&
+        change.changed.every((container) => perContainer.partOf(container.id) !== undefined);
       completed = false;
-      withParts = perContainer !== undefined;
-      const ownersChanged: string[] = [];
-      // Read from the whole translation when a container's own part is not known.
-      let sets: { served: Set<string>; rejected: Set<string> } | null = null;
-      const fromWhole = (container: ContainerSnapshot) => {
-        if (sets === null) {
-          sets = { served: new Set(), rejected: new Set() };
-          for (const issue of containers.issues) if (issue.source.kind === 'container') sets.rejected.add(issue.source.containerId);
-          for (const spec of containers.specs) if (spec.source.kind === 'container') sets.served.add(spec.source.containerId);
-        }
-        return { result: null, withheld: false, served: sets.served.has(container.id), rejected: sets.rejected.has(container.id) };
-      };
-      const statusOf = (container: ContainerSnapshot) => {
-        const result = perContainer?.resultOf(container.id);
-        if (perContainer === undefined || result === undefined) return fromWhole(container);
-        const withheld = perContainer.withheld.has(container.id);
-        return { result, withheld, served: !withheld && result.specs.length > 0, rejected: withheld || result.issues.length > 0 };
-      };
-
-      if (incremental) {
-        const change = (perContainer as PerContainer).change as NonNullable<PerContainer['change']>;
-        for (const id of change.removed) {
-          previous.delete(id);
-          forget(id, ownersChanged);
-        }
-        const reread = (container: ContainerSnapshot) => {
-          const entry = derive(container, statusOf(container), previous.get(container.id), now, reading);
-          previous.set(container.id, entry);
-          record(container.id, entry, ownersChanged);
-        };
-        for (const container of change.changed) reread(container);
-        for (const id of change.rewithheld) {
-          const kept = previous.get(id);
-          if (kept !== undefined && kept.withheld !== (perContainer as PerContainer).withheld.has(id)) reread(kept.snapshot);
-        }
-        completed = true;
-        return { closed: heldClaims(), owners, ownersChanged };
-      }
-
-      const next = perContainer === undefined ? new Map<string, Entry>() : previous;
-      // Containers of this listing with an entry seen now, each counted once.
-      let seenNow = 0;
-      for (const container of listing.containers) {
-        const kept = previous.get(container.id);
-        if (next === previous && kept?.seen !== now) seenNow++;
-        let entry: Entry;
-        if (kept !== undefined && kept.result !== null && perContainer !== undefined && sameSnapshot(kept.snapshot, container)) {
-          const result = perContainer.resultOf(container.id);
-          if (result === kept.result && perContainer.withheld.has(container.id) === kept.withheld) {
-            kept.seen = now;
-            entry = kept;
-          } else {
-            entry = derive(container, statusOf(container), kept, now, reading);
-          }
-        } else {
-          entry = derive(container, statusOf(container), kept, now, reading);
-        }
-        if (entry !== kept) {
-          next.set(container.id, entry);
-          record(container.id, entry, ownersChanged);
-        }
-      }
-      // Containers that are gone: deleting while iterating is safe for a Map. None are when every
-      // entry kept is one seen now (the first collect, a listing with nothing removed).
-      if (previous.size !== seenNow || next !== previous) {
-        for (const id of previous.keys()) {
-          if (next.get(id)?.seen === now) continue;
-          if (next === previous) previous.delete(id);
-          forget(id, ownersChanged);
-        }
-      }
-      previous = next;
+      unitsOnParts = false;
+      const inputs = incremental ? collectChange(onParts as PartOwners, perContainer as PerContainer, change) : collectAll(listing, containers, perContainer);
+      if (incremental) unitsOnParts = true;
+      pruneUnits(listing.containers.length);
       completed = true;
-      // The route builder checks only these containers' routes for a changed unit; after a
-      // collect that stopped half-way, which entries changed is not known, so it checks them all.
-      return tracked ? { closed: heldClaims(), owners, ownersChanged } : { closed: heldClaims(), owners };
+      return inputs;
+    },
+    get rememberedUnits() {
+      return units.size;
     },
   };
 }
 
-/** A container's entry; the previous one's claims and unit are kept when its snapshot and state are unchanged. */
-function derive(
-  container: ContainerSnapshot,
-  status: { result: TranslationResult | null; withheld: boolean; served: boolean; rejected: boolean },
-  kept: Entry | undefined,
-  now: number,
-  reading: ClaimReading,
-): Entry {
-  const state = closedStateOf(container, status.rejected, status.served);
-  const same = kept !== undefined && kept.state === state && sameSnapshot(kept.snapshot, container);
-  const claims = state === null ? NO_CLAIMS : same ? kept.claims : closedClaimsOf(container, state, reading);
-  const needsOwner = state !== null ? claims.length > 0 : status.served;
-  const owner = !needsOwner ? null : same && kept.owner !== null ? kept.owner : ownerOf(container);
-  return { snapshot: container, result: status.result, withheld: status.withheld, state, claims, owner, seen: now };
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Container → unit (ClaimInputs.owners), read from the memo's parts: the collector keeps no map
+ * of its own for them. The same object from one collect to the next, updated in place as the
+ * contract asks; read during the build it was returned for.
+ */
+class PartOwners implements ReadonlyMap<string, HostOwner> {
+  /** The latest listing's parts, in order (for the rare whole reads: size, iteration). */
+  parts: readonly ContainerPart[] = [];
+  partOf: (containerId: string) => ContainerPart | undefined = () => undefined;
+  get(containerId: string): HostOwner | undefined {
+    return this.partOf(containerId)?.owner ?? undefined;
+  }
+  has(containerId: string): boolean {
+    return this.get(containerId) !== undefined;
+  }
+  get size(): number {
+    return this.copy().size;
+  }
+  forEach(callback: (owner: HostOwner, containerId: string, map: ReadonlyMap<string, HostOwner>) => void, thisArg?: unknown): void {
+    for (const [containerId, owner] of this.copy()) callback.call(thisArg, owner, containerId, this);
+  }
+  entries() {
+    return this.copy().entries();
+  }
+  keys() {
+    return this.copy().keys();
+  }
+  values() {
+    return this.copy().values();
+  }
+  [Symbol.iterator]() {
+    return this.copy()[Symbol.iterator]();
+  }
+  private copy(): Map<string, HostOwner> {
+    const map = new Map<string, HostOwner>();
+    for (const part of this.parts) if (part.owner !== null) map.set(part.snapshot.id, part.owner);
+    return map;
+  }
+}
+
+/** Which containers a whole translation serves and rejects, read once, when a container's own part is not known. */
+class WholeTranslation {
+  private readonly served = new Set<string>();
+  private readonly rejected = new Set<string>();
+  constructor(translation: TranslationResult) {
+    for (const issue of translation.issues) if (issue.source.kind === 'container') this.rejected.add(issue.source.containerId);
+    for (const spec of translation.specs) if (spec.source.kind === 'container') this.served.add(spec.source.containerId);
+  }
+  serves(containerId: string): boolean {
+    return this.served.has(containerId);
+  }
+  rejects(containerId: string): boolean {
+    return this.rejected.has(containerId);
+  }
 }
 
 const NO_CLAIMS: readonly ClosedClaimSpec[] = Object.freeze([]);
@@ -183,8 +264,10 @@ function closedStateOf(container: ContainerSnapshot, rejected: boolean, served: 
   return null;
 }
 
-export function closedClaimsOf(container: ContainerSnapshot, state: ClosedState, reading: ClaimReading): ClosedClaimSpec[] {
-  const owner = ownerOf(container);
+export function closedClaimsOf(container: ContainerSnapshot, state: ClosedState, reading: ClaimReading, units?: UnitReader): readonly ClosedClaimSpec[] {
+  const claimed = containerClaims(container, reading);
+  if (claimed.length === 0) return NO_CLAIMS;
+  const owner = units === undefined ? ownerOf(container) : units.ownerOf(container);
   const source = { kind: 'container' as const, containerId: container.id, containerName: container.name, group: replicaGroup(container), created: container.created };
-  return containerClaims(container, reading).map((claim) => Object.freeze({ source, routeName: claim.routeName, hosts: claim.hosts, path: claim.path, state, owner }));
+  return claimed.map((claim) => Object.freeze({ source, routeName: claim.routeName, hosts: claim.hosts, path: claim.path, state, owner }));
 }

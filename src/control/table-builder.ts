@@ -39,8 +39,13 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
   // The same issue object for the same refusal, so an unchanged table is recognised as such.
   const refusals = new WeakMap<RouteSpec, { reason: string; issue: RouteIssue }>();
   let withheldBefore: ReadonlySet<string> = NONE_WITHHELD;
+  // Whether the collector has collected after every translation the memo made: a build that
+  // failed between the two leaves the memo a change ahead, so the next collect reads everything.
+  let collectorInStep = false;
   return {
     build(listing, fileResult) {
+      const inStep = collectorInStep;
+      collectorInStep = false;
       const translated = translations.translate(listing);
       const { containers, withheld } = options.targets ? withoutForbiddenTargets(translated, options.targets, refusals) : { containers: translated, withheld: NONE_WITHHELD };
       const specs = fileResult ? [...fileResult.specs, ...containers.specs] : containers.specs;
@@ -50,8 +55,9 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
       // A container's withheld flag may change with no change of its own (a name resolved since): both sets are read again.
       const rewithheld = withheld === withheldBefore ? withheld : new Set([...withheldBefore, ...withheld]);
       withheldBefore = withheld;
-      const change = listingChange === null ? null : { ...listingChange, rewithheld };
-      const held = claims.collect(listing, containers, { resultOf: translations.resultOf, withheld, change });
+      const change = listingChange === null || !inStep ? null : { ...listingChange, rewithheld };
+      const held = claims.collect(listing, containers, { parts: translations.parts, partOf: translations.resultOf, withheld, change });
+      collectorInStep = true;
       const fileClosed = fileResult?.closed ?? [];
       return tables.build(specs, issues, fileClosed.length === 0 ? held : { ...held, closed: [...fileClosed, ...held.closed] });
     },

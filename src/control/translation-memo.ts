@@ -1,5 +1,5 @@
 import type { ContainerSnapshot, DockerListing } from '../docker/index.ts';
-import type { RouteIssue, RouteSource, TranslationResult } from '../routes/index.ts';
+import type { HostOwner, RouteIssue, RouteSpec, TranslationResult } from '../routes/index.ts';
 import { sameItems } from '../util/same-items.ts';
 
 export type TranslateContainers = (listing: DockerListing) => TranslationResult;
@@ -9,16 +9,22 @@ export interface TranslationMemo {
   translate(listing: DockerListing): TranslationResult;
   /**
    * One container's part of the latest translation: the same object while the container is
-   * unchanged, so callers can keep what they derived from it. Undefined for a container that is
-   * not in the latest listing.
+   * unchanged, so callers can keep what they derived from it, and a new one when it changed.
+   * Undefined for a container that is not in the latest listing, or when the latest listing
+   * was translated whole (see lastChange).
    */
-  resultOf(containerId: string): TranslationResult | undefined;
+  resultOf(containerId: string): ContainerPart | undefined;
+  /**
+   * Each container's part of the latest translation, in listing order (the objects resultOf
+   * gives); null when the latest listing was translated whole, or its translation failed.
+   */
+  readonly parts: readonly ContainerPart[] | null;
   /**
    * What the latest translate call changed against the one before it: the containers it
    * translated again (new or changed) and the ids of those gone; every other container of the
-   * listing has the same snapshot and the same result object as before. Null when it
-   * translated the whole listing afresh (the first call, Gatehouse's networks changed, or a
-   * translator that broke the per-container rule).
+   * listing has the same snapshot and the same part as before. Null when it translated the
+   * whole listing afresh (the first call, Gatehouse's networks changed, or a translator that
+   * broke the per-container rule).
    */
   readonly lastChange: ListingChange | null;
   /** Containers remembered now: those of the latest listing. */
@@ -30,13 +36,43 @@ export interface ListingChange {
   readonly removed: readonly string[];
 }
 
-interface Entry {
-  /** The container as it was translated. */
+/** One container's own part of a translation, and the snapshot it was translated from. */
+export interface ContainerPart {
+  /** The container as it was translated (frozen). */
   readonly snapshot: ContainerSnapshot;
-  /** Set once, when the call that made the entry has translated the container. */
-  result: TranslationResult;
-  /** The latest translate call whose listing had the container. */
-  seen: number;
+  /** Its route specs: the spec itself when it has exactly one (nearly every container), else a list. */
+  readonly specs: RouteSpec | readonly RouteSpec[];
+  readonly issues: readonly RouteIssue[];
+  /**
+   * The claim collector's record of the container's unit while it serves routes or holds closed
+   * claims, else null: kept with the part, so a container needs no entry of its own there.
+   */
+  owner: HostOwner | null;
+}
+
+/** Whether the container has at least one route spec. */
+export function hasSpecs(part: ContainerPart): boolean {
+  const specs = part.specs;
+  return !isSpecList(specs) || specs.length !== 0;
+}
+
+function isSpecList(specs: RouteSpec | readonly RouteSpec[]): specs is readonly RouteSpec[] {
+  return Array.isArray(specs);
+}
+
+/**
+ * A container's part, and the memo's entry for it: one object per container, so a container with
+ * one route and no issue costs this object and nothing else. A changed container gets a new one.
+ */
+class Part implements ContainerPart {
+  specs: RouteSpec | readonly RouteSpec[] = NO_SPECS;
+  issues: readonly RouteIssue[] = NO_ISSUES;
+  owner: HostOwner | null = null;
+  constructor(
+    readonly snapshot: ContainerSnapshot,
+    /** The latest translate call whose listing had the container. */
+    public seen: number,
+  ) {}
 }
 
 /**
@@ -52,15 +88,17 @@ interface Entry {
  * breaks the second rule is noticed and answered by translating the whole listing every time.
  */
 export function createTranslationMemo(translateContainers: TranslateContainers): TranslationMemo {
-  let entries = new Map<string, Entry>();
+  let entries = new Map<string, Part>();
   let context: string | undefined;
   let call = 0;
   let lastChange: ListingChange | null = null;
+  let latestParts: readonly Part[] | null = null;
 
   const translateAll = (listing: DockerListing): TranslationResult => {
     entries = new Map();
     context = undefined;
     lastChange = null;
+    latestParts = null;
     return translateContainers(listing);
   };
 
@@ -71,71 +109,108 @@ export function createTranslationMemo(translateContainers: TranslateContainers):
       // Entries from before a whole translation, or from another context, are no base for a change list.
       const fromKnown = context !== undefined && listingContext === context;
       lastChange = null;
+      latestParts = null;
       if (listingContext !== context) entries = new Map();
-      const changed: ContainerSnapshot[] = [];
-      // The new entry of each changed container, its result filled in once translated. A new id
-      // is entered at once, so the same id again in this listing is noticed; a changed one
-      // replaces its entry only then, so a translator that throws leaves the memo as it was.
-      const made: Entry[] = [];
-      // Each container's entry in listing order, so the result is put together without looking
+      const containers = listing.containers;
+      // Each container's part in listing order, so the result is put together without looking
       // each one up again.
-      const ordered: Entry[] = new Array(listing.containers.length);
-      let at = 0;
-      for (const container of listing.containers) {
-        const kept = entries.get(container.id);
-        // An id listed twice: the listing cannot be taken apart by container.
-        if (kept?.seen === now) return translateAll(listing);
-        if (kept !== undefined && sameSnapshot(kept.snapshot, container)) {
-          kept.seen = now;
-          ordered[at++] = kept;
-          continue;
+      const ordered: Part[] = new Array(containers.length);
+      // The parts to translate now (new or changed containers), in listing order.
+      let made: Part[];
+      let changed: readonly ContainerSnapshot[];
+      // Changed containers' new parts: each replaces its entry only once translated, so a
+      // translator that throws leaves the memo as it was.
+      let replacing: Part[] | null = null;
+      if (entries.size === 0) {
+        // Nothing remembered (a first listing): every container is new, entered at once with one
+        // map write; an id listed twice shows in the map's size.
+        for (let i = 0; i < containers.length; i++) {
+          const container = containers[i] as ContainerSnapshot;
+          const part = new Part(unchangeable(container), now);
+          entries.set(container.id, part);
+          if (entries.size !== i + 1) return translateAll(listing);
+          ordered[i] = part;
         }
-        const entry: Entry = { snapshot: unchangeable(container), result: PENDING, seen: now };
-        if (kept === undefined) entries.set(container.id, entry);
-        else kept.seen = now;
-        made.push(entry);
-        changed.push(container);
-        ordered[at++] = entry;
+        made = ordered;
+        changed = containers;
+      } else {
+        made = [];
+        const changedNow: ContainerSnapshot[] = [];
+        for (let i = 0; i < containers.length; i++) {
+          const container = containers[i] as ContainerSnapshot;
+          const kept = entries.get(container.id);
+          let part: Part;
+          if (kept === undefined) {
+            // A new id is entered at once, so the same id again in this listing is noticed.
+            part = new Part(unchangeable(container), now);
+            entries.set(container.id, part);
+          } else {
+            // An id listed twice: the listing cannot be taken apart by container.
+            if (kept.seen === now) return translateAll(listing);
+            kept.seen = now;
+            if (sameSnapshot(kept.snapshot, container)) {
+              ordered[i] = kept;
+              continue;
+            }
+            part = new Part(unchangeable(container), now);
+            (replacing ??= []).push(part);
+          }
+          made.push(part);
+          changedNow.push(container);
+          ordered[i] = part;
+        }
+        changed = changedNow;
       }
-      let fresh: TranslationResult[] | null;
+      let split: 'in order' | 'by id' | null;
+      let translation: TranslationResult;
       try {
         // Called even when nothing changed, so a translator that fails keeps failing visibly.
-        fresh = split(translateContainers({ containers: changed, selfNetworks: listing.selfNetworks }), changed);
+        const batch = made.length === containers.length ? listing : { containers: changed, selfNetworks: listing.selfNetworks };
+        translation = translateContainers(batch);
+        split = takeApart(translation, made);
       } catch (error) {
-        for (const entry of made) if (entries.get(entry.snapshot.id) === entry) entries.delete(entry.snapshot.id);
+        for (const part of made) if (entries.get(part.snapshot.id) === part) entries.delete(part.snapshot.id);
         throw error;
       }
-      if (fresh === null) return translateAll(listing);
-      for (let i = 0; i < made.length; i++) {
-        const entry = made[i] as Entry;
-        entry.result = fresh[i] as TranslationResult;
-        entries.set(entry.snapshot.id, entry);
-      }
+      if (split === null) return translateAll(listing);
+      if (replacing !== null) for (const part of replacing) entries.set(part.snapshot.id, part);
       // Containers that are gone are dropped here: the memo never outgrows the latest listing.
       const removed: string[] = [];
-      if (entries.size !== listing.containers.length) {
-        for (const [id, entry] of entries) {
-          if (entry.seen === now) continue;
+      if (entries.size !== containers.length) {
+        for (const [id, part] of entries) {
+          if (part.seen === now) continue;
           entries.delete(id);
           removed.push(id);
         }
       }
 
-      const result: TranslationResult = { specs: [], issues: [] };
-      for (const entry of ordered) {
-        const own = entry.result;
-        for (const spec of own.specs) result.specs.push(spec);
-        for (const issue of own.issues) result.issues.push(issue);
+      let result: TranslationResult;
+      if (made.length === containers.length && split === 'in order') {
+        // Every container was translated now, and the translation lists them in listing order:
+        // it is already the listing's result.
+        result = { specs: translation.specs, issues: translation.issues };
+      } else {
+        result = { specs: [], issues: [] };
+        for (const part of ordered) {
+          const specs = part.specs;
+          if (!isSpecList(specs)) result.specs.push(specs);
+          else for (const spec of specs) result.specs.push(spec);
+          for (const issue of part.issues) result.issues.push(issue);
+        }
       }
       context = listingContext;
       lastChange = fromKnown ? { changed, removed } : null;
+      latestParts = ordered;
       return result;
     },
     get lastChange() {
       return lastChange;
     },
+    get parts() {
+      return latestParts;
+    },
     resultOf(containerId) {
-      return entries.get(containerId)?.result;
+      return entries.get(containerId);
     },
     get size() {
       return entries.size;
@@ -199,48 +274,86 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return true;
 }
 
-/** The result of an entry whose container is being translated. */
-const PENDING: TranslationResult = Object.freeze({ specs: [], issues: [] }) as unknown as TranslationResult;
-
-/** One frozen empty list for the containers with no issue (almost all). */
-const NO_ISSUES = Object.freeze([]) as unknown as RouteIssue[];
+/** One frozen empty list for the containers with no route, and one for those with no issue (almost all). */
+const NO_SPECS: readonly RouteSpec[] = Object.freeze([]);
+const NO_ISSUES: readonly RouteIssue[] = Object.freeze([]);
 
 /**
- * The translation of several containers, per container in their order; null when an item names
- * none of them. A translator lists each container's routes and
- * issues in container order, so they are taken apart by walking both lists together; a
- * translation in another order is taken apart by id.
+ * Gives each part its own routes and issues out of the translation of their containers; null
+ * when an item names none of them. A translator lists each container's routes and issues
+ * together and in container order, so they are taken apart by walking both lists beside the
+ * parts ('in order'); a translation in another order is taken apart by id ('by id').
  */
-function split(translation: TranslationResult, containers: readonly ContainerSnapshot[]): TranslationResult[] | null {
-  const parts: TranslationResult[] = new Array(containers.length);
-  for (let i = 0; i < containers.length; i++) parts[i] = { specs: [], issues: NO_ISSUES };
-  let byId: Map<string, number> | null = null;
-  // The part of the container with this id: the one at `from` or later, else found by id.
-  const find = (containerId: string, from: number): number => {
-    for (let i = from; i < containers.length; i++) if ((containers[i] as ContainerSnapshot).id === containerId) return i;
-    if (byId === null) {
-      byId = new Map();
-      for (let i = containers.length - 1; i >= 0; i--) byId.set((containers[i] as ContainerSnapshot).id, i);
-    }
-    return byId.get(containerId) ?? -1;
-  };
+function takeApart(translation: TranslationResult, parts: readonly Part[]): 'in order' | 'by id' | null {
+  if (walkInOrder(translation.specs, parts, assignSpecs) && walkInOrder(translation.issues, parts, assignIssues)) return 'in order';
+  // Whatever the walk gave a part, it gave from items naming that part, which all go to it again now.
+  return takeApartById(translation, parts) ? 'by id' : null;
+}
+
+const assignSpecs = (part: Part, specs: readonly RouteSpec[], from: number, to: number) => {
+  part.specs = to - from === 1 ? (specs[from] as RouteSpec) : specs.slice(from, to);
+};
+const assignIssues = (part: Part, issues: readonly RouteIssue[], from: number, to: number) => {
+  part.issues = issues.slice(from, to);
+};
+
+/** A route spec or an issue: what walkInOrder reads of either. */
+interface Sourced {
+  readonly source: { readonly kind: 'container'; readonly containerId: string } | { readonly kind: 'file' };
+}
+
+/**
+ * Hands each run of items naming one container to that container's part, the parts being
+ * walked once, in order. False when an item names no container at or after the current one
+ * (another order, a container listed in two runs, or a source that is no container).
+ */
+function walkInOrder<T extends Sourced>(
+  items: readonly T[],
+  parts: readonly Part[],
+  assign: (part: Part, items: readonly T[], from: number, to: number) => void,
+): boolean {
   let at = 0;
+  let from = 0;
+  while (from < items.length) {
+    const source = (items[from] as T).source;
+    if (source.kind !== 'container') return false;
+    const id = source.containerId;
+    while (at < parts.length && (parts[at] as Part).snapshot.id !== id) at++;
+    if (at === parts.length) return false;
+    let to = from + 1;
+    while (to < items.length) {
+      const next = (items[to] as T).source;
+      if (next.kind !== 'container' || next.containerId !== id) break;
+      to++;
+    }
+    assign(parts[at] as Part, items, from, to);
+    at++;
+    from = to;
+  }
+  return true;
+}
+
+/** Takes a translation in any order apart by container id; false when an item names none of the parts. */
+function takeApartById(translation: TranslationResult, parts: readonly Part[]): boolean {
+  const byId = new Map<string, Part>();
+  for (const part of parts) byId.set(part.snapshot.id, part);
+  const specs = new Map<Part, RouteSpec[]>();
   for (const spec of translation.specs) {
-    const source = spec.source;
-    if (source.kind !== 'container') return null;
-    if (at >= containers.length || (containers[at] as ContainerSnapshot).id !== source.containerId) at = find(source.containerId, at);
-    if (at === -1) return null;
-    (parts[at] as TranslationResult).specs.push(spec);
+    const part = spec.source.kind === 'container' ? byId.get(spec.source.containerId) : undefined;
+    if (part === undefined) return false;
+    const own = specs.get(part);
+    if (own === undefined) specs.set(part, [spec]);
+    else own.push(spec);
   }
-  at = 0;
+  const issues = new Map<Part, RouteIssue[]>();
   for (const issue of translation.issues) {
-    const source = issue.source;
-    if (source.kind !== 'container') return null;
-    if (at >= containers.length || (containers[at] as ContainerSnapshot).id !== source.containerId) at = find(source.containerId, at);
-    if (at === -1) return null;
-    const part = parts[at] as TranslationResult;
-    if (part.issues === NO_ISSUES) part.issues = [];
-    part.issues.push(issue);
+    const part = issue.source.kind === 'container' ? byId.get(issue.source.containerId) : undefined;
+    if (part === undefined) return false;
+    const own = issues.get(part);
+    if (own === undefined) issues.set(part, [issue]);
+    else own.push(issue);
   }
-  return parts;
+  for (const [part, own] of specs) part.specs = own.length === 1 ? (own[0] as RouteSpec) : own;
+  for (const [part, own] of issues) part.issues = own;
+  return true;
 }

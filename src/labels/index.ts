@@ -17,7 +17,7 @@ export { buildRouteSpec, keyFields, type RouteParts, DEFAULT_TIMEOUT_MS } from '
 export type { Parsed } from './parsed.ts';
 export { claimedAddresses, containerClaims, type ClaimedAddress, type ClaimReading } from './claimed.ts';
 export { replicaGroup } from './upstream.ts';
-export { ownerOf } from './owner.ts';
+export { createUnitReader, ownerOf, type UnitReader } from './owner.ts';
 export {
   forbiddenTargetReason,
   targetAddressReason,

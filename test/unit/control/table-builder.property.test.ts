@@ -1,16 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createClaimCollector, createTableBuilder } from '../../../src/control/index.ts';
+import { closedClaimsOf, createTableBuilder } from '../../../src/control/index.ts';
 import type { ContainerSnapshot, DockerListing } from '../../../src/docker/snapshot.ts';
-import { translateContainers } from '../../../src/labels/index.ts';
-import { buildRouteTable, type RouteTable } from '../../../src/routes/index.ts';
+import { ownerOf, translateContainers } from '../../../src/labels/index.ts';
+import { buildRouteTable, type ClaimInputs, type ClosedClaimSpec, type HostOwner, type RouteTable } from '../../../src/routes/index.ts';
 import type { TranslationResult } from '../../../src/routes/spec.ts';
 import { fileSpec } from '../routes/fixtures.ts';
 
 /**
  * The incremental builder against a from-scratch build (labels/ translateContainers over the
- * whole listing, then buildRouteTable), after every step of random sequences of Docker changes.
- * Few hosts, paths and services, so conflicts, replicas and rejected labels come up often.
+ * whole listing, closed claims and units read as the claim collector documents it, then
+ * buildRouteTable), after every step of random sequences of Docker changes. Few hosts, paths
+ * and services, so conflicts, replicas and rejected labels come up often; containers move
+ * between compose projects, a stack and a second engine, so units differ and change.
  */
 
 const OPTIONS = { prefix: 'iap', dockerNetwork: undefined };
@@ -20,8 +22,12 @@ interface Box {
   serial: number;
   host: string;
   path: string;
-  /** Compose service: boxes sharing one are replicas of one route. */
+  /** Compose service: boxes sharing one (and project and engine) are replicas of one route. */
   service: string | null;
+  /** Compose project (or a stack's namespace, `stack:` in front): the unit ownership follows. */
+  project: string;
+  /** The Docker engine it runs on, when Gatehouse watches several. */
+  engine: string | null;
   port: string | null;
   allow: string;
   admin: boolean;
@@ -38,6 +44,8 @@ const boxFields = {
   host: fc.constantFrom('a.example', 'b.example', 'c.example'),
   path: fc.constantFrom('/', '/', '/api'),
   service: fc.constantFrom(null, null, 'web', 'api'),
+  project: fc.constantFrom('shop', 'shop', 'shop', 'blog', 'stack:shop'),
+  engine: fc.constantFrom(null, null, null, null, 'pi'),
   port: fc.constantFrom(null, '80', '80', '80', '8080', 'eighty'),
   allow: fc.constantFrom('*', 'alice@example.com, group:devs', '@example.org', 'group:ops'),
   admin: fc.boolean(),
@@ -58,6 +66,7 @@ type Step =
   | { op: 'state'; at: number; state: string }
   | { op: 'ip'; at: number; ip: string }
   | { op: 'replica'; at: number; service: string; ip: string }
+  | { op: 'unit'; at: number; project: string; engine: string | null }
   | { op: 'networks'; selfNetworks: readonly string[] | null }
   | { op: 'file'; host: string | null }
   | { op: 'same' };
@@ -78,6 +87,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({ at: fc.nat(), service: fc.constantFrom('web', 'api'), ip: fc.constantFrom('172.18.0.7', '172.18.0.8') }).map((r) => ({ op: 'replica' as const, ...r })),
   },
+  { weight: 2, arbitrary: fc.record({ at: fc.nat(), project: boxFields.project, engine: boxFields.engine }).map((r) => ({ op: 'unit' as const, ...r })) },
   { weight: 1, arbitrary: fc.constantFrom(null, ['proxy'], ['proxy', 'backend']).map((selfNetworks) => ({ op: 'networks' as const, selfNetworks })) },
   { weight: 1, arbitrary: fc.constantFrom(null, 'a.example', 'c.example').map((host) => ({ op: 'file' as const, host })) },
   { weight: 1, arbitrary: fc.constant({ op: 'same' as const }) },
@@ -88,7 +98,13 @@ function snapshot(box: Box, freeze: boolean): ContainerSnapshot {
   const labels: Record<string, string> = { 'iap.from': `https://${box.host}`, 'iap.path': box.path, 'iap.allow': box.allow };
   if (box.port !== null) labels['iap.port'] = box.port;
   if (box.admin) labels['iap.admin.from'] = `https://admin.${box.host}`;
-  if (box.service !== null) Object.assign(labels, { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': box.service });
+  // A stack's namespace decides the unit; its compose labels still make replicas of one service.
+  const stack = box.project.startsWith('stack:');
+  if (stack) labels['com.docker.stack.namespace'] = box.project.slice('stack:'.length);
+  const project = stack ? 'shop' : box.project;
+  if (box.service !== null) Object.assign(labels, { 'com.docker.compose.project': project, 'com.docker.compose.service': box.service });
+  // A container of a project with no service label: a unit, but no replica group.
+  else if (project !== 'shop') labels['com.docker.compose.project'] = project;
   const value: ContainerSnapshot = {
     id: `id-${box.serial}`,
     name: `box-${box.serial}`,
@@ -100,6 +116,7 @@ function snapshot(box: Box, freeze: boolean): ContainerSnapshot {
     networks: box.backend ? { backend: '172.19.0.2', proxy: box.ip } : { proxy: box.ip },
     networkMode: 'proxy',
     exposedPorts: [...box.ports],
+    ...(box.engine === null ? {} : { engine: box.engine }),
   };
   if (!freeze) return value;
   Object.freeze(value.labels);
@@ -136,6 +153,11 @@ function apply(world: World, s: Step): void {
       world.boxes.push({ ...box, serial: world.serial++, ip: s.ip, created: box.created + 1 });
       return;
     }
+    case 'unit': {
+      const box = pick(s.at);
+      if (box) Object.assign(box, { project: s.project, engine: s.engine });
+      return;
+    }
     case 'networks':
       world.selfNetworks = s.selfNetworks;
       return;
@@ -156,8 +178,33 @@ interface World {
 
 function fromScratch(listing: DockerListing, file: TranslationResult | null): RouteTable {
   const containers = translateContainers(listing, OPTIONS);
-  const claims = createClaimCollector({ prefix: 'iap' }).collect(listing, containers);
-  return buildRouteTable([...(file?.specs ?? []), ...containers.specs], [...(file?.issues ?? []), ...containers.issues], claims);
+  return buildRouteTable([...(file?.specs ?? []), ...containers.specs], [...(file?.issues ?? []), ...containers.issues], referenceClaims(listing, containers));
+}
+
+/**
+ * What the claim collector must give, read afresh with plain ownerOf (one owner object per
+ * container): a container not running holds its claims as stopped, a running one with issues and
+ * no route as misconfigured; a container's unit is known when it serves routes or holds claims.
+ */
+function referenceClaims(listing: DockerListing, containers: TranslationResult): ClaimInputs {
+  const idsOf = (items: readonly { source: TranslationResult['specs'][number]['source'] | TranslationResult['issues'][number]['source'] }[]) =>
+    new Set(items.flatMap((item) => (item.source.kind === 'container' ? [item.source.containerId] : [])));
+  const served = idsOf(containers.specs);
+  const rejected = idsOf(containers.issues);
+  const owners = new Map<string, HostOwner>();
+  const closed: ClosedClaimSpec[] = [];
+  for (const container of listing.containers) {
+    const state = container.state !== 'running' ? 'stopped' : rejected.has(container.id) && !served.has(container.id) ? 'misconfigured' : null;
+    if (state === null) {
+      if (served.has(container.id)) owners.set(container.id, ownerOf(container));
+      continue;
+    }
+    const claims = closedClaimsOf(container, state, { prefix: 'iap' });
+    if (claims.length === 0) continue;
+    owners.set(container.id, ownerOf(container));
+    closed.push(...claims);
+  }
+  return { closed, owners };
 }
 
 function expectSameTable(actual: RouteTable, expected: RouteTable): void {
@@ -175,7 +222,7 @@ function expectSameTable(actual: RouteTable, expected: RouteTable): void {
 
 describe('createTableBuilder, for any sequence of container changes', () => {
   it('builds after every step the table a from-scratch build gives, remembering only the listed containers', () => {
-    const seen = { conflicts: 0, replicas: 0, rejected: 0, reused: 0 };
+    const seen = { conflicts: 0, replicas: 0, rejected: 0, reused: 0, units: 0, closed: 0 };
     fc.assert(
       fc.property(fc.array(newBox, { maxLength: 6 }), fc.array(step, { minLength: 1, maxLength: 25 }), fc.boolean(), (initial, steps, freeze) => {
         const world: World = { boxes: initial.map((box, serial) => ({ ...box, serial })), serial: initial.length, selfNetworks: ['proxy'], file: null };
@@ -191,6 +238,9 @@ describe('createTableBuilder, for any sequence of container changes', () => {
           if (table.issues.some((issue) => issue.code !== 'conflict')) seen.rejected++;
           if (table.routes.some((route) => route.upstreams.length > 1)) seen.replicas++;
           if (before !== null && table.routes.some((route) => before?.routes.includes(route))) seen.reused++;
+          // Hosts owned by more than one unit (projects, the stack, engines), and closed claims.
+          if (new Set([...table.owners.values()].map((owner) => JSON.stringify(owner))).size > 1) seen.units++;
+          if (table.closed.length > 0) seen.closed++;
           before = table;
         }
       }),
@@ -201,5 +251,7 @@ describe('createTableBuilder, for any sequence of container changes', () => {
     expect(seen.replicas).toBeGreaterThan(150);
     expect(seen.rejected).toBeGreaterThan(150);
     expect(seen.reused).toBeGreaterThan(150);
+    expect(seen.units).toBeGreaterThan(150);
+    expect(seen.closed).toBeGreaterThan(150);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimedAddresses, ownerOf } from '../../../src/labels/index.ts';
+import { claimedAddresses, createUnitReader, ownerOf } from '../../../src/labels/index.ts';
 import { container } from './containers.ts';
 
 describe('claimedAddresses: what a container holds even when its labels are rejected', () => {
@@ -44,6 +44,49 @@ describe('ownerOf: the unit a container belongs to', () => {
     expect(ownerOf(container({ labels: { 'com.docker.stack.namespace': 'prod', 'com.docker.compose.project': 'shop' } }))).toEqual({ kind: 'stack', namespace: 'prod' });
     expect(ownerOf(container({ labels: { 'com.docker.compose.project': 'shop' } }))).toEqual({ kind: 'compose', project: 'shop' });
     expect(ownerOf(container({ id: 'abc', name: 'solo', labels: { 'com.docker.compose.project': '' } }))).toEqual({ kind: 'container', containerId: 'abc', containerName: 'solo' });
+  });
+});
+
+describe('createUnitReader: one owner object per unit', () => {
+  const compose = (id: string, project: string, engine?: string) =>
+    container({ id, name: id, labels: { 'com.docker.compose.project': project }, ...(engine === undefined ? {} : { engine }) });
+  const stack = (id: string, namespace: string, engine?: string) =>
+    container({ id, name: id, labels: { 'com.docker.stack.namespace': namespace }, ...(engine === undefined ? {} : { engine }) });
+
+  it('reads what ownerOf reads, and gives every container of one project the same frozen object', () => {
+    const units = createUnitReader();
+    const listed = [compose('a', 'shop'), compose('b', 'shop'), stack('c', 'shop'), compose('d', 'blog'), compose('e', 'shop', 'pi'), stack('f', 'shop', 'pi')];
+    for (const c of listed) expect(units.ownerOf(c)).toEqual(ownerOf(c));
+    const [a, b, c, d, e, f] = listed.map((x) => units.ownerOf(x));
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(units.ownerOf(compose('g', 'shop'))).toBe(a);
+    // Another kind, project, or engine with the same name: another unit.
+    expect(new Set([a, c, d, e, f]).size).toBe(5);
+    expect(units.size).toBe(5);
+  });
+
+  it('keeps engines apart whatever order containers come in', () => {
+    const units = createUnitReader();
+    const order = [compose('a', 'media'), compose('b', 'media', 'pi'), compose('c', 'media'), compose('d', 'media', 'pi'), compose('e', 'media', 'nas')];
+    const owners = order.map((c) => units.ownerOf(c));
+    expect(owners.map((o) => (o.kind === 'compose' ? o.engine ?? 'local' : o.kind))).toEqual(['local', 'pi', 'local', 'pi', 'nas']);
+    expect(owners[2]).toBe(owners[0]);
+    expect(owners[3]).toBe(owners[1]);
+    // Absent when there is one engine, as the published table expects.
+    expect(Object.keys(owners[0] as object)).toEqual(['kind', 'project']);
+  });
+
+  it('gives a container alone an owner of its own, and forgets every unit when cleared', () => {
+    const units = createUnitReader();
+    const solo = container({ id: 'x', name: 'x' });
+    expect(units.ownerOf(solo)).toEqual({ kind: 'container', containerId: 'x', containerName: 'x' });
+    const shop = units.ownerOf(compose('a', 'shop'));
+    units.clear();
+    expect(units.size).toBe(0);
+    const again = units.ownerOf(compose('b', 'shop'));
+    expect(again).toEqual(shop);
+    expect(again).not.toBe(shop);
   });
 });
 
