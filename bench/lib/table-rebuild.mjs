@@ -3,7 +3,8 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * In-process micro-benchmark of what the control loop does on a Docker change, using the built
- * code in dist/:
+ * code in dist/ and a table builder wired as main.ts wires it (claim reading and target check,
+ * see builderOptions):
  * - cold build (translateMs + buildMs = totalMs, also given as coldMs): translate a listing of
  *   N labelled containers (labels/) and build the frozen route table (routes/) from scratch,
  *   as at startup;
@@ -25,11 +26,35 @@ const routes = await load('routes/index.js');
 const { diffTables } = routes;
 // Builds from before sameTables compared fingerprints, as their control loop did.
 const sameTables = routes.sameTables ?? ((a, b) => a.fingerprint === b.fingerprint);
-const { createTableBuilder } = await load('control/index.js');
+const control = await load('control/index.js');
+const { createTableBuilder } = control;
 
 const PREFIX = 'iap';
 const options = { prefix: PREFIX, dockerNetwork: undefined };
 const translate = (input) => translateContainers(input, options);
+
+/**
+ * A builder's options as main.ts wires the control loop's: the claim reading, and the target
+ * check with Gatehouse's own listeners on every address of the machine (a new check per builder,
+ * as a new process starts with none). The containers' upstreams are IPv4 literals, so no name is
+ * resolved; the check parses each origin once and weighs it against the rules.
+ */
+function builderOptions() {
+  const rules = control.createTargetRules();
+  rules.setOwn(
+    'listeners',
+    control.listenerEndpoints(
+      [
+        { host: '0.0.0.0', port: 80, what: "Gatehouse's own listener" },
+        { host: '0.0.0.0', port: 443, what: "Gatehouse's own HTTPS listener" },
+        { host: '0.0.0.0', port: 9090, what: "Gatehouse's admin listener" },
+      ],
+      ['127.0.0.1', '::1', '192.168.1.10', '172.17.0.1', '172.18.0.1'],
+    ),
+  );
+  const targets = control.createTargetCheck({ rules: rules.current, resolveAll: async () => [], onChange() {}, now: Date.now });
+  return { claims: { prefix: PREFIX }, targets };
+}
 
 /** Container i: one host with a three-entry policy, on the default bridge; a `version` renames its group in the policy. */
 function container(i, version = 0) {
@@ -61,7 +86,7 @@ function listing(containers) {
  * collection) over the whole listing. `timing.translateMs` gets the part spent translating labels.
  */
 function rebuild(input) {
-  return { table: createTableBuilder(translate).build(input, null), translated: translate(input) };
+  return { table: createTableBuilder(translate, builderOptions()).build(input, null), translated: translate(input) };
 }
 
 /** One reconciler step: rebuild, compare with the live table, diff for the log line. */
@@ -89,13 +114,14 @@ function measureCold(input, runs) {
   const c0 = process.threadCpuUsage();
   for (let i = 0; i < runs; i++) {
     const timing = { translateMs: 0 };
+    const options = builderOptions();
     const t0 = performance.now();
     createTableBuilder((listed) => {
       const t1 = performance.now();
       const translated = translate(listed);
       timing.translateMs += performance.now() - t1;
       return translated;
-    }).build(input, null);
+    }, options).build(input, null);
     const total = performance.now() - t0;
     translateMs.push(timing.translateMs);
     buildMs.push(total - timing.translateMs);
@@ -107,7 +133,7 @@ function measureCold(input, runs) {
 
 /** A reconciler's state: its builder, the live table and the containers listed now. */
 function startSession(containers) {
-  const builder = createTableBuilder(translate);
+  const builder = createTableBuilder(translate, builderOptions());
   const current = [...containers];
   return { builder, current, live: builder.build(listing([...current]), null), arrivals: 0 };
 }
@@ -175,7 +201,7 @@ function measureChurn(session, cycles) {
 function measureBuilderHeap(input) {
   globalThis.gc();
   const before = process.memoryUsage().heapUsed;
-  const builder = createTableBuilder(translate);
+  const builder = createTableBuilder(translate, builderOptions());
   const kept = builder.build(input, null);
   readEveryHost(kept);
   globalThis.gc();

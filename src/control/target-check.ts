@@ -18,6 +18,7 @@ export interface TargetCheck {
 }
 
 export interface TargetCheckOptions {
+  /** The rules now: a new object whenever they change (as createTargetRules gives them), never one changed in place, since verdicts are kept per rules object. */
   rules: () => TargetRules;
   resolveAll: ResolveAll;
   /** Called when an answer arrives that may change a verdict: rebuild the table. */
@@ -33,9 +34,24 @@ interface Answer {
   pending: Promise<void> | null;
 }
 
+/**
+ * An upstream origin as the check reads it, and the verdict it last gave with what that verdict
+ * was given for: the rules object, and for a name the answer's address list. A build asks about
+ * every label route (10,000 at 10,000 containers); while neither changed, the verdict stands,
+ * and the question costs one map lookup instead of parsing and comparing addresses again.
+ */
+interface Origin {
+  readonly hostname: string;
+  readonly port: number;
+  readonly literal: boolean;
+  rules: TargetRules | null;
+  addresses: readonly string[] | null;
+  reason: string | null;
+}
+
 export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
   const refreshMs = options.refreshMs ?? 60_000;
-  const origins = new Map<string, { hostname: string; port: number; literal: boolean } | null>();
+  const origins = new Map<string, Origin | null>();
   const answers = new Map<string, Answer>();
 
   const lookUp = (hostname: string, entry: Answer): void => {
@@ -43,6 +59,7 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
       (found) => {
         const addresses = found.map((answer) => answer.address);
         const changed = addresses.join(',') !== entry.addresses.join(',');
+        // A new list each time: an origin's verdict is kept while the list it was given for is the same object.
         entry.addresses = addresses;
         entry.at = options.now();
         entry.pending = null;
@@ -65,7 +82,13 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
       }
       if (parsed === null) return null;
       const rules = options.rules();
-      if (parsed.literal) return targetAddressReason(rules, parsed.hostname, parsed.port);
+      if (parsed.literal) {
+        if (parsed.rules !== rules) {
+          parsed.reason = targetAddressReason(rules, parsed.hostname, parsed.port);
+          parsed.rules = rules;
+        }
+        return parsed.reason;
+      }
       let entry = answers.get(parsed.hostname);
       if (entry === undefined) {
         entry = { addresses: [], at: 0, pending: null };
@@ -74,11 +97,12 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
         return null;
       }
       if (entry.pending === null && options.now() - entry.at > refreshMs) lookUp(parsed.hostname, entry);
-      for (const address of entry.addresses) {
-        const reason = targetAddressReason(rules, address, parsed.port);
-        if (reason !== null) return `${parsed.hostname} resolves to ${address}, ${reason}`;
+      if (parsed.rules !== rules || parsed.addresses !== entry.addresses) {
+        parsed.reason = nameReason(rules, parsed, entry.addresses);
+        parsed.rules = rules;
+        parsed.addresses = entry.addresses;
       }
-      return null;
+      return parsed.reason;
     },
     async settled() {
       await Promise.all([...answers.values()].map((entry) => entry.pending));
@@ -86,7 +110,28 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
   };
 }
 
-function parseOrigin(origin: string): { hostname: string; port: number; literal: boolean } | null {
+function nameReason(rules: TargetRules, origin: Origin, addresses: readonly string[]): string | null {
+  for (const address of addresses) {
+    const reason = targetAddressReason(rules, address, origin.port);
+    if (reason !== null) return `${origin.hostname} resolves to ${address}, ${reason}`;
+  }
+  return null;
+}
+
+/**
+ * `http(s)://` a dotted IPv4 address in its one canonical spelling (no leading zero, each part
+ * at most 255) and a port without a leading zero: what label translation makes of a container's
+ * address. The WHATWG URL parser reads these to the same host and port; anything else (names,
+ * IPv6, octal or hex parts, a path) is left to it.
+ */
+const PLAIN_IPV4_ORIGIN = /^(https?):\/\/((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}):([1-9]\d{0,4})$/;
+
+export function parseOrigin(origin: string): Origin | null {
+  const plain = PLAIN_IPV4_ORIGIN.exec(origin);
+  if (plain !== null) {
+    const port = Number(plain[3]);
+    if (port <= 65_535) return { hostname: plain[2] as string, port, literal: true, rules: null, addresses: null, reason: null };
+  }
   let url: URL;
   try {
     url = new URL(origin);
@@ -96,5 +141,5 @@ function parseOrigin(origin: string): { hostname: string; port: number; literal:
   const bracketed = url.hostname.startsWith('[');
   const hostname = bracketed ? url.hostname.slice(1, -1) : url.hostname;
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-  return { hostname, port, literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) };
+  return { hostname, port, literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname), rules: null, addresses: null, reason: null };
 }

@@ -193,14 +193,34 @@ export function targetAddressReason(rules: TargetRules, address: string, port: n
   const forms = [bytes];
   const v4 = embeddedIpv4(bytes);
   if (v4 !== null) forms.push(v4);
-  for (const endpoint of rules.own) {
-    const own = parseIpAddress(endpoint.address);
-    if (own === null || (endpoint.port !== null && endpoint.port !== port)) continue;
-    if (forms.some((form) => sameBytes(form, own))) return endpoint.what;
+  const own = ownAddresses(rules.own);
+  for (let i = 0; i < own.length; i++) {
+    const endpoint = rules.own[i] as OwnEndpoint;
+    const bytes = own[i];
+    if (bytes === null || bytes === undefined || (endpoint.port !== null && endpoint.port !== port)) continue;
+    if (forms.some((form) => sameBytes(form, bytes))) return endpoint.what;
   }
   if (forms.some((form) => rules.deny.some((cidr) => cidrContains(cidr, form)))) return 'a range GATEHOUSE_UPSTREAM_DENY refuses';
   if (forms.some((form) => rules.allow.some((cidr) => cidrContains(cidr, form)))) return null;
   return builtInReason(bytes);
+}
+
+/**
+ * Own endpoints' addresses as bytes, parsed once per list: this is asked for every label route
+ * of every build and for every connection, and Gatehouse's listeners on each address of the
+ * machine make a dozen endpoints or more. Only a frozen list is remembered (createTargetRules
+ * makes a new frozen one whenever they change); any other is parsed on each call.
+ */
+const PARSED_OWN = new WeakMap<readonly OwnEndpoint[], readonly (AddressBytes | null)[]>();
+
+function ownAddresses(own: readonly OwnEndpoint[]): readonly (AddressBytes | null)[] {
+  if (!Object.isFrozen(own)) return own.map((endpoint) => parseIpAddress(endpoint.address));
+  let parsed = PARSED_OWN.get(own);
+  if (parsed === undefined) {
+    parsed = Object.freeze(own.map((endpoint) => parseIpAddress(endpoint.address)));
+    PARSED_OWN.set(own, parsed);
+  }
+  return parsed;
 }
 
 function sameBytes(a: AddressBytes, b: AddressBytes): boolean {

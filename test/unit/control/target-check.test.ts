@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTableBuilder, createTargetCheck, createTargetRules, listenerEndpoints, type ResolveAll } from '../../../src/control/index.ts';
+import { parseOrigin } from '../../../src/control/target-check.ts';
 import { translateContainers } from '../../../src/labels/index.ts';
 import { matchClaim } from '../../../src/routes/index.ts';
 import { container, listing, OPTIONS } from '../labels/containers.ts';
@@ -48,6 +50,69 @@ describe('createTargetCheck', () => {
     expect(check.reasonFor('http://192.168.1.10:9090')).toBe("Gatehouse's admin listener");
     expect(check.reasonFor('http://192.168.1.10:8080')).toBeNull();
     expect(check.reasonFor('http://[::ffff:192.168.1.10]:9090')).toBe("Gatehouse's admin listener");
+  });
+});
+
+/** The origin as the WHATWG URL parser reads it: what parseOrigin's quick read must agree with. */
+function urlRead(origin: string): { hostname: string; port: number; literal: boolean } | null {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return null;
+  }
+  const bracketed = url.hostname.startsWith('[');
+  const hostname = bracketed ? url.hostname.slice(1, -1) : url.hostname;
+  return { hostname, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80), literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) };
+}
+
+const parts = (origin: string) => {
+  const parsed = parseOrigin(origin);
+  return parsed === null ? null : { hostname: parsed.hostname, port: parsed.port, literal: parsed.literal };
+};
+
+describe('parseOrigin', () => {
+  it('reads every origin to the host and port the URL parser gives, disguised addresses included', () => {
+    for (const origin of [
+      'http://172.17.0.2:8080',
+      'https://10.0.0.1:443',
+      'http://10.0.0.1:80',
+      'http://0.0.0.0:1',
+      'http://255.255.255.255:65535',
+      'http://127.1:8080',
+      'http://0x7f.0.0.1:8080',
+      'http://017.0.0.1:8080',
+      'http://127.0.0.01:8080',
+      'http://256.0.0.1:8080',
+      'http://1.2.3.4:65536',
+      'http://1.2.3.4:080',
+      'http://1.2.3.4:0',
+      'http://1.2.3.4',
+      'HTTP://1.2.3.4:8080',
+      'http://1.2.3.4:8080/',
+      'http://1.2.3.4.:8080',
+      'http://[::1]:8080',
+      'http://[::ffff:127.0.0.1]:9090',
+      'http://nas.lan:5000',
+      'http://user@1.2.3.4:8080',
+      'http://１２７.0.0.1:8080',
+      'not a url',
+    ]) {
+      expect(parts(origin), origin).toEqual(urlRead(origin));
+    }
+  });
+
+  it('agrees with the URL parser on generated dotted addresses and ports', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '010', '0x10', '1e1', ''));
+    const origin = fc
+      .tuple(fc.constantFrom('http', 'https'), fc.array(part, { minLength: 3, maxLength: 5 }), fc.oneof(fc.integer({ min: 0, max: 70_000 }).map(String), fc.constantFrom('08080', '')))
+      .map(([scheme, address, port]) => `${scheme}://${address.join('.')}${port === '' ? '' : `:${port}`}`);
+    fc.assert(
+      fc.property(origin, (text) => {
+        expect(parts(text)).toEqual(urlRead(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
