@@ -15,6 +15,13 @@ export interface TargetCheck {
   reasonFor(origin: string): string | null;
   /** Resolves once no lookup is in flight (for one-shot builds such as `gatehouse routes`). */
   settled(): Promise<void>;
+  /**
+   * A number that changes whenever a verdict may have: the rules object changed, or a name's
+   * answer did. While it stays, an origin's verdict stays, so a build may ask only about the
+   * routes that changed. Reading it also starts the background refresh of answers that are due
+   * (a build that asks about no name would otherwise never refresh one). Absent: ask every time.
+   */
+  generation?(): number;
 }
 
 export interface TargetCheckOptions {
@@ -53,6 +60,8 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
   const refreshMs = options.refreshMs ?? 60_000;
   const origins = new Map<string, Origin | null>();
   const answers = new Map<string, Answer>();
+  let generation = 0;
+  let rulesSeen: TargetRules | null = null;
 
   const lookUp = (hostname: string, entry: Answer): void => {
     entry.pending = options.resolveAll(hostname).then(
@@ -63,7 +72,10 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
         entry.addresses = addresses;
         entry.at = options.now();
         entry.pending = null;
-        if (changed) options.onChange();
+        if (changed) {
+          generation++;
+          options.onChange();
+        }
       },
       () => {
         // Unresolvable now: the connect fails with a 502 and the next build asks again.
@@ -106,6 +118,16 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
     },
     async settled() {
       await Promise.all([...answers.values()].map((entry) => entry.pending));
+    },
+    generation() {
+      const rules = options.rules();
+      if (rules !== rulesSeen) {
+        rulesSeen = rules;
+        generation++;
+      }
+      const now = options.now();
+      for (const [hostname, entry] of answers) if (entry.pending === null && now - entry.at > refreshMs) lookUp(hostname, entry);
+      return generation;
     },
   };
 }
