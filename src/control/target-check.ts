@@ -1,4 +1,4 @@
-import { targetAddressReason, type TargetRules } from '../labels/index.ts';
+import { targetAddressReason, targetBytesReason, type AddressBytes, type TargetRules } from '../labels/index.ts';
 
 /** Every address a name resolves to, as `dns.lookup(name, { all: true })` gives them. */
 export type ResolveAll = (hostname: string) => Promise<readonly { address: string; family: number }[]>;
@@ -51,6 +51,8 @@ interface Origin {
   readonly hostname: string;
   readonly port: number;
   readonly literal: boolean;
+  /** A plain IPv4 origin's address, read with the origin; null: the hostname is read when asked about. */
+  readonly bytes: AddressBytes | null;
   rules: TargetRules | null;
   addresses: readonly string[] | null;
   reason: string | null;
@@ -96,7 +98,7 @@ export function createTargetCheck(options: TargetCheckOptions): TargetCheck {
       const rules = options.rules();
       if (parsed.literal) {
         if (parsed.rules !== rules) {
-          parsed.reason = targetAddressReason(rules, parsed.hostname, parsed.port);
+          parsed.reason = parsed.bytes === null ? targetAddressReason(rules, parsed.hostname, parsed.port) : targetBytesReason(rules, parsed.bytes, parsed.port);
           parsed.rules = rules;
         }
         return parsed.reason;
@@ -140,20 +142,9 @@ function nameReason(rules: TargetRules, origin: Origin, addresses: readonly stri
   return null;
 }
 
-/**
- * `http(s)://` a dotted IPv4 address in its one canonical spelling (no leading zero, each part
- * at most 255) and a port without a leading zero: what label translation makes of a container's
- * address. The WHATWG URL parser reads these to the same host and port; anything else (names,
- * IPv6, octal or hex parts, a path) is left to it.
- */
-const PLAIN_IPV4_ORIGIN = /^(https?):\/\/((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}):([1-9]\d{0,4})$/;
-
 export function parseOrigin(origin: string): Origin | null {
-  const plain = PLAIN_IPV4_ORIGIN.exec(origin);
-  if (plain !== null) {
-    const port = Number(plain[3]);
-    if (port <= 65_535) return { hostname: plain[2] as string, port, literal: true, rules: null, addresses: null, reason: null };
-  }
+  const plain = plainIpv4Origin(origin);
+  if (plain !== null) return plain;
   let url: URL;
   try {
     url = new URL(origin);
@@ -163,5 +154,45 @@ export function parseOrigin(origin: string): Origin | null {
   const bracketed = url.hostname.startsWith('[');
   const hostname = bracketed ? url.hostname.slice(1, -1) : url.hostname;
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-  return { hostname, port, literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname), rules: null, addresses: null, reason: null };
+  return { hostname, port, literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname), bytes: null, rules: null, addresses: null, reason: null };
+}
+
+/**
+ * `http(s)://` a dotted IPv4 address in its one canonical spelling (each part at most 255, no
+ * leading zero) and a port from 1 to 65535 without a leading zero, and nothing else: what label
+ * translation makes of a container's address, read character by character. The WHATWG URL
+ * parser reads these to the same host and port (a test holds the two to each other); anything
+ * else (names, IPv6, octal or hex parts, a path, upper case) is left to it. Null when it is not one.
+ */
+function plainIpv4Origin(origin: string): Origin | null {
+  let at = origin.startsWith('http://') ? 7 : origin.startsWith('https://') ? 8 : -1;
+  if (at === -1) return null;
+  const start = at;
+  const bytes: number[] = [];
+  for (let part = 0; part < 4; part++) {
+    const first = at;
+    let value = 0;
+    while (at < origin.length && at - first < 3) {
+      const digit = origin.charCodeAt(at) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+      at++;
+    }
+    const length = at - first;
+    if (length === 0 || (length > 1 && origin.charCodeAt(first) === 48) || value > 255) return null;
+    bytes.push(value);
+    if (origin.charCodeAt(at) !== (part === 3 ? 58 : 46)) return null;
+    at++;
+  }
+  const hostEnd = at - 1;
+  const portStart = at;
+  let port = 0;
+  while (at < origin.length && at - portStart < 5) {
+    const digit = origin.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return null;
+    port = port * 10 + digit;
+    at++;
+  }
+  if (at !== origin.length || at === portStart || origin.charCodeAt(portStart) === 48 || port > 65_535) return null;
+  return { hostname: origin.slice(start, hostEnd), port, literal: true, bytes: Object.freeze(bytes), rules: null, addresses: null, reason: null };
 }

@@ -21,9 +21,11 @@ export { createUnitReader, ownerOf, type UnitReader } from './owner.ts';
 export {
   forbiddenTargetReason,
   targetAddressReason,
+  targetBytesReason,
   parseCidr,
   NO_TARGET_RULES,
   type TargetRules,
   type OwnEndpoint,
   type Cidr,
+  type AddressBytes,
 } from './targets.ts';

@@ -190,19 +190,28 @@ export const NO_TARGET_RULES: TargetRules = Object.freeze({ allow: [], deny: [],
 export function targetAddressReason(rules: TargetRules, address: string, port: number): string | null {
   const bytes = parseIpAddress(address);
   if (bytes === null) return 'an address that is not an IP address';
-  const forms = [bytes];
+  return targetBytesReason(rules, bytes, port);
+}
+
+/** targetAddressReason for an address already read as bytes. */
+export function targetBytesReason(rules: TargetRules, bytes: AddressBytes, port: number): string | null {
   const v4 = embeddedIpv4(bytes);
-  if (v4 !== null) forms.push(v4);
   const own = ownAddresses(rules.own);
   for (let i = 0; i < own.length; i++) {
     const endpoint = rules.own[i] as OwnEndpoint;
-    const bytes = own[i];
-    if (bytes === null || bytes === undefined || (endpoint.port !== null && endpoint.port !== port)) continue;
-    if (forms.some((form) => sameBytes(form, bytes))) return endpoint.what;
+    const address = own[i];
+    if (address === null || address === undefined || (endpoint.port !== null && endpoint.port !== port)) continue;
+    if (sameBytes(bytes, address) || (v4 !== null && sameBytes(v4, address))) return endpoint.what;
   }
-  if (forms.some((form) => rules.deny.some((cidr) => cidrContains(cidr, form)))) return 'a range GATEHOUSE_UPSTREAM_DENY refuses';
-  if (forms.some((form) => rules.allow.some((cidr) => cidrContains(cidr, form)))) return null;
+  if (inAny(rules.deny, bytes, v4)) return 'a range GATEHOUSE_UPSTREAM_DENY refuses';
+  if (inAny(rules.allow, bytes, v4)) return null;
   return builtInReason(bytes);
+}
+
+/** Whether the address, or the IPv4 address it embeds, is in one of the blocks. */
+function inAny(blocks: readonly Cidr[], bytes: AddressBytes, v4: AddressBytes | null): boolean {
+  for (const cidr of blocks) if (cidrContains(cidr, bytes) || (v4 !== null && cidrContains(cidr, v4))) return true;
+  return false;
 }
 
 /**
@@ -224,5 +233,7 @@ function ownAddresses(own: readonly OwnEndpoint[]): readonly (AddressBytes | nul
 }
 
 function sameBytes(a: AddressBytes, b: AddressBytes): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
