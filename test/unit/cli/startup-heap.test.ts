@@ -33,7 +33,10 @@ describe('the young generation during start', () => {
     const free = youngGeneration(false);
     // Without the hold, the start alone grows it to the cap: what every idle instance used to keep.
     expect(free.afterStart).toBeGreaterThanOrEqual(8);
-    expect(held.afterStart).toBeLessThanOrEqual(2);
+    // Held, it stays near its initial 1 MB semispaces (2 MB of new space); V8 may add a page or
+    // two of headroom now and then (2.5 to 4 MB seen), never the doubling up to the cap.
+    expect(held.afterStart).toBeLessThanOrEqual(4);
+    expect(held.afterStart * 2).toBeLessThanOrEqual(free.afterStart);
     expect(held.afterLoad).toBeGreaterThanOrEqual(8);
   });
 
