@@ -143,8 +143,11 @@ function nameReason(rules: TargetRules, origin: Origin, addresses: readonly stri
 }
 
 export function parseOrigin(origin: string): Origin | null {
-  const plain = plainIpv4Origin(origin);
-  if (plain !== null) return plain;
+  return plainIpv4Origin(origin) ?? urlOrigin(origin);
+}
+
+/** An origin as the WHATWG URL parser reads it: any spelling, names and IPv6 included. */
+export function urlOrigin(origin: string): Origin | null {
   let url: URL;
   try {
     url = new URL(origin);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTableBuilder, createTargetCheck, createTargetRules, listenerEndpoints, type ResolveAll } from '../../../src/control/index.ts';
-import { parseOrigin } from '../../../src/control/target-check.ts';
+import { parseOrigin, urlOrigin } from '../../../src/control/target-check.ts';
 import { translateContainers } from '../../../src/labels/index.ts';
 import { matchClaim } from '../../../src/routes/index.ts';
 import { container, listing, OPTIONS } from '../labels/containers.ts';
@@ -53,23 +53,13 @@ describe('createTargetCheck', () => {
   });
 });
 
-/** The origin as the WHATWG URL parser reads it: what parseOrigin's quick read must agree with. */
-function urlRead(origin: string): { hostname: string; port: number; literal: boolean } | null {
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return null;
-  }
-  const bracketed = url.hostname.startsWith('[');
-  const hostname = bracketed ? url.hostname.slice(1, -1) : url.hostname;
-  return { hostname, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80), literal: bracketed || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) };
-}
-
-const parts = (origin: string) => {
-  const parsed = parseOrigin(origin);
+const read = (parse: typeof parseOrigin) => (origin: string) => {
+  const parsed = parse(origin);
   return parsed === null ? null : { hostname: parsed.hostname, port: parsed.port, literal: parsed.literal };
 };
+const parts = read(parseOrigin);
+/** The origin as the WHATWG URL parser reads it: what parseOrigin's quick read must agree with. */
+const urlRead = read(urlOrigin);
 
 describe('parseOrigin', () => {
   it('reads every origin to the host and port the URL parser gives, disguised addresses included', () => {
