@@ -65,14 +65,19 @@ function isSpecList(specs: RouteSpec | readonly RouteSpec[]): specs is readonly 
  * one route and no issue costs this object and nothing else. A changed container gets a new one.
  */
 class Part implements ContainerPart {
+  readonly snapshot: ContainerSnapshot;
+  /** The latest translate call whose listing had the container. */
+  seen: number;
   specs: RouteSpec | readonly RouteSpec[] = NO_SPECS;
   issues: readonly RouteIssue[] = NO_ISSUES;
   owner: HostOwner | null = null;
-  constructor(
-    readonly snapshot: ContainerSnapshot,
-    /** The latest translate call whose listing had the container. */
-    public seen: number,
-  ) {}
+
+  // Fields assigned here, not as parameter properties: Node runs this file with its types
+  // stripped, and that leaves no code behind for them.
+  constructor(snapshot: ContainerSnapshot, seen: number) {
+    this.snapshot = snapshot;
+    this.seen = seen;
+  }
 }
 
 /**

@@ -47,8 +47,11 @@ function defaultPath(url: URL): string {
 
 export class CookieJar {
   #cookies: StoredCookie[] = [];
+  private readonly now: () => number;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
 
   /** Stores the cookies of one response; returns the names that were rejected. */
   store(url: URL, setCookieHeaders: readonly string[]): string[] {
