@@ -22,6 +22,16 @@ import { sameItems } from '../util/same-items.ts';
 import { mergeGroup, routeIdOf, type Candidate } from './group.ts';
 import { indexOidcClients } from './oidc-clients.ts';
 import { SharedParts } from './copies.ts';
+import { addValue, removeValue, valuesOf, type OneOrMany } from './one-or-many.ts';
+import { applySorted } from './sorted-by-id.ts';
+
+/** The items that name one host: the item itself when it is the only one (most hosts). */
+type HostItems = OneOrMany<Item>;
+
+/** A container's route ids: the id itself when it has one route (most containers). */
+type RouteIds = OneOrMany<string>;
+
+const NO_ITEMS: readonly Item[] = Object.freeze([]);
 
 /** Builds tables one after another, at a cost that follows what changed since the previous build. */
 export interface RouteTableBuilder {
@@ -144,7 +154,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = state.members.get(id);
     if (list === undefined) state.members.set(id, [spec]);
     else list.push(spec);
-    if (spec.source.kind === 'container') addRouteOf(state.routesOf, spec.source.containerId, id);
+    if (spec.source.kind === 'container') addValue(state.routesOf, spec.source.containerId, id);
     dirty.add(id);
   }
   for (const spec of state.specs) {
@@ -156,7 +166,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     const list = (state.members.get(id) ?? []).filter((member) => member !== spec);
     if (list.length === 0) state.members.delete(id);
     else state.members.set(id, list);
-    if (spec.source.kind === 'container') forgetRouteOf(state.routesOf, spec.source.containerId, id);
+    if (spec.source.kind === 'container') removeValue(state.routesOf, spec.source.containerId, id);
     dirty.add(id);
   }
   state.specs = specs;
@@ -166,7 +176,7 @@ function buildNext(state: State, specs: readonly RouteSpec[], issues: readonly R
     if (item !== undefined && !dirty.has(id) && !ownerUnchanged(item, inputs.owners)) dirty.add(id);
   };
   if (inputs.ownersChanged !== undefined && inputs.owners === state.ownersGiven) {
-    for (const containerId of inputs.ownersChanged) for (const id of idsOf(state.routesOf.get(containerId))) checkUnit(id, state.live.get(id));
+    for (const containerId of inputs.ownersChanged) for (const id of valuesOf(state.routesOf.get(containerId))) checkUnit(id, state.live.get(id));
   } else {
     for (const [id, item] of state.live) checkUnit(id, item);
   }
@@ -237,14 +247,14 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
   for (const item of removed) {
     for (const host of item.hosts) {
       hosts.add(host);
-      removeHostItem(state.hostItems, host, item);
+      removeValue(state.hostItems, host, item);
     }
     retract(state, item, lists);
   }
   for (const item of added) {
     for (const host of item.hosts) {
       if (!fresh) hosts.add(host);
-      addHostItem(state.hostItems, host, item);
+      addValue(state.hostItems, host, item);
     }
   }
 
@@ -258,7 +268,7 @@ function settleAgain(state: State, removed: readonly Item[], added: Item[]): voi
     const reached = new Set<Item>(added);
     const pending = [...hosts];
     while (pending.length > 0) {
-      for (const item of itemsOf(state.hostItems.get(pending.pop() as string))) {
+      for (const item of valuesOf(state.hostItems.get(pending.pop() as string))) {
         if (reached.has(item)) continue;
         reached.add(item);
         for (const host of item.hosts) {
@@ -319,34 +329,6 @@ function settleAlone(items: readonly Item[], hostItems: ReadonlyMap<string, Host
   return rest;
 }
 
-/** The items that name one host: the item itself when it is the only one (most hosts), so most hosts need no list. */
-type HostItems = Item | Item[];
-
-const NO_ITEMS: readonly Item[] = Object.freeze([]);
-
-function itemsOf(entry: HostItems | undefined): readonly Item[] {
-  return entry === undefined ? NO_ITEMS : Array.isArray(entry) ? entry : [entry];
-}
-
-function addHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
-  const had = hostItems.get(host);
-  if (had === undefined) hostItems.set(host, item);
-  else if (Array.isArray(had)) had.push(item);
-  else hostItems.set(host, [had, item]);
-}
-
-function removeHostItem(hostItems: Map<string, HostItems>, host: string, item: Item): void {
-  const had = hostItems.get(host);
-  if (had === undefined) return;
-  if (!Array.isArray(had)) {
-    if (had === item) hostItems.delete(host);
-    return;
-  }
-  const list = had.filter((other) => other !== item);
-  if (list.length === 0) hostItems.delete(host);
-  else hostItems.set(host, list.length === 1 ? (list[0] as Item) : list);
-}
-
 /** What one settling takes out of and puts into the table's two sorted lists, applied at once. */
 interface SortedListChanges {
   readonly routesOut: Route[];
@@ -365,40 +347,6 @@ function retract(state: State, item: Item, lists: SortedListChanges): void {
   if (item.published !== null) lists.publishedOut.push(item.published);
   state.refused.delete(item);
   state.declaring.delete(item);
-}
-
-/** Below this many entries in or out, a binary search and a splice each; above, one filter and one sort and merge. */
-const FEW = 32;
-
-/**
- * The sorted list without `out` (those very entries) and with `into`: a few changes in place,
- * many (a build from scratch, a large change) in linear passes rather than a splice each,
- * which made the first build of 10,000 routes quadratic.
- */
-function applySorted<T extends { readonly id: string }>(list: T[], out: readonly T[], into: T[]): T[] {
-  let kept = list;
-  if (out.length <= FEW) for (const entry of out) removeSorted(kept, entry);
-  else {
-    const gone = new Set(out);
-    kept = kept.filter((entry) => !gone.has(entry));
-  }
-  if (into.length <= FEW) {
-    for (const entry of into) insertSorted(kept, entry);
-    return kept;
-  }
-  into.sort((a, b) => compareStrings(a.id, b.id));
-  if (kept.length === 0) return into;
-  const merged: T[] = [];
-  let i = 0;
-  let j = 0;
-  // Ids are unique within a table; on a tie the newcomer goes first, where insertSorted puts it.
-  while (i < kept.length && j < into.length) {
-    if (compareStrings((into[j] as T).id, (kept[i] as T).id) <= 0) merged.push(into[j++] as T);
-    else merged.push(kept[i++] as T);
-  }
-  while (i < kept.length) merged.push(kept[i++] as T);
-  while (j < into.length) merged.push(into[j++] as T);
-  return merged;
 }
 
 function tableOf(state: State): RouteTable {
@@ -458,64 +406,7 @@ function addFresh(state: State, specs: readonly RouteSpec[], now: number): void 
     const list = members.get(id);
     if (list === undefined) members.set(id, [spec]);
     else list.push(spec);
-    if (spec.source.kind === 'container') addRouteOf(routesOf, spec.source.containerId, id);
-  }
-}
-
-/** A container's route ids: the id itself when it has one route (most containers), so most need no list. */
-type RouteIds = string | string[];
-
-const NO_IDS: readonly string[] = Object.freeze([]);
-
-function idsOf(ids: RouteIds | undefined): readonly string[] {
-  return ids === undefined ? NO_IDS : typeof ids === 'string' ? [ids] : ids;
-}
-
-function addRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
-  const own = routesOf.get(containerId);
-  if (own === undefined) routesOf.set(containerId, id);
-  else if (typeof own === 'string') routesOf.set(containerId, [own, id]);
-  else own.push(id);
-}
-
-/** Drops one entry of `id` from a container's route ids, and the container once it has none. */
-function forgetRouteOf(routesOf: Map<string, RouteIds>, containerId: string, id: string): void {
-  const own = routesOf.get(containerId);
-  if (own === undefined) return;
-  if (typeof own === 'string') {
-    if (own === id) routesOf.delete(containerId);
-    return;
-  }
-  const at = own.indexOf(id);
-  if (at !== -1) own.splice(at, 1);
-  if (own.length === 0) routesOf.delete(containerId);
-  else if (own.length === 1) routesOf.set(containerId, own[0] as string);
-}
-
-/** Binary search by id in a list sorted by id: the index of `id`, or where it would go. */
-function indexOf(list: readonly { readonly id: string }[], id: string): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (compareStrings((list[middle] as { id: string }).id, id) < 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-function insertSorted<T extends { readonly id: string }>(list: T[], entry: T): void {
-  list.splice(indexOf(list, entry.id), 0, entry);
-}
-
-function removeSorted<T extends { readonly id: string }>(list: T[], entry: T): void {
-  const at = indexOf(list, entry.id);
-  // Ids are unique within a table, but the entry itself is what is removed.
-  for (let i = at; i < list.length && list[i]?.id === entry.id; i++) {
-    if (list[i] === entry) {
-      list.splice(i, 1);
-      return;
-    }
+    if (spec.source.kind === 'container') addValue(routesOf, spec.source.containerId, id);
   }
 }
 

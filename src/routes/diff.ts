@@ -1,3 +1,4 @@
+import { indexOfId } from './sorted-by-id.ts';
 import type { Route, RouteTable } from './table.ts';
 import type { RouteIssue } from './spec.ts';
 import { compareStrings } from './canonical.ts';
@@ -59,15 +60,7 @@ export function sameTables(a: RouteTable, b: RouteTable): boolean {
 
 /** The route with this id, by binary search: a table lists its routes sorted by id. */
 export function findRoute(table: RouteTable, id: string): Route | undefined {
-  const routes = table.routes;
-  let low = 0;
-  let high = routes.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (compareStrings((routes[middle] as Route).id, id) < 0) low = middle + 1;
-    else high = middle;
-  }
-  const found = routes[low];
+  const found = table.routes[indexOfId(table.routes, id)];
   return found !== undefined && found.id === id ? found : undefined;
 }
 
