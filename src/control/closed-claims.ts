@@ -3,6 +3,7 @@ import { containerClaims, createUnitReader, ownerOf, replicaGroup, type ClaimRea
 import type { ClaimInputs, ClosedClaimSpec, ClosedState, HostOwner } from '../routes/index.ts';
 import type { TranslationResult } from '../routes/index.ts';
 import { hasSpecs, sameSnapshot, type ContainerPart } from './translation-memo.ts';
+import { ListedMap } from '../util/listed-map.ts';
 
 /** Works out, build after build, which containers hold closed claims and which unit each container belongs to. */
 export interface ClaimCollector {
@@ -205,38 +206,22 @@ const NONE: ReadonlySet<string> = new Set();
  * of its own for them. The same object from one collect to the next, updated in place as the
  * contract asks; read during the build it was returned for.
  */
-class PartOwners implements ReadonlyMap<string, HostOwner> {
+class PartOwners extends ListedMap<string, HostOwner> {
   /** The latest listing's parts, in order (for the rare whole reads: size, iteration). */
   parts: readonly ContainerPart[] = [];
   partOf: (containerId: string) => ContainerPart | undefined = () => undefined;
   get(containerId: string): HostOwner | undefined {
     return this.partOf(containerId)?.owner ?? undefined;
   }
-  has(containerId: string): boolean {
-    return this.get(containerId) !== undefined;
-  }
   get size(): number {
-    return this.copy().size;
+    let size = 0;
+    for (const part of this.parts) if (part.owner !== null) size++;
+    return size;
   }
-  forEach(callback: (owner: HostOwner, containerId: string, map: ReadonlyMap<string, HostOwner>) => void, thisArg?: unknown): void {
-    for (const [containerId, owner] of this.copy()) callback.call(thisArg, owner, containerId, this);
-  }
-  entries() {
-    return this.copy().entries();
-  }
-  keys() {
-    return this.copy().keys();
-  }
-  values() {
-    return this.copy().values();
-  }
-  [Symbol.iterator]() {
-    return this.copy()[Symbol.iterator]();
-  }
-  private copy(): Map<string, HostOwner> {
-    const map = new Map<string, HostOwner>();
-    for (const part of this.parts) if (part.owner !== null) map.set(part.snapshot.id, part.owner);
-    return map;
+  protected list(): [string, HostOwner][] {
+    const list: [string, HostOwner][] = [];
+    for (const part of this.parts) if (part.owner !== null) list.push([part.snapshot.id, part.owner]);
+    return list;
   }
 }
 

@@ -56,6 +56,12 @@ export function hasSpecs(part: ContainerPart): boolean {
   return !isSpecList(specs) || specs.length !== 0;
 }
 
+/** The container's route specs as a list. */
+export function specsOf(part: ContainerPart): readonly RouteSpec[] {
+  const specs = part.specs;
+  return isSpecList(specs) ? specs : [specs];
+}
+
 function isSpecList(specs: RouteSpec | readonly RouteSpec[]): specs is readonly RouteSpec[] {
   return Array.isArray(specs);
 }

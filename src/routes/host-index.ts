@@ -1,6 +1,7 @@
 import type { Route } from './table.ts';
 import type { Claim, HostOwner } from './claims.ts';
 import { LayeredMap } from './layered-map.ts';
+import { ListedMap } from '../util/listed-map.ts';
 
 /** What a table holds for one host: its routes, its claims and its owner; each absent when there is none. */
 export interface HostEntry {
@@ -126,12 +127,13 @@ const claimsOf = (entry: HostEntry) => entry.claims;
 const ownerOf = (entry: HostEntry) => entry.owner;
 
 /** One part of the index as a read-only map: hosts without that part are not in it. Iterates in key order, as LayeredMap does. */
-class HostView<V> implements ReadonlyMap<string, V> {
+class HostView<V> extends ListedMap<string, V> {
   readonly #entries: LayeredMap<HostEntry>;
   readonly #part: (entry: HostEntry) => V | undefined;
   readonly size: number;
 
   constructor(entries: LayeredMap<HostEntry>, part: (entry: HostEntry) => V | undefined, size: number) {
+    super();
     this.#entries = entries;
     this.#part = part;
     this.size = size;
@@ -143,36 +145,12 @@ class HostView<V> implements ReadonlyMap<string, V> {
     return entry === undefined ? undefined : this.#part(entry);
   }
 
-  has(key: string): boolean {
-    return this.get(key) !== undefined;
-  }
-
-  private list(): [string, V][] {
+  protected list(): [string, V][] {
     const list: [string, V][] = [];
     for (const [key, entry] of this.#entries) {
       const value = this.#part(entry);
       if (value !== undefined) list.push([key, value]);
     }
     return list;
-  }
-
-  entries(): MapIterator<[string, V]> {
-    return this.list()[Symbol.iterator]() as MapIterator<[string, V]>;
-  }
-
-  keys(): MapIterator<string> {
-    return this.list().map(([key]) => key)[Symbol.iterator]() as MapIterator<string>;
-  }
-
-  values(): MapIterator<V> {
-    return this.list().map(([, value]) => value)[Symbol.iterator]() as MapIterator<V>;
-  }
-
-  forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.list()) callback.call(thisArg, value, key, this);
-  }
-
-  [Symbol.iterator](): MapIterator<[string, V]> {
-    return this.entries();
   }
 }

@@ -1,3 +1,4 @@
+import { ListedMap } from '../util/listed-map.ts';
 import { compareStrings } from './canonical.ts';
 
 const GONE: unique symbol = Symbol('gone');
@@ -19,12 +20,13 @@ const MAX_TOP = 256;
  * tables' maps always were; it sorts, so it is for status output and tests, not the request path.
  * Values are never undefined.
  */
-export class LayeredMap<V> implements ReadonlyMap<string, V> {
+export class LayeredMap<V> extends ListedMap<string, V> {
   readonly #base: ReadonlyMap<string, V>;
   readonly #top: ReadonlyMap<string, Slot<V>>;
   readonly size: number;
 
   private constructor(base: ReadonlyMap<string, V>, top: ReadonlyMap<string, Slot<V>>, size: number) {
+    super();
     this.#base = base;
     this.#top = top;
     this.size = size;
@@ -41,10 +43,6 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
       if (slot !== undefined) return slot === GONE ? undefined : slot;
     }
     return this.#base.get(key);
-  }
-
-  has(key: string): boolean {
-    return this.get(key) !== undefined;
   }
 
   /** This map with `changes` applied: a value sets its key, undefined removes it. This map stays as it is. */
@@ -96,30 +94,10 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
     return new LayeredMap(base, new Map(), base.size);
   }
 
-  private sorted(): [string, V][] {
+  protected list(): [string, V][] {
     const list: [string, V][] = [];
     for (const [key, value] of this.#base) if (!this.#top.has(key)) list.push([key, value]);
     for (const [key, slot] of this.#top) if (slot !== GONE) list.push([key, slot]);
     return list.sort(([a], [b]) => compareStrings(a, b));
-  }
-
-  entries(): MapIterator<[string, V]> {
-    return this.sorted()[Symbol.iterator]() as MapIterator<[string, V]>;
-  }
-
-  keys(): MapIterator<string> {
-    return this.sorted().map(([key]) => key)[Symbol.iterator]() as MapIterator<string>;
-  }
-
-  values(): MapIterator<V> {
-    return this.sorted().map(([, value]) => value)[Symbol.iterator]() as MapIterator<V>;
-  }
-
-  forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.sorted()) callback.call(thisArg, value, key, this);
-  }
-
-  [Symbol.iterator](): MapIterator<[string, V]> {
-    return this.entries();
   }
 }
