@@ -4,7 +4,7 @@ import type { RouteIssue, RouteSpec, TranslationResult } from '../routes/index.t
 import type { TargetCheck } from './target-check.ts';
 import { createClaimCollector } from './closed-claims.ts';
 import type { ClaimReading } from '../labels/index.ts';
-import { createTranslationMemo, type ContainerPart, type ListingChange, type TranslateContainers } from './translation-memo.ts';
+import { createTranslationMemo, specsOf, type ContainerPart, type ListingChange, type TranslateContainers } from './translation-memo.ts';
 
 /** Containers + routes file → route tables, one build after another. */
 export interface TableBuilder {
@@ -59,10 +59,11 @@ export function createTableBuilder(translateContainers: TranslateContainers, opt
         const previous = targetPass;
         targetPass = null;
         const change = translations.lastChange;
-        const refused =
+        const since =
           generation !== undefined && previous !== null && previous.generation === generation && change !== null
             ? refusedSince(previous.refused, change, translations.resultOf, targets, refusals)
-            : refusedTargets(translated.specs, targets, refusals);
+            : null;
+        const refused = since ?? refusedTargets(translated.specs, targets, refusals);
         ({ containers, withheld } = withholding(translated, refused));
         if (generation !== undefined) targetPass = { generation, refused };
       }
@@ -113,16 +114,17 @@ function refusedTargets(specs: readonly RouteSpec[], targets: TargetCheck, refus
 /**
  * The previous pass's refusals with only the containers that changed or went asked about again:
  * with the check's generation unchanged, every other container's routes get the verdicts they got.
+ * Null when a changed container's part is not known: then every route is asked about again.
  */
-function refusedSince(previous: Refused, change: ListingChange, partOf: (containerId: string) => ContainerPart | undefined, targets: TargetCheck, refusals: Refusals): Refused {
+function refusedSince(previous: Refused, change: ListingChange, partOf: (containerId: string) => ContainerPart | undefined, targets: TargetCheck, refusals: Refusals): Refused | null {
   if (change.changed.length === 0 && (previous.size === 0 || change.removed.length === 0)) return previous;
   const refused = new Map(previous);
   for (const id of change.removed) refused.delete(id);
   for (const snapshot of change.changed) {
     refused.delete(snapshot.id);
-    const specs = partOf(snapshot.id)?.specs;
-    if (specs === undefined) continue;
-    for (const spec of Array.isArray(specs) ? (specs as readonly RouteSpec[]) : [specs as RouteSpec]) {
+    const part = partOf(snapshot.id);
+    if (part === undefined) return null;
+    for (const spec of specsOf(part)) {
       const issue = refusalOf(spec, targets, refusals);
       if (issue !== null && !refused.has(snapshot.id)) refused.set(snapshot.id, issue);
     }
